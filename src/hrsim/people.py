@@ -1,0 +1,228 @@
+"""The people: a structure of NumPy arrays, and the ``Person`` Mesa agent that views one row.
+
+Rows are reused: when a person dies or leaves, a new initiate takes the row the next week,
+so the arrays keep the population's size. ``pid`` is the person's lifelong id (the ``person``
+column of the event log); the row is only where they live in memory.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from mesa.discrete_space import CellAgent
+
+if TYPE_CHECKING:
+    from hrsim.scenario import Scenario
+
+
+class Care(IntEnum):
+    """Care states, in the order the timeseries columns use."""
+
+    ACTIVE = 0
+    DETOX = 1
+    METHADONE = 2
+    BUPRENORPHINE = 3
+    RECOVERY = 4
+    PRISON = 5
+    DEAD = 6
+    EXITED = 7
+
+
+STATE_NAMES: tuple[str, ...] = tuple(s.name.lower() for s in Care)
+LIVING_STATES: tuple[Care, ...] = tuple(s for s in Care if s < Care.DEAD)
+NEVER = np.int32(1_000_000)  # "weeks since" value for something that never happened
+
+# Array name -> dtype. Hooks that programmes act through are per-person arrays here too.
+FIELDS: dict[str, Any] = {
+    "pid": np.int64,
+    "state": np.int8,
+    "weeks_in_state": np.int32,
+    "age": np.float32,
+    "male": np.bool_,
+    "injects": np.bool_,
+    "heavy_use": np.bool_,
+    "tolerance": np.float32,
+    "housing_unstable": np.bool_,
+    "prison_count": np.int16,
+    "aftercare": np.bool_,
+    "weeks_since_moud_exit": np.int32,
+    "weeks_since_overdose": np.int32,
+    "referred_to_moud": np.bool_,
+    "hiv": np.bool_,
+    "hiv_diagnosed": np.bool_,
+    "hiv_on_art": np.bool_,
+    "hcv": np.bool_,
+    "hcv_weeks": np.int32,
+    "hcv_will_clear": np.bool_,
+    "hcv_diagnosed": np.bool_,
+    "hcv_treatment_weeks": np.int32,
+    # Per-person hooks (programmes change these; processes read them).
+    "shares_syringes": np.bool_,
+    "sharing_multiplier": np.float32,
+    "carries_naloxone": np.bool_,
+    "uses_alone_probability": np.float32,
+    "hiv_acquisition_multiplier": np.float32,
+    # Targets for the number of ties per layer.
+    "target_injecting": np.int16,
+    "target_social": np.int16,
+    "target_sexual": np.int16,
+}
+
+
+class People:
+    """All person arrays for one run. ``people.state`` etc. are plain NumPy arrays."""
+
+    pid: np.ndarray
+    state: np.ndarray
+    weeks_in_state: np.ndarray
+    age: np.ndarray
+    male: np.ndarray
+    injects: np.ndarray
+    heavy_use: np.ndarray
+    tolerance: np.ndarray
+    housing_unstable: np.ndarray
+    prison_count: np.ndarray
+    aftercare: np.ndarray
+    weeks_since_moud_exit: np.ndarray
+    weeks_since_overdose: np.ndarray
+    referred_to_moud: np.ndarray
+    hiv: np.ndarray
+    hiv_diagnosed: np.ndarray
+    hiv_on_art: np.ndarray
+    hcv: np.ndarray
+    hcv_weeks: np.ndarray
+    hcv_will_clear: np.ndarray
+    hcv_diagnosed: np.ndarray
+    hcv_treatment_weeks: np.ndarray
+    shares_syringes: np.ndarray
+    sharing_multiplier: np.ndarray
+    carries_naloxone: np.ndarray
+    uses_alone_probability: np.ndarray
+    hiv_acquisition_multiplier: np.ndarray
+    target_injecting: np.ndarray
+    target_social: np.ndarray
+    target_sexual: np.ndarray
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        for name, dtype in FIELDS.items():
+            setattr(self, name, np.zeros(n, dtype=dtype))
+        self.next_pid = 0
+
+    @property
+    def alive(self) -> np.ndarray:
+        """Rows holding a living person this week."""
+        return self.state < Care.DEAD
+
+    def fill(self, rows: np.ndarray, scenario: Scenario, rng: np.random.Generator, *,
+             entrants: bool) -> None:
+        """Draw characteristics for ``rows``: the initial population, or new initiates."""
+        k = rows.size
+        pop, demo, net = scenario.population, scenario.demography, scenario.network
+        self.pid[rows] = np.arange(self.next_pid, self.next_pid + k)
+        self.next_pid += k
+        if entrants:
+            age = rng.normal(demo.entrant_mean_age_years, demo.entrant_sd_age_years, k)
+            inject_p, heavy_p = demo.entrant_inject_fraction, demo.entrant_heavy_use_fraction
+        else:
+            age = rng.normal(pop.mean_age_years, pop.sd_age_years, k)
+            inject_p, heavy_p = pop.inject_fraction, pop.heavy_use_fraction
+        self.age[rows] = np.clip(age, 18.0, demo.age_out_years - 1.0)
+        self.male[rows] = rng.random(k) < pop.male_fraction
+        injects = rng.random(k) < inject_p
+        self.injects[rows] = injects
+        self.heavy_use[rows] = rng.random(k) < heavy_p
+        self.housing_unstable[rows] = rng.random(k) < pop.housing_unstable_fraction
+        history = (not entrants) and pop.prison_history_fraction > 0
+        self.prison_count[rows] = (rng.random(k) < pop.prison_history_fraction) if history else 0
+        self.shares_syringes[rows] = injects & (rng.random(k) < pop.shares_syringes_fraction)
+        self.carries_naloxone[rows] = rng.random(k) < pop.naloxone_carrier_fraction
+        self.uses_alone_probability[rows] = pop.uses_alone_probability
+        self.sharing_multiplier[rows] = 1.0
+        self.hiv_acquisition_multiplier[rows] = 1.0
+        self.tolerance[rows] = 1.0
+        self.weeks_in_state[rows] = 0
+        self.aftercare[rows] = False
+        self.referred_to_moud[rows] = False
+        self.weeks_since_moud_exit[rows] = NEVER
+        self.weeks_since_overdose[rows] = NEVER
+        self.state[rows] = Care.ACTIVE
+        for name in ("hiv", "hiv_diagnosed", "hiv_on_art", "hcv", "hcv_will_clear",
+                     "hcv_diagnosed"):
+            getattr(self, name)[rows] = False
+        self.hcv_weeks[rows] = 0
+        self.hcv_treatment_weeks[rows] = 0
+        # Targets for ties: injecting partners only for people who inject (TITAN's gamma).
+        inj = rng.gamma(net.injecting_degree_shape, net.injecting_degree_scale, k)
+        self.target_injecting[rows] = np.where(injects, np.rint(inj), 0).astype(np.int16)
+        social_shape = 2.0
+        soc = rng.gamma(social_shape, net.social_mean_degree / social_shape, k)
+        self.target_social[rows] = np.rint(soc).astype(np.int16)
+        self.target_sexual[rows] = rng.poisson(net.sexual_mean_degree, k).astype(np.int16)
+
+
+# ---------------------------------------------------------------------------------------------
+# The Mesa view
+
+
+def _array_property(name: str, doc: str) -> property:
+    def getter(self: Person) -> Any:
+        return getattr(self.model.people, name)[self.row].item()
+
+    def setter(self: Person, value: Any) -> None:
+        getattr(self.model.people, name)[self.row] = value
+
+    return property(getter, setter, doc=doc)
+
+
+class Person(CellAgent):
+    """One person as a Mesa agent. Holds only its row; every attribute reads the arrays.
+
+    ``person.care_state`` is the state's name (``"active"``, ``"methadone"``, ...); the other
+    attributes are plain numbers and booleans. Writing an attribute writes the array, so a
+    researcher's per-agent rule and the vectorised processes see the same person.
+    """
+
+    def __init__(self, model: Any, row: int) -> None:
+        super().__init__(model)
+        self.row = int(row)
+        self.pid = int(model.people.pid[row])
+
+    @property
+    def care_state(self) -> str:
+        """The care state's name."""
+        return STATE_NAMES[int(self.model.people.state[self.row])]
+
+    @care_state.setter
+    def care_state(self, name: str) -> None:
+        self.model.people.state[self.row] = STATE_NAMES.index(name)
+        self.model.people.weeks_in_state[self.row] = 0
+
+    @property
+    def on_moud(self) -> bool:
+        """On methadone or buprenorphine."""
+        return int(self.model.people.state[self.row]) in (Care.METHADONE, Care.BUPRENORPHINE)
+
+    @property
+    def sex(self) -> str:
+        """``"male"`` or ``"female"``."""
+        return "male" if self.model.people.male[self.row] else "female"
+
+    age = _array_property("age", "Age in years.")
+    injects = _array_property("injects", "Injects drugs.")
+    heavy_use = _array_property("heavy_use", "Daily or heavier use (use intensity).")
+    tolerance = _array_property("tolerance", "Opioid tolerance, 0 (none) to 1 (full).")
+    housing_unstable = _array_property("housing_unstable", "Unstably housed.")
+    prison_count = _array_property("prison_count", "Times in prison (prison history).")
+    weeks_in_state = _array_property("weeks_in_state", "Completed weeks in the current state.")
+    hiv = _array_property("hiv", "Living with HIV.")
+    hiv_diagnosed = _array_property("hiv_diagnosed", "HIV diagnosed.")
+    hiv_on_art = _array_property("hiv_on_art", "On antiretroviral treatment.")
+    hcv = _array_property("hcv", "Current HCV infection.")
+    carries_naloxone = _array_property("carries_naloxone", "Carries a naloxone kit.")
+    shares_syringes = _array_property("shares_syringes", "Shares syringes.")
+
+    def __repr__(self) -> str:
+        return f"Person(pid={self.pid}, row={self.row}, {self.care_state})"

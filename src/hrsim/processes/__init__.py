@@ -1,0 +1,39 @@
+"""The weekly dynamics, one process per file, run in the order of ``DEFAULT_PROCESSES``.
+
+1. ties        ties end and form (network.py does the work)
+2. demography  new initiates take the rows of people who left; ageing; other-cause deaths;
+               ageing out; sustained recovery
+3. care        detox, MOUD (capacity), relapse, arrest and release
+4. overdose    overdose hazard; witnessed or alone; naloxone; fatal or not; referral
+5. tolerance   lost while not using, regained with use
+6. infections  HIV and HCV along ties; HCV clearance; testing and treatment
+"""
+
+from hrsim.processes.base import Process, move
+from hrsim.processes.care import Care as CareProcess
+from hrsim.processes.demography import Demography
+from hrsim.processes.infections import Infections
+from hrsim.processes.overdose import Overdose
+from hrsim.processes.ties import Ties
+from hrsim.processes.tolerance import Tolerance
+
+DEFAULT_PROCESSES: tuple[type[Process], ...] = (
+    Ties,
+    Demography,
+    CareProcess,
+    Overdose,
+    Tolerance,
+    Infections,
+)
+
+__all__ = [
+    "DEFAULT_PROCESSES",
+    "CareProcess",
+    "Demography",
+    "Infections",
+    "Overdose",
+    "Process",
+    "Ties",
+    "Tolerance",
+    "move",
+]

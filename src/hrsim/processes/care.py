@@ -1,0 +1,200 @@
+"""The care cascade: active use, detox, MOUD, recovery, prison.
+
+Hazards (per week, from the scenario's yearly rates):
+- active use -> detox, MOUD (initiation rate, capacity limited), prison (arrest), recovery
+  (spontaneous remission), as competing risks decided by one uniform draw;
+- detox -> discharge after a geometric stay, to MOUD or to recovery, with aftercare or not;
+- MOUD -> leaving with a retention curve by medication and weeks in treatment (piecewise
+  hazard fitted to the 12-month retention); a share of leavers are arrests;
+- recovery -> relapse, hazard ``late + (first - late) * week**-decay`` (the Hunt curve),
+  times Smyth 2010's predictors (age, use intensity, injecting, aftercare) and the share of
+  the person's social contacts who use (sober networks);
+- prison -> release after a geometric sentence, onto MOUD or into abstinence.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from hrsim.people import Care as S
+from hrsim.processes.base import Process, move, weekly_probability
+
+if TYPE_CHECKING:
+    from hrsim.model import HarmReductionModel
+
+
+class Care(Process):
+    """Transitions between care states, once a week."""
+
+    name = "care"
+
+    def init(self, model: HarmReductionModel) -> None:
+        """Turn the scenario's rates into weekly hazards."""
+        c = model.scenario.care
+        self.c = c
+        self.pop = model.scenario.population
+        self.relapse_first = -np.log1p(-c.relapse_first_week_probability)
+        self.relapse_late = c.relapse_late_rate_per_year / 52.0
+        self.moud_late_hazard = {
+            S.METHADONE: self._late_hazard(c.methadone_retention_12_months),
+            S.BUPRENORPHINE: self._late_hazard(c.buprenorphine_retention_12_months),
+        }
+
+    def _late_hazard(self, retention_12_months: float) -> float:
+        c = self.c
+        weighted_weeks = (
+            4 * c.moud_early_hazard_ratio_weeks_1_4 + 22 * c.moud_mid_hazard_ratio_weeks_5_26 + 26
+        )
+        return -np.log(retention_12_months) / weighted_weeks
+
+    # -- hazards ---------------------------------------------------------------------------
+    def relapse_hazard(self, model: HarmReductionModel, rows: np.ndarray) -> np.ndarray:
+        """Weekly relapse hazard for people in recovery at ``rows``."""
+        c, pop, people = self.c, self.pop, model.people
+        t = np.maximum(people.weeks_in_state[rows], 1).astype(np.float64)
+        base = self.relapse_late + (self.relapse_first - self.relapse_late) * t ** (
+            -c.relapse_hazard_decay_exponent
+        )
+        log_m = np.where(people.aftercare[rows], np.log(c.aftercare_relapse_hazard_ratio), 0.0)
+        log_m += np.log(c.relapse_hr_per_decade_younger) * (
+            (pop.mean_age_years - people.age[rows]) / 10.0
+        )
+        log_m += np.log(c.relapse_hr_heavy_use) * (people.heavy_use[rows] - pop.heavy_use_fraction)
+        log_m += np.log(c.relapse_hr_injecting) * (people.injects[rows] - pop.inject_fraction)
+        if c.relapse_hr_all_contacts_using != 1.0:
+            share = model.share_of_contacts_using(rows)
+            log_m += np.log(c.relapse_hr_all_contacts_using) * (share - 0.5)
+        return base * np.exp(log_m)
+
+    def moud_exit_hazard(self, model: HarmReductionModel, rows: np.ndarray) -> np.ndarray:
+        """Weekly hazard of leaving MOUD for people on MOUD at ``rows``."""
+        c, people = self.c, model.people
+        t = people.weeks_in_state[rows]
+        late = np.where(
+            people.state[rows] == S.METHADONE,
+            self.moud_late_hazard[S.METHADONE],
+            self.moud_late_hazard[S.BUPRENORPHINE],
+        )
+        phase = np.where(
+            t <= 4,
+            c.moud_early_hazard_ratio_weeks_1_4,
+            np.where(t <= 26, c.moud_mid_hazard_ratio_weeks_5_26, 1.0),
+        )
+        return late * phase * model.hooks.moud_discontinuation_hazard_ratio
+
+    def arrest_rate(self, model: HarmReductionModel, rows: np.ndarray) -> np.ndarray:
+        """Yearly arrest rate for ``rows`` (before any MOUD hazard ratio)."""
+        c, people = self.c, model.people
+        rate = np.full(rows.size, c.arrest_rate_per_year)
+        rate[people.housing_unstable[rows]] *= c.arrest_hr_housing_unstable
+        rate[people.prison_count[rows] > 0] *= c.arrest_hr_prison_history
+        return rate
+
+    # -- the week --------------------------------------------------------------------------
+    def step(self, model: HarmReductionModel) -> None:
+        """Decide every transition from the state at the start of the step, then apply."""
+        c, people, hooks = self.c, model.people, model.hooks
+        rng = model.streams.generator(self.name, model.week)
+        u, dest, extra, priority, medication = rng.random((5, people.n), dtype=np.float32)
+        state = people.state
+
+        # Active use: detox, MOUD initiation, arrest, remission as competing risks.
+        active = np.flatnonzero(state == S.ACTIVE)
+        lam_detox = np.full(active.size, c.detox_entry_rate_per_year)
+        lam_moud = np.full(active.size, c.moud_initiation_rate_per_year * hooks.moud_initiation_multiplier)
+        lam_arrest = self.arrest_rate(model, active)
+        lam_remit = np.full(active.size, c.spontaneous_remission_rate_per_year)
+        total = lam_detox + lam_moud + lam_arrest + lam_remit
+        p_any = weekly_probability(total)
+        ua = u[active]
+        happens = ua < p_any
+        x = np.where(happens, ua / np.where(p_any > 0, p_any, 1.0) * total, np.inf)
+        to_detox = active[x < lam_detox]
+        wants_moud = active[(x >= lam_detox) & (x < lam_detox + lam_moud)]
+        arrested_active = active[(x >= lam_detox + lam_moud) & (x < total - lam_remit)]
+        remits = active[(x >= total - lam_remit) & happens]
+        referred = active[people.referred_to_moud[active]]
+        people.referred_to_moud[:] = False
+
+        # Detox: geometric stay; discharge to MOUD or to recovery (aftercare or not).
+        detox = np.flatnonzero(state == S.DETOX)
+        discharged = detox[u[detox] < 1.0 / c.detox_mean_weeks]
+        detox_to_moud = discharged[dest[discharged] < c.detox_to_moud_fraction]
+        detox_to_recovery = discharged[dest[discharged] >= c.detox_to_moud_fraction]
+
+        # MOUD: leave by the retention curve; some leavers are arrests.
+        on_moud = np.flatnonzero((state == S.METHADONE) | (state == S.BUPRENORPHINE))
+        h_leave = self.moud_exit_hazard(model, on_moud)
+        h_arrest = self.arrest_rate(model, on_moud) * c.arrest_hr_on_moud / 52.0
+        leaves = u[on_moud] < -np.expm1(-h_leave)
+        arrest_share = np.minimum(h_arrest / np.maximum(h_leave, 1e-12), 1.0)
+        leavers = on_moud[leaves]
+        arrested_moud = leavers[dest[leavers] < arrest_share[leaves]]
+        stopped = leavers[dest[leavers] >= arrest_share[leaves]]
+        stop_to_recovery = stopped[extra[stopped] < c.moud_exit_to_recovery_fraction]
+        stop_to_active = stopped[extra[stopped] >= c.moud_exit_to_recovery_fraction]
+
+        # Recovery: relapse.
+        recovering = np.flatnonzero(state == S.RECOVERY)
+        relapse_p = -np.expm1(-self.relapse_hazard(model, recovering))
+        relapses = recovering[u[recovering] < relapse_p]
+
+        # Prison: release onto MOUD (if continued) or into abstinence.
+        prison = np.flatnonzero(state == S.PRISON)
+        released = prison[u[prison] < 1.0 / c.prison_mean_weeks]
+        release_to_moud = released[dest[released] < hooks.post_release_moud_fraction]
+        release_to_recovery = released[dest[released] >= hooks.post_release_moud_fraction]
+
+        # Apply: exits from MOUD first, so their places are free for this week's starts.
+        move(model, stop_to_active, S.ACTIVE, "moud_stopped", flow="moud_exits")
+        move(model, stop_to_recovery, S.RECOVERY, "moud_tapered", flow="moud_exits")
+        people.weeks_since_moud_exit[stopped] = 0
+        people.aftercare[stop_to_recovery] = False
+        arrested = np.concatenate([arrested_active, arrested_moud])
+        people.weeks_since_moud_exit[arrested_moud] = 0
+        model.timeseries.add("moud_exits", arrested_moud.size)
+        move(model, arrested, S.PRISON, "arrest", flow="arrests")
+        people.prison_count[arrested] += 1
+        move(model, to_detox, S.DETOX, "detox_admission", flow="detox_admissions")
+        move(model, remits, S.RECOVERY, "remission")
+        people.aftercare[remits] = False
+        move(model, relapses, S.ACTIVE, "relapse", flow="relapses")
+
+        # MOUD starts, within capacity; random priority among this week's candidates.
+        candidates = [
+            (referred, "overdose_referral"),
+            (detox_to_moud, "after_detox"),
+            (release_to_moud, "at_release"),
+            (wants_moud, "initiation"),
+        ]
+        free = hooks.moud_capacity_places - int(np.count_nonzero(
+            (people.state == S.METHADONE) | (people.state == S.BUPRENORPHINE)))
+        all_rows = np.concatenate([r for r, _ in candidates])
+        admitted = np.zeros(people.n, dtype=bool)
+        if all_rows.size <= free:
+            admitted[all_rows] = True
+        elif free > 0:
+            order = np.argpartition(priority[all_rows], free - 1)[:free]
+            admitted[all_rows[order]] = True
+        for rows, detail in candidates:
+            start = rows[admitted[rows]]
+            meth = medication[start] < c.methadone_share_of_starts
+            move(model, start[meth], S.METHADONE, detail, flow="moud_starts")
+            move(model, start[~meth], S.BUPRENORPHINE, detail, flow="moud_starts")
+
+        # Detox discharges and releases without a MOUD place go into abstinence.
+        after_detox = np.concatenate([detox_to_recovery, detox_to_moud[~admitted[detox_to_moud]]])
+        aftercare = extra[after_detox] < c.aftercare_fraction
+        move(model, after_detox[aftercare], S.RECOVERY, "discharge_aftercare")
+        move(model, after_detox[~aftercare], S.RECOVERY, "discharge_no_aftercare")
+        people.aftercare[after_detox] = aftercare
+        to_abstinence = np.concatenate(
+            [release_to_recovery, release_to_moud[~admitted[release_to_moud]]]
+        )
+        move(model, to_abstinence, S.RECOVERY, "release")
+        people.aftercare[to_abstinence] = False
+        model.timeseries.add("releases", released.size)
+        starts_at_release = release_to_moud[admitted[release_to_moud]]
+        people.aftercare[starts_at_release] = False

@@ -1,0 +1,62 @@
+"""Entry and exit: new initiates replace people who left, ageing, deaths from other causes,
+ageing out, and leaving the at-risk population after sustained recovery."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from hrsim.people import Care
+from hrsim.processes.base import Process, move, weekly_probability
+from hrsim.results import NO_STATE
+
+if TYPE_CHECKING:
+    from hrsim.model import HarmReductionModel
+
+
+class Demography(Process):
+    """Keeps the population at its size: one new initiate for every person who left."""
+
+    name = "demography"
+
+    def init(self, model: HarmReductionModel) -> None:
+        """Precompute weekly death probabilities."""
+        d = model.scenario.demography
+        self.p_other_off = float(weekly_probability(d.other_death_rate_per_year_off_moud))
+        self.p_other_on = float(weekly_probability(d.other_death_rate_per_year_on_moud))
+        self.p_hiv_extra = float(weekly_probability(d.hiv_untreated_extra_death_rate_per_year))
+
+    def step(self, model: HarmReductionModel) -> None:
+        """Replace last week's leavers, age everyone, then this week's deaths and exits."""
+        people, week = model.people, model.week
+        rng = model.streams.generator(self.name, week)
+        u = rng.random(people.n, dtype=np.float32)  # other-cause death, every row
+
+        # Rows of people who died or left last week take new initiates.
+        free = np.flatnonzero(~people.alive)
+        if free.size:
+            people.fill(free, model.scenario, rng, entrants=True)
+            model.events.add(people.pid[free], week, "entry", NO_STATE, Care.ACTIVE,
+                             "initiation")
+            model.timeseries.add("entries", free.size)
+            model.on_entries(free)
+
+        people.age += np.float32(1.0 / 52.0)
+        state = people.state
+        on_moud = (state == Care.METHADONE) | (state == Care.BUPRENORPHINE)
+        p = np.where(on_moud, np.float32(self.p_other_on), np.float32(self.p_other_off))
+        untreated_hiv = people.hiv & ~people.hiv_on_art
+        p[untreated_hiv] += np.float32(self.p_hiv_extra)
+        dies = people.alive & (u < p)
+        rows = np.flatnonzero(dies)
+        move(model, rows, Care.DEAD, "other_cause", flow="deaths_other")
+        model.timeseries.add("exits", rows.size)
+
+        d = model.scenario.demography
+        aged = np.flatnonzero(people.alive & (people.age >= d.age_out_years))
+        move(model, aged, Care.EXITED, "aged_out", flow="exits")
+        sustained = np.flatnonzero(
+            (state == Care.RECOVERY) & (people.weeks_in_state >= d.sustained_recovery_exit_weeks)
+        )
+        move(model, sustained, Care.EXITED, "sustained_recovery", flow="exits")

@@ -1,0 +1,143 @@
+"""Overdose: who overdoses this week, whether anyone sees it, and whether it is fatal.
+
+Weekly hazard = base rate x use (active 1; on methadone or buprenorphine a rate ratio, higher
+in the first 2 weeks of induction, Cousins 2011) x injecting x heavy use x fentanyl share of
+the supply x low tolerance x recent non-fatal overdose (Caudarella 2016) x the weeks just
+after leaving MOUD (Cousins 2016).
+
+An overdose is witnessed when the person is not using alone and at least one network contact
+is present. A present contact carrying naloxone reverses it with some probability; otherwise
+it is fatal with the witnessed or the alone probability. A survivor may be referred to MOUD.
+
+The hazard is computed exactly only for people whose uniform draw falls under an upper bound
+of everyone's probability (thinning), so the cost is a compare per person plus work per
+candidate; the draws themselves are made for every row (common random numbers).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from hrsim.people import Care as S
+from hrsim.processes.base import Process, move
+
+if TYPE_CHECKING:
+    from hrsim.model import HarmReductionModel
+
+OUTCOMES = ("fatal_alone", "fatal_witnessed", "reversed_naloxone", "survived_witnessed",
+            "survived_alone")
+
+
+class Overdose(Process):
+    """Overdoses and their outcomes, once a week."""
+
+    name = "overdose"
+
+    def init(self, model: HarmReductionModel) -> None:
+        """Per-state use factors and the thinning bound's constant parts."""
+        o = model.scenario.overdose
+        self.o = o
+        self.use = np.zeros(len(S), dtype=np.float64)
+        self.use[S.ACTIVE] = 1.0
+        self.use[S.METHADONE] = o.methadone_rate_ratio
+        self.use[S.BUPRENORPHINE] = o.buprenorphine_rate_ratio
+        self.induction = np.ones(len(S), dtype=np.float64)
+        self.induction[S.METHADONE] = o.methadone_induction_rr
+        self.induction[S.BUPRENORPHINE] = o.buprenorphine_induction_rr
+        self.max_use = max(
+            1.0 * max(1.0, o.moud_exit_rr_weeks_1_2, o.moud_exit_rr_weeks_3_4),
+            o.methadone_rate_ratio * max(1.0, o.methadone_induction_rr),
+            o.buprenorphine_rate_ratio * max(1.0, o.buprenorphine_induction_rr),
+        )
+        self.codes = {name: model.events.detail_code(name) for name in OUTCOMES}
+
+    def rate(self, model: HarmReductionModel, rows: np.ndarray) -> np.ndarray:
+        """Weekly overdose hazard for ``rows``."""
+        o, p = self.o, model.people
+        state = p.state[rows]
+        fentanyl = 1.0 + (o.fentanyl_rr_full_share - 1.0) * model.scenario.fentanyl_share(
+            model.week
+        )
+        r = (o.base_rate_per_year / 52.0) * fentanyl * self.use[state]
+        r = r * np.where(p.injects[rows], o.injecting_rr, 1.0)
+        r *= np.where(p.heavy_use[rows], o.heavy_use_rr, 1.0)
+        r *= 1.0 + (o.low_tolerance_rr - 1.0) * (1.0 - p.tolerance[rows])
+        r *= np.where(p.weeks_since_overdose[rows] < o.recent_overdose_window_weeks,
+                      o.recent_overdose_rr, 1.0)
+        r *= np.where(p.weeks_in_state[rows] < 2, self.induction[state], 1.0)
+        exit_weeks = p.weeks_since_moud_exit[rows]
+        after_exit = np.where(exit_weeks < 2, o.moud_exit_rr_weeks_1_2,
+                              np.where(exit_weeks < 4, o.moud_exit_rr_weeks_3_4, 1.0))
+        r *= np.where(state == S.ACTIVE, after_exit, 1.0)
+        return r
+
+    def _bound(self, model: HarmReductionModel) -> float:
+        o = self.o
+        fentanyl = 1.0 + (o.fentanyl_rr_full_share - 1.0) * model.scenario.fentanyl_share(
+            model.week
+        )
+        r = (o.base_rate_per_year / 52.0) * fentanyl * self.max_use
+        r *= max(o.injecting_rr, 1.0) * max(o.heavy_use_rr, 1.0) * o.low_tolerance_rr
+        r *= max(o.recent_overdose_rr, 1.0)
+        return float(-np.expm1(-r))
+
+    def step(self, model: HarmReductionModel) -> None:
+        """Draw overdoses, witnesses, naloxone and outcomes."""
+        o, people, hooks = self.o, model.people, model.hooks
+        rng = model.streams.generator(self.name, model.week)
+        u, alone_u, fate_u, referral_u = rng.random((4, people.n), dtype=np.float32)
+
+        candidates = np.flatnonzero(u < self._bound(model))
+        p = -np.expm1(-self.rate(model, candidates))
+        od = candidates[u[candidates] < p]
+        if od.size == 0:
+            return
+
+        # Witnesses: contacts (injecting or social) who are free to be there.
+        alone = alone_u[od] < people.uses_alone_probability[od]
+        row, contact = model.network.neighbours_of(od)
+        can_attend = (people.state[contact] < S.PRISON) & (people.state[contact] != S.DETOX)
+        present = can_attend & (
+            rng.random(contact.size) < hooks.neighbour_present_probability
+        )
+        index = np.searchsorted(od, row)  # od is sorted (flatnonzero)
+        any_present = np.zeros(od.size, dtype=bool)
+        any_present[index[present]] = True
+        naloxone = np.zeros(od.size, dtype=bool)
+        naloxone[index[present & people.carries_naloxone[contact]]] = True
+        witnessed = ~alone & any_present
+        naloxone &= witnessed
+
+        f = fate_u[od]
+        p_rev = hooks.naloxone_reversal_probability
+        reversed_ = naloxone & (f < p_rev)
+        # Conditional draw for those whose naloxone did not work: rescale the same uniform.
+        f_rest = np.where(naloxone, (f - p_rev) / max(1.0 - p_rev, 1e-12), f)
+        fatal = np.where(witnessed, f_rest < o.fatal_probability_witnessed,
+                         f < o.fatal_probability_alone) & ~reversed_
+
+        outcome = np.where(
+            fatal,
+            np.where(witnessed, self.codes["fatal_witnessed"], self.codes["fatal_alone"]),
+            np.where(reversed_, self.codes["reversed_naloxone"],
+                     np.where(witnessed, self.codes["survived_witnessed"],
+                              self.codes["survived_alone"])),
+        )
+        after = np.where(fatal, S.DEAD, people.state[od])
+        model.events.add(people.pid[od], model.week, "overdose", people.state[od], after, outcome)
+
+        ts = model.timeseries
+        ts.add("overdoses_fatal", int(fatal.sum()))
+        ts.add("overdoses_nonfatal", int((~fatal).sum()))
+        ts.add("overdoses_reversed", int(reversed_.sum()))
+        ts.add("overdoses_witnessed", int(witnessed.sum()))
+
+        died = od[fatal]
+        move(model, died, S.DEAD, "overdose", flow="deaths_overdose")
+        ts.add("exits", died.size)
+        survived = od[~fatal]
+        people.weeks_since_overdose[survived] = 0
+        referred = survived[referral_u[survived] < hooks.overdose_referral_to_moud_probability]
+        people.referred_to_moud[referred] = True

@@ -1,0 +1,22 @@
+"""Ties end and form each week (the rules live in ``hrsim.network``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from hrsim.processes.base import Process
+
+if TYPE_CHECKING:
+    from hrsim.model import HarmReductionModel
+
+
+class Ties(Process):
+    """Weekly turnover of the injecting, social and sexual layers."""
+
+    name = "ties"
+
+    def step(self, model: HarmReductionModel) -> None:
+        """End ties (including every tie of people who left), then form new ones."""
+        rng = model.streams.generator(self.name, model.week)
+        model.network.dissolve(model.people, rng)
+        model.network.form(model.people, rng)

@@ -1,0 +1,161 @@
+"""Declared results: the weekly timeseries and the event log.
+
+The timeseries has one row per week (week 0 is the initial population). The event log has one
+row per event (``person, week, kind, from_state, to_state, detail``): every change of care
+state, every overdose, infection, entry and exit, and each person's initial state at week 0,
+so that person-time in any state can be rebuilt from the log alone.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from hrsim.people import STATE_NAMES, LIVING_STATES
+
+STATE_COLUMNS: tuple[str, ...] = tuple(STATE_NAMES[s] for s in LIVING_STATES)
+
+# Weekly counts of new events (reset every week).
+FLOW_COLUMNS: tuple[str, ...] = (
+    "overdoses_nonfatal",
+    "overdoses_fatal",
+    "overdoses_reversed",
+    "overdoses_witnessed",
+    "hiv_infections",
+    "hcv_infections",
+    "entries",
+    "exits",
+    "deaths_overdose",
+    "deaths_other",
+    "detox_admissions",
+    "moud_starts",
+    "moud_exits",
+    "relapses",
+    "arrests",
+    "releases",
+)
+LEVEL_COLUMNS: tuple[str, ...] = ("population", "hiv_prevalence", "hcv_prevalence")
+TIMESERIES_COLUMNS: tuple[str, ...] = ("week", *STATE_COLUMNS, *FLOW_COLUMNS, *LEVEL_COLUMNS)
+
+EVENT_KINDS: tuple[str, ...] = (
+    "initial",
+    "transition",
+    "overdose",
+    "infection",
+    "clinical",
+    "entry",
+    "death",
+    "exit",
+)
+NO_STATE = -1
+
+
+class Timeseries:
+    """Preallocated weekly columns; ``flows`` accumulate during a week, then ``close_week``."""
+
+    def __init__(self, weeks: int) -> None:
+        self.data = {c: np.zeros(weeks + 1, dtype=np.float64) for c in TIMESERIES_COLUMNS}
+        self.data["week"][:] = np.arange(weeks + 1)
+        self.flows = dict.fromkeys(FLOW_COLUMNS, 0)
+        self.rows = 0
+
+    def add(self, column: str, count: int) -> None:
+        """Add to this week's count of ``column``."""
+        self.flows[column] += count
+
+    def close_week(self, week: int, state: np.ndarray, hiv: np.ndarray, hcv: np.ndarray) -> None:
+        """Record week ``week``: counts by state, the week's flows, prevalences."""
+        counts = np.bincount(state, minlength=len(STATE_NAMES))
+        row = self.data
+        for column, s in zip(STATE_COLUMNS, LIVING_STATES, strict=True):
+            row[column][week] = counts[s]
+        alive = state < len(LIVING_STATES)
+        population = int(counts[: len(LIVING_STATES)].sum())
+        row["population"][week] = population
+        row["hiv_prevalence"][week] = np.count_nonzero(hiv & alive) / max(population, 1)
+        row["hcv_prevalence"][week] = np.count_nonzero(hcv & alive) / max(population, 1)
+        for column in FLOW_COLUMNS:
+            row[column][week] = self.flows[column]
+            self.flows[column] = 0
+        self.rows = week + 1
+
+    def latest(self, column: str) -> float:
+        """The most recently recorded value of ``column``."""
+        return float(self.data[column][max(self.rows - 1, 0)])
+
+    def to_frame(self) -> pd.DataFrame:
+        """The recorded weeks as a DataFrame (counts as integers, prevalences as floats)."""
+        df = pd.DataFrame({c: v[: self.rows] for c, v in self.data.items()})
+        ints = [c for c in df.columns if c not in ("hiv_prevalence", "hcv_prevalence")]
+        return df.astype(dict.fromkeys(ints, "int64"))
+
+
+class EventLog:
+    """Events appended as NumPy chunks; turned into a table once, at the end."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self._chunks: list[tuple[np.ndarray, ...]] = []
+        self._details: dict[str, int] = {"": 0}
+
+    def detail_code(self, detail: str) -> int:
+        """A small integer for a detail string (codes are assigned on first use)."""
+        code = self._details.get(detail)
+        if code is None:
+            code = self._details[detail] = len(self._details)
+        return code
+
+    def add(self, pids: np.ndarray, week: int, kind: str, from_state: np.ndarray | int,
+            to_state: np.ndarray | int, detail: str | np.ndarray = "") -> None:
+        """Log one event per pid. States are codes (``NO_STATE`` for none); ``detail`` is a
+        string for all, or an array of detail codes from :meth:`detail_code`."""
+        if not self.enabled or len(pids) == 0:
+            return
+        k = len(pids)
+        details = (
+            np.full(k, self.detail_code(detail), dtype=np.int16)
+            if isinstance(detail, str)
+            else np.asarray(detail, dtype=np.int16)
+        )
+        self._chunks.append((
+            np.asarray(pids, dtype=np.int64),
+            np.full(k, week, dtype=np.int32),
+            np.full(k, EVENT_KINDS.index(kind), dtype=np.int8),
+            np.broadcast_to(np.asarray(from_state, dtype=np.int8), (k,)).copy(),
+            np.broadcast_to(np.asarray(to_state, dtype=np.int8), (k,)).copy(),
+            details,
+        ))
+
+    def __len__(self) -> int:
+        return sum(c[0].size for c in self._chunks)
+
+    def to_arrow(self) -> pa.Table:
+        """The log as an Arrow table with dictionary-encoded text columns."""
+        if self._chunks:
+            cols = [np.concatenate([c[i] for c in self._chunks]) for i in range(6)]
+        else:
+            cols = [np.zeros(0, dtype=t) for t in (np.int64, np.int32, np.int8, np.int8,
+                                                    np.int8, np.int16)]
+        states = pa.array(["", *STATE_NAMES])  # code -1 (no state) -> ""
+        details = pa.array(sorted(self._details, key=self._details.__getitem__))
+        return pa.table({
+            "person": cols[0],
+            "week": cols[1],
+            "kind": pa.DictionaryArray.from_arrays(cols[2].astype(np.int32),
+                                                   pa.array(EVENT_KINDS)),
+            "from_state": pa.DictionaryArray.from_arrays(cols[3].astype(np.int32) + 1, states),
+            "to_state": pa.DictionaryArray.from_arrays(cols[4].astype(np.int32) + 1, states),
+            "detail": pa.DictionaryArray.from_arrays(cols[5].astype(np.int32), details),
+        })
+
+    def to_frame(self) -> pd.DataFrame:
+        """The log as a DataFrame (text columns as categoricals)."""
+        return self.to_arrow().to_pandas()
+
+    def write(self, path: Path) -> None:
+        """Write the log as Parquet."""
+        pq.write_table(self.to_arrow(), path)
