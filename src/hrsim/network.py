@@ -13,7 +13,6 @@ graph of the current ties is available on demand for analysis and the Mesa space
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import networkx as nx
@@ -31,41 +30,74 @@ _RECOVERY_POOL = -1  # group id for recovery-homophilous stubs
 _GLOBAL_POOL = -2
 
 
-@dataclass
 class Layer:
-    """One layer of ties as a sorted array of edge keys."""
+    """One layer of ties, stored in both directions as sorted keys ``(src << 32) | dst``.
 
-    name: str
-    mean_duration_weeks: float
-    keys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    Sorted directed keys are a compressed adjacency list: the ties of row ``r`` are the
+    contiguous range ``searchsorted(keys, r << 32)`` to ``searchsorted(keys, (r + 1) << 32)``.
+    ``degree`` is kept up to date as ties are added and removed.
+    """
+
+    def __init__(self, name: str, mean_duration_weeks: float, n: int) -> None:
+        self.name = name
+        self.mean_duration_weeks = mean_duration_weeks
+        self.keys = np.zeros(0, dtype=np.int64)
+        self.degree = np.zeros(n, dtype=np.int32)
+        self._ends: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def size(self) -> int:
-        """Number of ties."""
-        return int(self.keys.size)
+        """Number of ties (each counted once)."""
+        return int(self.keys.size // 2)
 
     def endpoints(self) -> tuple[np.ndarray, np.ndarray]:
-        """The two endpoint rows of every tie (``a < b``)."""
-        return (self.keys >> 32).astype(np.intp), (self.keys & _LOW).astype(np.intp)
+        """Source and destination rows of every directed tie (each tie appears both ways)."""
+        if self._ends is None:
+            self._ends = ((self.keys >> 32).astype(np.intp), (self.keys & _LOW).astype(np.intp))
+        return self._ends
+
+    def ranges(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Start and end positions in ``keys`` of the ties of each row."""
+        r = rows.astype(np.int64)
+        return np.searchsorted(self.keys, r << 32), np.searchsorted(self.keys, (r + 1) << 32)
+
+    def ties_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(row, neighbour)`` for every tie of ``rows``."""
+        lo, hi = self.ranges(rows)
+        positions = _expand_ranges(lo, hi)
+        return np.repeat(rows, hi - lo), (self.keys[positions] & _LOW).astype(np.intp)
 
     def add(self, a: np.ndarray, b: np.ndarray) -> int:
-        """Add ties (any order, duplicates and self-ties ignored); returns how many were new."""
-        lo, hi = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
-        new = np.unique(((lo << 32) | hi)[lo != hi])
+        """Add ties (duplicates and self-ties ignored); returns how many were new."""
+        a, b = a.astype(np.int64), b.astype(np.int64)
+        keep = a != b
+        new = np.sort(np.concatenate([(a[keep] << 32) | b[keep], (b[keep] << 32) | a[keep]]))
         if new.size == 0:
             return 0
+        new = new[np.r_[True, new[1:] != new[:-1]]]
         pos = np.searchsorted(self.keys, new)
         exists = np.zeros(new.size, dtype=bool)
         inside = pos < self.keys.size
         exists[inside] = self.keys[pos[inside]] == new[inside]
         new, pos = new[~exists], pos[~exists]
         self.keys = np.insert(self.keys, pos, new)
-        return int(new.size)
+        self.degree += np.bincount(new >> 32, minlength=self.degree.size).astype(np.int32)
+        self._ends = None
+        return int(new.size // 2)
 
-    def degree(self, n: int) -> np.ndarray:
-        """Number of ties of every row."""
-        a, b = self.endpoints()
-        return np.bincount(a, minlength=n) + np.bincount(b, minlength=n)
+    def remove(self, positions: np.ndarray) -> None:
+        """Remove the ties at ``positions`` in ``keys`` (both directions of each)."""
+        if positions.size == 0:
+            return
+        k = self.keys[positions]
+        reverse = np.sort(((k & _LOW) << 32) | (k >> 32))
+        drop = np.zeros(self.keys.size, dtype=bool)
+        drop[positions] = True
+        drop[np.searchsorted(self.keys, reverse)] = True
+        removed_src = self.keys[drop] >> 32
+        self.degree -= np.bincount(removed_src, minlength=self.degree.size).astype(np.int32)
+        self.keys = self.keys[~drop]
+        self._ends = None
 
 
 class ContactNetwork:
@@ -80,9 +112,9 @@ class ContactNetwork:
         self.mixed_multiplier = net.mixed_tie_dissolution_multiplier
         self.formation_probability = net.tie_formation_probability_per_week
         self.layers: dict[str, Layer] = {
-            "injecting": Layer("injecting", net.injecting_tie_mean_weeks),
-            "social": Layer("social", net.social_tie_mean_weeks),
-            "sexual": Layer("sexual", net.sexual_tie_mean_weeks),
+            "injecting": Layer("injecting", net.injecting_tie_mean_weeks, n),
+            "social": Layer("social", net.social_tie_mean_weeks, n),
+            "sexual": Layer("sexual", net.sexual_tie_mean_weeks, n),
         }
 
     # -- eligibility and targets ------------------------------------------------------------
@@ -112,7 +144,7 @@ class ContactNetwork:
     def _form(self, name: str, people: People, rng: np.random.Generator, *,
               weekly: bool) -> None:
         layer = self.layers[name]
-        deficit = self._target(name, people).astype(np.int32) - layer.degree(self.n)
+        deficit = self._target(name, people).astype(np.int32) - layer.degree
         u = rng.random(self.n, dtype=np.float32)  # drawn for every row (common random numbers)
         want = self._eligible(name, people) & (deficit > 0)
         if weekly:
@@ -133,46 +165,38 @@ class ContactNetwork:
         layer.add(a, b)
 
     # -- dissolution -----------------------------------------------------------------------
-    def dissolve(self, people: People, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    def dissolve(self, people: People, rng: np.random.Generator) -> None:
         """End ties: at random (mean duration), faster across the recovery/use divide, and
-        every tie of a person who has died or left. Returns the ended ties' keys per layer."""
-        ended: dict[str, np.ndarray] = {}
-        gone = ~people.alive
+        every tie of a person who has died or left."""
+        gone = np.flatnonzero(~people.alive)
         recovering = people.state == Care.RECOVERY
         using = people.state == Care.ACTIVE
         for name in LAYERS:
             layer = self.layers[name]
-            if layer.size == 0:
-                ended[name] = layer.keys
+            directed = layer.keys.size
+            if directed == 0:
                 continue
-            a, b = layer.endpoints()
-            p = np.float32(1.0 / layer.mean_duration_weeks)
-            u = rng.random(layer.size, dtype=np.float32)
-            if name == "social" and self.mixed_multiplier != 1.0:
-                mixed = (recovering[a] & using[b]) | (using[a] & recovering[b])
-                end = u < np.where(mixed, p * np.float32(self.mixed_multiplier), p)
-            else:
-                end = u < p
-            end |= gone[a] | gone[b]
-            ended[name] = layer.keys[end]
-            layer.keys = layer.keys[~end]
-        return ended
+            # Each direction is drawn at half the rate: a tie ends if either draw says so.
+            p = 0.5 / layer.mean_duration_weeks
+            mult = self.mixed_multiplier if name == "social" else 1.0
+            p_max = min(p * max(mult, 1.0), 1.0)
+            k = int(rng.binomial(directed, p_max))
+            picked = rng.choice(directed, size=k, replace=False) if k else _no_positions()
+            if name == "social" and mult != 1.0 and k:
+                src, dst = (layer.keys[picked] >> 32), (layer.keys[picked] & _LOW)
+                mixed = (recovering[src] & using[dst]) | (using[src] & recovering[dst])
+                keep_prob = np.where(mixed, mult, 1.0) / max(mult, 1.0)
+                picked = picked[rng.random(k) < keep_prob]
+            lo, hi = layer.ranges(gone[layer.degree[gone] > 0])
+            of_gone = _expand_ranges(lo, hi)
+            layer.remove(np.concatenate([picked, of_gone]))
 
     # -- views -----------------------------------------------------------------------------
     def neighbours_of(self, rows: np.ndarray, layers: tuple[str, ...] = ("injecting", "social")
                       ) -> tuple[np.ndarray, np.ndarray]:
-        """All (row, neighbour) pairs for ``rows`` over the given layers (duplicates kept)."""
-        mark = np.zeros(self.n, dtype=bool)
-        mark[rows] = True
-        out_r, out_n = [], []
-        for name in layers:
-            a, b = self.layers[name].endpoints()
-            hit = np.flatnonzero(mark[a] | mark[b])
-            ah, bh = a[hit], b[hit]
-            fa, fb = mark[ah], mark[bh]
-            out_r += [ah[fa], bh[fb]]
-            out_n += [bh[fa], ah[fb]]
-        return np.concatenate(out_r), np.concatenate(out_n)
+        """All ``(row, neighbour)`` pairs for ``rows`` over the given layers."""
+        pairs = [self.layers[name].ties_of(rows) for name in layers]
+        return np.concatenate([r for r, _ in pairs]), np.concatenate([nb for _, nb in pairs])
 
     def graph(self, people: People, layers: tuple[str, ...] = LAYERS) -> nx.Graph:
         """A networkx graph of living people (nodes are rows) and their current ties.
@@ -190,7 +214,8 @@ class ContactNetwork:
         )
         for name in layers:
             a, b = self.layers[name].endpoints()
-            for x, y in zip(a.tolist(), b.tolist(), strict=True):
+            once = a < b
+            for x, y in zip(a[once].tolist(), b[once].tolist(), strict=True):
                 if g.has_edge(x, y):
                     g.edges[x, y]["layers"].append(name)
                 else:
@@ -202,7 +227,9 @@ def _pair_within_groups(rows: np.ndarray, group: np.ndarray, rand: np.ndarray
                         ) -> tuple[np.ndarray, np.ndarray]:
     """Pair stubs: consecutive stubs of the same group (in random order) pair up; whatever
     is left joins one global pool and pairs at random."""
-    order = np.lexsort((rand, group))
+    # Sort by group, then by the random draw (one composite integer key is faster than lexsort).
+    rank = (rand * (1 << 30)).astype(np.int64)
+    order = np.argsort(((group - _GLOBAL_POOL) << 31) | rank, kind="stable")
     r, g = rows[order], group[order]
     n = r.size
     starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
@@ -220,3 +247,17 @@ def _pair_within_groups(rows: np.ndarray, group: np.ndarray, rand: np.ndarray
     a = np.concatenate([r[li], rest[0:m:2]])
     b = np.concatenate([r[li + 1], rest[1:m:2]])
     return a, b
+
+
+def _no_positions() -> np.ndarray:
+    """An empty index array."""
+    return np.zeros(0, dtype=np.int64)
+
+
+def _expand_ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """All positions in the half-open ranges ``[lo, hi)``."""
+    counts = hi - lo
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(total)

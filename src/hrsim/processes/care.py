@@ -41,6 +41,22 @@ class Care(Process):
             S.METHADONE: self._late_hazard(c.methadone_retention_12_months),
             S.BUPRENORPHINE: self._late_hazard(c.buprenorphine_retention_12_months),
         }
+        # Upper bounds of the multipliers, for thinning.
+        self.max_arrest_hr = max(c.arrest_hr_housing_unstable, 1.0) * max(
+            c.arrest_hr_prison_history, 1.0)
+        self.max_moud_phase = max(c.moud_early_hazard_ratio_weeks_1_4,
+                                  c.moud_mid_hazard_ratio_weeks_5_26, 1.0)
+        pop = self.pop
+        youngest = (pop.mean_age_years - 18.0) / 10.0
+        self.max_relapse_multiplier = float(np.exp(
+            max(np.log(c.aftercare_relapse_hazard_ratio), 0.0)
+            + max(np.log(c.relapse_hr_per_decade_younger) * youngest, 0.0)
+            + abs(np.log(c.relapse_hr_heavy_use)) * max(pop.heavy_use_fraction,
+                                                       1 - pop.heavy_use_fraction)
+            + abs(np.log(c.relapse_hr_injecting)) * max(pop.inject_fraction,
+                                                       1 - pop.inject_fraction)
+            + abs(np.log(c.relapse_hr_all_contacts_using)) * 0.5
+        ))
 
     def _late_hazard(self, retention_12_months: float) -> float:
         c = self.c
@@ -50,13 +66,17 @@ class Care(Process):
         return -np.log(retention_12_months) / weighted_weeks
 
     # -- hazards ---------------------------------------------------------------------------
+    def base_relapse_hazard(self, weeks_in_recovery: np.ndarray) -> np.ndarray:
+        """Relapse hazard of the reference person after ``weeks_in_recovery`` weeks."""
+        t = np.maximum(weeks_in_recovery, 1).astype(np.float64)
+        return self.relapse_late + (self.relapse_first - self.relapse_late) * t ** (
+            -self.c.relapse_hazard_decay_exponent
+        )
+
     def relapse_hazard(self, model: HarmReductionModel, rows: np.ndarray) -> np.ndarray:
         """Weekly relapse hazard for people in recovery at ``rows``."""
         c, pop, people = self.c, self.pop, model.people
-        t = np.maximum(people.weeks_in_state[rows], 1).astype(np.float64)
-        base = self.relapse_late + (self.relapse_first - self.relapse_late) * t ** (
-            -c.relapse_hazard_decay_exponent
-        )
+        base = self.base_relapse_hazard(people.weeks_in_state[rows])
         log_m = np.where(people.aftercare[rows], np.log(c.aftercare_relapse_hazard_ratio), 0.0)
         log_m += np.log(c.relapse_hr_per_decade_younger) * (
             (pop.mean_age_years - people.age[rows]) / 10.0
@@ -87,10 +107,9 @@ class Care(Process):
     def arrest_rate(self, model: HarmReductionModel, rows: np.ndarray) -> np.ndarray:
         """Yearly arrest rate for ``rows`` (before any MOUD hazard ratio)."""
         c, people = self.c, model.people
-        rate = np.full(rows.size, c.arrest_rate_per_year)
-        rate[people.housing_unstable[rows]] *= c.arrest_hr_housing_unstable
-        rate[people.prison_count[rows] > 0] *= c.arrest_hr_prison_history
-        return rate
+        return (c.arrest_rate_per_year
+                * np.where(people.housing_unstable[rows], c.arrest_hr_housing_unstable, 1.0)
+                * np.where(people.prison_count[rows] > 0, c.arrest_hr_prison_history, 1.0))
 
     # -- the week --------------------------------------------------------------------------
     def step(self, model: HarmReductionModel) -> None:
@@ -100,12 +119,18 @@ class Care(Process):
         u, dest, extra, priority, medication = rng.random((5, people.n), dtype=np.float32)
         state = people.state
 
-        # Active use: detox, MOUD initiation, arrest, remission as competing risks.
-        active = np.flatnonzero(state == S.ACTIVE)
-        lam_detox = np.full(active.size, c.detox_entry_rate_per_year)
-        lam_moud = np.full(active.size, c.moud_initiation_rate_per_year * hooks.moud_initiation_multiplier)
+        # Active use: detox, MOUD initiation, arrest, remission as competing risks. Only
+        # people whose draw falls under the largest possible probability can have an event
+        # (thinning); the exact hazards are computed for them alone.
+        lam_moud_rate = c.moud_initiation_rate_per_year * hooks.moud_initiation_multiplier
+        max_total = (c.detox_entry_rate_per_year + lam_moud_rate
+                     + c.arrest_rate_per_year * self.max_arrest_hr
+                     + c.spontaneous_remission_rate_per_year)
+        active = np.flatnonzero((state == S.ACTIVE) & (u < weekly_probability(max_total)))
+        lam_detox = c.detox_entry_rate_per_year
+        lam_moud = lam_moud_rate
         lam_arrest = self.arrest_rate(model, active)
-        lam_remit = np.full(active.size, c.spontaneous_remission_rate_per_year)
+        lam_remit = c.spontaneous_remission_rate_per_year
         total = lam_detox + lam_moud + lam_arrest + lam_remit
         p_any = weekly_probability(total)
         ua = u[active]
@@ -115,7 +140,7 @@ class Care(Process):
         wants_moud = active[(x >= lam_detox) & (x < lam_detox + lam_moud)]
         arrested_active = active[(x >= lam_detox + lam_moud) & (x < total - lam_remit)]
         remits = active[(x >= total - lam_remit) & happens]
-        referred = active[people.referred_to_moud[active]]
+        referred = np.flatnonzero(people.referred_to_moud & (state == S.ACTIVE))
         people.referred_to_moud[:] = False
 
         # Detox: geometric stay; discharge to MOUD or to recovery (aftercare or not).
@@ -125,7 +150,10 @@ class Care(Process):
         detox_to_recovery = discharged[dest[discharged] >= c.detox_to_moud_fraction]
 
         # MOUD: leave by the retention curve; some leavers are arrests.
-        on_moud = np.flatnonzero((state == S.METHADONE) | (state == S.BUPRENORPHINE))
+        h_max = (max(self.moud_late_hazard.values()) * self.max_moud_phase
+                 * hooks.moud_discontinuation_hazard_ratio)
+        on_moud = np.flatnonzero(((state == S.METHADONE) | (state == S.BUPRENORPHINE))
+                                 & (u < -np.expm1(-h_max)))
         h_leave = self.moud_exit_hazard(model, on_moud)
         h_arrest = self.arrest_rate(model, on_moud) * c.arrest_hr_on_moud / 52.0
         leaves = u[on_moud] < -np.expm1(-h_leave)
@@ -138,6 +166,9 @@ class Care(Process):
 
         # Recovery: relapse.
         recovering = np.flatnonzero(state == S.RECOVERY)
+        bound = -np.expm1(-self.base_relapse_hazard(people.weeks_in_state[recovering])
+                          * self.max_relapse_multiplier)
+        recovering = recovering[u[recovering] < bound]
         relapse_p = -np.expm1(-self.relapse_hazard(model, recovering))
         relapses = recovering[u[recovering] < relapse_p]
 

@@ -85,54 +85,79 @@ class Infections(Process):
     def _transmit(self, model: HarmReductionModel, rng: np.random.Generator) -> None:
         i, p = self.i, model.people
         injecting_now = (p.state == S.ACTIVE) & p.injects
-        a, b = model.network.layers["injecting"].endpoints()
-        both = injecting_now[a] & injecting_now[b]
-        a, b = a[both], b[both]
-        acts = i.shared_injections_per_partner_per_week
-        hiv_inf = self._infect(rng, p.hiv, p.hiv_on_art, i.hiv_art_transmission_rr,
-                               a, b, i.hiv_per_shared_injection, acts, p, sharing=True,
-                               acquisition=p.hiv_acquisition_multiplier)
-        treated_hcv = p.hcv_treatment_weeks > 0
-        hcv_inf = self._infect(rng, p.hcv, treated_hcv, i.hcv_treatment_transmission_rr,
-                               a, b, i.hcv_per_shared_injection, acts, p, sharing=True)
-        sa, sb = model.network.layers["sexual"].endpoints()
         free = (p.state < S.PRISON) & (p.state != S.DETOX)
-        ok = free[sa] & free[sb]
-        hiv_sex = self._infect(rng, p.hiv, p.hiv_on_art, i.hiv_art_transmission_rr,
-                               sa[ok], sb[ok], i.hiv_per_sex_act, i.sex_acts_per_partner_per_week,
-                               p, sharing=False, acquisition=p.hiv_acquisition_multiplier)
-        hiv_sex = np.setdiff1d(hiv_sex, hiv_inf, assume_unique=True)
+        injecting = model.network.layers["injecting"].endpoints()
+        sexual = model.network.layers["sexual"].endpoints()
+        acts = i.shared_injections_per_partner_per_week
+        hiv_inj = _transmit_along(rng, injecting, injecting_now, p.hiv, p.hiv_on_art,
+                                  i.hiv_art_transmission_rr, i.hiv_per_shared_injection, acts,
+                                  p.hiv_acquisition_multiplier, p.shares_syringes,
+                                  p.sharing_multiplier)
+        hcv_inj = _transmit_along(rng, injecting, injecting_now, p.hcv,
+                                  p.hcv_treatment_weeks > 0, i.hcv_treatment_transmission_rr,
+                                  i.hcv_per_shared_injection, acts, None, p.shares_syringes,
+                                  p.sharing_multiplier)
+        hiv_sex = _transmit_along(rng, sexual, free, p.hiv, p.hiv_on_art,
+                                  i.hiv_art_transmission_rr, i.hiv_per_sex_act,
+                                  i.sex_acts_per_partner_per_week, p.hiv_acquisition_multiplier,
+                                  None, None)
+        hiv_sex = np.setdiff1d(hiv_sex, hiv_inj, assume_unique=True)
         week = model.week
         for rows, detail, disease in (
-            (hiv_inf, "hiv_injecting", "hiv"),
+            (hiv_inj, "hiv_injecting", "hiv"),
             (hiv_sex, "hiv_sexual", "hiv"),
-            (hcv_inf, "hcv_injecting", "hcv"),
+            (hcv_inj, "hcv_injecting", "hcv"),
         ):
             getattr(p, disease)[rows] = True
             model.events.add(p.pid[rows], week, "infection", p.state[rows], p.state[rows], detail)
-        p.hcv_weeks[hcv_inf] = 0
-        p.hcv_will_clear[hcv_inf] = (
-            rng.random(hcv_inf.size) < i.hcv_spontaneous_clearance_fraction
+        p.hcv_weeks[hcv_inj] = 0
+        p.hcv_will_clear[hcv_inj] = (
+            rng.random(hcv_inj.size) < i.hcv_spontaneous_clearance_fraction
         )
-        model.timeseries.add("hiv_infections", hiv_inf.size + hiv_sex.size)
-        model.timeseries.add("hcv_infections", hcv_inf.size)
+        model.timeseries.add("hiv_infections", hiv_inj.size + hiv_sex.size)
+        model.timeseries.add("hcv_infections", hcv_inj.size)
 
-    @staticmethod
-    def _infect(rng: np.random.Generator, infected: np.ndarray, treated: np.ndarray,
-                treated_rr: float, a: np.ndarray, b: np.ndarray, p_act: float, acts: float,
-                people: object, *, sharing: bool,
-                acquisition: np.ndarray | None = None) -> np.ndarray:
-        """Rows newly infected along discordant ties ``(a, b)`` this week (sorted, unique)."""
-        discordant = infected[a] != infected[b]
-        a, b = a[discordant], b[discordant]
-        src = np.where(infected[a], a, b)
-        dst = np.where(infected[a], b, a)
-        n_acts = np.full(dst.size, acts, dtype=np.float64)
-        if sharing:
-            n_acts *= people.shares_syringes[dst] * people.sharing_multiplier[dst]  # type: ignore[attr-defined]
-        per_act = np.full(dst.size, p_act, dtype=np.float64)
-        per_act[treated[src]] *= treated_rr
-        if acquisition is not None:
-            per_act *= acquisition[dst]
-        p = -np.expm1(n_acts * np.log1p(-np.minimum(per_act, 1.0 - 1e-12)))
-        return np.unique(dst[rng.random(dst.size) < p])
+
+def _transmit_along(
+    rng: np.random.Generator,
+    ties: tuple[np.ndarray, np.ndarray],
+    can_transmit: np.ndarray,
+    infected: np.ndarray,
+    treated: np.ndarray,
+    treated_rr: float,
+    p_act: float,
+    acts: float,
+    acquisition: np.ndarray | None,
+    receptive: np.ndarray | None,
+    acts_multiplier: np.ndarray | None,
+) -> np.ndarray:
+    """Rows newly infected along directed ties ``src -> dst`` this week (sorted, unique).
+
+    Every tie is stored in both directions; the direction from the infected person to the
+    susceptible one carries the risk ``1 - (1 - p_act)^acts`` (per-act probability lowered
+    by the source's treatment, raised or lowered by the destination's acquisition multiplier,
+    acts scaled by the destination's sharing multiplier). Thinning: directed ties are sampled
+    at an upper bound of that probability and accepted with the ratio of exact to bound.
+    """
+    src_all, dst_all = ties
+    if src_all.size == 0 or p_act == 0.0 or acts == 0.0:
+        return np.zeros(0, dtype=np.intp)
+    max_acq = float(acquisition.max()) if acquisition is not None else 1.0
+    max_acts = acts * (float(acts_multiplier.max()) if acts_multiplier is not None else 1.0)
+    bound = float(-np.expm1(max_acts * np.log1p(-min(p_act * max_acq, 1.0 - 1e-12))))
+    k = int(rng.binomial(src_all.size, bound))
+    picked = rng.choice(src_all.size, size=k, replace=False) if k else np.zeros(0, np.intp)
+    src, dst = src_all[picked], dst_all[picked]
+    ok = infected[src] & ~infected[dst] & can_transmit[src] & can_transmit[dst]
+    if receptive is not None:
+        ok &= receptive[dst]
+    src, dst = src[ok], dst[ok]
+    n_acts = np.full(dst.size, acts)
+    if acts_multiplier is not None:
+        n_acts *= acts_multiplier[dst]
+    per_act = np.full(dst.size, p_act)
+    per_act[treated[src]] *= treated_rr
+    if acquisition is not None:
+        per_act *= acquisition[dst]
+    p = -np.expm1(n_acts * np.log1p(-np.minimum(per_act, 1.0 - 1e-12)))
+    return np.unique(dst[rng.random(dst.size) * bound < p])
