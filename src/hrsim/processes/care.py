@@ -66,9 +66,9 @@ class Care(Process):
         return -np.log(retention_12_months) / weighted_weeks
 
     # -- hazards ---------------------------------------------------------------------------
-    def base_relapse_hazard(self, weeks_in_recovery: np.ndarray) -> np.ndarray:
-        """Relapse hazard of the reference person after ``weeks_in_recovery`` weeks."""
-        t = np.maximum(weeks_in_recovery, 1).astype(np.float64)
+    def base_relapse_hazard(self, week_of_recovery: np.ndarray) -> np.ndarray:
+        """Relapse hazard of the reference person in week ``week_of_recovery`` (1 = first)."""
+        t = np.maximum(week_of_recovery, 1).astype(np.float64)
         return self.relapse_late + (self.relapse_first - self.relapse_late) * t ** (
             -self.c.relapse_hazard_decay_exponent
         )
@@ -76,7 +76,7 @@ class Care(Process):
     def relapse_hazard(self, model: HarmReductionModel, rows: np.ndarray) -> np.ndarray:
         """Weekly relapse hazard for people in recovery at ``rows``."""
         c, pop, people = self.c, self.pop, model.people
-        base = self.base_relapse_hazard(people.weeks_in_state[rows])
+        base = self.base_relapse_hazard(people.weeks_in_state[rows] + 1)
         log_m = np.where(people.aftercare[rows], np.log(c.aftercare_relapse_hazard_ratio), 0.0)
         log_m += np.log(c.relapse_hr_per_decade_younger) * (
             (pop.mean_age_years - people.age[rows]) / 10.0
@@ -116,7 +116,8 @@ class Care(Process):
         """Decide every transition from the state at the start of the step, then apply."""
         c, people, hooks = self.c, model.people, model.hooks
         rng = model.streams.generator(self.name, model.week)
-        u, dest, extra, priority, medication = rng.random((5, people.n), dtype=np.float32)
+        u, dest, extra, priority, medication, relapse_u = rng.random((6, people.n),
+                                                                  dtype=np.float32)
         state = people.state
 
         # Active use: detox, MOUD initiation, arrest, remission as competing risks. Only
@@ -164,14 +165,6 @@ class Care(Process):
         stop_to_recovery = stopped[extra[stopped] < c.moud_exit_to_recovery_fraction]
         stop_to_active = stopped[extra[stopped] >= c.moud_exit_to_recovery_fraction]
 
-        # Recovery: relapse.
-        recovering = np.flatnonzero(state == S.RECOVERY)
-        bound = -np.expm1(-self.base_relapse_hazard(people.weeks_in_state[recovering])
-                          * self.max_relapse_multiplier)
-        recovering = recovering[u[recovering] < bound]
-        relapse_p = -np.expm1(-self.relapse_hazard(model, recovering))
-        relapses = recovering[u[recovering] < relapse_p]
-
         # Prison: release onto MOUD (if continued) or into abstinence.
         prison = np.flatnonzero(state == S.PRISON)
         released = prison[u[prison] < 1.0 / c.prison_mean_weeks]
@@ -191,14 +184,13 @@ class Care(Process):
         move(model, to_detox, S.DETOX, "detox_admission", flow="detox_admissions")
         move(model, remits, S.RECOVERY, "remission")
         people.aftercare[remits] = False
-        move(model, relapses, S.ACTIVE, "relapse", flow="relapses")
 
         # MOUD starts, within capacity; random priority among this week's candidates.
         candidates = [
             (referred, "overdose_referral"),
             (detox_to_moud, "after_detox"),
             (release_to_moud, "at_release"),
-            (wants_moud, "initiation"),
+            (wants_moud, "moud_initiation"),
         ]
         free = hooks.moud_capacity_places - int(np.count_nonzero(
             (people.state == S.METHADONE) | (people.state == S.BUPRENORPHINE)))
@@ -229,3 +221,17 @@ class Care(Process):
         model.timeseries.add("releases", released.size)
         starts_at_release = release_to_moud[admitted[release_to_moud]]
         people.aftercare[starts_at_release] = False
+
+        # Relapse, last: everyone now in recovery, including those who entered this week
+        # (for them it is the first week, the most dangerous one: Smyth 2010).
+        self._relapse(model, relapse_u)
+
+    def _relapse(self, model: HarmReductionModel, u: np.ndarray) -> None:
+        people = model.people
+        recovering = np.flatnonzero(people.state == S.RECOVERY)
+        bound = -np.expm1(-self.base_relapse_hazard(people.weeks_in_state[recovering] + 1)
+                          * self.max_relapse_multiplier)
+        recovering = recovering[u[recovering] < bound]
+        relapse_p = -np.expm1(-self.relapse_hazard(model, recovering))
+        relapses = recovering[u[recovering] < relapse_p]
+        move(model, relapses, S.ACTIVE, "relapse", flow="relapses")

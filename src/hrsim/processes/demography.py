@@ -38,7 +38,7 @@ class Demography(Process):
         if free.size:
             people.fill(free, model.scenario, rng, entrants=True)
             model.events.add(people.pid[free], week, "entry", NO_STATE, Care.ACTIVE,
-                             "initiation")
+                             "new_initiate")
             model.timeseries.add("entries", free.size)
             model.on_entries(free)
 

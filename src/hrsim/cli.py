@@ -1,0 +1,131 @@
+"""The ``hrsim`` command: ``hrsim run`` and ``hrsim validate``.
+
+Bad input (unknown key, value out of range, malformed TOML, missing file, bad ``--set``)
+prints one line on stderr and exits with code 2, writing nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+from hrsim.scenario import ScenarioError, load_scenario, parse_set
+
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line, not a usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    parser = _Parser(prog="hrsim", description="Agent-based simulation of harm reduction.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="run one scenario and write its results")
+    run.add_argument("scenario", nargs="?", help="scenario TOML file (default: the baseline)")
+    run.add_argument("--people", type=int, help="population size")
+    run.add_argument("--years", type=float, help="years to simulate")
+    run.add_argument("--seed", type=int, help="random seed")
+    run.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                     help="override one parameter (repeatable)")
+    run.add_argument("--out", type=Path, help="output directory (default: runs/NAME-seedS)")
+    run.add_argument("--no-events", action="store_true", help="skip the event log")
+    run.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+
+    val = sub.add_parser("validate", help="check the model against published targets")
+    val.add_argument("--json", action="store_true", help="print results as JSON")
+    val.add_argument("--people", type=int, default=None, help="population per replicate")
+    val.add_argument("--replicates", type=int, default=None, help="replicates per experiment")
+    val.add_argument("--seed", type=int, default=1, help="base seed")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return _run(args)
+        return _validate(args)
+    except ScenarioError as exc:
+        print(f"hrsim: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("hrsim: interrupted", file=sys.stderr)
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from hrsim.runner import run, write_run
+
+    overrides: dict[str, Any] = parse_set(args.set)
+    for key, value in (("run.people", args.people), ("run.years", args.years),
+                       ("run.seed", args.seed)):
+        if value is not None:
+            overrides[key] = value
+    scenario = load_scenario(args.scenario, overrides)
+    out = args.out or Path("runs") / f"{scenario.run.name}-seed{scenario.run.seed}"
+    if out.exists() and not out.is_dir():
+        raise ScenarioError(f"--out {out} exists and is not a directory")
+    with tqdm(total=scenario.weeks, unit="week", disable=True if args.quiet else None,
+              desc=f"{scenario.run.name} ({scenario.run.people:,} people)") as bar:
+        result = run(scenario, progress=bar.update, record_events=not args.no_events)
+    write_run(result, out)
+    if not args.quiet:
+        print(_summary_table(result.summary(), result.metadata["wall_time_s"], out))
+    return 0
+
+
+def _summary_table(summary: dict[str, float], wall: float, out: Path) -> str:
+    labels = {
+        "weeks": "weeks simulated",
+        "population_end": "people at the end",
+        "overdoses_fatal": "fatal overdoses",
+        "overdoses_nonfatal": "non-fatal overdoses",
+        "overdoses_reversed": "overdoses reversed with naloxone",
+        "deaths_other": "deaths from other causes",
+        "hiv_infections": "new HIV infections",
+        "hcv_infections": "new HCV infections",
+        "moud_starts": "MOUD starts",
+        "on_moud_end": "on MOUD at the end",
+        "hiv_prevalence_end": "HIV prevalence at the end",
+        "hcv_prevalence_end": "HCV prevalence at the end",
+    }
+    width = max(len(v) for v in labels.values())
+    lines = [f"{'outcome':<{width}}  value", f"{'-' * width}  {'-' * 10}"]
+    for key, label in labels.items():
+        value = summary[key]
+        shown = f"{value:.1%}" if key.endswith("prevalence_end") else f"{int(value):,}"
+        lines.append(f"{label:<{width}}  {shown}")
+    lines.append(f"\nwall time {wall:.1f} s; results in {out}/")
+    return "\n".join(lines)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from hrsim.validation import format_table, run_validation
+
+    kwargs: dict[str, Any] = {"seed": args.seed}
+    if args.people is not None:
+        kwargs["people"] = args.people
+    if args.replicates is not None:
+        kwargs["replicates"] = args.replicates
+    results = run_validation(**kwargs)
+    if args.json:
+        print(json.dumps([r.as_dict() for r in results], indent=2))
+    else:
+        print(format_table(results))
+    return 0 if all(r.passed for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
