@@ -1,0 +1,302 @@
+"""Each process against analytic expectations (fixed seeds, tolerances of 3 standard errors)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import binomial_se, isolated_model, within
+
+from hrsim import HarmReductionModel
+from hrsim.people import NEVER, Care
+from hrsim.processes import CareProcess, Demography, Infections, Overdose, Tolerance
+
+QUIET_CARE = {
+    "care.detox_entry_rate_per_year": 0.0,
+    "care.moud_initiation_rate_per_year": 0.0,
+    "care.arrest_rate_per_year": 0.0,
+    "care.spontaneous_remission_rate_per_year": 0.0,
+}
+NO_PREDICTORS = {
+    "care.relapse_hr_per_decade_younger": 1.0,
+    "care.relapse_hr_heavy_use": 1.0,
+    "care.relapse_hr_injecting": 1.0,
+    "care.relapse_hr_all_contacts_using": 1.0,
+    "care.aftercare_relapse_hazard_ratio": 1.0,
+}
+
+
+def test_relapse_follows_the_hunt_curve():
+    """Everyone starts recovery at once; the share still abstinent after t weeks is
+    prod_{k<=t} exp(-hazard(k)) with hazard = late + (first - late) * k^-decay."""
+    n = 20_000
+    m = isolated_model(n, (CareProcess,), **QUIET_CARE, **NO_PREDICTORS)
+    m.people.state[:] = Care.RECOVERY
+    m.people.weeks_in_state[:] = 0
+    c = m.scenario.care
+    first = -np.log1p(-c.relapse_first_week_probability)
+    late = c.relapse_late_rate_per_year / 52
+    survival = 1.0
+    for week in range(1, 53):
+        m.step()
+        survival *= np.exp(-(late + (first - late) * week ** -c.relapse_hazard_decay_exponent))
+        if week in (1, 4, 13, 52):
+            observed = np.mean(m.people.state == Care.RECOVERY)
+            assert within(observed, survival, binomial_se(survival, n)), (week, observed)
+    assert survival < 0.2  # the curve falls steeply: the test above is not vacuous
+
+
+def test_aftercare_lowers_relapse_by_its_hazard_ratio():
+    n = 20_000
+    hr = 0.4
+    m = isolated_model(n, (CareProcess,), **QUIET_CARE,
+                       **{**NO_PREDICTORS, "care.aftercare_relapse_hazard_ratio": hr})
+    m.people.state[:] = Care.RECOVERY
+    m.people.weeks_in_state[:] = 0
+    m.people.aftercare[:] = True
+    m.step()
+    p1 = -np.expm1(-hr * -np.log1p(-m.scenario.care.relapse_first_week_probability))
+    observed = 1 - np.mean(m.people.state == Care.RECOVERY)
+    assert within(observed, p1, binomial_se(p1, n))
+
+
+def test_contacts_who_use_raise_relapse_hazard():
+    """Hazard x HR^(share of social contacts using - 0.5); shares counted independently
+    on the networkx view of the ties."""
+    hr = 2.0
+    m = isolated_model(2000, (CareProcess,), **{**NO_PREDICTORS,
+                                                "care.relapse_hr_all_contacts_using": hr})
+    care = next(p for p in m.processes if isinstance(p, CareProcess))
+    rows = np.flatnonzero(m.people.target_social > 0)[:200]
+    m.people.state[:] = Care.ACTIVE
+    m.people.state[rows] = Care.RECOVERY
+    m.people.weeks_in_state[rows] = 0
+    hazard = care.relapse_hazard(m, rows)
+    base = care.base_relapse_hazard(np.ones(rows.size))
+    g = m.graph()
+    for row, h, h0 in zip(rows, hazard, base, strict=True):
+        social = [v for v in g[row] if "social" in g.edges[row, v]["layers"]]
+        share = np.mean([m.people.state[v] == Care.ACTIVE for v in social]) if social else 0
+        assert h == pytest.approx(h0 * hr ** (share - 0.5), rel=1e-9)
+
+
+def test_buprenorphine_retention_curve():
+    """From a fresh start, 12-month retention equals the scenario's 12-month retention."""
+    n = 20_000
+    m = isolated_model(n, (CareProcess,), **QUIET_CARE)
+    m.people.state[:] = Care.BUPRENORPHINE
+    m.people.weeks_in_state[:] = 1  # as if started last week: next week is week 1
+    m.run(weeks=52)
+    target = m.scenario.care.buprenorphine_retention_12_months
+    observed = np.mean(m.people.state == Care.BUPRENORPHINE)
+    assert within(observed, target, binomial_se(target, n))
+
+
+def test_moud_capacity_is_never_exceeded():
+    m = isolated_model(5000, (CareProcess,), **{"care.moud_capacity_fraction": 0.1,
+                                                "population.moud_fraction": 0.0,
+                                                "care.moud_initiation_rate_per_year": 5.0})
+    places = m.hooks.moud_capacity_places
+    on_moud = []
+    for _ in range(20):
+        m.step()
+        on_moud.append(np.count_nonzero(
+            np.isin(m.people.state, (Care.METHADONE, Care.BUPRENORPHINE))))
+    assert max(on_moud) <= places
+    assert on_moud[-1] == places  # demand far above capacity keeps every place filled
+
+
+def test_tolerance_decays_and_returns_exactly():
+    m = isolated_model(100, (Tolerance,))
+    half_life = m.scenario.tolerance.loss_half_life_weeks
+    regain = m.scenario.tolerance.regain_fraction_per_week
+    m.people.state[:50] = Care.PRISON
+    m.people.state[50:] = Care.ACTIVE
+    m.people.tolerance[:] = 1.0
+    m.people.tolerance[50:] = 0.0
+    m.run(weeks=3)
+    np.testing.assert_allclose(m.people.tolerance[:50], 0.5 ** (3 / half_life), rtol=1e-5)
+    np.testing.assert_allclose(m.people.tolerance[50:], 1 - (1 - regain) ** 3, rtol=1e-5)
+
+
+@pytest.fixture
+def plain_overdose():
+    """Everyone actively using, not injecting, light use, full tolerance, no fentanyl."""
+    return {
+        "overdose.fentanyl_share_by_year": [0.0],
+        "overdose.recent_overdose_rr": 1.0,
+        "overdose.base_rate_per_year": 0.5,
+        "population.inject_fraction": 0.0,
+        "population.heavy_use_fraction": 0.0,
+    }
+
+
+def _everyone_active(m):
+    m.people.state[:] = Care.ACTIVE
+    m.people.tolerance[:] = 1.0
+    m.people.weeks_since_moud_exit[:] = NEVER
+
+
+def test_overdose_rate_is_the_weekly_hazard(plain_overdose):
+    n, weeks = 20_000, 20
+    m = isolated_model(n, (Overdose,), **plain_overdose)
+    _everyone_active(m)
+    m.run(weeks=weeks)
+    ts = m.timeseries_frame()
+    p = -np.expm1(-0.5 / 52)
+    at_risk = ts["population"].to_numpy()[:-1]  # alive at the start of each week
+    expected = float(np.sum(at_risk * p))
+    observed = int(ts["overdoses_fatal"].sum() + ts["overdoses_nonfatal"].sum())
+    assert within(observed, expected, np.sqrt(np.sum(at_risk * p * (1 - p))))
+
+
+def test_overdose_alone_is_fatal_with_the_alone_probability(plain_overdose):
+    n = 50_000
+    m = isolated_model(n, (Overdose,), **{**plain_overdose,
+                                          "population.uses_alone_probability": 1.0,
+                                          "overdose.base_rate_per_year": 5.0})
+    _everyone_active(m)
+    m.run(weeks=10)
+    ts = m.timeseries_frame()
+    total = int(ts["overdoses_fatal"].sum() + ts["overdoses_nonfatal"].sum())
+    assert ts["overdoses_witnessed"].sum() == 0
+    share = ts["overdoses_fatal"].sum() / total
+    p = m.scenario.overdose.fatal_probability_alone
+    assert within(share, p, binomial_se(p, total))
+
+
+def test_naloxone_with_every_witness_reverses_at_its_probability(plain_overdose):
+    n = 30_000
+    m = isolated_model(n, (Overdose,), **{**plain_overdose,
+                                          "population.uses_alone_probability": 0.0,
+                                          "population.naloxone_carrier_fraction": 1.0,
+                                          "overdose.neighbour_present_probability": 1.0,
+                                          "overdose.base_rate_per_year": 5.0})
+    _everyone_active(m)
+    m.run(weeks=10)
+    ev = m.events_frame()
+    od = ev[ev["kind"] == "overdose"]
+    witnessed = od[od["detail"] != "survived_alone"]
+    witnessed = witnessed[witnessed["detail"] != "fatal_alone"]
+    reversed_share = np.mean(witnessed["detail"] == "reversed_naloxone")
+    o = m.scenario.overdose
+    assert within(reversed_share, o.naloxone_reversal_probability,
+                  binomial_se(o.naloxone_reversal_probability, len(witnessed)))
+    fatal_share = np.mean(witnessed["detail"] == "fatal_witnessed")
+    expected = (1 - o.naloxone_reversal_probability) * o.fatal_probability_witnessed
+    assert within(fatal_share, expected, binomial_se(expected, len(witnessed)))
+
+
+def test_overdose_rate_multipliers():
+    m = isolated_model(1000, (Overdose,))
+    o = m.scenario.overdose
+    od = next(p for p in m.processes if isinstance(p, Overdose))
+    p = m.people
+    rows = np.arange(8)
+    p.state[rows] = Care.ACTIVE
+    p.injects[rows], p.heavy_use[rows] = False, False
+    p.tolerance[rows] = 1.0
+    p.weeks_since_overdose[rows] = NEVER
+    p.weeks_since_moud_exit[rows] = NEVER
+    p.weeks_in_state[rows] = 10
+    p.injects[1] = True
+    p.heavy_use[2] = True
+    p.tolerance[3] = 0.0
+    p.weeks_since_overdose[4] = 3
+    p.state[5], p.weeks_in_state[5] = Care.METHADONE, 0
+    p.state[6], p.weeks_in_state[6] = Care.METHADONE, 10
+    p.weeks_since_moud_exit[7] = 1
+    r = od.rate(m, rows)
+    np.testing.assert_allclose(
+        r / r[0],
+        [1, o.injecting_rr, o.heavy_use_rr, o.low_tolerance_rr, o.recent_overdose_rr,
+         o.methadone_rate_ratio * o.methadone_induction_rr, o.methadone_rate_ratio,
+         o.moud_exit_rr_weeks_1_2],
+        rtol=1e-9,
+    )
+
+
+def _expected_new_infections(m, layer, infected, p_act, acts, eligible, receptive):
+    a, b = m.network.layers[layer].endpoints()
+    ok = infected[a] & ~infected[b] & eligible[a] & eligible[b]
+    if receptive is not None:
+        ok &= receptive[b]
+    p_edge = -np.expm1(acts * np.log1p(-p_act))
+    escape = np.ones(m.people.n)
+    np.multiply.at(escape, b[ok], 1 - p_edge)
+    risk = 1 - escape
+    return risk.sum(), np.sqrt(np.sum(risk * (1 - risk)))
+
+
+def test_hcv_transmission_matches_per_act_probability():
+    """One week's new HCV infections against the exact expectation over the ties."""
+    settings = {"infection.hcv_testing_rate_per_year": 0.0,
+                "infection.shared_injections_per_partner_per_week": 10.0,
+                "population.inject_fraction": 1.0, "population.hcv_prevalence_inject": 0.5,
+                "population.moud_fraction": 0.0, "population.recovery_fraction": 0.0,
+                "population.detox_fraction": 0.0, "population.prison_fraction": 0.0,
+                "population.shares_syringes_fraction": 0.5}
+    observed, expected, var = 0, 0.0, 0.0
+    for seed in range(5):
+        m = isolated_model(20_000, (Infections,), seed=seed, **settings)
+        p = m.people
+        eligible = (p.state == Care.ACTIVE) & p.injects
+        e, sd = _expected_new_infections(m, "injecting", p.hcv.copy(),
+                                         m.scenario.infection.hcv_per_shared_injection, 10.0,
+                                         eligible, p.shares_syringes)
+        m.step()
+        observed += int(m.timeseries_frame()["hcv_infections"].iloc[-1])
+        expected += e
+        var += sd**2
+    assert expected > 100
+    assert within(observed, expected, np.sqrt(var))
+
+
+def test_no_sharing_means_no_injecting_transmission():
+    m = isolated_model(5000, (Infections,),
+                       **{"population.shares_syringes_fraction": 0.0,
+                          "infection.hiv_per_sex_act": 0.0,
+                          "infection.shared_injections_per_partner_per_week": 50.0})
+    m.run(weeks=30)
+    ev = m.events_frame()
+    assert not ev["detail"].isin(["hiv_injecting", "hcv_injecting", "hiv_sexual"]).any()
+
+
+def test_hcv_spontaneous_clearance_share():
+    n = 20_000
+    m = isolated_model(n, (Infections,), **{"population.hcv_prevalence_inject": 0.0,
+                                            "population.hcv_prevalence_noninject": 0.0,
+                                            "infection.hcv_testing_rate_per_year": 0.0})
+    # Infect everyone at once as new infections (the process's own draw of who will clear).
+    infections = next(p for p in m.processes if isinstance(p, Infections))
+    frac = m.scenario.infection.hcv_spontaneous_clearance_fraction
+    m.people.hcv[:] = True
+    m.people.hcv_weeks[:] = 0
+    m.people.hcv_will_clear[:] = m.streams.generator("test", 0).random(n) < frac
+    m.run(weeks=m.scenario.infection.hcv_acute_weeks)
+    cleared = 1 - np.mean(m.people.hcv)
+    assert within(cleared, frac, binomial_se(frac, n))
+    assert infections.name == "infections"
+
+
+def test_other_cause_deaths_at_the_scenario_rate():
+    n, weeks = 20_000, 26
+    m = isolated_model(n, (Demography,), **{"population.moud_fraction": 0.0,
+                                            "population.hiv_prevalence_inject": 0.0,
+                                            "population.hiv_prevalence_noninject": 0.0,
+                                            "demography.age_out_years": 120.0,
+                                            "demography.other_death_rate_per_year_off_moud": 0.5})
+    m.run(weeks=weeks)
+    deaths = m.timeseries_frame()["deaths_other"].sum()
+    p = -np.expm1(-0.5 / 52)
+    # Rows are refilled the next week, so about n people are at risk every week.
+    assert within(deaths, n * weeks * p, np.sqrt(n * weeks * p * (1 - p)))
+
+
+def test_population_keeps_its_size():
+    """Every person who leaves is replaced by a new initiate the next week."""
+    m = HarmReductionModel(people=3000, years=3, seed=5)
+    m.run()
+    ts = m.timeseries_frame()
+    assert (ts["entries"].to_numpy()[1:] == ts["exits"].to_numpy()[:-1]).all()
+    assert ts["exits"].sum() > 0
+    assert (ts["population"] == 3000 - ts["exits"]).all()
