@@ -9,6 +9,9 @@ stubs pair inside the person's neighbourhood (which closes short cycles, as Domb
 saw among people who inject), stubs of people in recovery pair with each other with some
 probability (sober networks), the rest pair at random (a configuration model). A networkx
 graph of the current ties is available on demand for analysis and the Mesa space.
+
+The ties of a person who dies or leaves are removed at the next weekly turnover, before the
+row is reused; until then every process and view skips ties to people who are not alive.
 """
 
 from __future__ import annotations
@@ -207,14 +210,15 @@ class ContactNetwork:
         from hrsim.people import STATE_NAMES
 
         g = nx.Graph()
-        alive = np.flatnonzero(people.alive)
+        living = people.alive
+        alive = np.flatnonzero(living)
         g.add_nodes_from(
             (int(r), {"pid": int(people.pid[r]), "care_state": STATE_NAMES[people.state[r]]})
             for r in alive
         )
         for name in layers:
             a, b = self.layers[name].endpoints()
-            once = a < b
+            once = (a < b) & living[a] & living[b]  # ties of this week's dead end next week
             for x, y in zip(a[once].tolist(), b[once].tolist(), strict=True):
                 if g.has_edge(x, y):
                     g.edges[x, y]["layers"].append(name)
