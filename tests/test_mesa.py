@@ -65,7 +65,7 @@ def test_agents_sit_on_a_mesa_network_of_their_ties():
         ties = set()
         for layer in m.network.layers.values():
             _, nb = layer.ties_of(np.array([agent.row]))
-            ties |= set(nb.tolist())
+            ties |= set(nb[m.people.alive[nb]].tolist())
         assert neighbour_rows == ties
 
 
