@@ -17,10 +17,10 @@ run: $(STAMP)
 	$(BIN)/hrsim run scenarios/baseline.toml --out runs/baseline
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks experiments
-	$(BIN)/ruff format --check src tests benchmarks experiments
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy src
-	$(BIN)/pytest -n 2 tests
+	$(BIN)/pytest -n 2 --dist loadfile tests
 
 validate: $(STAMP)
 	$(BIN)/hrsim validate

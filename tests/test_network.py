@@ -61,7 +61,9 @@ def test_injecting_degree_near_target_and_clustered():
     clustering = nx.average_clustering(g)
     # A configuration model with this degree sequence has clustering ~ <k^2>-<k> / (<k>^2 N).
     deg = np.array([d for _, d in g.degree()])
-    random_clustering = (np.mean(deg**2) - deg.mean()) ** 2 / (deg.mean() ** 3 * g.number_of_nodes())
+    random_clustering = (np.mean(deg**2) - deg.mean()) ** 2 / (
+        deg.mean() ** 3 * g.number_of_nodes()
+    )
     assert clustering > 10 * random_clustering
     assert clustering > 0.05
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import binomial_se, isolated_model, within
 
+from conftest import binomial_se, isolated_model, within
 from hrsim import HarmReductionModel
 from hrsim.people import NEVER, Care
 from hrsim.processes import CareProcess, Demography, Infections, Overdose, Tolerance
@@ -38,7 +38,7 @@ def test_relapse_follows_the_hunt_curve():
     survival = 1.0
     for week in range(1, 53):
         m.step()
-        survival *= np.exp(-(late + (first - late) * week ** -c.relapse_hazard_decay_exponent))
+        survival *= np.exp(-(late + (first - late) * week**-c.relapse_hazard_decay_exponent))
         if week in (1, 4, 13, 52):
             observed = np.mean(m.people.state == Care.RECOVERY)
             assert within(observed, survival, binomial_se(survival, n)), (week, observed)
@@ -48,8 +48,12 @@ def test_relapse_follows_the_hunt_curve():
 def test_aftercare_lowers_relapse_by_its_hazard_ratio():
     n = 20_000
     hr = 0.4
-    m = isolated_model(n, (CareProcess,), **QUIET_CARE,
-                       **{**NO_PREDICTORS, "care.aftercare_relapse_hazard_ratio": hr})
+    m = isolated_model(
+        n,
+        (CareProcess,),
+        **QUIET_CARE,
+        **{**NO_PREDICTORS, "care.aftercare_relapse_hazard_ratio": hr},
+    )
     m.people.state[:] = Care.RECOVERY
     m.people.weeks_in_state[:] = 0
     m.people.aftercare[:] = True
@@ -63,8 +67,9 @@ def test_contacts_who_use_raise_relapse_hazard():
     """Hazard x HR^(share of social contacts using - 0.5); shares counted independently
     on the networkx view of the ties."""
     hr = 2.0
-    m = isolated_model(2000, (CareProcess,), **{**NO_PREDICTORS,
-                                                "care.relapse_hr_all_contacts_using": hr})
+    m = isolated_model(
+        2000, (CareProcess,), **{**NO_PREDICTORS, "care.relapse_hr_all_contacts_using": hr}
+    )
     care = next(p for p in m.processes if isinstance(p, CareProcess))
     rows = np.flatnonzero(m.people.target_social > 0)[:200]
     m.people.state[:] = Care.ACTIVE
@@ -92,15 +97,22 @@ def test_buprenorphine_retention_curve():
 
 
 def test_moud_capacity_is_never_exceeded():
-    m = isolated_model(5000, (CareProcess,), **{"care.moud_capacity_fraction": 0.1,
-                                                "population.moud_fraction": 0.0,
-                                                "care.moud_initiation_rate_per_year": 5.0})
+    m = isolated_model(
+        5000,
+        (CareProcess,),
+        **{
+            "care.moud_capacity_fraction": 0.1,
+            "population.moud_fraction": 0.0,
+            "care.moud_initiation_rate_per_year": 5.0,
+        },
+    )
     places = m.hooks.moud_capacity_places
     on_moud = []
     for _ in range(20):
         m.step()
-        on_moud.append(np.count_nonzero(
-            np.isin(m.people.state, (Care.METHADONE, Care.BUPRENORPHINE))))
+        on_moud.append(
+            np.count_nonzero(np.isin(m.people.state, (Care.METHADONE, Care.BUPRENORPHINE)))
+        )
     assert max(on_moud) <= places
     assert on_moud[-1] == places  # demand far above capacity keeps every place filled
 
@@ -151,9 +163,15 @@ def test_overdose_rate_is_the_weekly_hazard(plain_overdose):
 
 def test_overdose_alone_is_fatal_with_the_alone_probability(plain_overdose):
     n = 50_000
-    m = isolated_model(n, (Overdose,), **{**plain_overdose,
-                                          "population.uses_alone_probability": 1.0,
-                                          "overdose.base_rate_per_year": 5.0})
+    m = isolated_model(
+        n,
+        (Overdose,),
+        **{
+            **plain_overdose,
+            "population.uses_alone_probability": 1.0,
+            "overdose.base_rate_per_year": 5.0,
+        },
+    )
     _everyone_active(m)
     m.run(weeks=10)
     ts = m.timeseries_frame()
@@ -166,11 +184,17 @@ def test_overdose_alone_is_fatal_with_the_alone_probability(plain_overdose):
 
 def test_naloxone_with_every_witness_reverses_at_its_probability(plain_overdose):
     n = 30_000
-    m = isolated_model(n, (Overdose,), **{**plain_overdose,
-                                          "population.uses_alone_probability": 0.0,
-                                          "population.naloxone_carrier_fraction": 1.0,
-                                          "overdose.neighbour_present_probability": 1.0,
-                                          "overdose.base_rate_per_year": 5.0})
+    m = isolated_model(
+        n,
+        (Overdose,),
+        **{
+            **plain_overdose,
+            "population.uses_alone_probability": 0.0,
+            "population.naloxone_carrier_fraction": 1.0,
+            "overdose.neighbour_present_probability": 1.0,
+            "overdose.base_rate_per_year": 5.0,
+        },
+    )
     _everyone_active(m)
     m.run(weeks=10)
     ev = m.events_frame()
@@ -179,8 +203,11 @@ def test_naloxone_with_every_witness_reverses_at_its_probability(plain_overdose)
     witnessed = witnessed[witnessed["detail"] != "fatal_alone"]
     reversed_share = np.mean(witnessed["detail"] == "reversed_naloxone")
     o = m.scenario.overdose
-    assert within(reversed_share, o.naloxone_reversal_probability,
-                  binomial_se(o.naloxone_reversal_probability, len(witnessed)))
+    assert within(
+        reversed_share,
+        o.naloxone_reversal_probability,
+        binomial_se(o.naloxone_reversal_probability, len(witnessed)),
+    )
     fatal_share = np.mean(witnessed["detail"] == "fatal_witnessed")
     expected = (1 - o.naloxone_reversal_probability) * o.fatal_probability_witnessed
     assert within(fatal_share, expected, binomial_se(expected, len(witnessed)))
@@ -208,9 +235,16 @@ def test_overdose_rate_multipliers():
     r = od.rate(m, rows)
     np.testing.assert_allclose(
         r / r[0],
-        [1, o.injecting_rr, o.heavy_use_rr, o.low_tolerance_rr, o.recent_overdose_rr,
-         o.methadone_rate_ratio * o.methadone_induction_rr, o.methadone_rate_ratio,
-         o.moud_exit_rr_weeks_1_2],
+        [
+            1,
+            o.injecting_rr,
+            o.heavy_use_rr,
+            o.low_tolerance_rr,
+            o.recent_overdose_rr,
+            o.methadone_rate_ratio * o.methadone_induction_rr,
+            o.methadone_rate_ratio,
+            o.moud_exit_rr_weeks_1_2,
+        ],
         rtol=1e-9,
     )
 
@@ -229,20 +263,31 @@ def _expected_new_infections(m, layer, infected, p_act, acts, eligible, receptiv
 
 def test_hcv_transmission_matches_per_act_probability():
     """One week's new HCV infections against the exact expectation over the ties."""
-    settings = {"infection.hcv_testing_rate_per_year": 0.0,
-                "infection.shared_injections_per_partner_per_week": 10.0,
-                "population.inject_fraction": 1.0, "population.hcv_prevalence_inject": 0.5,
-                "population.moud_fraction": 0.0, "population.recovery_fraction": 0.0,
-                "population.detox_fraction": 0.0, "population.prison_fraction": 0.0,
-                "population.shares_syringes_fraction": 0.5}
+    settings = {
+        "infection.hcv_testing_rate_per_year": 0.0,
+        "infection.shared_injections_per_partner_per_week": 10.0,
+        "population.inject_fraction": 1.0,
+        "population.hcv_prevalence_inject": 0.5,
+        "population.moud_fraction": 0.0,
+        "population.recovery_fraction": 0.0,
+        "population.detox_fraction": 0.0,
+        "population.prison_fraction": 0.0,
+        "population.shares_syringes_fraction": 0.5,
+    }
     observed, expected, var = 0, 0.0, 0.0
     for seed in range(5):
         m = isolated_model(20_000, (Infections,), seed=seed, **settings)
         p = m.people
         eligible = (p.state == Care.ACTIVE) & p.injects
-        e, sd = _expected_new_infections(m, "injecting", p.hcv.copy(),
-                                         m.scenario.infection.hcv_per_shared_injection, 10.0,
-                                         eligible, p.shares_syringes)
+        e, sd = _expected_new_infections(
+            m,
+            "injecting",
+            p.hcv.copy(),
+            m.scenario.infection.hcv_per_shared_injection,
+            10.0,
+            eligible,
+            p.shares_syringes,
+        )
         m.step()
         observed += int(m.timeseries_frame()["hcv_infections"].iloc[-1])
         expected += e
@@ -252,10 +297,15 @@ def test_hcv_transmission_matches_per_act_probability():
 
 
 def test_no_sharing_means_no_injecting_transmission():
-    m = isolated_model(5000, (Infections,),
-                       **{"population.shares_syringes_fraction": 0.0,
-                          "infection.hiv_per_sex_act": 0.0,
-                          "infection.shared_injections_per_partner_per_week": 50.0})
+    m = isolated_model(
+        5000,
+        (Infections,),
+        **{
+            "population.shares_syringes_fraction": 0.0,
+            "infection.hiv_per_sex_act": 0.0,
+            "infection.shared_injections_per_partner_per_week": 50.0,
+        },
+    )
     m.run(weeks=30)
     ev = m.events_frame()
     assert not ev["detail"].isin(["hiv_injecting", "hcv_injecting", "hiv_sexual"]).any()
@@ -263,9 +313,15 @@ def test_no_sharing_means_no_injecting_transmission():
 
 def test_hcv_spontaneous_clearance_share():
     n = 20_000
-    m = isolated_model(n, (Infections,), **{"population.hcv_prevalence_inject": 0.0,
-                                            "population.hcv_prevalence_noninject": 0.0,
-                                            "infection.hcv_testing_rate_per_year": 0.0})
+    m = isolated_model(
+        n,
+        (Infections,),
+        **{
+            "population.hcv_prevalence_inject": 0.0,
+            "population.hcv_prevalence_noninject": 0.0,
+            "infection.hcv_testing_rate_per_year": 0.0,
+        },
+    )
     # Infect everyone at once as new infections (the process's own draw of who will clear).
     infections = next(p for p in m.processes if isinstance(p, Infections))
     frac = m.scenario.infection.hcv_spontaneous_clearance_fraction
@@ -280,11 +336,17 @@ def test_hcv_spontaneous_clearance_share():
 
 def test_other_cause_deaths_at_the_scenario_rate():
     n, weeks = 20_000, 26
-    m = isolated_model(n, (Demography,), **{"population.moud_fraction": 0.0,
-                                            "population.hiv_prevalence_inject": 0.0,
-                                            "population.hiv_prevalence_noninject": 0.0,
-                                            "demography.age_out_years": 120.0,
-                                            "demography.other_death_rate_per_year_off_moud": 0.5})
+    m = isolated_model(
+        n,
+        (Demography,),
+        **{
+            "population.moud_fraction": 0.0,
+            "population.hiv_prevalence_inject": 0.0,
+            "population.hiv_prevalence_noninject": 0.0,
+            "demography.age_out_years": 120.0,
+            "demography.other_death_rate_per_year_off_moud": 0.5,
+        },
+    )
     m.run(weeks=weeks)
     deaths = m.timeseries_frame()["deaths_other"].sum()
     p = -np.expm1(-0.5 / 52)

@@ -59,8 +59,9 @@ def test_looking_at_agents_does_not_change_results():
 
 
 def test_scenario_and_keyword_construction_agree():
-    s = Scenario.default().with_overrides({"run.people": 800, "run.years": 0.5, "run.seed": 9,
-                                           "care.aftercare_fraction": 0.8})
+    s = Scenario.default().with_overrides(
+        {"run.people": 800, "run.years": 0.5, "run.seed": 9, "care.aftercare_fraction": 0.8}
+    )
     m1 = HarmReductionModel(s)
     m2 = HarmReductionModel(people=800, years=0.5, seed=9, care__aftercare_fraction=0.8)
     m1.run()

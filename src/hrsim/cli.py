@@ -34,8 +34,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--people", type=int, help="population size")
     run.add_argument("--years", type=float, help="years to simulate")
     run.add_argument("--seed", type=int, help="random seed")
-    run.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                     help="override one parameter (repeatable)")
+    run.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="override one parameter (repeatable)",
+    )
     run.add_argument("--out", type=Path, help="output directory (default: runs/NAME-seedS)")
     run.add_argument("--no-events", action="store_true", help="skip the event log")
     run.add_argument("--quiet", action="store_true", help="no progress bar or summary")
@@ -69,16 +74,23 @@ def _run(args: argparse.Namespace) -> int:
     from hrsim.runner import run, write_run
 
     overrides: dict[str, Any] = parse_set(args.set)
-    for key, value in (("run.people", args.people), ("run.years", args.years),
-                       ("run.seed", args.seed)):
+    for key, value in (
+        ("run.people", args.people),
+        ("run.years", args.years),
+        ("run.seed", args.seed),
+    ):
         if value is not None:
             overrides[key] = value
     scenario = load_scenario(args.scenario, overrides)
     out = args.out or Path("runs") / f"{scenario.run.name}-seed{scenario.run.seed}"
     if out.exists() and not out.is_dir():
         raise ScenarioError(f"--out {out} exists and is not a directory")
-    with tqdm(total=scenario.weeks, unit="week", disable=True if args.quiet else None,
-              desc=f"{scenario.run.name} ({scenario.run.people:,} people)") as bar:
+    with tqdm(
+        total=scenario.weeks,
+        unit="week",
+        disable=True if args.quiet else None,
+        desc=f"{scenario.run.name} ({scenario.run.people:,} people)",
+    ) as bar:
         result = run(scenario, progress=bar.update, record_events=not args.no_events)
     write_run(result, out)
     if not args.quiet:

@@ -108,7 +108,9 @@ class HarmReductionModel(mesa.Model):
             process.init(self)
 
         self.datacollector = mesa.DataCollector(
-            model_reporters={c: partial(_latest, column=c) for c in TIMESERIES_COLUMNS if c != "week"}
+            model_reporters={
+                c: partial(_latest, column=c) for c in TIMESERIES_COLUMNS if c != "week"
+            }
         )
         self._record()
 
@@ -143,20 +145,21 @@ class HarmReductionModel(mesa.Model):
         not_using = np.isin(p.state, (Care.DETOX, Care.RECOVERY, Care.PRISON))
         p.tolerance[not_using] = 0.0
         inj = p.injects
-        p.hiv[:] = rng.random(p.n) < np.where(inj, pop.hiv_prevalence_inject,
-                                              pop.hiv_prevalence_noninject)
-        p.hiv_diagnosed[:] = p.hiv & (rng.random(p.n) < pop.hiv_diagnosed_fraction)
-        p.hiv_on_art[:] = p.hiv_diagnosed & (
-            rng.random(p.n) < pop.hiv_on_art_fraction_of_diagnosed
+        p.hiv[:] = rng.random(p.n) < np.where(
+            inj, pop.hiv_prevalence_inject, pop.hiv_prevalence_noninject
         )
-        p.hcv[:] = rng.random(p.n) < np.where(inj, pop.hcv_prevalence_inject,
-                                              pop.hcv_prevalence_noninject)
+        p.hiv_diagnosed[:] = p.hiv & (rng.random(p.n) < pop.hiv_diagnosed_fraction)
+        p.hiv_on_art[:] = p.hiv_diagnosed & (rng.random(p.n) < pop.hiv_on_art_fraction_of_diagnosed)
+        p.hcv[:] = rng.random(p.n) < np.where(
+            inj, pop.hcv_prevalence_inject, pop.hcv_prevalence_noninject
+        )
         p.hcv_weeks[:] = np.where(p.hcv, 52, 0)  # prevalent infections are chronic
         self.events.add(p.pid, 0, "initial", NO_STATE, p.state, "initial_state")
         for flag, detail in ((p.hiv, "hiv"), (p.hcv, "hcv")):
             rows_ = np.flatnonzero(flag)
-            self.events.add(p.pid[rows_], 0, "infection", p.state[rows_], p.state[rows_],
-                            f"{detail}_initial")
+            self.events.add(
+                p.pid[rows_], 0, "infection", p.state[rows_], p.state[rows_], f"{detail}_initial"
+            )
 
     # -- the week --------------------------------------------------------------------------
     def step(self) -> None:
@@ -190,7 +193,7 @@ class HarmReductionModel(mesa.Model):
         return self
 
     @property
-    def running(self) -> bool:  # type: ignore[override]
+    def running(self) -> bool:
         """True until the scenario's horizon is reached (Mesa's run loop reads this)."""
         return self.week < self.weeks
 
@@ -209,8 +212,9 @@ class HarmReductionModel(mesa.Model):
         row, contact = row[living], contact[living]
         index = np.searchsorted(rows, row)
         total = np.bincount(index, minlength=rows.size)
-        using = np.bincount(index, weights=self.people.state[contact] == Care.ACTIVE,
-                            minlength=rows.size)
+        using = np.bincount(
+            index, weights=self.people.state[contact] == Care.ACTIVE, minlength=rows.size
+        )
         return np.divide(using, total, out=np.zeros(rows.size), where=total > 0)
 
     # -- results ---------------------------------------------------------------------------
@@ -223,7 +227,7 @@ class HarmReductionModel(mesa.Model):
         return self.events.to_frame()
 
     # -- the Mesa view ---------------------------------------------------------------------
-    @property  # type: ignore[override]
+    @property
     def agents(self) -> mesa.agent.AgentSet:
         """Every living person as a ``Person`` agent (built on first use)."""
         if self._persons is None:
@@ -265,10 +269,10 @@ class HarmReductionModel(mesa.Model):
         if self._space is None or self._space_week != self.week:
             graph = self.network.graph(self.people)
             for agent in agents:
-                agent.cell = None  # type: ignore[attr-defined]
+                agent.cell = None
             self._space = Network(graph, random=self.random)
             for agent in agents:
-                agent.cell = self._space[agent.row]  # type: ignore[attr-defined]
+                agent.cell = self._space[agent.row]
             self._space_week = self.week
         return self._space
 

@@ -144,8 +144,7 @@ class ContactNetwork:
         for name in LAYERS:
             self._form(name, people, rng, weekly=True)
 
-    def _form(self, name: str, people: People, rng: np.random.Generator, *,
-              weekly: bool) -> None:
+    def _form(self, name: str, people: People, rng: np.random.Generator, *, weekly: bool) -> None:
         layer = self.layers[name]
         deficit = self._target(name, people).astype(np.int32) - layer.degree
         u = rng.random(self.n, dtype=np.float32)  # drawn for every row (common random numbers)
@@ -169,8 +168,11 @@ class ContactNetwork:
 
     # -- dissolution -----------------------------------------------------------------------
     def dissolve(self, people: People, rng: np.random.Generator) -> None:
-        """End ties: at random (mean duration), faster across the recovery/use divide, and
-        every tie of a person who has died or left."""
+        """End this week's ties.
+
+        Ties end at random (mean duration), faster across the recovery/use divide, and every
+        tie of a person who has died or left ends now, before their row is reused.
+        """
         gone = np.flatnonzero(~people.alive)
         recovering = people.state == Care.RECOVERY
         using = people.state == Care.ACTIVE
@@ -195,8 +197,9 @@ class ContactNetwork:
             layer.remove(np.concatenate([picked, of_gone]))
 
     # -- views -----------------------------------------------------------------------------
-    def neighbours_of(self, rows: np.ndarray, layers: tuple[str, ...] = ("injecting", "social")
-                      ) -> tuple[np.ndarray, np.ndarray]:
+    def neighbours_of(
+        self, rows: np.ndarray, layers: tuple[str, ...] = ("injecting", "social")
+    ) -> tuple[np.ndarray, np.ndarray]:
         """All ``(row, neighbour)`` pairs for ``rows`` over the given layers."""
         pairs = [self.layers[name].ties_of(rows) for name in layers]
         return np.concatenate([r for r, _ in pairs]), np.concatenate([nb for _, nb in pairs])
@@ -227,10 +230,14 @@ class ContactNetwork:
         return g
 
 
-def _pair_within_groups(rows: np.ndarray, group: np.ndarray, rand: np.ndarray
-                        ) -> tuple[np.ndarray, np.ndarray]:
-    """Pair stubs: consecutive stubs of the same group (in random order) pair up; whatever
-    is left joins one global pool and pairs at random."""
+def _pair_within_groups(
+    rows: np.ndarray, group: np.ndarray, rand: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pair stubs into ties.
+
+    Consecutive stubs of the same group (in random order) pair up; whatever is left joins one
+    global pool and pairs at random.
+    """
     # Sort by group, then by the random draw (one composite integer key is faster than lexsort).
     rank = (rand * (1 << 30)).astype(np.int64)
     order = np.argsort(((group - _GLOBAL_POOL) << 31) | rank, kind="stable")

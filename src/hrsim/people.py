@@ -116,8 +116,9 @@ class People:
         """Rows holding a living person this week."""
         return self.state < Care.DEAD
 
-    def fill(self, rows: np.ndarray, scenario: Scenario, rng: np.random.Generator, *,
-             entrants: bool) -> None:
+    def fill(
+        self, rows: np.ndarray, scenario: Scenario, rng: np.random.Generator, *, entrants: bool
+    ) -> None:
         """Draw characteristics for ``rows``: the initial population, or new initiates."""
         k = rows.size
         pop, demo, net = scenario.population, scenario.demography, scenario.network
@@ -149,8 +150,14 @@ class People:
         self.weeks_since_moud_exit[rows] = NEVER
         self.weeks_since_overdose[rows] = NEVER
         self.state[rows] = Care.ACTIVE
-        for name in ("hiv", "hiv_diagnosed", "hiv_on_art", "hcv", "hcv_will_clear",
-                     "hcv_diagnosed"):
+        for name in (
+            "hiv",
+            "hiv_diagnosed",
+            "hiv_on_art",
+            "hcv",
+            "hcv_will_clear",
+            "hcv_diagnosed",
+        ):
             getattr(self, name)[rows] = False
         self.hcv_weeks[rows] = 0
         self.hcv_treatment_weeks[rows] = 0

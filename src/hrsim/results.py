@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from hrsim.people import STATE_NAMES, LIVING_STATES
+from hrsim.people import LIVING_STATES, STATE_NAMES
 
 STATE_COLUMNS: tuple[str, ...] = tuple(STATE_NAMES[s] for s in LIVING_STATES)
 
@@ -109,10 +109,20 @@ class EventLog:
             code = self._details[detail] = len(self._details)
         return code
 
-    def add(self, pids: np.ndarray, week: int, kind: str, from_state: np.ndarray | int,
-            to_state: np.ndarray | int, detail: str | np.ndarray = "") -> None:
-        """Log one event per pid. States are codes (``NO_STATE`` for none); ``detail`` is a
-        string for all, or an array of detail codes from :meth:`detail_code`."""
+    def add(
+        self,
+        pids: np.ndarray,
+        week: int,
+        kind: str,
+        from_state: np.ndarray | int,
+        to_state: np.ndarray | int,
+        detail: str | np.ndarray = "",
+    ) -> None:
+        """Log one event per pid.
+
+        States are codes (``NO_STATE`` for none); ``detail`` is one string for all, or an
+        array of detail codes from :meth:`detail_code`.
+        """
         if not self.enabled or len(pids) == 0:
             return
         k = len(pids)
@@ -121,14 +131,16 @@ class EventLog:
             if isinstance(detail, str)
             else np.asarray(detail, dtype=np.int16)
         )
-        self._chunks.append((
-            np.asarray(pids, dtype=np.int64),
-            np.full(k, week, dtype=np.int32),
-            np.full(k, EVENT_KINDS.index(kind), dtype=np.int8),
-            np.broadcast_to(np.asarray(from_state, dtype=np.int8), (k,)).copy(),
-            np.broadcast_to(np.asarray(to_state, dtype=np.int8), (k,)).copy(),
-            details,
-        ))
+        self._chunks.append(
+            (
+                np.asarray(pids, dtype=np.int64),
+                np.full(k, week, dtype=np.int32),
+                np.full(k, EVENT_KINDS.index(kind), dtype=np.int8),
+                np.broadcast_to(np.asarray(from_state, dtype=np.int8), (k,)).copy(),
+                np.broadcast_to(np.asarray(to_state, dtype=np.int8), (k,)).copy(),
+                details,
+            )
+        )
 
     def __len__(self) -> int:
         return sum(c[0].size for c in self._chunks)
@@ -138,19 +150,24 @@ class EventLog:
         if self._chunks:
             cols = [np.concatenate([c[i] for c in self._chunks]) for i in range(6)]
         else:
-            cols = [np.zeros(0, dtype=t) for t in (np.int64, np.int32, np.int8, np.int8,
-                                                    np.int8, np.int16)]
+            cols = [
+                np.zeros(0, dtype=t)
+                for t in (np.int64, np.int32, np.int8, np.int8, np.int8, np.int16)
+            ]
         states = pa.array(["", *STATE_NAMES])  # code -1 (no state) -> ""
         details = pa.array(sorted(self._details, key=self._details.__getitem__))
-        return pa.table({
-            "person": cols[0],
-            "week": cols[1],
-            "kind": pa.DictionaryArray.from_arrays(cols[2].astype(np.int32),
-                                                   pa.array(EVENT_KINDS)),
-            "from_state": pa.DictionaryArray.from_arrays(cols[3].astype(np.int32) + 1, states),
-            "to_state": pa.DictionaryArray.from_arrays(cols[4].astype(np.int32) + 1, states),
-            "detail": pa.DictionaryArray.from_arrays(cols[5].astype(np.int32), details),
-        })
+        return pa.table(
+            {
+                "person": cols[0],
+                "week": cols[1],
+                "kind": pa.DictionaryArray.from_arrays(
+                    cols[2].astype(np.int32), pa.array(EVENT_KINDS)
+                ),
+                "from_state": pa.DictionaryArray.from_arrays(cols[3].astype(np.int32) + 1, states),
+                "to_state": pa.DictionaryArray.from_arrays(cols[4].astype(np.int32) + 1, states),
+                "detail": pa.DictionaryArray.from_arrays(cols[5].astype(np.int32), details),
+            }
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """The log as a DataFrame (text columns as categoricals)."""

@@ -54,8 +54,14 @@ def git_commit() -> str | None:
     """The current git commit of the source tree, if it is a checkout."""
     here = Path(__file__).resolve().parent
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
-                             text=True, timeout=5, check=False)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None
@@ -90,12 +96,15 @@ def write_run(result: RunResult, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        pq.write_table(pa.Table.from_pandas(result.timeseries, preserve_index=False),
-                       tmp / "timeseries.parquet")
+        pq.write_table(
+            pa.Table.from_pandas(result.timeseries, preserve_index=False),
+            tmp / "timeseries.parquet",
+        )
         pq.write_table(result.events, tmp / "events.parquet")
         (tmp / "scenario.toml").write_text(result.scenario.to_toml(), encoding="utf-8")
-        (tmp / "metadata.json").write_text(json.dumps(result.metadata, indent=2) + "\n",
-                                           encoding="utf-8")
+        (tmp / "metadata.json").write_text(
+            json.dumps(result.metadata, indent=2) + "\n", encoding="utf-8"
+        )
         if out.exists():
             shutil.rmtree(out)
         os.replace(tmp, out)

@@ -358,7 +358,7 @@ def _field_range(section: str, name: str) -> tuple[float | None, float | None]:
     section_field = Scenario.model_fields.get(section)
     if section_field is None or section_field.annotation is None:
         return None, None
-    field = section_field.annotation.model_fields.get(name)  # type: ignore[union-attr]
+    field = section_field.annotation.model_fields.get(name)
     if field is None:
         return None, None
     lo = hi = None

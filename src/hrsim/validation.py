@@ -46,7 +46,9 @@ class TargetResult:
     def as_dict(self) -> dict[str, Any]:
         """Plain types, for JSON."""
         d = asdict(self)
-        d["interval"] = list(self.interval)
+        d["simulated"] = float(self.simulated)
+        d["interval"] = [float(x) for x in self.interval]
+        d["passed"] = bool(self.passed)
         return d
 
 
@@ -113,8 +115,14 @@ def kaplan_meier(durations: np.ndarray, events: np.ndarray, at: int) -> tuple[fl
     return surv, surv * np.sqrt(var_sum)
 
 
-def spells_from(moves: pd.DataFrame, entered: pd.Series, ending: set[str] | None,
-                horizon: int, *, same_week: bool) -> tuple[np.ndarray, np.ndarray]:
+def spells_from(
+    moves: pd.DataFrame,
+    entered: pd.Series,
+    ending: set[str] | None,
+    horizon: int,
+    *,
+    same_week: bool,
+) -> tuple[np.ndarray, np.ndarray]:
     """Durations in weeks and event flags of spells starting at ``entered`` rows.
 
     A spell ends with the event when the next state change goes to a state in ``ending``
@@ -157,25 +165,45 @@ def relapse_targets(pool: Pooled) -> list[TargetResult]:
     s1, se1 = kaplan_meier(d, e, 1)
     sim = 1 - s1
     tol = 1.96 * np.hypot(_binomial_se(0.59, 109), se1)
-    out.append(TargetResult(
-        "relapse within 1 week of detox discharge, no aftercare",
-        "Smyth et al. 2010, Ir J Med Sci (n=109)", "0.59", sim, _interval(sim, se1),
-        f"+/- {tol:.3f} (study and simulation SE, 95%)", abs(sim - 0.59) <= tol))
+    out.append(
+        TargetResult(
+            "relapse within 1 week of detox discharge, no aftercare",
+            "Smyth et al. 2010, Ir J Med Sci (n=109)",
+            "0.59",
+            sim,
+            _interval(sim, se1),
+            f"+/- {tol:.3f} (study and simulation SE, 95%)",
+            abs(sim - 0.59) <= tol,
+        )
+    )
     s27, se27 = kaplan_meier(d, e, 117)  # 27 months, the middle of 18-36 months
     sim = 1 - s27
     tol = 1.96 * np.hypot(_binomial_se(0.91, 109), se27)
-    out.append(TargetResult(
-        "relapsed by 18-36 months (at 27 months) after detox, no aftercare",
-        "Smyth et al. 2010 (99/109)", "0.91", sim, _interval(sim, se27),
-        f"+/- {tol:.3f} (study and simulation SE, 95%)", abs(sim - 0.91) <= tol))
+    out.append(
+        TargetResult(
+            "relapsed by 18-36 months (at 27 months) after detox, no aftercare",
+            "Smyth et al. 2010 (99/109)",
+            "0.91",
+            sim,
+            _interval(sim, se27),
+            f"+/- {tol:.3f} (study and simulation SE, 95%)",
+            abs(sim - 0.91) <= tol,
+        )
+    )
     treated = moves["detail"].isin(["discharge_no_aftercare", "discharge_aftercare"])
     d, e = spells_from(moves, treated, {"active"}, pool.weeks, same_week=True)
     s52, se52 = kaplan_meier(d, e, 52)
-    out.append(TargetResult(
-        "abstinent 12 months after treatment (detox, any aftercare)",
-        "Hunt, Barnett & Branch 1971 (C2, a curve pooling 84 studies)", "0.25-0.30", s52,
-        _interval(s52, se52), "the published band +/- 0.05 (read off a figure)",
-        0.20 <= s52 <= 0.35))
+    out.append(
+        TargetResult(
+            "abstinent 12 months after treatment (detox, any aftercare)",
+            "Hunt, Barnett & Branch 1971 (C2, a curve pooling 84 studies)",
+            "0.25-0.30",
+            s52,
+            _interval(s52, se52),
+            "the published band +/- 0.05 (read off a figure)",
+            0.20 <= s52 <= 0.35,
+        )
+    )
     return out
 
 
@@ -183,10 +211,20 @@ def retention_targets(usual: Pooled, trial: Pooled) -> list[TargetResult]:
     """Buprenorphine retention at 12 months (usual care, trial-like) and without medication."""
     out = []
     for pool, target, n, label, source in (
-        (usual, 0.569, 255, "buprenorphine retained at 12 months, usual care",
-         "Soeffing et al. 2009, J Subst Abuse Treat (145/255)"),
-        (trial, 0.75, 20, "buprenorphine retained at 12 months, trial-like setting",
-         "Kakko et al. 2003, Lancet (15/20)"),
+        (
+            usual,
+            0.569,
+            255,
+            "buprenorphine retained at 12 months, usual care",
+            "Soeffing et al. 2009, J Subst Abuse Treat (145/255)",
+        ),
+        (
+            trial,
+            0.75,
+            20,
+            "buprenorphine retained at 12 months, trial-like setting",
+            "Kakko et al. 2003, Lancet (15/20)",
+        ),
     ):
         moves = state_changes(pool.events)
         # New starts only: people already in treatment at week 0 are past the early dropout.
@@ -194,17 +232,37 @@ def retention_targets(usual: Pooled, trial: Pooled) -> list[TargetResult]:
         d, e = spells_from(moves, starts, None, pool.weeks, same_week=False)
         s, se = kaplan_meier(d, e, 52)
         tol = 1.96 * np.hypot(_binomial_se(target, n), se)
-        out.append(TargetResult(label, source, f"{target}", s, _interval(s, se),
-                                f"+/- {tol:.3f} (study and simulation SE, 95%)",
-                                abs(s - target) <= tol))
+        out.append(
+            TargetResult(
+                label,
+                source,
+                f"{target}",
+                s,
+                _interval(s, se),
+                f"+/- {tol:.3f} (study and simulation SE, 95%)",
+                abs(s - target) <= tol,
+            )
+        )
     moves = state_changes(usual.events)
-    d, e = spells_from(moves, (moves["to_state"] == "detox") & (moves["kind"] != "initial"), None, usual.weeks,
-                       same_week=False)
+    d, e = spells_from(
+        moves,
+        (moves["to_state"] == "detox") & (moves["kind"] != "initial"),
+        None,
+        usual.weeks,
+        same_week=False,
+    )
     s, se = kaplan_meier(d, e, 52)
-    out.append(TargetResult(
-        "still in treatment at 12 months without medication (detox/psychosocial only)",
-        "Kakko et al. 2003, placebo arm (0/20)", "0.0", s, _interval(s, se),
-        "at most 0.15 (upper 95% bound for 0/20, rule of three)", s <= 0.15))
+    out.append(
+        TargetResult(
+            "still in treatment at 12 months without medication (detox/psychosocial only)",
+            "Kakko et al. 2003, placebo arm (0/20)",
+            "0.0",
+            s,
+            _interval(s, se),
+            "at most 0.15 (upper 95% bound for 0/20, rule of three)",
+            s <= 0.15,
+        )
+    )
     return out
 
 
@@ -227,16 +285,22 @@ def post_release_target(pool: Pooled) -> TargetResult:
         lo, hi = rr * np.exp(-1.96 * se), rr * np.exp(1.96 * se)
     return TargetResult(
         "overdose death rate, weeks 1-2 vs 3-12 after prison release",
-        f"Merrall et al. 2010, Addiction (deaths here: {d12} and {d312})", "3.1-8.4", rr,
-        (lo, hi), "simulated 95% CI overlaps the published range",
-        bool(np.isfinite(rr) and hi >= 3.1 and lo <= 8.4))
+        f"Merrall et al. 2010, Addiction (deaths here: {d12} and {d312})",
+        "3.1-8.4",
+        rr,
+        (lo, hi),
+        "simulated 95% CI overlaps the published range",
+        bool(np.isfinite(rr) and hi >= 3.1 and lo <= 8.4),
+    )
 
 
-def _follow_until_removed(moves: pd.DataFrame, releases: pd.DataFrame, horizon: int
-                          ) -> tuple[np.ndarray, np.ndarray]:
+def _follow_until_removed(
+    moves: pd.DataFrame, releases: pd.DataFrame, horizon: int
+) -> tuple[np.ndarray, np.ndarray]:
     """For each release: weeks at risk (up to 12) and the week of overdose death (0 if none)."""
-    removal = moves[(moves["to_state"].isin(["prison", "dead", "exited"]))
-                    & (moves["kind"] != "initial")]
+    removal = moves[
+        (moves["to_state"].isin(["prison", "dead", "exited"])) & (moves["kind"] != "initial")
+    ]
     removal = removal[["person", "week", "to_state", "detail"]].sort_values(["person", "week"])
     rel = releases[["person", "week"]].reset_index(drop=True)
     rel["rid"] = np.arange(len(rel))
@@ -273,23 +337,33 @@ def methadone_target(pool: Pooled) -> TargetResult:
     return TargetResult(
         "overdose mortality off vs on methadone (rate ratio)",
         f"Sordo et al. 2017, BMJ (here: {1000 * d_on / pt_on:.1f} vs "
-        f"{1000 * d_off / pt_off:.1f} per 1000 PY)", "4.8 (95% CI 2.90-7.95)", rr, (lo, hi),
+        f"{1000 * d_off / pt_off:.1f} per 1000 PY)",
+        "4.8 (95% CI 2.90-7.95)",
+        rr,
+        (lo, hi),
         "simulated 95% CI overlaps the published 95% CI",
-        bool(np.isfinite(rr) and hi >= 2.90 and lo <= 7.95))
+        bool(np.isfinite(rr) and hi >= 2.90 and lo <= 7.95),
+    )
 
 
 @cache
-def _pool(people: int, years: float, replicates: int, seed: int, hazard_ratio: float
-          ) -> Pooled:
-    scenario = Scenario.default().with_overrides({
-        "run.people": people, "run.years": years,
-        "care.moud_discontinuation_hazard_ratio": hazard_ratio,
-    })
+def _pool(people: int, years: float, replicates: int, seed: int, hazard_ratio: float) -> Pooled:
+    scenario = Scenario.default().with_overrides(
+        {
+            "run.people": people,
+            "run.years": years,
+            "care.moud_discontinuation_hazard_ratio": hazard_ratio,
+        }
+    )
     return pooled_events(scenario, replicates, seed)
 
 
-def run_validation(people: int = DEFAULT_PEOPLE, replicates: int = DEFAULT_REPLICATES,
-                   seed: int = 1, years: float = DEFAULT_YEARS) -> list[TargetResult]:
+def run_validation(
+    people: int = DEFAULT_PEOPLE,
+    replicates: int = DEFAULT_REPLICATES,
+    seed: int = 1,
+    years: float = DEFAULT_YEARS,
+) -> list[TargetResult]:
     """Run every validation experiment and return one result per target."""
     usual = _pool(people, years, replicates, seed, 1.0)
     trial = _pool(people, years, replicates, seed + 1, TRIAL_LIKE_HAZARD_RATIO)
@@ -308,8 +382,10 @@ def format_table(results: list[TargetResult]) -> str:
         lines.append(f"[{'PASS' if r.passed else 'FAIL'}] {r.name}")
         lines.append(f"       source:    {r.source}")
         lines.append(f"       target:    {r.target}")
-        lines.append(f"       simulated: {r.simulated:.3f} "
-                     f"(95% interval {r.interval[0]:.3f} to {r.interval[1]:.3f})")
+        lines.append(
+            f"       simulated: {r.simulated:.3f} "
+            f"(95% interval {r.interval[0]:.3f} to {r.interval[1]:.3f})"
+        )
         lines.append(f"       tolerance: {r.tolerance}")
     passed = sum(r.passed for r in results)
     lines.append(f"\n{passed} of {len(results)} targets met")

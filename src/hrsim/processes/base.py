@@ -1,5 +1,8 @@
-"""What every process is: a named plug-in with ``init`` and ``step``, plus the shared helpers
-for moving people between care states (which also logs the events)."""
+"""What every process is, and the shared helpers processes use.
+
+A process is a named plug-in with ``init`` and ``step``; ``move`` changes care states and
+logs the events.
+"""
 
 from __future__ import annotations
 
@@ -33,8 +36,9 @@ def weekly_probability(rate_per_year: float | np.ndarray) -> float | np.ndarray:
     return -np.expm1(-np.asarray(rate_per_year) / 52.0)
 
 
-def move(model: HarmReductionModel, rows: np.ndarray, to_state: int, detail: str,
-         flow: str | None = None) -> None:
+def move(
+    model: HarmReductionModel, rows: np.ndarray, to_state: int, detail: str, flow: str | None = None
+) -> None:
     """Move ``rows`` to ``to_state``: log a transition event each, reset time in state."""
     if rows.size == 0:
         return

@@ -43,20 +43,24 @@ class Care(Process):
         }
         # Upper bounds of the multipliers, for thinning.
         self.max_arrest_hr = max(c.arrest_hr_housing_unstable, 1.0) * max(
-            c.arrest_hr_prison_history, 1.0)
-        self.max_moud_phase = max(c.moud_early_hazard_ratio_weeks_1_4,
-                                  c.moud_mid_hazard_ratio_weeks_5_26, 1.0)
+            c.arrest_hr_prison_history, 1.0
+        )
+        self.max_moud_phase = max(
+            c.moud_early_hazard_ratio_weeks_1_4, c.moud_mid_hazard_ratio_weeks_5_26, 1.0
+        )
         pop = self.pop
         youngest = (pop.mean_age_years - 18.0) / 10.0
-        self.max_relapse_multiplier = float(np.exp(
-            max(np.log(c.aftercare_relapse_hazard_ratio), 0.0)
-            + max(np.log(c.relapse_hr_per_decade_younger) * youngest, 0.0)
-            + abs(np.log(c.relapse_hr_heavy_use)) * max(pop.heavy_use_fraction,
-                                                       1 - pop.heavy_use_fraction)
-            + abs(np.log(c.relapse_hr_injecting)) * max(pop.inject_fraction,
-                                                       1 - pop.inject_fraction)
-            + abs(np.log(c.relapse_hr_all_contacts_using)) * 0.5
-        ))
+        self.max_relapse_multiplier = float(
+            np.exp(
+                max(np.log(c.aftercare_relapse_hazard_ratio), 0.0)
+                + max(np.log(c.relapse_hr_per_decade_younger) * youngest, 0.0)
+                + abs(np.log(c.relapse_hr_heavy_use))
+                * max(pop.heavy_use_fraction, 1 - pop.heavy_use_fraction)
+                + abs(np.log(c.relapse_hr_injecting))
+                * max(pop.inject_fraction, 1 - pop.inject_fraction)
+                + abs(np.log(c.relapse_hr_all_contacts_using)) * 0.5
+            )
+        )
 
     def _late_hazard(self, retention_12_months: float) -> float:
         c = self.c
@@ -107,26 +111,32 @@ class Care(Process):
     def arrest_rate(self, model: HarmReductionModel, rows: np.ndarray) -> np.ndarray:
         """Yearly arrest rate for ``rows`` (before any MOUD hazard ratio)."""
         c, people = self.c, model.people
-        return (c.arrest_rate_per_year
-                * np.where(people.housing_unstable[rows], c.arrest_hr_housing_unstable, 1.0)
-                * np.where(people.prison_count[rows] > 0, c.arrest_hr_prison_history, 1.0))
+        return (
+            c.arrest_rate_per_year
+            * np.where(people.housing_unstable[rows], c.arrest_hr_housing_unstable, 1.0)
+            * np.where(people.prison_count[rows] > 0, c.arrest_hr_prison_history, 1.0)
+        )
 
     # -- the week --------------------------------------------------------------------------
     def step(self, model: HarmReductionModel) -> None:
         """Decide every transition from the state at the start of the step, then apply."""
         c, people, hooks = self.c, model.people, model.hooks
         rng = model.streams.generator(self.name, model.week)
-        u, dest, extra, priority, medication, relapse_u = rng.random((6, people.n),
-                                                                  dtype=np.float32)
+        u, dest, extra, priority, medication, relapse_u = rng.random(
+            (6, people.n), dtype=np.float32
+        )
         state = people.state
 
         # Active use: detox, MOUD initiation, arrest, remission as competing risks. Only
         # people whose draw falls under the largest possible probability can have an event
         # (thinning); the exact hazards are computed for them alone.
         lam_moud_rate = c.moud_initiation_rate_per_year * hooks.moud_initiation_multiplier
-        max_total = (c.detox_entry_rate_per_year + lam_moud_rate
-                     + c.arrest_rate_per_year * self.max_arrest_hr
-                     + c.spontaneous_remission_rate_per_year)
+        max_total = (
+            c.detox_entry_rate_per_year
+            + lam_moud_rate
+            + c.arrest_rate_per_year * self.max_arrest_hr
+            + c.spontaneous_remission_rate_per_year
+        )
         active = np.flatnonzero((state == S.ACTIVE) & (u < weekly_probability(max_total)))
         lam_detox = c.detox_entry_rate_per_year
         lam_moud = lam_moud_rate
@@ -151,10 +161,14 @@ class Care(Process):
         detox_to_recovery = discharged[dest[discharged] >= c.detox_to_moud_fraction]
 
         # MOUD: leave by the retention curve; some leavers are arrests.
-        h_max = (max(self.moud_late_hazard.values()) * self.max_moud_phase
-                 * hooks.moud_discontinuation_hazard_ratio)
-        on_moud = np.flatnonzero(((state == S.METHADONE) | (state == S.BUPRENORPHINE))
-                                 & (u < -np.expm1(-h_max)))
+        h_max = (
+            max(self.moud_late_hazard.values())
+            * self.max_moud_phase
+            * hooks.moud_discontinuation_hazard_ratio
+        )
+        on_moud = np.flatnonzero(
+            ((state == S.METHADONE) | (state == S.BUPRENORPHINE)) & (u < -np.expm1(-h_max))
+        )
         h_leave = self.moud_exit_hazard(model, on_moud)
         h_arrest = self.arrest_rate(model, on_moud) * c.arrest_hr_on_moud / 52.0
         leaves = u[on_moud] < -np.expm1(-h_leave)
@@ -192,8 +206,9 @@ class Care(Process):
             (release_to_moud, "at_release"),
             (wants_moud, "moud_initiation"),
         ]
-        free = hooks.moud_capacity_places - int(np.count_nonzero(
-            (people.state == S.METHADONE) | (people.state == S.BUPRENORPHINE)))
+        free = hooks.moud_capacity_places - int(
+            np.count_nonzero((people.state == S.METHADONE) | (people.state == S.BUPRENORPHINE))
+        )
         all_rows = np.concatenate([r for r, _ in candidates])
         admitted = np.zeros(people.n, dtype=bool)
         if all_rows.size <= free:
@@ -229,8 +244,10 @@ class Care(Process):
     def _relapse(self, model: HarmReductionModel, u: np.ndarray) -> None:
         people = model.people
         recovering = np.flatnonzero(people.state == S.RECOVERY)
-        bound = -np.expm1(-self.base_relapse_hazard(people.weeks_in_state[recovering] + 1)
-                          * self.max_relapse_multiplier)
+        bound = -np.expm1(
+            -self.base_relapse_hazard(people.weeks_in_state[recovering] + 1)
+            * self.max_relapse_multiplier
+        )
         recovering = recovering[u[recovering] < bound]
         relapse_p = -np.expm1(-self.relapse_hazard(model, recovering))
         relapses = recovering[u[recovering] < relapse_p]

@@ -1,5 +1,8 @@
-"""Entry and exit: new initiates replace people who left, ageing, deaths from other causes,
-ageing out, and leaving the at-risk population after sustained recovery."""
+"""Entry and exit of people.
+
+New initiates replace people who left, everyone ages, and people die of other causes, age
+out, or leave the at-risk population after sustained recovery.
+"""
 
 from __future__ import annotations
 
@@ -37,8 +40,7 @@ class Demography(Process):
         free = np.flatnonzero(~people.alive)
         if free.size:
             people.fill(free, model.scenario, rng, entrants=True)
-            model.events.add(people.pid[free], week, "entry", NO_STATE, Care.ACTIVE,
-                             "new_initiate")
+            model.events.add(people.pid[free], week, "entry", NO_STATE, Care.ACTIVE, "new_initiate")
             model.timeseries.add("entries", free.size)
             model.on_entries(free)
 

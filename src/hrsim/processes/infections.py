@@ -49,10 +49,12 @@ class Infections(Process):
         starts = np.flatnonzero(alive & p.hiv_diagnosed & ~p.hiv_on_art & (u < self.p_art))
         p.hiv_diagnosed[tested] = True
         p.hiv_on_art[starts] = True
-        model.events.add(p.pid[tested], week, "clinical", p.state[tested], p.state[tested],
-                         "hiv_diagnosed")
-        model.events.add(p.pid[starts], week, "clinical", p.state[starts], p.state[starts],
-                         "hiv_art_start")
+        model.events.add(
+            p.pid[tested], week, "clinical", p.state[tested], p.state[tested], "hiv_diagnosed"
+        )
+        model.events.add(
+            p.pid[starts], week, "clinical", p.state[starts], p.state[starts], "hiv_art_start"
+        )
 
     def _hcv_course(self, model: HarmReductionModel, u: np.ndarray) -> None:
         i, p, week = self.i, model.people, model.week
@@ -66,8 +68,11 @@ class Infections(Process):
         p.hcv_treatment_weeks[finished] = 0
         rest = infected[~p.hcv_will_clear[infected] | (p.hcv_weeks[infected] < i.hcv_acute_weeks)]
         tested = rest[~p.hcv_diagnosed[rest] & (u[rest] < self.p_hcv_test)]
-        start = rest[p.hcv_diagnosed[rest] & (p.hcv_treatment_weeks[rest] == 0)
-                     & (u[rest] < self.p_hcv_treat)]
+        start = rest[
+            p.hcv_diagnosed[rest]
+            & (p.hcv_treatment_weeks[rest] == 0)
+            & (u[rest] < self.p_hcv_treat)
+        ]
         start = np.setdiff1d(start, finished, assume_unique=True)
         for rows, detail in ((clears, "hcv_cleared"), (cured, "hcv_cured")):
             p.hcv[rows] = False
@@ -76,10 +81,12 @@ class Infections(Process):
             model.events.add(p.pid[rows], week, "clinical", p.state[rows], p.state[rows], detail)
         p.hcv_diagnosed[tested] = True
         p.hcv_treatment_weeks[start] = 1
-        model.events.add(p.pid[tested], week, "clinical", p.state[tested], p.state[tested],
-                         "hcv_diagnosed")
-        model.events.add(p.pid[start], week, "clinical", p.state[start], p.state[start],
-                         "hcv_treatment_start")
+        model.events.add(
+            p.pid[tested], week, "clinical", p.state[tested], p.state[tested], "hcv_diagnosed"
+        )
+        model.events.add(
+            p.pid[start], week, "clinical", p.state[start], p.state[start], "hcv_treatment_start"
+        )
 
     # -- transmission ----------------------------------------------------------------------
     def _transmit(self, model: HarmReductionModel, rng: np.random.Generator) -> None:
@@ -89,18 +96,45 @@ class Infections(Process):
         injecting = model.network.layers["injecting"].endpoints()
         sexual = model.network.layers["sexual"].endpoints()
         acts = i.shared_injections_per_partner_per_week
-        hiv_inj = _transmit_along(rng, injecting, injecting_now, p.hiv, p.hiv_on_art,
-                                  i.hiv_art_transmission_rr, i.hiv_per_shared_injection, acts,
-                                  p.hiv_acquisition_multiplier, p.shares_syringes,
-                                  p.sharing_multiplier)
-        hcv_inj = _transmit_along(rng, injecting, injecting_now, p.hcv,
-                                  p.hcv_treatment_weeks > 0, i.hcv_treatment_transmission_rr,
-                                  i.hcv_per_shared_injection, acts, None, p.shares_syringes,
-                                  p.sharing_multiplier)
-        hiv_sex = _transmit_along(rng, sexual, free, p.hiv, p.hiv_on_art,
-                                  i.hiv_art_transmission_rr, i.hiv_per_sex_act,
-                                  i.sex_acts_per_partner_per_week, p.hiv_acquisition_multiplier,
-                                  None, None)
+        hiv_inj = _transmit_along(
+            rng,
+            injecting,
+            injecting_now,
+            p.hiv,
+            p.hiv_on_art,
+            i.hiv_art_transmission_rr,
+            i.hiv_per_shared_injection,
+            acts,
+            p.hiv_acquisition_multiplier,
+            p.shares_syringes,
+            p.sharing_multiplier,
+        )
+        hcv_inj = _transmit_along(
+            rng,
+            injecting,
+            injecting_now,
+            p.hcv,
+            p.hcv_treatment_weeks > 0,
+            i.hcv_treatment_transmission_rr,
+            i.hcv_per_shared_injection,
+            acts,
+            None,
+            p.shares_syringes,
+            p.sharing_multiplier,
+        )
+        hiv_sex = _transmit_along(
+            rng,
+            sexual,
+            free,
+            p.hiv,
+            p.hiv_on_art,
+            i.hiv_art_transmission_rr,
+            i.hiv_per_sex_act,
+            i.sex_acts_per_partner_per_week,
+            p.hiv_acquisition_multiplier,
+            None,
+            None,
+        )
         hiv_sex = np.setdiff1d(hiv_sex, hiv_inj, assume_unique=True)
         week = model.week
         for rows, detail, disease in (
@@ -111,9 +145,7 @@ class Infections(Process):
             getattr(p, disease)[rows] = True
             model.events.add(p.pid[rows], week, "infection", p.state[rows], p.state[rows], detail)
         p.hcv_weeks[hcv_inj] = 0
-        p.hcv_will_clear[hcv_inj] = (
-            rng.random(hcv_inj.size) < i.hcv_spontaneous_clearance_fraction
-        )
+        p.hcv_will_clear[hcv_inj] = rng.random(hcv_inj.size) < i.hcv_spontaneous_clearance_fraction
         model.timeseries.add("hiv_infections", hiv_inj.size + hiv_sex.size)
         model.timeseries.add("hcv_infections", hcv_inj.size)
 

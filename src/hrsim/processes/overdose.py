@@ -26,8 +26,13 @@ from hrsim.processes.base import Process, move
 if TYPE_CHECKING:
     from hrsim.model import HarmReductionModel
 
-OUTCOMES = ("fatal_alone", "fatal_witnessed", "reversed_naloxone", "survived_witnessed",
-            "survived_alone")
+OUTCOMES = (
+    "fatal_alone",
+    "fatal_witnessed",
+    "reversed_naloxone",
+    "survived_witnessed",
+    "survived_alone",
+)
 
 
 class Overdose(Process):
@@ -64,12 +69,16 @@ class Overdose(Process):
         r = r * np.where(p.injects[rows], o.injecting_rr, 1.0)
         r *= np.where(p.heavy_use[rows], o.heavy_use_rr, 1.0)
         r *= 1.0 + (o.low_tolerance_rr - 1.0) * (1.0 - p.tolerance[rows])
-        r *= np.where(p.weeks_since_overdose[rows] < o.recent_overdose_window_weeks,
-                      o.recent_overdose_rr, 1.0)
+        r *= np.where(
+            p.weeks_since_overdose[rows] < o.recent_overdose_window_weeks, o.recent_overdose_rr, 1.0
+        )
         r *= np.where(p.weeks_in_state[rows] < 2, self.induction[state], 1.0)
         exit_weeks = p.weeks_since_moud_exit[rows]
-        after_exit = np.where(exit_weeks < 2, o.moud_exit_rr_weeks_1_2,
-                              np.where(exit_weeks < 4, o.moud_exit_rr_weeks_3_4, 1.0))
+        after_exit = np.where(
+            exit_weeks < 2,
+            o.moud_exit_rr_weeks_1_2,
+            np.where(exit_weeks < 4, o.moud_exit_rr_weeks_3_4, 1.0),
+        )
         r *= np.where(state == S.ACTIVE, after_exit, 1.0)
         return r
 
@@ -99,9 +108,7 @@ class Overdose(Process):
         alone = alone_u[od] < people.uses_alone_probability[od]
         row, contact = model.network.neighbours_of(od)
         can_attend = (people.state[contact] < S.PRISON) & (people.state[contact] != S.DETOX)
-        present = can_attend & (
-            rng.random(contact.size) < hooks.neighbour_present_probability
-        )
+        present = can_attend & (rng.random(contact.size) < hooks.neighbour_present_probability)
         index = np.searchsorted(od, row)  # od is sorted (flatnonzero)
         any_present = np.zeros(od.size, dtype=bool)
         any_present[index[present]] = True
@@ -115,15 +122,21 @@ class Overdose(Process):
         reversed_ = naloxone & (f < p_rev)
         # Conditional draw for those whose naloxone did not work: rescale the same uniform.
         f_rest = np.where(naloxone, (f - p_rev) / max(1.0 - p_rev, 1e-12), f)
-        fatal = np.where(witnessed, f_rest < o.fatal_probability_witnessed,
-                         f < o.fatal_probability_alone) & ~reversed_
+        fatal = (
+            np.where(
+                witnessed, f_rest < o.fatal_probability_witnessed, f < o.fatal_probability_alone
+            )
+            & ~reversed_
+        )
 
         outcome = np.where(
             fatal,
             np.where(witnessed, self.codes["fatal_witnessed"], self.codes["fatal_alone"]),
-            np.where(reversed_, self.codes["reversed_naloxone"],
-                     np.where(witnessed, self.codes["survived_witnessed"],
-                              self.codes["survived_alone"])),
+            np.where(
+                reversed_,
+                self.codes["reversed_naloxone"],
+                np.where(witnessed, self.codes["survived_witnessed"], self.codes["survived_alone"]),
+            ),
         )
         after = np.where(fatal, S.DEAD, people.state[od])
         model.events.add(people.pid[od], model.week, "overdose", people.state[od], after, outcome)

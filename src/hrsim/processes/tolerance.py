@@ -1,5 +1,8 @@
-"""Opioid tolerance: falls while a person is not using (detox, prison, recovery) and returns
-with use or on MOUD. Low tolerance raises overdose risk (see overdose.py)."""
+"""Opioid tolerance.
+
+Tolerance falls while a person is not using (detox, prison, recovery) and returns with use
+or on MOUD. Low tolerance raises overdose risk (see overdose.py).
+"""
 
 from __future__ import annotations
 
