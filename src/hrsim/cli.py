@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -83,8 +84,7 @@ def _run(args: argparse.Namespace) -> int:
             overrides[key] = value
     scenario = load_scenario(args.scenario, overrides)
     out = args.out or Path("runs") / f"{scenario.run.name}-seed{scenario.run.seed}"
-    if out.exists() and not out.is_dir():
-        raise ScenarioError(f"--out {out} exists and is not a directory")
+    _check_writable(out)
     with tqdm(
         total=scenario.weeks,
         unit="week",
@@ -96,6 +96,19 @@ def _run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(_summary_table(result.summary(), result.metadata["wall_time_s"], out))
     return 0
+
+
+def _check_writable(out: Path) -> None:
+    """Fail before a long run, not after it, if the results cannot be written to ``out``."""
+    if out.exists() and not out.is_dir():
+        raise ScenarioError(f"--out {out} exists and is not a directory")
+    ancestor = out.absolute().parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise ScenarioError(f"--out {out}: {ancestor} is not a directory")
+    if not os.access(ancestor, os.W_OK):
+        raise ScenarioError(f"--out {out}: {ancestor} is not writable")
 
 
 def _summary_table(summary: dict[str, float], wall: float, out: Path) -> str:

@@ -34,73 +34,141 @@ _GLOBAL_POOL = -2
 
 
 class Layer:
-    """One layer of ties, stored in both directions as sorted keys ``(src << 32) | dst``.
+    """One layer of ties, each stored in both directions as a key ``(src << 32) | dst``.
 
-    Sorted directed keys are a compressed adjacency list: the ties of row ``r`` are the
-    contiguous range ``searchsorted(keys, r << 32)`` to ``searchsorted(keys, (r + 1) << 32)``.
-    ``degree`` is kept up to date as ties are added and removed.
+    Sorted directed keys are a compressed adjacency list: the ties of row ``r`` are the keys
+    between ``r << 32`` and ``(r + 1) << 32``, found with ``searchsorted``. To avoid copying the
+    whole array every week, the layer is log-structured: removed ties are only marked dead in
+    the sorted ``main`` array, new ties go into a small sorted ``delta`` array, and the two are
+    merged once the churn passes half the layer. ``degree`` is always up to date.
     """
+
+    MERGE_FRACTION = 0.5
 
     def __init__(self, name: str, mean_duration_weeks: float, n: int) -> None:
         self.name = name
         self.mean_duration_weeks = mean_duration_weeks
-        self.keys = np.zeros(0, dtype=np.int64)
+        self.main = np.zeros(0, dtype=np.int64)
+        self.main_live = np.zeros(0, dtype=bool)
+        self.main_indptr = np.zeros(n + 1, dtype=np.int64)  # CSR row pointers into main
+        self.delta = np.zeros(0, dtype=np.int64)
+        self.dead = 0
         self.degree = np.zeros(n, dtype=np.int32)
         self._ends: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def size(self) -> int:
         """Number of ties (each counted once)."""
-        return int(self.keys.size // 2)
+        return (self.main.size - self.dead + self.delta.size) // 2
+
+    @property
+    def keys(self) -> np.ndarray:
+        """Every live directed key, sorted."""
+        return np.sort(np.concatenate([self.main[self.main_live], self.delta]))
 
     def endpoints(self) -> tuple[np.ndarray, np.ndarray]:
         """Source and destination rows of every directed tie (each tie appears both ways)."""
         if self._ends is None:
-            self._ends = ((self.keys >> 32).astype(np.intp), (self.keys & _LOW).astype(np.intp))
+            live = np.concatenate([self.main[self.main_live], self.delta])
+            self._ends = ((live >> 32).astype(np.intp), (live & _LOW).astype(np.intp))
         return self._ends
-
-    def ranges(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Start and end positions in ``keys`` of the ties of each row."""
-        r = rows.astype(np.int64)
-        return np.searchsorted(self.keys, r << 32), np.searchsorted(self.keys, (r + 1) << 32)
 
     def ties_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(row, neighbour)`` for every tie of ``rows``."""
-        lo, hi = self.ranges(rows)
-        positions = _expand_ranges(lo, hi)
-        return np.repeat(rows, hi - lo), (self.keys[positions] & _LOW).astype(np.intp)
+        lo, hi = self.main_indptr[rows], self.main_indptr[rows + 1]
+        pos = _expand_ranges(lo, hi)
+        owner = np.repeat(rows, hi - lo)
+        keep = self.main_live[pos]
+        pos, owner = pos[keep], owner[keep]
+        r = rows.astype(np.int64)
+        dlo, dhi = np.searchsorted(self.delta, r << 32), np.searchsorted(self.delta, (r + 1) << 32)
+        dpos = _expand_ranges(dlo, dhi)
+        return (
+            np.concatenate([owner, np.repeat(rows, dhi - dlo)]),
+            np.concatenate([self.main[pos] & _LOW, self.delta[dpos] & _LOW]).astype(np.intp),
+        )
+
+    def sample(self, rng: np.random.Generator, p: float) -> np.ndarray:
+        """Keys of live directed ties, each picked independently with probability ``p``.
+
+        The cost is proportional to the number picked, not to the size of the layer.
+        """
+        slots = self.main.size + self.delta.size
+        k = int(rng.binomial(slots, p)) if slots else 0
+        if k == 0:
+            return np.zeros(0, dtype=np.int64)
+        picked = rng.choice(slots, size=k, replace=False)
+        in_main = picked < self.main.size
+        main_pos = picked[in_main]
+        main_pos = main_pos[self.main_live[main_pos]]  # dead slots are skipped, not redrawn
+        return np.concatenate([self.main[main_pos], self.delta[picked[~in_main] - self.main.size]])
 
     def add(self, a: np.ndarray, b: np.ndarray) -> int:
         """Add ties (duplicates and self-ties ignored); returns how many were new."""
         a, b = a.astype(np.int64), b.astype(np.int64)
         keep = a != b
-        new = np.sort(np.concatenate([(a[keep] << 32) | b[keep], (b[keep] << 32) | a[keep]]))
+        new = _sorted_unique(np.concatenate([(a[keep] << 32) | b[keep], (b[keep] << 32) | a[keep]]))
         if new.size == 0:
             return 0
-        new = new[np.r_[True, new[1:] != new[:-1]]]
-        pos = np.searchsorted(self.keys, new)
-        exists = np.zeros(new.size, dtype=bool)
-        inside = pos < self.keys.size
-        exists[inside] = self.keys[pos[inside]] == new[inside]
-        new, pos = new[~exists], pos[~exists]
-        self.keys = np.insert(self.keys, pos, new)
-        self.degree += np.bincount(new >> 32, minlength=self.degree.size).astype(np.int32)
+        pos, found = _find(self.main, new)
+        revive = pos[found][~self.main_live[pos[found]]]
+        self.main_live[revive] = True  # a tie that ended and formed again
+        self.dead -= revive.size
+        fresh = new[~found]
+        dpos, in_delta = _find(self.delta, fresh)
+        fresh, dpos = fresh[~in_delta], dpos[~in_delta]
+        self.delta = np.insert(self.delta, dpos, fresh)
+        added = np.concatenate([self.main[revive], fresh])
+        self.degree += np.bincount(added >> 32, minlength=self.degree.size).astype(np.int32)
         self._ends = None
-        return int(new.size // 2)
+        self._maybe_merge()
+        return int(added.size // 2)
 
-    def remove(self, positions: np.ndarray) -> None:
-        """Remove the ties at ``positions`` in ``keys`` (both directions of each)."""
-        if positions.size == 0:
+    def remove(self, keys: np.ndarray) -> None:
+        """Remove the ties with these directed keys (both directions of each)."""
+        if keys.size == 0:
             return
-        k = self.keys[positions]
-        reverse = np.sort(((k & _LOW) << 32) | (k >> 32))
-        drop = np.zeros(self.keys.size, dtype=bool)
-        drop[positions] = True
-        drop[np.searchsorted(self.keys, reverse)] = True
-        removed_src = self.keys[drop] >> 32
-        self.degree -= np.bincount(removed_src, minlength=self.degree.size).astype(np.int32)
-        self.keys = self.keys[~drop]
+        both = _sorted_unique(np.concatenate([keys, ((keys & _LOW) << 32) | (keys >> 32)]))
+        pos, found = _find(self.main, both)
+        live = found.copy()
+        live[found] = self.main_live[pos[found]]
+        self.main_live[pos[live]] = False
+        self.dead += int(live.sum())
+        dpos, in_delta = _find(self.delta, both)
+        self.delta = np.delete(self.delta, dpos[in_delta])
+        removed = np.concatenate([both[live], both[in_delta]])
+        self.degree -= np.bincount(removed >> 32, minlength=self.degree.size).astype(np.int32)
         self._ends = None
+        self._maybe_merge()
+
+    def _maybe_merge(self) -> None:
+        if self.dead + self.delta.size > self.MERGE_FRACTION * max(self.main.size, 1):
+            self.merge()
+
+    def merge(self) -> None:
+        """Fold the delta into the main array and drop dead slots (one pass over the layer)."""
+        live = self.main[self.main_live]
+        self.main = np.insert(live, np.searchsorted(live, self.delta), self.delta)
+        self.main_live = np.ones(self.main.size, dtype=bool)
+        self.delta = np.zeros(0, dtype=np.int64)
+        self.dead = 0
+        counts = np.bincount(self.main >> 32, minlength=self.degree.size)
+        self.main_indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+
+
+def _sorted_unique(keys: np.ndarray) -> np.ndarray:
+    """``np.unique`` for int64 keys by sorting (faster than hashing for these sizes)."""
+    keys = np.sort(keys)
+    return keys[np.r_[True, keys[1:] != keys[:-1]]] if keys.size else keys
+
+
+def _find(sorted_keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of ``values`` in ``sorted_keys`` and whether each is there."""
+    pos = np.searchsorted(sorted_keys, values)
+    found = np.zeros(values.size, dtype=bool)
+    inside = pos < sorted_keys.size
+    found[inside] = sorted_keys[pos[inside]] == values[inside]
+    return pos, found
 
 
 class ContactNetwork:
@@ -147,13 +215,11 @@ class ContactNetwork:
     def _form(self, name: str, people: People, rng: np.random.Generator, *, weekly: bool) -> None:
         layer = self.layers[name]
         deficit = self._target(name, people).astype(np.int32) - layer.degree
-        u = rng.random(self.n, dtype=np.float32)  # drawn for every row (common random numbers)
-        want = self._eligible(name, people) & (deficit > 0)
+        short = np.flatnonzero(self._eligible(name, people) & (deficit > 0))
         if weekly:
-            want &= u < self.formation_probability
-            rows = np.flatnonzero(want)
+            rows = short[rng.random(short.size) < self.formation_probability]
         else:
-            rows = np.repeat(np.flatnonzero(want), deficit[want])
+            rows = np.repeat(short, deficit[short])
         if rows.size < 2:
             return
         draws = rng.random((3, rows.size))
@@ -178,22 +244,18 @@ class ContactNetwork:
         using = people.state == Care.ACTIVE
         for name in LAYERS:
             layer = self.layers[name]
-            directed = layer.keys.size
-            if directed == 0:
-                continue
             # Each direction is drawn at half the rate: a tie ends if either draw says so.
             p = 0.5 / layer.mean_duration_weeks
             mult = self.mixed_multiplier if name == "social" else 1.0
-            p_max = min(p * max(mult, 1.0), 1.0)
-            k = int(rng.binomial(directed, p_max))
-            picked = rng.choice(directed, size=k, replace=False) if k else _no_positions()
-            if name == "social" and mult != 1.0 and k:
-                src, dst = (layer.keys[picked] >> 32), (layer.keys[picked] & _LOW)
+            picked = layer.sample(rng, min(p * max(mult, 1.0), 1.0))
+            if name == "social" and mult != 1.0 and picked.size:
+                src, dst = (picked >> 32), (picked & _LOW)
                 mixed = (recovering[src] & using[dst]) | (using[src] & recovering[dst])
                 keep_prob = np.where(mixed, mult, 1.0) / max(mult, 1.0)
-                picked = picked[rng.random(k) < keep_prob]
-            lo, hi = layer.ranges(gone[layer.degree[gone] > 0])
-            of_gone = _expand_ranges(lo, hi)
+                picked = picked[rng.random(picked.size) < keep_prob]
+            leaving = gone[layer.degree[gone] > 0]
+            owner, nb = layer.ties_of(leaving)
+            of_gone = (owner.astype(np.int64) << 32) | nb
             layer.remove(np.concatenate([picked, of_gone]))
 
     # -- views -----------------------------------------------------------------------------
@@ -258,11 +320,6 @@ def _pair_within_groups(
     a = np.concatenate([r[li], rest[0:m:2]])
     b = np.concatenate([r[li + 1], rest[1:m:2]])
     return a, b
-
-
-def _no_positions() -> np.ndarray:
-    """An empty index array."""
-    return np.zeros(0, dtype=np.int64)
 
 
 def _expand_ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:

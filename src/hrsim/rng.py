@@ -1,9 +1,14 @@
 """Random streams for common random numbers.
 
 Every process draws from its own named stream, re-keyed each week from
-``SeedSequence([seed, crc32(name), week])``. A process always draws its per-person uniforms
-for every row, eligible or not, so switching something on in one process does not reshuffle
-anyone's luck in another process or in a later week (Starsim's "worlds" idea).
+``SeedSequence([seed, crc32(name), week])``, so one process's draws never shift another's
+(Starsim's "worlds" idea). Two kinds of draw:
+
+- ``generator(name, week)``: a NumPy generator, used for whole-population vectors (drawn for
+  every row, eligible or not) and for draws about ties;
+- ``uniform(name, week, pids)``: one uniform per person from a counter-based hash of
+  (seed, name, week, person id). A person's draw is the same whoever else is in the subset,
+  so decisions about a few people cost O(few) and stay paired between two arms of a run.
 """
 
 from __future__ import annotations
@@ -28,6 +33,23 @@ class Streams:
         """A fresh generator for ``name`` in ``week``; identical for the same (seed, name, week)."""
         seq = np.random.SeedSequence([self.seed, stream_key(name), int(week)])
         return np.random.Generator(np.random.PCG64(seq))
+
+    def uniform(self, name: str, week: int, pids: np.ndarray) -> np.ndarray:
+        """One uniform in [0, 1) per person id: splitmix64 of (stream key + id)."""
+        seq = np.random.SeedSequence([self.seed, stream_key(name), int(week)])
+        key = seq.generate_state(1, dtype=np.uint64)[0]
+        x = np.asarray(pids).astype(np.uint64) * _GOLDEN + key
+        x ^= x >> np.uint64(30)
+        x *= _MIX1
+        x ^= x >> np.uint64(27)
+        x *= _MIX2
+        x ^= x >> np.uint64(31)
+        return (x >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
 
 
 def replicate_seeds(base_seed: int, replicates: int) -> list[int]:

@@ -285,6 +285,12 @@ def load_scenario(
             data = tomllib.loads(file.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ScenarioError(f"{file}: malformed TOML: {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise ScenarioError(
+                f"{file}: malformed TOML: not valid UTF-8 (byte {exc.start})"
+            ) from None
+        except OSError as exc:
+            raise ScenarioError(f"{file}: cannot read: {exc.strerror}") from None
         scenario = build_scenario(data, origin=str(file))
     return scenario.with_overrides(overrides) if overrides else scenario
 
@@ -343,42 +349,46 @@ def _describe(exc: ValidationError, data: dict[str, Any], origin: str) -> str:
     if err["type"] == "extra_forbidden":
         return _unknown_key_message(origin, key, _all_dotted_keys())
     value = err.get("input")
-    lo, hi = _field_range(loc[0], loc[1]) if len(loc) >= 2 else (None, None)
     if err["type"] in {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}:
+        allowed = _range_text(loc[0], loc[1]) if len(loc) >= 2 else "?"
         unit = parameter_table().get(loc[0], {}).get(loc[1], {}).get("unit", "")
         where = f"{key}[{loc[2]}]" if len(loc) > 2 else key
-        return (
-            f"{origin}: {where} = {value!r} is out of range: allowed {_fmt(lo)} to {_fmt(hi)}"
-            + (f" ({unit})" if unit else "")
+        return f"{origin}: {where} = {value!r} is out of range: allowed {allowed}" + (
+            f" ({unit})" if unit else ""
         )
     return f"{origin}: {key} = {value!r}: {err['msg']}"
 
 
-def _field_range(section: str, name: str) -> tuple[float | None, float | None]:
+def _range_text(section: str, name: str) -> str:
+    """The allowed range of a field, e.g. ``0 to 1`` or ``more than 0, up to 100``."""
     section_field = Scenario.model_fields.get(section)
-    if section_field is None or section_field.annotation is None:
-        return None, None
-    field = section_field.annotation.model_fields.get(name)
+    annotation = section_field.annotation if section_field is not None else None
+    field = getattr(annotation, "model_fields", {}).get(name)
     if field is None:
-        return None, None
-    lo = hi = None
-    metadata = list(field.metadata)
-    if field.annotation is not None and hasattr(field.annotation, "__args__"):
-        for arg in field.annotation.__args__:  # list[Fraction]: look inside the item type
-            metadata += list(getattr(arg, "__metadata__", []))
-            for meta in getattr(arg, "__metadata__", []):
-                metadata += list(getattr(meta, "metadata", []))
-    for meta in metadata:
-        if isinstance(meta, annotated_types.Ge | annotated_types.Gt):
-            lo = meta.ge if isinstance(meta, annotated_types.Ge) else meta.gt
-        if isinstance(meta, annotated_types.Le | annotated_types.Lt):
-            hi = meta.le if isinstance(meta, annotated_types.Le) else meta.lt
-    return lo, hi  # type: ignore[return-value]
-
-
-def _fmt(x: float | None) -> str:
-    if x is None:
         return "?"
+    metadata = list(field.metadata)
+    for arg in getattr(field.annotation, "__args__", ()):  # list[Fraction]: the item type
+        for meta in getattr(arg, "__metadata__", ()):
+            metadata += [meta, *getattr(meta, "metadata", [])]
+    lo = hi = "?"
+    lo_strict = hi_strict = False
+    for meta in metadata:
+        if isinstance(meta, annotated_types.Ge):
+            lo = _fmt(meta.ge)  # type: ignore[arg-type]
+        elif isinstance(meta, annotated_types.Gt):
+            lo, lo_strict = _fmt(meta.gt), True  # type: ignore[arg-type]
+        if isinstance(meta, annotated_types.Le):
+            hi = _fmt(meta.le)  # type: ignore[arg-type]
+        elif isinstance(meta, annotated_types.Lt):
+            hi, hi_strict = _fmt(meta.lt), True  # type: ignore[arg-type]
+    if not lo_strict and not hi_strict:
+        return f"{lo} to {hi}"
+    low = f"more than {lo}" if lo_strict else f"at least {lo}"
+    high = f"less than {hi}" if hi_strict else f"up to {hi}"
+    return f"{low}, {high}"
+
+
+def _fmt(x: float) -> str:
     if isinstance(x, float) and math.isfinite(x) and x == int(x) and abs(x) < 1e15:
         return str(int(x))
     return str(x)

@@ -25,8 +25,8 @@ from hrsim.model import HarmReductionModel
 from hrsim.rng import replicate_seeds
 from hrsim.scenario import Scenario
 
-DEFAULT_PEOPLE = 20_000
-DEFAULT_REPLICATES = 3
+DEFAULT_PEOPLE = 30_000
+DEFAULT_REPLICATES = 4
 DEFAULT_YEARS = 10.0
 TRIAL_LIKE_HAZARD_RATIO = 0.51  # ln(0.75)/ln(0.569): Kakko 2003 vs Soeffing 2009
 

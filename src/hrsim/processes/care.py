@@ -122,10 +122,13 @@ class Care(Process):
         """Decide every transition from the state at the start of the step, then apply."""
         c, people, hooks = self.c, model.people, model.hooks
         rng = model.streams.generator(self.name, model.week)
-        u, dest, extra, priority, medication, relapse_u = rng.random(
-            (6, people.n), dtype=np.float32
-        )
+        u, relapse_u = rng.random((2, people.n), dtype=np.float32)
         state = people.state
+        streams, week, pid = model.streams, model.week, people.pid
+
+        def draw(purpose: str, rows: np.ndarray) -> np.ndarray:
+            """Per-person uniforms for a secondary decision about ``rows``."""
+            return streams.uniform(f"care.{purpose}", week, pid[rows])
 
         # Active use: detox, MOUD initiation, arrest, remission as competing risks. Only
         # people whose draw falls under the largest possible probability can have an event
@@ -157,8 +160,8 @@ class Care(Process):
         # Detox: geometric stay; discharge to MOUD or to recovery (aftercare or not).
         detox = np.flatnonzero(state == S.DETOX)
         discharged = detox[u[detox] < 1.0 / c.detox_mean_weeks]
-        detox_to_moud = discharged[dest[discharged] < c.detox_to_moud_fraction]
-        detox_to_recovery = discharged[dest[discharged] >= c.detox_to_moud_fraction]
+        to_moud = draw("after_detox", discharged) < c.detox_to_moud_fraction
+        detox_to_moud, detox_to_recovery = discharged[to_moud], discharged[~to_moud]
 
         # MOUD: leave by the retention curve; some leavers are arrests.
         h_max = (
@@ -174,16 +177,16 @@ class Care(Process):
         leaves = u[on_moud] < -np.expm1(-h_leave)
         arrest_share = np.minimum(h_arrest / np.maximum(h_leave, 1e-12), 1.0)
         leavers = on_moud[leaves]
-        arrested_moud = leavers[dest[leavers] < arrest_share[leaves]]
-        stopped = leavers[dest[leavers] >= arrest_share[leaves]]
-        stop_to_recovery = stopped[extra[stopped] < c.moud_exit_to_recovery_fraction]
-        stop_to_active = stopped[extra[stopped] >= c.moud_exit_to_recovery_fraction]
+        is_arrest = draw("moud_exit_cause", leavers) < arrest_share[leaves]
+        arrested_moud, stopped = leavers[is_arrest], leavers[~is_arrest]
+        tapers = draw("moud_exit_to", stopped) < c.moud_exit_to_recovery_fraction
+        stop_to_recovery, stop_to_active = stopped[tapers], stopped[~tapers]
 
         # Prison: release onto MOUD (if continued) or into abstinence.
         prison = np.flatnonzero(state == S.PRISON)
         released = prison[u[prison] < 1.0 / c.prison_mean_weeks]
-        release_to_moud = released[dest[released] < hooks.post_release_moud_fraction]
-        release_to_recovery = released[dest[released] >= hooks.post_release_moud_fraction]
+        onto_moud = draw("release_to", released) < hooks.post_release_moud_fraction
+        release_to_moud, release_to_recovery = released[onto_moud], released[~onto_moud]
 
         # Apply: exits from MOUD first, so their places are free for this week's starts.
         move(model, stop_to_active, S.ACTIVE, "moud_stopped", flow="moud_exits")
@@ -214,17 +217,17 @@ class Care(Process):
         if all_rows.size <= free:
             admitted[all_rows] = True
         elif free > 0:
-            order = np.argpartition(priority[all_rows], free - 1)[:free]
+            order = np.argpartition(draw("priority", all_rows), free - 1)[:free]
             admitted[all_rows[order]] = True
         for rows, detail in candidates:
             start = rows[admitted[rows]]
-            meth = medication[start] < c.methadone_share_of_starts
+            meth = draw("medication", start) < c.methadone_share_of_starts
             move(model, start[meth], S.METHADONE, detail, flow="moud_starts")
             move(model, start[~meth], S.BUPRENORPHINE, detail, flow="moud_starts")
 
         # Detox discharges and releases without a MOUD place go into abstinence.
         after_detox = np.concatenate([detox_to_recovery, detox_to_moud[~admitted[detox_to_moud]]])
-        aftercare = extra[after_detox] < c.aftercare_fraction
+        aftercare = draw("aftercare", after_detox) < c.aftercare_fraction
         move(model, after_detox[aftercare], S.RECOVERY, "discharge_aftercare")
         move(model, after_detox[~aftercare], S.RECOVERY, "discharge_no_aftercare")
         people.aftercare[after_detox] = aftercare

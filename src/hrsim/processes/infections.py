@@ -17,6 +17,7 @@ from hrsim.processes.base import Process, weekly_probability
 
 if TYPE_CHECKING:
     from hrsim.model import HarmReductionModel
+    from hrsim.network import Layer
 
 
 class Infections(Process):
@@ -93,8 +94,8 @@ class Infections(Process):
         i, p = self.i, model.people
         injecting_now = (p.state == S.ACTIVE) & p.injects
         free = (p.state < S.PRISON) & (p.state != S.DETOX)
-        injecting = model.network.layers["injecting"].endpoints()
-        sexual = model.network.layers["sexual"].endpoints()
+        injecting = model.network.layers["injecting"]
+        sexual = model.network.layers["sexual"]
         acts = i.shared_injections_per_partner_per_week
         hiv_inj = _transmit_along(
             rng,
@@ -152,7 +153,7 @@ class Infections(Process):
 
 def _transmit_along(
     rng: np.random.Generator,
-    ties: tuple[np.ndarray, np.ndarray],
+    ties: Layer,
     can_transmit: np.ndarray,
     infected: np.ndarray,
     treated: np.ndarray,
@@ -171,15 +172,13 @@ def _transmit_along(
     acts scaled by the destination's sharing multiplier). Thinning: directed ties are sampled
     at an upper bound of that probability and accepted with the ratio of exact to bound.
     """
-    src_all, dst_all = ties
-    if src_all.size == 0 or p_act == 0.0 or acts == 0.0:
+    if ties.size == 0 or p_act == 0.0 or acts == 0.0:
         return np.zeros(0, dtype=np.intp)
     max_acq = float(acquisition.max()) if acquisition is not None else 1.0
     max_acts = acts * (float(acts_multiplier.max()) if acts_multiplier is not None else 1.0)
     bound = float(-np.expm1(max_acts * np.log1p(-min(p_act * max_acq, 1.0 - 1e-12))))
-    k = int(rng.binomial(src_all.size, bound))
-    picked = rng.choice(src_all.size, size=k, replace=False) if k else np.zeros(0, np.intp)
-    src, dst = src_all[picked], dst_all[picked]
+    picked = ties.sample(rng, bound)
+    src, dst = (picked >> 32).astype(np.intp), (picked & 0xFFFFFFFF).astype(np.intp)
     ok = infected[src] & ~infected[dst] & can_transmit[src] & can_transmit[dst]
     if receptive is not None:
         ok &= receptive[dst]

@@ -96,7 +96,7 @@ class Overdose(Process):
         """Draw overdoses, witnesses, naloxone and outcomes."""
         o, people, hooks = self.o, model.people, model.hooks
         rng = model.streams.generator(self.name, model.week)
-        u, alone_u, fate_u, referral_u = rng.random((4, people.n), dtype=np.float32)
+        u = rng.random(people.n, dtype=np.float32)
 
         candidates = np.flatnonzero(u < self._bound(model))
         p = -np.expm1(-self.rate(model, candidates))
@@ -104,8 +104,9 @@ class Overdose(Process):
         if od.size == 0:
             return
 
+        pids, week, streams = people.pid[od], model.week, model.streams
         # Witnesses: contacts (injecting or social) who are free to be there.
-        alone = alone_u[od] < people.uses_alone_probability[od]
+        alone = streams.uniform("overdose.alone", week, pids) < people.uses_alone_probability[od]
         row, contact = model.network.neighbours_of(od)
         can_attend = (people.state[contact] < S.PRISON) & (people.state[contact] != S.DETOX)
         present = can_attend & (rng.random(contact.size) < hooks.neighbour_present_probability)
@@ -117,7 +118,7 @@ class Overdose(Process):
         witnessed = ~alone & any_present
         naloxone &= witnessed
 
-        f = fate_u[od]
+        f = streams.uniform("overdose.fate", week, pids)
         p_rev = hooks.naloxone_reversal_probability
         reversed_ = naloxone & (f < p_rev)
         # Conditional draw for those whose naloxone did not work: rescale the same uniform.
@@ -152,5 +153,6 @@ class Overdose(Process):
         ts.add("exits", died.size)
         survived = od[~fatal]
         people.weeks_since_overdose[survived] = 0
-        referred = survived[referral_u[survived] < hooks.overdose_referral_to_moud_probability]
+        referral_u = streams.uniform("overdose.referral", week, people.pid[survived])
+        referred = survived[referral_u < hooks.overdose_referral_to_moud_probability]
         people.referred_to_moud[referred] = True
