@@ -1,6 +1,7 @@
 """The ``hrsim`` command end to end, run as a real subprocess."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -226,3 +227,31 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, case):
     assert proc.stdout == ""
     assert not out.exists()
     assert set(tmp_path.iterdir()) == before  # no temporary directory, no runs/
+
+
+def test_output_directory_has_ordinary_permissions(tmp_path):
+    out = tmp_path / "perm"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hrsim.cli",
+            "run",
+            "--people",
+            "100",
+            "--years",
+            "0.1",
+            "--quiet",
+            "--out",
+            str(out),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (out.stat().st_mode & 0o777) == (0o777 & ~umask)

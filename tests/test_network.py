@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 
+from conftest import isolated_model
 from hrsim import HarmReductionModel
 from hrsim.network import LAYERS
 from hrsim.people import Care
+from hrsim.processes import Ties
 
 
 def _check_invariants(m: HarmReductionModel) -> None:
@@ -31,13 +34,30 @@ def test_invariants_hold_through_a_run():
 
 
 def test_people_who_left_have_no_ties_when_their_row_is_reused():
-    m = HarmReductionModel(people=3000, years=2, seed=4)
-    for _ in range(20):
-        m.step()
-        gone = ~m.people.alive
-        m.network.dissolve(m.people, m.streams.generator("test", m.week))
-        for name in LAYERS:
-            assert not m.network.layers[name].degree[gone].any()
+    m = isolated_model(3000, (Ties,), seed=4)
+    killed = np.arange(0, 3000, 7)
+    assert any(m.network.layers[name].degree[killed].any() for name in LAYERS)
+    m.people.state[killed] = Care.DEAD
+    m.step()
+    for name in LAYERS:
+        assert not m.network.layers[name].degree[killed].any()
+        src, dst = m.network.layers[name].endpoints()
+        assert not np.isin(src, killed).any() and not np.isin(dst, killed).any()
+
+
+def test_threaded_turnover_gives_identical_results():
+    def run(parallel_min_people):
+        m = HarmReductionModel(people=3000, years=1, seed=12)
+        m.network.parallel_min_people = parallel_min_people
+        m.run(weeks=15)
+        return m
+
+    threaded, serial = run(0), run(10**9)
+    pd.testing.assert_frame_equal(threaded.timeseries_frame(), serial.timeseries_frame())
+    for name in LAYERS:
+        np.testing.assert_array_equal(
+            threaded.network.layers[name].keys, serial.network.layers[name].keys
+        )
 
 
 def test_injecting_ties_only_between_people_who_inject():

@@ -362,3 +362,24 @@ def test_population_keeps_its_size():
     assert (ts["entries"].to_numpy()[1:] == ts["exits"].to_numpy()[:-1]).all()
     assert ts["exits"].sum() > 0
     assert (ts["population"] == 3000 - ts["exits"]).all()
+
+
+def test_thinning_bounds_are_upper_bounds():
+    """Thinning is exact only if no person's probability exceeds the bound used to skip them."""
+    m = HarmReductionModel(people=20_000, years=1, seed=9)
+    m.run(weeks=20)
+    p = m.people
+    p.weeks_since_moud_exit[:300] = 1  # put some people in every high-risk window
+    p.weeks_since_overdose[300:600] = 2
+    p.tolerance[600:900] = 0.0
+    p.weeks_in_state[900:1200] = 0
+    rows = np.flatnonzero(p.alive)
+    od = next(x for x in m.processes if isinstance(x, Overdose))
+    exact = -np.expm1(-od.rate(m, rows))
+    bound = -np.expm1(-od._rate_bound(m) * od.state_max[p.state[rows]])
+    assert np.all(exact <= bound)
+    care = next(x for x in m.processes if isinstance(x, CareProcess))
+    rec = np.flatnonzero(p.state == Care.RECOVERY)
+    hazard = care.relapse_hazard(m, rec)
+    base = care.base_relapse_hazard(p.weeks_in_state[rec] + 1)
+    assert np.all(hazard <= base * care.max_relapse_multiplier * (1 + 1e-12))

@@ -16,6 +16,7 @@ row is reused; until then every process and view skips ties to people who are no
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 import networkx as nx
@@ -25,6 +26,7 @@ from hrsim.people import Care
 
 if TYPE_CHECKING:
     from hrsim.people import People
+    from hrsim.rng import Streams
     from hrsim.scenario import Scenario
 
 LAYERS: tuple[str, ...] = ("injecting", "social", "sexual")
@@ -73,71 +75,85 @@ class Layer:
             self._ends = ((live >> 32).astype(np.intp), (live & _LOW).astype(np.intp))
         return self._ends
 
-    def ties_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(row, neighbour)`` for every tie of ``rows``."""
+    def slots_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The ties of ``rows``: positions of live keys in ``main`` and keys in ``delta``."""
         lo, hi = self.main_indptr[rows], self.main_indptr[rows + 1]
         pos = _expand_ranges(lo, hi)
-        owner = np.repeat(rows, hi - lo)
-        keep = self.main_live[pos]
-        pos, owner = pos[keep], owner[keep]
+        pos = pos[self.main_live[pos]]
         r = rows.astype(np.int64)
         dlo, dhi = np.searchsorted(self.delta, r << 32), np.searchsorted(self.delta, (r + 1) << 32)
-        dpos = _expand_ranges(dlo, dhi)
-        return (
-            np.concatenate([owner, np.repeat(rows, dhi - dlo)]),
-            np.concatenate([self.main[pos] & _LOW, self.delta[dpos] & _LOW]).astype(np.intp),
-        )
+        return pos, self.delta[_expand_ranges(dlo, dhi)]
 
-    def sample(self, rng: np.random.Generator, p: float) -> np.ndarray:
-        """Keys of live directed ties, each picked independently with probability ``p``.
+    def ties_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(row, neighbour)`` for every tie of ``rows``."""
+        pos, dkeys = self.slots_of(rows)
+        keys = np.concatenate([self.main[pos], dkeys])
+        return (keys >> 32).astype(np.intp), (keys & _LOW).astype(np.intp)
 
-        The cost is proportional to the number picked, not to the size of the layer.
+    def sample(self, rng: np.random.Generator, p: float) -> tuple[np.ndarray, np.ndarray]:
+        """Live directed ties, each picked independently with probability ``p``.
+
+        Returns positions in ``main`` and keys in ``delta``; the cost is proportional to the
+        number picked, not to the size of the layer.
         """
         slots = self.main.size + self.delta.size
         k = int(rng.binomial(slots, p)) if slots else 0
         if k == 0:
-            return np.zeros(0, dtype=np.int64)
-        picked = rng.choice(slots, size=k, replace=False)
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        picked = np.sort(rng.choice(slots, size=k, replace=False))
         in_main = picked < self.main.size
         main_pos = picked[in_main]
         main_pos = main_pos[self.main_live[main_pos]]  # dead slots are skipped, not redrawn
-        return np.concatenate([self.main[main_pos], self.delta[picked[~in_main] - self.main.size]])
+        return main_pos, self.delta[picked[~in_main] - self.main.size]
+
+    def sample_keys(self, rng: np.random.Generator, p: float) -> np.ndarray:
+        """Keys of live directed ties, each picked with probability ``p``."""
+        pos, dkeys = self.sample(rng, p)
+        return np.concatenate([self.main[pos], dkeys])
 
     def add(self, a: np.ndarray, b: np.ndarray) -> int:
-        """Add ties (duplicates and self-ties ignored); returns how many were new."""
-        a, b = a.astype(np.int64), b.astype(np.int64)
-        keep = a != b
-        new = _sorted_unique(np.concatenate([(a[keep] << 32) | b[keep], (b[keep] << 32) | a[keep]]))
-        if new.size == 0:
+        """Add ties (duplicates and self-ties ignored); returns how many were new.
+
+        Both directions of a tie always sit in the same array, so looking up one direction
+        (``a < b``) tells whether the tie exists.
+        """
+        lo, hi = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
+        keep = lo != hi
+        canon = _sorted_unique((lo[keep] << 32) | hi[keep])
+        if canon.size == 0:
             return 0
-        pos, found = _find(self.main, new)
-        revive = pos[found][~self.main_live[pos[found]]]
-        self.main_live[revive] = True  # a tie that ended and formed again
-        self.dead -= revive.size
-        fresh = new[~found]
-        dpos, in_delta = _find(self.delta, fresh)
-        fresh, dpos = fresh[~in_delta], dpos[~in_delta]
-        self.delta = np.insert(self.delta, dpos, fresh)
-        added = np.concatenate([self.main[revive], fresh])
-        self.degree += np.bincount(added >> 32, minlength=self.degree.size).astype(np.int32)
+        pos, found = _find(self.main, canon)
+        dead = pos[found][~self.main_live[pos[found]]]
+        if dead.size:  # a tie that ended and formed again: revive both directions
+            rev = _find(self.main, np.sort(_reverse(self.main[dead])))[0]
+            revive = np.concatenate([dead, rev])
+            self.main_live[revive] = True
+            self.dead -= revive.size
+            _count_into(self.degree, np.sort(self.main[revive]) >> 32, +1)
+        fresh = canon[~found]
+        fresh = fresh[~_find(self.delta, fresh)[1]]
+        if fresh.size:
+            both = np.sort(np.concatenate([fresh, _reverse(fresh)]))
+            self.delta = np.insert(self.delta, np.searchsorted(self.delta, both), both)
+            _count_into(self.degree, both >> 32, +1)
         self._ends = None
         self._maybe_merge()
-        return int(added.size // 2)
+        return int(dead.size + fresh.size)
 
-    def remove(self, keys: np.ndarray) -> None:
-        """Remove the ties with these directed keys (both directions of each)."""
-        if keys.size == 0:
-            return
-        both = _sorted_unique(np.concatenate([keys, ((keys & _LOW) << 32) | (keys >> 32)]))
-        pos, found = _find(self.main, both)
-        live = found.copy()
-        live[found] = self.main_live[pos[found]]
-        self.main_live[pos[live]] = False
-        self.dead += int(live.sum())
-        dpos, in_delta = _find(self.delta, both)
-        self.delta = np.delete(self.delta, dpos[in_delta])
-        removed = np.concatenate([both[live], both[in_delta]])
-        self.degree -= np.bincount(removed >> 32, minlength=self.degree.size).astype(np.int32)
+    def remove(self, main_pos: np.ndarray, delta_keys: np.ndarray) -> None:
+        """Remove ties given one direction of each: positions in ``main``, keys in ``delta``."""
+        if main_pos.size:
+            rev = _find(self.main, np.sort(_reverse(self.main[main_pos])))[0]
+            pos = _sorted_unique(np.concatenate([main_pos, rev]))
+            pos = pos[self.main_live[pos]]
+            self.main_live[pos] = False
+            self.dead += pos.size
+            _count_into(self.degree, self.main[pos] >> 32, -1)
+        if delta_keys.size:
+            both = _sorted_unique(np.concatenate([delta_keys, _reverse(delta_keys)]))
+            dpos, there = _find(self.delta, both)
+            self.delta = np.delete(self.delta, dpos[there])
+            _count_into(self.degree, both[there] >> 32, -1)
         self._ends = None
         self._maybe_merge()
 
@@ -156,6 +172,20 @@ class Layer:
         self.main_indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 
 
+def _reverse(keys: np.ndarray) -> np.ndarray:
+    """The other direction of each directed key."""
+    return ((keys & _LOW) << 32) | (keys >> 32)
+
+
+def _count_into(degree: np.ndarray, sorted_rows: np.ndarray, sign: int) -> None:
+    """``degree[r] += sign`` for every ``r`` in ``sorted_rows`` (repeats counted; O(len))."""
+    if sorted_rows.size == 0:
+        return
+    starts = np.flatnonzero(np.r_[True, sorted_rows[1:] != sorted_rows[:-1]])
+    counts = np.diff(np.r_[starts, sorted_rows.size])
+    degree[sorted_rows[starts]] += (sign * counts).astype(degree.dtype)
+
+
 def _sorted_unique(keys: np.ndarray) -> np.ndarray:
     """``np.unique`` for int64 keys by sorting (faster than hashing for these sizes)."""
     keys = np.sort(keys)
@@ -171,8 +201,19 @@ def _find(sorted_keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.n
     return pos, found
 
 
+class _WeekMasks:
+    """Who has left, who is in recovery, who is using: computed once for all layers."""
+
+    def __init__(self, people: People) -> None:
+        self.gone = np.flatnonzero(~people.alive)
+        self.recovering = people.state == Care.RECOVERY
+        self.using = people.state == Care.ACTIVE
+
+
 class ContactNetwork:
     """The three layers and the rules by which ties form and end."""
+
+    parallel_min_people = 50_000  # below this, threads cost more than they save
 
     def __init__(self, scenario: Scenario, n: int) -> None:
         net = scenario.network
@@ -207,10 +248,40 @@ class ContactNetwork:
             for _ in range(rounds):
                 self._form(name, people, rng, weekly=False)
 
-    def form(self, people: People, rng: np.random.Generator) -> None:
-        """This week's new ties: each person short of ties makes at most one per layer."""
-        for name in LAYERS:
+    def turnover(self, people: People, streams: Streams, week: int) -> None:
+        """This week's turnover of every layer: ties end, then new ties form.
+
+        Each layer draws from its own stream, so the layers are independent and their order
+        does not matter. In large populations the social layer (the biggest) turns over in a
+        second thread while the others run here: NumPy releases the GIL in the sorts, searches
+        and copies that dominate, and the results are identical either way.
+        """
+        week_masks = _WeekMasks(people)
+
+        def one(name: str) -> None:
+            rng = streams.generator(f"ties.{name}", week)
+            self._dissolve(name, people, rng, week_masks)
             self._form(name, people, rng, weekly=True)
+
+        if people.n < self.parallel_min_people:
+            for name in LAYERS:
+                one(name)
+            return
+        errors: list[BaseException] = []
+
+        def social() -> None:
+            try:
+                one("social")
+            except BaseException as exc:  # re-raised in the calling thread below
+                errors.append(exc)
+
+        worker = threading.Thread(target=social, name="hrsim-social-ties")
+        worker.start()
+        one("injecting")
+        one("sexual")
+        worker.join()
+        if errors:
+            raise errors[0]
 
     def _form(self, name: str, people: People, rng: np.random.Generator, *, weekly: bool) -> None:
         layer = self.layers[name]
@@ -233,30 +304,32 @@ class ContactNetwork:
         layer.add(a, b)
 
     # -- dissolution -----------------------------------------------------------------------
-    def dissolve(self, people: People, rng: np.random.Generator) -> None:
-        """End this week's ties.
+    def _dissolve(
+        self, name: str, people: People, rng: np.random.Generator, masks: _WeekMasks
+    ) -> None:
+        """End ties of one layer.
 
         Ties end at random (mean duration), faster across the recovery/use divide, and every
         tie of a person who has died or left ends now, before their row is reused.
         """
-        gone = np.flatnonzero(~people.alive)
-        recovering = people.state == Care.RECOVERY
-        using = people.state == Care.ACTIVE
-        for name in LAYERS:
-            layer = self.layers[name]
-            # Each direction is drawn at half the rate: a tie ends if either draw says so.
-            p = 0.5 / layer.mean_duration_weeks
-            mult = self.mixed_multiplier if name == "social" else 1.0
-            picked = layer.sample(rng, min(p * max(mult, 1.0), 1.0))
-            if name == "social" and mult != 1.0 and picked.size:
-                src, dst = (picked >> 32), (picked & _LOW)
-                mixed = (recovering[src] & using[dst]) | (using[src] & recovering[dst])
+        layer = self.layers[name]
+        # Each direction is drawn at half the rate: a tie ends if either draw says so.
+        p = 0.5 / layer.mean_duration_weeks
+        mult = self.mixed_multiplier if name == "social" else 1.0
+        pos, dkeys = layer.sample(rng, min(p * max(mult, 1.0), 1.0))
+        if name == "social" and mult != 1.0:
+            # Thinning: keep a picked tie with its own rate over the largest rate.
+            kept = []
+            for keys in (layer.main[pos], dkeys):
+                src, dst = keys >> 32, keys & _LOW
+                rec, use = masks.recovering, masks.using
+                mixed = (rec[src] & use[dst]) | (use[src] & rec[dst])
                 keep_prob = np.where(mixed, mult, 1.0) / max(mult, 1.0)
-                picked = picked[rng.random(picked.size) < keep_prob]
-            leaving = gone[layer.degree[gone] > 0]
-            owner, nb = layer.ties_of(leaving)
-            of_gone = (owner.astype(np.int64) << 32) | nb
-            layer.remove(np.concatenate([picked, of_gone]))
+                kept.append(rng.random(keys.size) < keep_prob)
+            pos, dkeys = pos[kept[0]], dkeys[kept[1]]
+        gone = masks.gone
+        gone_pos, gone_dkeys = layer.slots_of(gone[layer.degree[gone] > 0])
+        layer.remove(np.concatenate([pos, gone_pos]), np.concatenate([dkeys, gone_dkeys]))
 
     # -- views -----------------------------------------------------------------------------
     def neighbours_of(

@@ -69,12 +69,12 @@ class Timeseries:
 
     def close_week(self, week: int, state: np.ndarray, hiv: np.ndarray, hcv: np.ndarray) -> None:
         """Record week ``week``: counts by state, the week's flows, prevalences."""
-        counts = np.bincount(state, minlength=len(STATE_NAMES))
+        counts = [np.count_nonzero(state == s) for s in range(len(STATE_NAMES))]
         row = self.data
         for column, s in zip(STATE_COLUMNS, LIVING_STATES, strict=True):
             row[column][week] = counts[s]
         alive = state < len(LIVING_STATES)
-        population = int(counts[: len(LIVING_STATES)].sum())
+        population = int(sum(counts[: len(LIVING_STATES)]))
         row["population"][week] = population
         row["hiv_prevalence"][week] = np.count_nonzero(hiv & alive) / max(population, 1)
         row["hcv_prevalence"][week] = np.count_nonzero(hcv & alive) / max(population, 1)

@@ -95,6 +95,9 @@ def write_run(result: RunResult, out: Path) -> None:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; results are ordinary files
     try:
         pq.write_table(
             pa.Table.from_pandas(result.timeseries, preserve_index=False),

@@ -140,7 +140,8 @@ class Care(Process):
             + c.arrest_rate_per_year * self.max_arrest_hr
             + c.spontaneous_remission_rate_per_year
         )
-        active = np.flatnonzero((state == S.ACTIVE) & (u < weekly_probability(max_total)))
+        active = np.flatnonzero(u < weekly_probability(max_total))
+        active = active[state[active] == S.ACTIVE]
         lam_detox = c.detox_entry_rate_per_year
         lam_moud = lam_moud_rate
         lam_arrest = self.arrest_rate(model, active)
@@ -169,9 +170,8 @@ class Care(Process):
             * self.max_moud_phase
             * hooks.moud_discontinuation_hazard_ratio
         )
-        on_moud = np.flatnonzero(
-            ((state == S.METHADONE) | (state == S.BUPRENORPHINE)) & (u < -np.expm1(-h_max))
-        )
+        on_moud = np.flatnonzero(u < -np.expm1(-h_max))
+        on_moud = on_moud[(state[on_moud] == S.METHADONE) | (state[on_moud] == S.BUPRENORPHINE)]
         h_leave = self.moud_exit_hazard(model, on_moud)
         h_arrest = self.arrest_rate(model, on_moud) * c.arrest_hr_on_moud / 52.0
         leaves = u[on_moud] < -np.expm1(-h_leave)

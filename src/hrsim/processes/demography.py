@@ -46,12 +46,14 @@ class Demography(Process):
 
         people.age += np.float32(1.0 / 52.0)
         state = people.state
-        on_moud = (state == Care.METHADONE) | (state == Care.BUPRENORPHINE)
-        p = np.where(on_moud, np.float32(self.p_other_on), np.float32(self.p_other_off))
-        untreated_hiv = people.hiv & ~people.hiv_on_art
-        p[untreated_hiv] += np.float32(self.p_hiv_extra)
-        dies = people.alive & (u < p)
-        rows = np.flatnonzero(dies)
+        # Thinning: only draws under the largest weekly probability can be deaths.
+        bound = max(self.p_other_on, self.p_other_off) + self.p_hiv_extra
+        rows = np.flatnonzero(u < bound)
+        s = state[rows]
+        on_moud = (s == Care.METHADONE) | (s == Care.BUPRENORPHINE)
+        p = np.where(on_moud, self.p_other_on, self.p_other_off)
+        p += np.where(people.hiv[rows] & ~people.hiv_on_art[rows], self.p_hiv_extra, 0.0)
+        rows = rows[(s < Care.DEAD) & (u[rows] < p)]
         move(model, rows, Care.DEAD, "other_cause", flow="deaths_other")
         model.timeseries.add("exits", rows.size)
 

@@ -8,6 +8,7 @@ or DAA treatment (HCV) transmit far less; PrEP acts through the acquisition mult
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,6 +19,7 @@ from hrsim.processes.base import Process, weekly_probability
 if TYPE_CHECKING:
     from hrsim.model import HarmReductionModel
     from hrsim.network import Layer
+    from hrsim.people import People
 
 
 class Infections(Process):
@@ -37,17 +39,19 @@ class Infections(Process):
     def step(self, model: HarmReductionModel) -> None:
         """Natural history and care first, then this week's transmission."""
         rng = model.streams.generator(self.name, model.week)
-        u_hiv, u_hcv = rng.random((2, model.people.n), dtype=np.float32)
-        self._hiv_care(model, u_hiv)
-        self._hcv_course(model, u_hcv)
+        self._hiv_care(model, rng)
+        self._hcv_course(model, rng)
         self._transmit(model, rng)
 
     # -- care and natural history ----------------------------------------------------------
-    def _hiv_care(self, model: HarmReductionModel, u: np.ndarray) -> None:
+    def _hiv_care(self, model: HarmReductionModel, rng: np.random.Generator) -> None:
         p, week = model.people, model.week
-        alive = p.alive
-        tested = np.flatnonzero(alive & p.hiv & ~p.hiv_diagnosed & (u < self.p_hiv_test))
-        starts = np.flatnonzero(alive & p.hiv_diagnosed & ~p.hiv_on_art & (u < self.p_art))
+        infected = np.flatnonzero(p.hiv)
+        infected = infected[p.state[infected] < S.DEAD]
+        u = rng.random(infected.size, dtype=np.float32)
+        dx = p.hiv_diagnosed[infected]
+        tested = infected[~dx & (u < self.p_hiv_test)]
+        starts = infected[dx & ~p.hiv_on_art[infected] & (u < self.p_art)]
         p.hiv_diagnosed[tested] = True
         p.hiv_on_art[starts] = True
         model.events.add(
@@ -57,9 +61,12 @@ class Infections(Process):
             p.pid[starts], week, "clinical", p.state[starts], p.state[starts], "hiv_art_start"
         )
 
-    def _hcv_course(self, model: HarmReductionModel, u: np.ndarray) -> None:
+    def _hcv_course(self, model: HarmReductionModel, rng: np.random.Generator) -> None:
         i, p, week = self.i, model.people, model.week
-        infected = np.flatnonzero(p.hcv & p.alive)
+        infected = np.flatnonzero(p.hcv)
+        infected = infected[p.state[infected] < S.DEAD]
+        u = np.zeros(p.n, dtype=np.float32)  # draws for the infected only
+        u[infected] = rng.random(infected.size, dtype=np.float32)
         p.hcv_weeks[infected] += 1
         clears = infected[p.hcv_will_clear[infected] & (p.hcv_weeks[infected] >= i.hcv_acute_weeks)]
         on_treatment = infected[p.hcv_treatment_weeks[infected] > 0]
@@ -92,15 +99,14 @@ class Infections(Process):
     # -- transmission ----------------------------------------------------------------------
     def _transmit(self, model: HarmReductionModel, rng: np.random.Generator) -> None:
         i, p = self.i, model.people
-        injecting_now = (p.state == S.ACTIVE) & p.injects
-        free = (p.state < S.PRISON) & (p.state != S.DETOX)
         injecting = model.network.layers["injecting"]
         sexual = model.network.layers["sexual"]
         acts = i.shared_injections_per_partner_per_week
         hiv_inj = _transmit_along(
+            p,
             rng,
             injecting,
-            injecting_now,
+            _injecting_now,
             p.hiv,
             p.hiv_on_art,
             i.hiv_art_transmission_rr,
@@ -111,9 +117,10 @@ class Infections(Process):
             p.sharing_multiplier,
         )
         hcv_inj = _transmit_along(
+            p,
             rng,
             injecting,
-            injecting_now,
+            _injecting_now,
             p.hcv,
             p.hcv_treatment_weeks > 0,
             i.hcv_treatment_transmission_rr,
@@ -124,9 +131,10 @@ class Infections(Process):
             p.sharing_multiplier,
         )
         hiv_sex = _transmit_along(
+            p,
             rng,
             sexual,
-            free,
+            _free,
             p.hiv,
             p.hiv_on_art,
             i.hiv_art_transmission_rr,
@@ -151,10 +159,22 @@ class Infections(Process):
         model.timeseries.add("hcv_infections", hcv_inj.size)
 
 
+def _injecting_now(people: People, rows: np.ndarray) -> np.ndarray:
+    """Actively injecting this week."""
+    return (people.state[rows] == S.ACTIVE) & people.injects[rows]
+
+
+def _free(people: People, rows: np.ndarray) -> np.ndarray:
+    """Alive and neither in prison nor in inpatient detox."""
+    state = people.state[rows]
+    return (state < S.PRISON) & (state != S.DETOX)
+
+
 def _transmit_along(
+    people: People,
     rng: np.random.Generator,
     ties: Layer,
-    can_transmit: np.ndarray,
+    can_transmit: Callable[[People, np.ndarray], np.ndarray],
     infected: np.ndarray,
     treated: np.ndarray,
     treated_rr: float,
@@ -177,9 +197,11 @@ def _transmit_along(
     max_acq = float(acquisition.max()) if acquisition is not None else 1.0
     max_acts = acts * (float(acts_multiplier.max()) if acts_multiplier is not None else 1.0)
     bound = float(-np.expm1(max_acts * np.log1p(-min(p_act * max_acq, 1.0 - 1e-12))))
-    picked = ties.sample(rng, bound)
+    picked = ties.sample_keys(rng, bound)
     src, dst = (picked >> 32).astype(np.intp), (picked & 0xFFFFFFFF).astype(np.intp)
-    ok = infected[src] & ~infected[dst] & can_transmit[src] & can_transmit[dst]
+    ok = infected[src] & ~infected[dst]
+    src, dst = src[ok], dst[ok]
+    ok = can_transmit(people, src) & can_transmit(people, dst)
     if receptive is not None:
         ok &= receptive[dst]
     src, dst = src[ok], dst[ok]

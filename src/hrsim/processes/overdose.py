@@ -51,11 +51,11 @@ class Overdose(Process):
         self.induction = np.ones(len(S), dtype=np.float64)
         self.induction[S.METHADONE] = o.methadone_induction_rr
         self.induction[S.BUPRENORPHINE] = o.buprenorphine_induction_rr
-        self.max_use = max(
-            1.0 * max(1.0, o.moud_exit_rr_weeks_1_2, o.moud_exit_rr_weeks_3_4),
-            o.methadone_rate_ratio * max(1.0, o.methadone_induction_rr),
-            o.buprenorphine_rate_ratio * max(1.0, o.buprenorphine_induction_rr),
-        )
+        # The largest use factor per state (with induction and post-MOUD windows).
+        self.state_max = self.use.copy()
+        self.state_max[S.ACTIVE] = max(1.0, o.moud_exit_rr_weeks_1_2, o.moud_exit_rr_weeks_3_4)
+        self.state_max[S.METHADONE] *= max(1.0, o.methadone_induction_rr)
+        self.state_max[S.BUPRENORPHINE] *= max(1.0, o.buprenorphine_induction_rr)
         self.codes = {name: model.events.detail_code(name) for name in OUTCOMES}
 
     def rate(self, model: HarmReductionModel, rows: np.ndarray) -> np.ndarray:
@@ -82,15 +82,15 @@ class Overdose(Process):
         r *= np.where(state == S.ACTIVE, after_exit, 1.0)
         return r
 
-    def _bound(self, model: HarmReductionModel) -> float:
+    def _rate_bound(self, model: HarmReductionModel) -> float:
+        """An upper bound of everyone's weekly hazard, before the care-state factor."""
         o = self.o
         fentanyl = 1.0 + (o.fentanyl_rr_full_share - 1.0) * model.scenario.fentanyl_share(
             model.week
         )
-        r = (o.base_rate_per_year / 52.0) * fentanyl * self.max_use
+        r = (o.base_rate_per_year / 52.0) * fentanyl
         r *= max(o.injecting_rr, 1.0) * max(o.heavy_use_rr, 1.0) * o.low_tolerance_rr
-        r *= max(o.recent_overdose_rr, 1.0)
-        return float(-np.expm1(-r))
+        return r * max(o.recent_overdose_rr, 1.0)
 
     def step(self, model: HarmReductionModel) -> None:
         """Draw overdoses, witnesses, naloxone and outcomes."""
@@ -98,7 +98,11 @@ class Overdose(Process):
         rng = model.streams.generator(self.name, model.week)
         u = rng.random(people.n, dtype=np.float32)
 
-        candidates = np.flatnonzero(u < self._bound(model))
+        bound = self._rate_bound(model)
+        candidates = np.flatnonzero(u < -np.expm1(-bound * self.state_max.max()))
+        # Second, tighter bound from the person's care state before the exact hazard.
+        tighter = -np.expm1(-bound * self.state_max[people.state[candidates]])
+        candidates = candidates[u[candidates] < tighter]
         p = -np.expm1(-self.rate(model, candidates))
         od = candidates[u[candidates] < p]
         if od.size == 0:

@@ -17,6 +17,4 @@ class Ties(Process):
 
     def step(self, model: HarmReductionModel) -> None:
         """End ties (including every tie of people who left), then form new ones."""
-        rng = model.streams.generator(self.name, model.week)
-        model.network.dissolve(model.people, rng)
-        model.network.form(model.people, rng)
+        model.network.turnover(model.people, model.streams, model.week)
