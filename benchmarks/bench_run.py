@@ -38,12 +38,26 @@ def measure(cmd: list[str]) -> tuple[float, float, str]:
 
 
 def hrsim_cmd(people: int, years: float, out: Path) -> list[str]:
-    return [sys.executable, "-m", "hrsim.cli", "run", str(ROOT / "scenarios" / "baseline.toml"),
-            "--people", str(people), "--years", str(years), "--quiet", "--out", str(out)]
+    return [
+        sys.executable,
+        "-m",
+        "hrsim.cli",
+        "run",
+        str(ROOT / "scenarios" / "baseline.toml"),
+        "--people",
+        str(people),
+        "--years",
+        str(years),
+        "--quiet",
+        "--out",
+        str(out),
+    ]
 
 
-BUILD = "import time; t=time.perf_counter(); from hrsim import HarmReductionModel as M; " \
-        "i=time.perf_counter(); M(people={n}); print(i-t, time.perf_counter()-i)"
+BUILD = (
+    "import time; t=time.perf_counter(); from hrsim import HarmReductionModel as M; "
+    "i=time.perf_counter(); M(people={n}); print(i-t, time.perf_counter()-i)"
+)
 
 
 def main() -> None:
@@ -63,14 +77,25 @@ def main() -> None:
                 ref_wall, ref_rss, _ = measure([sys.executable, str(args.ref), str(n), str(weeks)])
                 _, _, out = measure([sys.executable, "-c", BUILD.format(n=n)])
                 imp, build = (float(x) for x in out.split())
-                row = {"people": n, "weeks": weeks, "repeat": r, "hrsim_wall_s": wall,
-                       "hrsim_peak_rss_mb": rss, "build_s": build, "import_s": imp,
-                       "ref_wall_s": ref_wall, "ref_peak_rss_mb": ref_rss,
-                       "ratio": wall / ref_wall}
+                row = {
+                    "people": n,
+                    "weeks": weeks,
+                    "repeat": r,
+                    "hrsim_wall_s": wall,
+                    "hrsim_peak_rss_mb": rss,
+                    "build_s": build,
+                    "import_s": imp,
+                    "ref_wall_s": ref_wall,
+                    "ref_peak_rss_mb": ref_rss,
+                    "ratio": wall / ref_wall,
+                }
                 rows.append(row)
-                print(f"{n:>9,} people  hrsim {wall:7.2f} s {rss:7.0f} MB  "
-                      f"(build {build:5.2f} s)   ref_numpy {ref_wall:7.2f} s {ref_rss:6.0f} MB   "
-                      f"ratio {wall / ref_wall:4.2f}", flush=True)
+                print(
+                    f"{n:>9,} people  hrsim {wall:7.2f} s {rss:7.0f} MB  "
+                    f"(build {build:5.2f} s)   ref_numpy {ref_wall:7.2f} s {ref_rss:6.0f} MB   "
+                    f"ratio {wall / ref_wall:4.2f}",
+                    flush=True,
+                )
     results = ROOT / "benchmarks" / "results"
     results.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
