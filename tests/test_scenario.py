@@ -345,3 +345,12 @@ def test_override_out_of_range_is_a_scenario_error():
     message = error_message(excinfo)
     assert "care.aftercare_fraction" in message
     assert "-0.1" in message
+
+
+def test_initial_shares_must_fit_in_the_population():
+    with pytest.raises(ScenarioError) as info:
+        Scenario.default().with_overrides(
+            {"population.moud_fraction": 0.8, "population.recovery_fraction": 0.3}
+        )
+    message = str(info.value)
+    assert "population" in message and "1.1" in message and "\n" not in message

@@ -127,14 +127,6 @@ class HarmReductionModel(mesa.Model):
             Care.DETOX: pop.detox_fraction,
             Care.PRISON: pop.prison_fraction,
         }
-        total = sum(shares.values())
-        if total > 1.0:
-            from hrsim.scenario import ScenarioError
-
-            raise ScenarioError(
-                f"population: initial shares (MOUD, recovery, detox, prison) add up to "
-                f"{total:.3f}; they must not exceed 1"
-            )
         u = rng.random(p.n)
         edges = np.cumsum(list(shares.values()))
         pick = np.searchsorted(edges, u, side="right")

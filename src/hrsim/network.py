@@ -1,8 +1,8 @@
 """The contact network: three layers of ties (injecting, social, sexual) as edge arrays.
 
-Each layer is a sorted array of edge keys ``(a << 32) | b`` with ``a < b``: removal keeps the
-order, new ties are merged in with ``searchsorted`` (which also rejects duplicates), and the
-endpoint arrays come from two integer operations. No adjacency structure is rebuilt per week.
+Each layer keeps every tie in both directions as sorted int64 keys ``(src << 32) | dst`` with
+a CSR row index (see ``Layer``), so a person's ties are one slice, duplicates are found with
+``searchsorted``, and weekly turnover touches only the ties that change.
 
 Ties form by pairing "stubs" of people short of their target number of ties: a share of
 stubs pair inside the person's neighbourhood (which closes short cycles, as Dombrowski 2013
@@ -260,7 +260,7 @@ class ContactNetwork:
 
         def one(name: str) -> None:
             rng = streams.generator(f"ties.{name}", week)
-            self._dissolve(name, people, rng, week_masks)
+            self._dissolve(name, rng, week_masks)
             self._form(name, people, rng, weekly=True)
 
         if people.n < self.parallel_min_people:
@@ -304,9 +304,7 @@ class ContactNetwork:
         layer.add(a, b)
 
     # -- dissolution -----------------------------------------------------------------------
-    def _dissolve(
-        self, name: str, people: People, rng: np.random.Generator, masks: _WeekMasks
-    ) -> None:
+    def _dissolve(self, name: str, rng: np.random.Generator, masks: _WeekMasks) -> None:
         """End ties of one layer.
 
         Ties end at random (mean duration), faster across the recovery/use divide, and every

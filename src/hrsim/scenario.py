@@ -21,7 +21,7 @@ from typing import Annotated, Any
 
 import annotated_types
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 Rate = Annotated[float, Field(ge=0.0, le=1000.0)]
@@ -72,6 +72,17 @@ class PopulationParams(_Section):
     shares_syringes_fraction: Fraction
     naloxone_carrier_fraction: Fraction
     uses_alone_probability: Fraction
+
+    @model_validator(mode="after")
+    def _shares_fit(self) -> PopulationParams:
+        total = self.moud_fraction + self.recovery_fraction + self.detox_fraction
+        total += self.prison_fraction
+        if total > 1.0:
+            raise ValueError(
+                f"initial shares moud_fraction + recovery_fraction + detox_fraction + "
+                f"prison_fraction add up to {total:.3f}; they must not exceed 1"
+            )
+        return self
 
 
 class DemographyParams(_Section):
@@ -356,6 +367,8 @@ def _describe(exc: ValidationError, data: dict[str, Any], origin: str) -> str:
         return f"{origin}: {where} = {value!r} is out of range: allowed {allowed}" + (
             f" ({unit})" if unit else ""
         )
+    if err["type"] == "value_error":  # a rule across fields, e.g. initial shares
+        return f"{origin}: {key}: {err['msg'].removeprefix('Value error, ')}"
     return f"{origin}: {key} = {value!r}: {err['msg']}"
 
 
