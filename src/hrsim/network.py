@@ -205,15 +205,24 @@ class _WeekMasks:
     """Who has left, who is in recovery, who is using: computed once for all layers."""
 
     def __init__(self, people: People) -> None:
-        self.gone = np.flatnonzero(~people.alive)
-        self.recovering = people.state == Care.RECOVERY
-        self.using = people.state == Care.ACTIVE
+        state = people.state
+        self.gone = np.flatnonzero(state >= Care.DEAD)
+        self.recovering = state == Care.RECOVERY
+        self.using = state == Care.ACTIVE
+        # Who can make new ties: injecting ties while actively injecting; the other layers
+        # anyone who is neither in prison nor in inpatient detox.
+        self.can_inject = self.using & people.injects
+        self.at_large = (state < Care.PRISON) & (state != Care.DETOX)
+
+    def eligible(self, layer: str) -> np.ndarray:
+        """Who can form a tie in ``layer`` this week."""
+        return self.can_inject if layer == "injecting" else self.at_large
 
 
 class ContactNetwork:
     """The three layers and the rules by which ties form and end."""
 
-    parallel_min_people = 50_000  # below this, threads cost more than they save
+    parallel_min_people = 300_000  # measured: no gain at 100,000, a third less at 1,000,000
 
     def __init__(self, scenario: Scenario, n: int) -> None:
         net = scenario.network
@@ -229,24 +238,12 @@ class ContactNetwork:
             "sexual": Layer("sexual", net.sexual_tie_mean_weeks, n),
         }
 
-    # -- eligibility and targets ------------------------------------------------------------
-    @staticmethod
-    def _eligible(layer: str, people: People) -> np.ndarray:
-        state = people.state
-        if layer == "injecting":  # injecting partnerships form while actively injecting
-            return people.injects & (state == Care.ACTIVE)
-        return (state < Care.PRISON) & (state != Care.DETOX)
-
-    @staticmethod
-    def _target(layer: str, people: People) -> np.ndarray:
-        return getattr(people, f"target_{layer}")
-
     # -- formation -------------------------------------------------------------------------
     def build(self, people: People, rng: np.random.Generator, rounds: int = 4) -> None:
         """Build the initial layers: pair every missing tie, then a few top-up rounds."""
         for name in LAYERS:
             for _ in range(rounds):
-                self._form(name, people, rng, weekly=False)
+                self._form(name, people, rng, _WeekMasks(people), weekly=False)
 
     def turnover(self, people: People, streams: Streams, week: int) -> None:
         """This week's turnover of every layer: ties end, then new ties form.
@@ -261,7 +258,7 @@ class ContactNetwork:
         def one(name: str) -> None:
             rng = streams.generator(f"ties.{name}", week)
             self._dissolve(name, rng, week_masks)
-            self._form(name, people, rng, weekly=True)
+            self._form(name, people, rng, week_masks, weekly=True)
 
         if people.n < self.parallel_min_people:
             for name in LAYERS:
@@ -283,10 +280,18 @@ class ContactNetwork:
         if errors:
             raise errors[0]
 
-    def _form(self, name: str, people: People, rng: np.random.Generator, *, weekly: bool) -> None:
+    def _form(
+        self,
+        name: str,
+        people: People,
+        rng: np.random.Generator,
+        masks: _WeekMasks,
+        *,
+        weekly: bool,
+    ) -> None:
         layer = self.layers[name]
-        deficit = self._target(name, people).astype(np.int32) - layer.degree
-        short = np.flatnonzero(self._eligible(name, people) & (deficit > 0))
+        deficit = getattr(people, f"target_{name}") - layer.degree
+        short = np.flatnonzero(masks.eligible(name) & (deficit > 0))
         if weekly:
             rows = short[rng.random(short.size) < self.formation_probability]
         else:
@@ -373,7 +378,7 @@ def _pair_within_groups(
     """
     # Sort by group, then by the random draw (one composite integer key is faster than lexsort).
     rank = (rand * (1 << 30)).astype(np.int64)
-    order = np.argsort(((group - _GLOBAL_POOL) << 31) | rank, kind="stable")
+    order = np.argsort(((group - _GLOBAL_POOL) << 31) | rank)
     r, g = rows[order], group[order]
     n = r.size
     starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
@@ -386,7 +391,7 @@ def _pair_within_groups(
     paired[li] = True
     paired[li + 1] = True
     rest = r[~paired]
-    rest = rest[np.argsort(rand[order][~paired], kind="stable")]
+    rest = rest[np.argsort(rand[order][~paired])]
     m = rest.size - rest.size % 2
     a = np.concatenate([r[li], rest[0:m:2]])
     b = np.concatenate([r[li + 1], rest[1:m:2]])

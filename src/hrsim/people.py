@@ -65,9 +65,9 @@ FIELDS: dict[str, Any] = {
     "uses_alone_probability": np.float32,
     "hiv_acquisition_multiplier": np.float32,
     # Targets for the number of ties per layer.
-    "target_injecting": np.int16,
-    "target_social": np.int16,
-    "target_sexual": np.int16,
+    "target_injecting": np.int32,
+    "target_social": np.int32,
+    "target_sexual": np.int32,
 }
 
 
@@ -163,11 +163,11 @@ class People:
         self.hcv_treatment_weeks[rows] = 0
         # Targets for ties: injecting partners only for people who inject (TITAN's gamma).
         inj = rng.gamma(net.injecting_degree_shape, net.injecting_degree_scale, k)
-        self.target_injecting[rows] = np.where(injects, np.rint(inj), 0).astype(np.int16)
+        self.target_injecting[rows] = np.where(injects, np.rint(inj), 0)
         social_shape = 2.0
         soc = rng.gamma(social_shape, net.social_mean_degree / social_shape, k)
-        self.target_social[rows] = np.rint(soc).astype(np.int16)
-        self.target_sexual[rows] = rng.poisson(net.sexual_mean_degree, k).astype(np.int16)
+        self.target_social[rows] = np.rint(soc)
+        self.target_sexual[rows] = rng.poisson(net.sexual_mean_degree, k)
 
 
 # ---------------------------------------------------------------------------------------------
