@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -86,6 +87,9 @@ def _run(args: argparse.Namespace) -> int:
     out = args.out or Path("runs") / f"{scenario.run.name}-seed{scenario.run.seed}"
     _check_writable(out)
     with tqdm(
+        # A terminal that reports a size of 0 (some CI ptys) would hide the bar: fall back.
+        ncols=min(shutil.get_terminal_size().columns, 100),
+        nrows=max(shutil.get_terminal_size().lines, 2),
         total=scenario.weeks,
         unit="week",
         disable=True if args.quiet else None,

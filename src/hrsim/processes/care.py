@@ -49,11 +49,12 @@ class Care(Process):
             c.moud_early_hazard_ratio_weeks_1_4, c.moud_mid_hazard_ratio_weeks_5_26, 1.0
         )
         pop = self.pop
-        youngest = (pop.mean_age_years - 18.0) / 10.0
+        age_out = model.scenario.demography.age_out_years
+        decades = [(pop.mean_age_years - age) / 10.0 for age in (18.0, age_out)]  # extremes
         self.max_relapse_multiplier = float(
             np.exp(
                 max(np.log(c.aftercare_relapse_hazard_ratio), 0.0)
-                + max(np.log(c.relapse_hr_per_decade_younger) * youngest, 0.0)
+                + max(0.0, *(np.log(c.relapse_hr_per_decade_younger) * d for d in decades))
                 + abs(np.log(c.relapse_hr_heavy_use))
                 * max(pop.heavy_use_fraction, 1 - pop.heavy_use_fraction)
                 + abs(np.log(c.relapse_hr_injecting))
@@ -133,17 +134,20 @@ class Care(Process):
         # Active use: detox, MOUD initiation, arrest, remission as competing risks. Only
         # people whose draw falls under the largest possible probability can have an event
         # (thinning); the exact hazards are computed for them alone.
-        lam_moud_rate = c.moud_initiation_rate_per_year * hooks.moud_initiation_multiplier
+        # People referred after last week's overdose go to MOUD (if there is a place) instead.
+        referred = np.flatnonzero(people.referred_to_moud & (state == S.ACTIVE))
+        people.referred_to_moud[:] = False
+        lam_detox = c.detox_entry_rate_per_year
+        lam_moud = c.moud_initiation_rate_per_year * hooks.moud_initiation_multiplier
         max_total = (
-            c.detox_entry_rate_per_year
-            + lam_moud_rate
+            lam_detox
+            + lam_moud
             + c.arrest_rate_per_year * self.max_arrest_hr
             + c.spontaneous_remission_rate_per_year
         )
         active = np.flatnonzero(u < weekly_probability(max_total))
         active = active[state[active] == S.ACTIVE]
-        lam_detox = c.detox_entry_rate_per_year
-        lam_moud = lam_moud_rate
+        active = np.setdiff1d(active, referred, assume_unique=True)
         lam_arrest = self.arrest_rate(model, active)
         lam_remit = c.spontaneous_remission_rate_per_year
         total = lam_detox + lam_moud + lam_arrest + lam_remit
@@ -155,8 +159,6 @@ class Care(Process):
         wants_moud = active[(x >= lam_detox) & (x < lam_detox + lam_moud)]
         arrested_active = active[(x >= lam_detox + lam_moud) & (x < total - lam_remit)]
         remits = active[(x >= total - lam_remit) & happens]
-        referred = np.flatnonzero(people.referred_to_moud & (state == S.ACTIVE))
-        people.referred_to_moud[:] = False
 
         # Detox: geometric stay; discharge to MOUD or to recovery (aftercare or not).
         detox = np.flatnonzero(state == S.DETOX)
