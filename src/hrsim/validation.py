@@ -156,44 +156,53 @@ def _binomial_se(p: float, n: int) -> float:
 # The targets
 
 
+def proportion_target(
+    name: str, source: str, target: float, study_n: int, simulated: float, se: float
+) -> TargetResult:
+    """A simulated proportion against a study's.
+
+    It passes within 1.96 x the combined standard error of the study (binomial, ``study_n``
+    people) and the simulation.
+    """
+    tol = 1.96 * np.hypot(_binomial_se(target, study_n), se)
+    return TargetResult(
+        name,
+        source,
+        f"{target}",
+        simulated,
+        _interval(simulated, se),
+        f"+/- {tol:.3f} (study and simulation SE, 95%)",
+        abs(simulated - target) <= tol,
+    )
+
+
 def relapse_targets(pool: Pooled) -> list[TargetResult]:
     """Smyth 2010 (no aftercare: week 1 and 18-36 months) and Hunt 1971 (12 months)."""
     moves = state_changes(pool.events)
-    out = []
     no_aftercare = moves["detail"] == "discharge_no_aftercare"
     d, e = spells_from(moves, no_aftercare, {"active"}, pool.weeks, same_week=True)
     s1, se1 = kaplan_meier(d, e, 1)
-    sim = 1 - s1
-    tol = 1.96 * np.hypot(_binomial_se(0.59, 109), se1)
-    out.append(
-        TargetResult(
-            "relapse within 1 week of detox discharge, no aftercare",
-            "Smyth et al. 2010, Ir J Med Sci (n=109)",
-            "0.59",
-            sim,
-            _interval(sim, se1),
-            f"+/- {tol:.3f} (study and simulation SE, 95%)",
-            abs(sim - 0.59) <= tol,
-        )
-    )
     s27, se27 = kaplan_meier(d, e, 117)  # 27 months, the middle of 18-36 months
-    sim = 1 - s27
-    tol = 1.96 * np.hypot(_binomial_se(0.91, 109), se27)
-    out.append(
-        TargetResult(
-            "relapsed by 18-36 months (at 27 months) after detox, no aftercare",
-            "Smyth et al. 2010 (99/109)",
-            "0.91",
-            sim,
-            _interval(sim, se27),
-            f"+/- {tol:.3f} (study and simulation SE, 95%)",
-            abs(sim - 0.91) <= tol,
-        )
-    )
     treated = moves["detail"].isin(["discharge_no_aftercare", "discharge_aftercare"])
     d, e = spells_from(moves, treated, {"active"}, pool.weeks, same_week=True)
     s52, se52 = kaplan_meier(d, e, 52)
-    out.append(
+    return [
+        proportion_target(
+            "relapse within 1 week of detox discharge, no aftercare",
+            "Smyth et al. 2010, Ir J Med Sci (n=109)",
+            0.59,
+            109,
+            1 - s1,
+            se1,
+        ),
+        proportion_target(
+            "relapsed by 18-36 months (at 27 months) after detox, no aftercare",
+            "Smyth et al. 2010 (99/109)",
+            0.91,
+            109,
+            1 - s27,
+            se27,
+        ),
         TargetResult(
             "abstinent 12 months after treatment (detox, any aftercare)",
             "Hunt, Barnett & Branch 1971 (C2, a curve pooling 84 studies)",
@@ -202,9 +211,8 @@ def relapse_targets(pool: Pooled) -> list[TargetResult]:
             _interval(s52, se52),
             "the published band +/- 0.05 (read off a figure)",
             0.20 <= s52 <= 0.35,
-        )
-    )
-    return out
+        ),
+    ]
 
 
 def retention_targets(usual: Pooled, trial: Pooled) -> list[TargetResult]:
@@ -231,26 +239,10 @@ def retention_targets(usual: Pooled, trial: Pooled) -> list[TargetResult]:
         starts = (moves["to_state"] == "buprenorphine") & (moves["kind"] != "initial")
         d, e = spells_from(moves, starts, None, pool.weeks, same_week=False)
         s, se = kaplan_meier(d, e, 52)
-        tol = 1.96 * np.hypot(_binomial_se(target, n), se)
-        out.append(
-            TargetResult(
-                label,
-                source,
-                f"{target}",
-                s,
-                _interval(s, se),
-                f"+/- {tol:.3f} (study and simulation SE, 95%)",
-                abs(s - target) <= tol,
-            )
-        )
+        out.append(proportion_target(label, source, target, n, s, se))
     moves = state_changes(usual.events)
-    d, e = spells_from(
-        moves,
-        (moves["to_state"] == "detox") & (moves["kind"] != "initial"),
-        None,
-        usual.weeks,
-        same_week=False,
-    )
+    detox = (moves["to_state"] == "detox") & (moves["kind"] != "initial")
+    d, e = spells_from(moves, detox, None, usual.weeks, same_week=False)
     s, se = kaplan_meier(d, e, 52)
     out.append(
         TargetResult(
