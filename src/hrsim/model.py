@@ -95,6 +95,7 @@ class HarmReductionModel(mesa.Model):
         self.events = EventLog(enabled=record_events)
         self.timeseries = Timeseries(self.weeks)
         self._persons: list[Person | None] | None = None
+        self._viewed_pids = np.zeros(0, dtype=np.int64)
         self._space: Network | None = None
         self._space_week = -1
 
@@ -224,6 +225,7 @@ class HarmReductionModel(mesa.Model):
         """Every living person as a ``Person`` agent (built on first use)."""
         if self._persons is None:
             self._persons = [None] * self.people.n
+            self._viewed_pids = np.full(self.people.n, -1, dtype=np.int64)
             self._sync_persons()
         return self._all_agents
 
@@ -241,17 +243,19 @@ class HarmReductionModel(mesa.Model):
         return agent
 
     def _sync_persons(self) -> None:
+        """Remove agents of people who left and add agents for new people (changed rows only)."""
         assert self._persons is not None
         p = self.people
-        alive = p.alive
-        for row in range(p.n):
+        # pid each row's agent stands for (-1: no agent); a mismatch means the row changed.
+        viewed = self._viewed_pids
+        wanted = np.where(p.alive, p.pid, -1)
+        for row in np.flatnonzero(viewed != wanted).tolist():
             agent = self._persons[row]
-            if agent is not None and (not alive[row] or agent.pid != p.pid[row]):
+            if agent is not None:
                 agent.cell = None
                 agent.remove()
-                self._persons[row] = agent = None
-            if agent is None and alive[row]:
-                self._persons[row] = Person(self, row)
+            self._persons[row] = Person(self, row) if wanted[row] >= 0 else None
+        self._viewed_pids = wanted
         self._space_week = -1  # the space needs re-placing
 
     @property
