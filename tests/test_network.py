@@ -120,3 +120,17 @@ def test_networkx_view_matches_arrays():
         n_edges = sum(1 for _, _, d in g.edges(data=True) if name in d["layers"])
         src, dst = m.network.layers[name].endpoints()
         assert n_edges == np.count_nonzero(alive[src] & alive[dst]) // 2
+
+
+def test_short_cycles_survive_a_year_of_turnover():
+    """Weekly tie formation keeps the neighbourhood clustering the initial network has."""
+    m = HarmReductionModel(people=10_000, years=1, seed=3)
+    m.run()
+    g = nx.Graph()
+    src, dst = m.network.layers["injecting"].endpoints()
+    g.add_edges_from(zip(src.tolist(), dst.tolist(), strict=True))
+    deg = np.array([d for _, d in g.degree()])
+    random_clustering = (np.mean(deg**2) - deg.mean()) ** 2 / (
+        deg.mean() ** 3 * g.number_of_nodes()
+    )
+    assert nx.average_clustering(g) > max(10 * random_clustering, 0.05)

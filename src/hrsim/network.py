@@ -294,8 +294,9 @@ class ContactNetwork:
         short = np.flatnonzero(masks.eligible(name) & (deficit > 0))
         if weekly:
             rows = short[rng.random(short.size) < self.formation_probability]
-        else:
-            rows = np.repeat(short, deficit[short])
+            layer.add(*self._weekly_pairs(name, rows, short, people, rng))
+            return
+        rows = np.repeat(short, deficit[short])
         if rows.size < 2:
             return
         draws = rng.random((3, rows.size))
@@ -307,6 +308,50 @@ class ContactNetwork:
             group[sober] = _RECOVERY_POOL
         a, b = _pair_within_groups(rows, group, draws[2])
         layer.add(a, b)
+
+    def _weekly_pairs(
+        self,
+        name: str,
+        stubs: np.ndarray,
+        short: np.ndarray,
+        people: People,
+        rng: np.random.Generator,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """This week's new ties for ``stubs`` (people making a tie this week).
+
+        A local stub picks a partner among everyone in its neighbourhood who is short of ties
+        (not only among this week's stubs, which would rarely share a neighbourhood: the
+        network would lose its short cycles week by week); a sober stub (social layer, in
+        recovery) picks among people in recovery short of ties; whoever finds nobody, and the
+        other stubs, pair at random.
+        """
+        if stubs.size == 0:
+            return stubs, stubs
+        local = rng.random(stubs.size) < self.local_fraction
+        size = self.community_size
+        a1, b1, alone = _pick_partners(
+            stubs[local], short, short // size, stubs[local] // size, rng
+        )
+        rest = np.concatenate([alone, stubs[~local]])
+        a2 = b2 = np.zeros(0, dtype=stubs.dtype)
+        if name == "social" and self.homophily > 0:
+            recovering = people.state == Care.RECOVERY
+            sober = recovering[rest] & (rng.random(rest.size) < self.homophily)
+            pool = short[recovering[short]]
+            a2, b2, alone = _pick_partners(
+                rest[sober],
+                pool,
+                np.zeros(pool.size, np.int64),
+                np.zeros(sober.sum(), np.int64),
+                rng,
+            )
+            rest = np.concatenate([alone, rest[~sober]])
+        rest = rest[rng.permutation(rest.size)]
+        m = rest.size - rest.size % 2
+        return (
+            np.concatenate([a1, a2, rest[0:m:2]]),
+            np.concatenate([b1, b2, rest[1:m:2]]),
+        )
 
     # -- dissolution -----------------------------------------------------------------------
     def _dissolve(self, name: str, rng: np.random.Generator, masks: _WeekMasks) -> None:
@@ -396,6 +441,27 @@ def _pair_within_groups(
     a = np.concatenate([r[li], rest[0:m:2]])
     b = np.concatenate([r[li + 1], rest[1:m:2]])
     return a, b
+
+
+def _pick_partners(
+    stubs: np.ndarray,
+    pool: np.ndarray,
+    pool_key: np.ndarray,
+    stub_key: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each stub picks a random partner among the ``pool`` rows with its key, other than itself.
+
+    ``pool`` is sorted by row and ``pool_key`` by key in the same order; every stub is in the
+    pool. Returns the stubs that found a partner, their partners, and the stubs that did not.
+    """
+    lo = np.searchsorted(pool_key, stub_key, side="left")
+    others = np.searchsorted(pool_key, stub_key, side="right") - lo - 1
+    found = others >= 1
+    chosen, lo, others = stubs[found], lo[found], others[found]
+    index = lo + (rng.random(chosen.size) * others).astype(np.int64)
+    index += index >= np.searchsorted(pool, chosen)  # skip the stub itself
+    return chosen, pool[index], stubs[~found]
 
 
 def _expand_ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
