@@ -290,13 +290,13 @@ class ContactNetwork:
         weekly: bool,
     ) -> None:
         layer = self.layers[name]
-        deficit = getattr(people, f"target_{name}") - layer.degree
-        short = np.flatnonzero(masks.eligible(name) & (deficit > 0))
+        target = getattr(people, f"target_{name}")
+        short = np.flatnonzero(masks.eligible(name) & (layer.degree < target))
         if weekly:
             rows = short[rng.random(short.size) < self.formation_probability]
-            layer.add(*self._weekly_pairs(name, rows, short, people, rng))
+            layer.add(*self._weekly_pairs(name, rows, short, masks, rng))
             return
-        rows = np.repeat(short, deficit[short])
+        rows = np.repeat(short, target[short] - layer.degree[short])
         if rows.size < 2:
             return
         draws = rng.random((3, rows.size))
@@ -314,7 +314,7 @@ class ContactNetwork:
         name: str,
         stubs: np.ndarray,
         short: np.ndarray,
-        people: People,
+        masks: _WeekMasks,
         rng: np.random.Generator,
     ) -> tuple[np.ndarray, np.ndarray]:
         """This week's new ties for ``stubs`` (people making a tie this week).
@@ -335,7 +335,7 @@ class ContactNetwork:
         rest = np.concatenate([alone, stubs[~local]])
         a2 = b2 = np.zeros(0, dtype=stubs.dtype)
         if name == "social" and self.homophily > 0:
-            recovering = people.state == Care.RECOVERY
+            recovering = masks.recovering
             sober = recovering[rest] & (rng.random(rest.size) < self.homophily)
             pool = short[recovering[short]]
             a2, b2, alone = _pick_partners(
