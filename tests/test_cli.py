@@ -31,7 +31,13 @@ TIMESERIES_COLUMNS = [
     "exits",
 ]
 EVENT_COLUMNS = ["person", "week", "kind", "from_state", "to_state", "detail"]
-RUN_FILES = {"timeseries.parquet", "events.parquet", "scenario.toml", "metadata.json"}
+RUN_FILES = {
+    "timeseries.parquet",
+    "events.parquet",
+    "programmes.parquet",
+    "scenario.toml",
+    "metadata.json",
+}
 
 
 def hrsim_cli(*args, cwd):
@@ -63,7 +69,7 @@ def baseline_run(tmp_path_factory):
 # -- a successful run ----------------------------------------------------------------------
 
 
-def test_run_exits_zero_and_writes_the_four_files(baseline_run):
+def test_run_exits_zero_and_writes_its_files(baseline_run):
     proc, out = baseline_run
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr

@@ -34,7 +34,7 @@ def error_message(excinfo):
 def test_default_scenario_validates_with_the_table_values():
     scenario = Scenario.default()
     assert isinstance(scenario, Scenario)
-    assert scenario.model_dump() == default_values()
+    assert scenario.model_dump() == {**default_values(), "interventions": ()}
     assert scenario.run.name == "baseline"
     assert scenario.weeks == round(scenario.run.years * 52)
 
@@ -54,8 +54,9 @@ def test_every_default_has_value_unit_and_source():
 
 def test_defaults_and_model_fields_do_not_drift():
     table = parameter_table()
-    assert set(Scenario.model_fields) == set(table)
-    for section, field in Scenario.model_fields.items():
+    sections = {k: f for k, f in Scenario.model_fields.items() if k != "interventions"}
+    assert set(sections) == set(table)
+    for section, field in sections.items():
         model_fields = set(field.annotation.model_fields)
         default_keys = set(table[section])
         assert model_fields - default_keys == set(), f"[{section}] fields without a default"
@@ -76,9 +77,13 @@ def test_every_scenario_file_loads_and_applies_its_values(path):
     assert isinstance(scenario, Scenario)
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     dumped = scenario.model_dump()
+    programmes = data.pop("interventions", [])
     for section, params in data.items():
         for key, value in params.items():
             assert dumped[section][key] == value, f"{path.name}: {section}.{key}"
+    assert [p["type"] for p in dumped["interventions"]] == [p["type"] for p in programmes]
+    for given, resolved in zip(programmes, dumped["interventions"], strict=True):
+        assert {k: resolved[k] for k in given} == given, f"{path.name}: {given['type']}"
 
 
 def test_fentanyl_surge_changes_only_what_it_names():

@@ -20,6 +20,7 @@ import mesa
 import numpy as np
 from mesa.discrete_space import Network
 
+from hrsim.interventions import Intervention, ProgrammeOutputs, create
 from hrsim.network import ContactNetwork
 from hrsim.people import STATE_NAMES, Care, People, Person
 from hrsim.processes import DEFAULT_PROCESSES, Process
@@ -39,6 +40,10 @@ class Hooks:
     post_release_moud_fraction: float
     naloxone_reversal_probability: float
     neighbour_present_probability: float
+    supervised_reversal_probability: float = 1.0
+    arrest_diversion_fraction: float = 0.0
+    art_start_multiplier: float = 1.0
+    hcv_treatment_multiplier: float = 1.0
 
     @classmethod
     def from_scenario(cls, scenario: Scenario) -> Hooks:
@@ -95,6 +100,7 @@ class HarmReductionModel(mesa.Model):
         self.events = EventLog(enabled=record_events)
         self.timeseries = Timeseries(self.weeks)
         self._persons: list[Person | None] | None = None
+        self.naloxone_used = np.zeros(0, dtype=np.intp)  # rows whose kit was used this week
         self._viewed_pids = np.zeros(0, dtype=np.int64)
         self._space: Network | None = None
         self._space_week = -1
@@ -107,6 +113,11 @@ class HarmReductionModel(mesa.Model):
         self.processes: list[Process] = [cls() for cls in processes]
         for process in self.processes:
             process.init(self)
+        self.programme_outputs = ProgrammeOutputs(self.weeks)
+        self.interventions: list[Intervention] = [create(p) for p in scenario.interventions]
+        for programme in self.interventions:
+            programme.init(self)
+            self.programme_outputs.declare(programme.type, programme.outputs)
 
         self.datacollector = mesa.DataCollector(
             model_reporters={
@@ -156,8 +167,17 @@ class HarmReductionModel(mesa.Model):
 
     # -- the week --------------------------------------------------------------------------
     def step(self) -> None:
-        """Advance one week: every process in order, then record the week."""
+        """Advance one week.
+
+        Programmes set this week's hooks, the processes run in order, then the week is recorded.
+        """
         self.week += 1
+        if self.interventions:
+            self.programme_outputs.week = self.week
+            self.hooks = Hooks.from_scenario(self.scenario)
+            self.people.reset_programme_hooks()
+            for programme in self.interventions:
+                programme.week_step(self)
         for process in self.processes:
             process.step(self)
         self._record()
@@ -195,6 +215,10 @@ class HarmReductionModel(mesa.Model):
         pass  # Mesa's Model.__init__ assigns it; the horizon decides.
 
     # -- hooks other code uses -------------------------------------------------------------
+    def max_hook(self, name: str) -> float:
+        """The largest value of a per-person programme hook (1.0 when no programme runs)."""
+        return float(getattr(self.people, name).max()) if self.interventions else 1.0
+
     def on_entries(self, rows: np.ndarray) -> None:
         """Called by demography when new initiates take ``rows``."""
 
@@ -218,6 +242,10 @@ class HarmReductionModel(mesa.Model):
     def events_frame(self) -> Any:
         """The event log as a pandas DataFrame."""
         return self.events.to_frame()
+
+    def programme_frame(self) -> Any:
+        """Weekly programme outputs (enrolled, visits, kits, referrals, cost) in long form."""
+        return self.programme_outputs.to_frame(self.week)
 
     # -- the Mesa view ---------------------------------------------------------------------
     @property

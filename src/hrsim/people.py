@@ -34,6 +34,17 @@ STATE_NAMES: tuple[str, ...] = tuple(s.name.lower() for s in Care)
 LIVING_STATES: tuple[Care, ...] = tuple(s for s in Care if s < Care.DEAD)
 NEVER = np.int32(1_000_000)  # "weeks since" value for something that never happened
 
+# Weekly programme hooks and their neutral value (what they hold with no programme).
+PROGRAMME_HOOKS: dict[str, float] = {
+    "sharing_multiplier": 1.0,
+    "alone_multiplier": 1.0,
+    "overdose_multiplier": 1.0,
+    "relapse_multiplier": 1.0,
+    "testing_multiplier": 1.0,
+    "hiv_acquisition_multiplier": 1.0,
+    "supervised_fraction": 0.0,
+}
+
 # Array name -> dtype. Hooks that programmes act through are per-person arrays here too.
 FIELDS: dict[str, Any] = {
     "pid": np.int64,
@@ -58,12 +69,20 @@ FIELDS: dict[str, Any] = {
     "hcv_will_clear": np.bool_,
     "hcv_diagnosed": np.bool_,
     "hcv_treatment_weeks": np.int32,
-    # Per-person hooks (programmes change these; processes read them).
+    # Per-person hooks (programmes change these; processes read them). The multipliers and
+    # supervised_fraction are reset to neutral each week (see PROGRAMME_HOOKS) and each
+    # programme multiplies in its own factor, so programmes combine.
     "shares_syringes": np.bool_,
-    "sharing_multiplier": np.float32,
     "carries_naloxone": np.bool_,
     "uses_alone_probability": np.float32,
+    "sharing_multiplier": np.float32,
+    "alone_multiplier": np.float32,
+    "overdose_multiplier": np.float32,
+    "relapse_multiplier": np.float32,
+    "testing_multiplier": np.float32,
     "hiv_acquisition_multiplier": np.float32,
+    "supervised_fraction": np.float32,
+    "moud_referral_week": np.int32,
     # Targets for the number of ties per layer.
     "target_injecting": np.int32,
     "target_social": np.int32,
@@ -97,10 +116,16 @@ class People:
     hcv_diagnosed: np.ndarray
     hcv_treatment_weeks: np.ndarray
     shares_syringes: np.ndarray
-    sharing_multiplier: np.ndarray
     carries_naloxone: np.ndarray
     uses_alone_probability: np.ndarray
+    sharing_multiplier: np.ndarray
+    alone_multiplier: np.ndarray
+    overdose_multiplier: np.ndarray
+    relapse_multiplier: np.ndarray
+    testing_multiplier: np.ndarray
     hiv_acquisition_multiplier: np.ndarray
+    supervised_fraction: np.ndarray
+    moud_referral_week: np.ndarray
     target_injecting: np.ndarray
     target_social: np.ndarray
     target_sexual: np.ndarray
@@ -115,6 +140,11 @@ class People:
     def alive(self) -> np.ndarray:
         """Rows holding a living person this week."""
         return self.state < Care.DEAD
+
+    def reset_programme_hooks(self) -> None:
+        """Set every weekly programme hook back to neutral (programmes then apply theirs)."""
+        for name, neutral in PROGRAMME_HOOKS.items():
+            getattr(self, name).fill(neutral)
 
     def fill(
         self, rows: np.ndarray, scenario: Scenario, rng: np.random.Generator, *, entrants: bool
@@ -141,8 +171,9 @@ class People:
         self.shares_syringes[rows] = injects & (rng.random(k) < pop.shares_syringes_fraction)
         self.carries_naloxone[rows] = rng.random(k) < pop.naloxone_carrier_fraction
         self.uses_alone_probability[rows] = pop.uses_alone_probability
-        self.sharing_multiplier[rows] = 1.0
-        self.hiv_acquisition_multiplier[rows] = 1.0
+        for name, neutral in PROGRAMME_HOOKS.items():
+            getattr(self, name)[rows] = neutral
+        self.moud_referral_week[rows] = NEVER
         self.tolerance[rows] = 1.0
         self.weeks_in_state[rows] = 0
         self.aftercare[rows] = False

@@ -25,6 +25,7 @@ FLOW_COLUMNS: tuple[str, ...] = (
     "overdoses_fatal",
     "overdoses_reversed",
     "overdoses_witnessed",
+    "naloxone_kits_used",
     "hiv_infections",
     "hcv_infections",
     "entries",
@@ -101,6 +102,15 @@ class EventLog:
         self.enabled = enabled
         self._chunks: list[tuple[np.ndarray, ...]] = []
         self._details: dict[str, int] = {"": 0}
+        # Kinds: the core ones, then one per programme (its enrolments and exits).
+        self._kinds: dict[str, int] = {k: i for i, k in enumerate(EVENT_KINDS)}
+
+    def kind_code(self, kind: str) -> int:
+        """A small integer for an event kind (programmes add their own on first use)."""
+        code = self._kinds.get(kind)
+        if code is None:
+            code = self._kinds[kind] = len(self._kinds)
+        return code
 
     def detail_code(self, detail: str) -> int:
         """A small integer for a detail string (codes are assigned on first use)."""
@@ -135,7 +145,7 @@ class EventLog:
             (
                 np.asarray(pids, dtype=np.int64),
                 np.full(k, week, dtype=np.int32),
-                np.full(k, EVENT_KINDS.index(kind), dtype=np.int8),
+                np.full(k, self.kind_code(kind), dtype=np.int8),
                 np.broadcast_to(np.asarray(from_state, dtype=np.int8), (k,)).copy(),
                 np.broadcast_to(np.asarray(to_state, dtype=np.int8), (k,)).copy(),
                 details,
@@ -161,7 +171,8 @@ class EventLog:
                 "person": cols[0],
                 "week": cols[1],
                 "kind": pa.DictionaryArray.from_arrays(
-                    cols[2].astype(np.int32), pa.array(EVENT_KINDS)
+                    cols[2].astype(np.int32),
+                    pa.array(sorted(self._kinds, key=self._kinds.__getitem__)),
                 ),
                 "from_state": pa.DictionaryArray.from_arrays(cols[3].astype(np.int32) + 1, states),
                 "to_state": pa.DictionaryArray.from_arrays(cols[4].astype(np.int32) + 1, states),

@@ -29,6 +29,7 @@ class RunResult:
     timeseries: pd.DataFrame
     events: pa.Table
     metadata: dict[str, Any]
+    programmes: pd.DataFrame
 
     def summary(self) -> dict[str, float]:
         """Totals over the run and the final week's levels."""
@@ -87,7 +88,13 @@ def run(scenario: Scenario, progress: Any = None, record_events: bool = True) ->
         "python": platform.python_version(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    return RunResult(scenario, model.timeseries_frame(), model.events.to_arrow(), metadata)
+    return RunResult(
+        scenario,
+        model.timeseries_frame(),
+        model.events.to_arrow(),
+        metadata,
+        model.programme_frame(),
+    )
 
 
 def write_run(result: RunResult, out: Path) -> None:
@@ -104,6 +111,10 @@ def write_run(result: RunResult, out: Path) -> None:
             tmp / "timeseries.parquet",
         )
         pq.write_table(result.events, tmp / "events.parquet")
+        pq.write_table(
+            pa.Table.from_pandas(result.programmes, preserve_index=False),
+            tmp / "programmes.parquet",
+        )
         (tmp / "scenario.toml").write_text(result.scenario.to_toml(), encoding="utf-8")
         (tmp / "metadata.json").write_text(
             json.dumps(result.metadata, indent=2) + "\n", encoding="utf-8"

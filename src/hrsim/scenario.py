@@ -21,7 +21,18 @@ from typing import Annotated, Any
 
 import annotated_types
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializeAsAny,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from hrsim.interventions.base import InterventionParams
+from hrsim.interventions.spec_error import InterventionSpecError
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 Rate = Annotated[float, Field(ge=0.0, le=1000.0)]
@@ -200,8 +211,19 @@ class InfectionParams(_Section):
     hcv_cure_probability: Fraction
 
 
+class CostParams(_Section):
+    """Unit costs of treatment the model counts outside programmes (US dollars)."""
+
+    methadone_usd_per_person_year: Annotated[float, Field(ge=0.0, le=1e7)]
+    buprenorphine_usd_per_person_year: Annotated[float, Field(ge=0.0, le=1e7)]
+
+
 class Scenario(_Section):
-    """A complete, validated parameter set. Build with :func:`load_scenario` or :meth:`default`."""
+    """A complete, validated parameter set. Build with :func:`load_scenario` or :meth:`default`.
+
+    ``interventions`` holds the programmes (``[[interventions]]`` tables in TOML), each
+    validated by its registered class (see ``hrsim.interventions``).
+    """
 
     run: RunParams
     population: PopulationParams
@@ -211,6 +233,22 @@ class Scenario(_Section):
     tolerance: ToleranceParams
     overdose: OverdoseParams
     infection: InfectionParams
+    costs: CostParams
+    interventions: tuple[SerializeAsAny[InterventionParams], ...] = ()
+
+    @field_validator("interventions", mode="before")
+    @classmethod
+    def _programmes(cls, value: Any) -> tuple[InterventionParams, ...]:
+        from hrsim.interventions import build_params
+
+        if not isinstance(value, list | tuple):
+            raise InterventionSpecError("interventions must be a list of [[interventions]] tables")
+        specs = tuple(build_params(spec, i) for i, spec in enumerate(value))
+        types = [s.type for s in specs]
+        for t in types:
+            if types.count(t) > 1:
+                raise InterventionSpecError(f"interventions: '{t}' is declared more than once")
+        return specs
 
     @property
     def weeks(self) -> int:
@@ -267,10 +305,13 @@ def build_scenario(data: dict[str, Any], origin: str = "scenario") -> Scenario:
     """Validate ``data`` (nested by section, any subset of keys) on top of the defaults."""
     if not isinstance(data, dict):
         raise ScenarioError(f"{origin}: expected a table of sections, got {type(data).__name__}")
-    merged = default_values()
+    merged: dict[str, Any] = default_values()
     for section, params in data.items():
+        if section == "interventions":
+            merged["interventions"] = params
+            continue
         if section not in merged:
-            raise ScenarioError(_unknown_key_message(origin, section, list(merged)))
+            raise ScenarioError(_unknown_key_message(origin, section, [*merged, "interventions"]))
         if not isinstance(params, dict):
             raise ScenarioError(f"{origin}: [{section}] must be a table of parameters")
         for key, value in params.items():
@@ -314,8 +355,11 @@ def parse_set(assignments: list[str]) -> dict[str, Any]:
         key, raw = key.strip(), raw.strip()
         if not sep or not key or not raw:
             raise ScenarioError(f"bad --set {item!r}: expected section.key=value")
-        if key.count(".") != 1:
-            raise ScenarioError(f"bad --set {item!r}: the key must be section.key, e.g. care.x")
+        if key.count(".") != 1 and not (key.startswith("interventions.") and key.count(".") == 2):
+            raise ScenarioError(
+                f"bad --set {item!r}: the key must be section.key (e.g. care.aftercare_fraction)"
+                " or interventions.<type>.<key>"
+            )
         try:
             value = tomllib.loads(f"v = {raw}")["v"]
         except tomllib.TOMLDecodeError:
@@ -329,11 +373,32 @@ def _all_dotted_keys() -> list[str]:
 
 
 def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
+    if key.startswith("interventions."):
+        _set_programme(data, key, value)
+        return
     section, _, name = key.partition(".")
     if section not in data or not name or name not in data[section]:
         raise ScenarioError(_unknown_key_message("override", key, _all_dotted_keys()))
     data[section] = copy.copy(data[section])
     data[section][name] = value
+
+
+def _set_programme(data: dict[str, Any], key: str, value: Any) -> None:
+    """``interventions.<type>.<key>``: change a parameter of the scenario's programme."""
+    parts = key.split(".")
+    if len(parts) != 3:
+        raise ScenarioError(f"override: '{key}' must be interventions.<type>.<key>")
+    _, type_name, name = parts
+    programmes = [dict(p) for p in data.get("interventions", ())]
+    for programme in programmes:
+        if programme["type"] == type_name:
+            programme[name] = value
+            data["interventions"] = programmes
+            return
+    present = ", ".join(p["type"] for p in programmes) or "none"
+    raise ScenarioError(
+        f"override: '{key}': this scenario has no '{type_name}' programme (it has: {present})"
+    )
 
 
 def _unknown_key_message(origin: str, key: str, valid: list[str]) -> str:
@@ -351,6 +416,8 @@ def _validate(data: dict[str, Any], origin: str) -> Scenario:
         return Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(_describe(exc, data, origin)) from None
+    except InterventionSpecError as exc:
+        raise ScenarioError(f"{origin}: {exc}") from None
 
 
 def _describe(exc: ValidationError, data: dict[str, Any], origin: str) -> str:

@@ -91,7 +91,7 @@ class Care(Process):
         if c.relapse_hr_all_contacts_using != 1.0:
             share = model.share_of_contacts_using(rows)
             log_m += np.log(c.relapse_hr_all_contacts_using) * (share - 0.5)
-        return base * np.exp(log_m)
+        return base * np.exp(log_m) * people.relapse_multiplier[rows]
 
     def moud_exit_hazard(self, model: HarmReductionModel, rows: np.ndarray) -> np.ndarray:
         """Weekly hazard of leaving MOUD for people on MOUD at ``rows``."""
@@ -134,8 +134,10 @@ class Care(Process):
         # Active use: detox, MOUD initiation, arrest, remission as competing risks. Only
         # people whose draw falls under the largest possible probability can have an event
         # (thinning); the exact hazards are computed for them alone.
-        # People referred after last week's overdose go to MOUD (if there is a place) instead.
-        referred = np.flatnonzero(people.referred_to_moud & (state == S.ACTIVE))
+        # People referred after last week's overdose, or whose delayed referral (a peer
+        # navigator's) falls due, go to MOUD (if there is a place) instead.
+        due = people.referred_to_moud | (people.moud_referral_week == week)
+        referred = np.flatnonzero(due & (state == S.ACTIVE))
         people.referred_to_moud[:] = False
         lam_detox = c.detox_entry_rate_per_year
         lam_moud = c.moud_initiation_rate_per_year * hooks.moud_initiation_multiplier
@@ -195,6 +197,10 @@ class Care(Process):
         move(model, stop_to_recovery, S.RECOVERY, "moud_tapered", flow="moud_exits")
         people.weeks_since_moud_exit[stopped] = 0
         people.aftercare[stop_to_recovery] = False
+        # Diversion (policing policy): a share of arrests of people who use lead to detox.
+        diverted = draw("diversion", arrested_active) < hooks.arrest_diversion_fraction
+        move(model, arrested_active[diverted], S.DETOX, "diversion", flow="detox_admissions")
+        arrested_active = arrested_active[~diverted]
         arrested = np.concatenate([arrested_active, arrested_moud])
         people.weeks_since_moud_exit[arrested_moud] = 0
         model.timeseries.add("moud_exits", arrested_moud.size)
@@ -252,6 +258,7 @@ class Care(Process):
         bound = -np.expm1(
             -self.base_relapse_hazard(people.weeks_in_state[recovering] + 1)
             * self.max_relapse_multiplier
+            * model.max_hook("relapse_multiplier")
         )
         recovering = recovering[u[recovering] < bound]
         relapse_p = -np.expm1(-self.relapse_hazard(model, recovering))

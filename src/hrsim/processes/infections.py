@@ -50,8 +50,9 @@ class Infections(Process):
         infected = infected[p.state[infected] < S.DEAD]
         u = rng.random(infected.size, dtype=np.float32)
         dx = p.hiv_diagnosed[infected]
-        tested = infected[~dx & (u < self.p_hiv_test)]
-        starts = infected[dx & ~p.hiv_on_art[infected] & (u < self.p_art)]
+        tested = infected[~dx & (u < self.p_hiv_test * p.testing_multiplier[infected])]
+        p_art = self.p_art * model.hooks.art_start_multiplier
+        starts = infected[dx & ~p.hiv_on_art[infected] & (u < p_art)]
         p.hiv_diagnosed[tested] = True
         p.hiv_on_art[starts] = True
         model.events.add(
@@ -75,11 +76,13 @@ class Infections(Process):
         cured = finished[u[finished] < i.hcv_cure_probability]
         p.hcv_treatment_weeks[finished] = 0
         rest = infected[~p.hcv_will_clear[infected] | (p.hcv_weeks[infected] < i.hcv_acute_weeks)]
-        tested = rest[~p.hcv_diagnosed[rest] & (u[rest] < self.p_hcv_test)]
+        tested = rest[
+            ~p.hcv_diagnosed[rest] & (u[rest] < self.p_hcv_test * p.testing_multiplier[rest])
+        ]
         start = rest[
             p.hcv_diagnosed[rest]
             & (p.hcv_treatment_weeks[rest] == 0)
-            & (u[rest] < self.p_hcv_treat)
+            & (u[rest] < self.p_hcv_treat * model.hooks.hcv_treatment_multiplier)
         ]
         start = np.setdiff1d(start, finished, assume_unique=True)
         for rows, detail in ((clears, "hcv_cleared"), (cured, "hcv_cured")):
@@ -208,6 +211,8 @@ def _transmit_along(
     n_acts = np.full(dst.size, acts)
     if acts_multiplier is not None:
         n_acts *= acts_multiplier[dst]
+    if receptive is not None:  # injecting ties: no syringe is shared at a supervised site
+        n_acts *= 1.0 - people.supervised_fraction[dst]
     per_act = np.full(dst.size, p_act)
     per_act[treated[src]] *= treated_rr
     if acquisition is not None:

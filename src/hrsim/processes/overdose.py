@@ -29,7 +29,9 @@ if TYPE_CHECKING:
 OUTCOMES = (
     "fatal_alone",
     "fatal_witnessed",
+    "fatal_supervised",
     "reversed_naloxone",
+    "reversed_supervised",
     "survived_witnessed",
     "survived_alone",
 )
@@ -80,7 +82,7 @@ class Overdose(Process):
             np.where(exit_weeks < 4, o.moud_exit_rr_weeks_3_4, 1.0),
         )
         r *= np.where(state == S.ACTIVE, after_exit, 1.0)
-        return r
+        return r * p.overdose_multiplier[rows]
 
     def _rate_bound(self, model: HarmReductionModel) -> float:
         """An upper bound of everyone's weekly hazard, before the care-state factor."""
@@ -90,7 +92,7 @@ class Overdose(Process):
         )
         r = (o.base_rate_per_year / 52.0) * fentanyl
         r *= max(o.injecting_rr, 1.0) * max(o.heavy_use_rr, 1.0) * o.low_tolerance_rr
-        return r * max(o.recent_overdose_rr, 1.0)
+        return r * max(o.recent_overdose_rr, 1.0) * model.max_hook("overdose_multiplier")
 
     def step(self, model: HarmReductionModel) -> None:
         """Draw overdoses, witnesses, naloxone and outcomes."""
@@ -105,52 +107,78 @@ class Overdose(Process):
         candidates = candidates[u[candidates] < tighter]
         p = -np.expm1(-self.rate(model, candidates))
         od = candidates[u[candidates] < p]
+        model.naloxone_used = od[:0]
         if od.size == 0:
             return
 
         pids, week, streams = people.pid[od], model.week, model.streams
-        # Witnesses: contacts (injecting or social) who are free to be there.
-        alone = streams.uniform("overdose.alone", week, pids) < people.uses_alone_probability[od]
+        # At a supervised site staff are on hand; elsewhere, contacts (injecting or social)
+        # who are free to be there may be present unless the person uses alone.
+        supervised = streams.uniform("overdose.site", week, pids) < people.supervised_fraction[od]
+        alone_p = people.uses_alone_probability[od] * people.alone_multiplier[od]
+        alone = ~supervised & (streams.uniform("overdose.alone", week, pids) < alone_p)
         row, contact = model.network.neighbours_of(od)
         can_attend = (people.state[contact] < S.PRISON) & (people.state[contact] != S.DETOX)
         present = can_attend & (rng.random(contact.size) < hooks.neighbour_present_probability)
         index = np.searchsorted(od, row)  # od is sorted (flatnonzero)
         any_present = np.zeros(od.size, dtype=bool)
         any_present[index[present]] = True
+        with_kit = present & people.carries_naloxone[contact]
         naloxone = np.zeros(od.size, dtype=bool)
-        naloxone[index[present & people.carries_naloxone[contact]]] = True
-        witnessed = ~alone & any_present
+        naloxone[index[with_kit]] = True
+        witnessed = ~supervised & ~alone & any_present
         naloxone &= witnessed
 
         f = streams.uniform("overdose.fate", week, pids)
         p_rev = hooks.naloxone_reversal_probability
-        reversed_ = naloxone & (f < p_rev)
-        # Conditional draw for those whose naloxone did not work: rescale the same uniform.
-        f_rest = np.where(naloxone, (f - p_rev) / max(1.0 - p_rev, 1e-12), f)
-        fatal = (
-            np.where(
-                witnessed, f_rest < o.fatal_probability_witnessed, f < o.fatal_probability_alone
-            )
-            & ~reversed_
+        p_site = hooks.supervised_reversal_probability
+        reversed_ = np.where(supervised, f < p_site, naloxone & (f < p_rev))
+        # Those not reversed: rescale the same uniform for the conditional fatality draw.
+        f_rest = np.where(
+            supervised,
+            (f - p_site) / max(1.0 - p_site, 1e-12),
+            np.where(naloxone, (f - p_rev) / max(1.0 - p_rev, 1e-12), f),
+        )
+        helped = supervised | witnessed
+        fatal = ~reversed_ & np.where(
+            helped, f_rest < o.fatal_probability_witnessed, f < o.fatal_probability_alone
         )
 
-        outcome = np.where(
-            fatal,
-            np.where(witnessed, self.codes["fatal_witnessed"], self.codes["fatal_alone"]),
-            np.where(
+        c = self.codes
+        outcome = np.select(
+            [
+                fatal & supervised,
+                fatal & witnessed,
+                fatal,
+                reversed_ & supervised,
                 reversed_,
-                self.codes["reversed_naloxone"],
-                np.where(witnessed, self.codes["survived_witnessed"], self.codes["survived_alone"]),
-            ),
+                witnessed,
+            ],
+            [
+                c["fatal_supervised"],
+                c["fatal_witnessed"],
+                c["fatal_alone"],
+                c["reversed_supervised"],
+                c["reversed_naloxone"],
+                c["survived_witnessed"],
+            ],
+            c["survived_alone"],
         )
         after = np.where(fatal, S.DEAD, people.state[od])
         model.events.add(people.pid[od], model.week, "overdose", people.state[od], after, outcome)
+
+        # Kits used this week: one per overdose where a witness gave naloxone. Programmes that
+        # hand out kits read this to take used kits out of circulation and replace them.
+        first = np.unique(index[with_kit], return_index=True)
+        gave = naloxone[first[0]]
+        model.naloxone_used = contact[with_kit][first[1][gave]]
 
         ts = model.timeseries
         ts.add("overdoses_fatal", int(fatal.sum()))
         ts.add("overdoses_nonfatal", int((~fatal).sum()))
         ts.add("overdoses_reversed", int(reversed_.sum()))
-        ts.add("overdoses_witnessed", int(witnessed.sum()))
+        ts.add("overdoses_witnessed", int((witnessed | supervised).sum()))
+        ts.add("naloxone_kits_used", int(model.naloxone_used.size))
 
         died = od[fatal]
         move(model, died, S.DEAD, "overdose", flow="deaths_overdose")

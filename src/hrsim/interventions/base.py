@@ -1,0 +1,156 @@
+"""What every harm-reduction programme is: parameters, ramp-up, enrolment, outputs and costs.
+
+A programme is a plug-in. It declares its ``type`` (the name used in scenarios), a pydantic
+``Params`` class (start week, ramp-up, coverage or capacity, eligibility, unit costs), and the
+weekly ``outputs`` it reports. Each week, before the processes run, the model resets the
+per-person programme hooks to neutral and calls every programme's ``step``; a programme acts
+only by writing hooks (``model.hooks`` and the hook arrays in ``model.people``), never by
+editing another module's state. It draws from its own random stream, so a programme at zero
+coverage leaves every other draw, and so every result, exactly as in the baseline.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from hrsim.results import NO_STATE
+
+if TYPE_CHECKING:
+    from hrsim.model import HarmReductionModel
+
+
+class InterventionParams(BaseModel):
+    """Parameters every programme has. Subclasses add their own (with units in the names)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: str
+    start_week: int = Field(0, ge=0, le=5200)
+    ramp_up_weeks: int = Field(0, ge=0, le=5200)
+    fixed_cost_usd_per_week: float = Field(0.0, ge=0.0, le=1e9)
+
+
+class Intervention:
+    """A programme. Subclasses set ``type``, ``Params`` and ``outputs``, and write ``step``."""
+
+    type: ClassVar[str]
+    Params: ClassVar[builtins.type[InterventionParams]] = InterventionParams
+    outputs: ClassVar[tuple[str, ...]] = ("enrolled",)
+
+    def __init__(self, params: InterventionParams) -> None:
+        self.params = params
+        self.enrolled = np.zeros(0, dtype=bool)
+        self.stream = f"programme.{self.type}"
+
+    # -- life cycle ------------------------------------------------------------------------
+    def init(self, model: HarmReductionModel) -> None:
+        """Prepare per-person state; called once after the population exists."""
+        self.enrolled = np.zeros(model.people.n, dtype=bool)
+
+    def step(self, model: HarmReductionModel) -> None:
+        """Advance one week: enrol, exit, and write this week's hooks."""
+        raise NotImplementedError
+
+    def week_step(self, model: HarmReductionModel) -> None:
+        """The model's entry point: drop clients who left, charge fixed costs, then ``step``."""
+        gone = np.flatnonzero(self.enrolled & ~model.people.alive)
+        self.leave(model, gone, "left_population")
+        if model.week >= self.params.start_week:
+            self.spend(model, self.params.fixed_cost_usd_per_week)
+        self.step(model)
+        self.report(model, "enrolled", int(np.count_nonzero(self.enrolled)))
+
+    # -- helpers for subclasses ------------------------------------------------------------
+    def scale(self, week: int) -> float:
+        """How far the programme has ramped up: 0 before ``start_week``, then linearly to 1."""
+        p = self.params
+        if week < p.start_week:
+            return 0.0
+        if p.ramp_up_weeks == 0:
+            return 1.0
+        return min(1.0, (week - p.start_week + 1) / p.ramp_up_weeks)
+
+    def uniform(self, model: HarmReductionModel, purpose: str, rows: np.ndarray) -> np.ndarray:
+        """Per-person uniforms from this programme's own stream."""
+        return model.streams.uniform(f"{self.stream}.{purpose}", model.week, model.people.pid[rows])
+
+    def enrol(self, model: HarmReductionModel, rows: np.ndarray, detail: str = "enrol") -> None:
+        """Enrol ``rows`` (logged as events of kind ``type``)."""
+        rows = rows[~self.enrolled[rows]]
+        self.enrolled[rows] = True
+        self._log(model, rows, detail)
+
+    def leave(self, model: HarmReductionModel, rows: np.ndarray, detail: str = "exit") -> None:
+        """End the enrolment of ``rows``."""
+        rows = rows[self.enrolled[rows]]
+        self.enrolled[rows] = False
+        self._log(model, rows, detail)
+
+    def report(self, model: HarmReductionModel, output: str, value: float) -> None:
+        """Add ``value`` to this week's ``output``."""
+        model.programme_outputs.add(self.type, output, value)
+
+    def spend(self, model: HarmReductionModel, usd: float) -> None:
+        """Add to this week's cost."""
+        if usd:
+            model.programme_outputs.add(self.type, "cost_usd", usd)
+
+    def _log(self, model: HarmReductionModel, rows: np.ndarray, detail: str) -> None:
+        p = model.people
+        state = np.where(p.state[rows] < 0, NO_STATE, p.state[rows])
+        model.events.add(p.pid[rows], model.week, self.type, state, state, detail)
+
+
+class ProgrammeOutputs:
+    """Weekly outputs of every programme, in long form ``(week, programme, output, value)``."""
+
+    def __init__(self, weeks: int) -> None:
+        self.weeks = weeks
+        self.series: dict[tuple[str, str], np.ndarray] = {}
+        self.week = 0
+
+    def declare(self, programme: str, outputs: tuple[str, ...]) -> None:
+        """Create zero series for a programme's outputs (so they exist even if never used)."""
+        for output in (*outputs, "cost_usd"):
+            self.series.setdefault((programme, output), np.zeros(self.weeks + 1))
+
+    def add(self, programme: str, output: str, value: float) -> None:
+        """Add to the current week's value."""
+        key = (programme, output)
+        if key not in self.series:
+            self.series[key] = np.zeros(self.weeks + 1)
+        self.series[key][self.week] += value
+
+    def to_frame(self, weeks: int) -> "pd.DataFrame":  # noqa: UP037
+        """The recorded weeks as a long DataFrame."""
+        import pandas as pd
+
+        frames = [
+            pd.DataFrame(
+                {
+                    "week": np.arange(weeks + 1),
+                    "programme": prog,
+                    "output": out,
+                    "value": values[: weeks + 1],
+                }
+            )
+            for (prog, out), values in sorted(self.series.items())
+        ]
+        if not frames:
+            return pd.DataFrame(
+                {
+                    "week": pd.Series(dtype="int64"),
+                    "programme": pd.Series(dtype="object"),
+                    "output": pd.Series(dtype="object"),
+                    "value": pd.Series(dtype="float64"),
+                }
+            )
+        return pd.concat(frames, ignore_index=True)
+
+
+if TYPE_CHECKING:
+    import pandas as pd

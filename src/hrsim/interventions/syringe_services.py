@@ -1,0 +1,89 @@
+"""Syringe services.
+
+Clients who inject share syringes less, are tested more often, are referred to MOUD, and can
+be given naloxone kits. Syringes are counted and costed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from pydantic import Field
+
+from hrsim.interventions import register
+from hrsim.interventions.base import Intervention, InterventionParams
+from hrsim.people import Care
+
+if TYPE_CHECKING:
+    from hrsim.model import HarmReductionModel
+
+
+class SyringeServicesParams(InterventionParams):
+    """Coverage, what clients get, and unit costs."""
+
+    coverage_fraction: float = Field(ge=0.0, le=1.0)
+    sharing_rr: float = Field(ge=0.0, le=1.0)
+    syringes_per_client_per_week: float = Field(ge=0.0, le=1000.0)
+    cost_usd_per_syringe: float = Field(ge=0.0, le=1e4)
+    testing_rr: float = Field(ge=0.0, le=100.0)
+    moud_referral_probability_per_week: float = Field(ge=0.0, le=1.0)
+    naloxone_kit_probability_per_week: float = Field(ge=0.0, le=1.0)
+    cost_usd_per_naloxone_kit: float = Field(ge=0.0, le=1e4)
+
+
+def enrol_to_coverage(
+    programme: Intervention,
+    model: HarmReductionModel,
+    eligible: np.ndarray,
+    coverage: float,
+) -> None:
+    """Enrol eligible people until ``coverage`` of them are clients.
+
+    Clients who are no longer eligible leave. Who is enrolled is decided by each person's own
+    fixed draw, so a higher coverage enrols a superset of the people a lower one would.
+    """
+    leaving = np.flatnonzero(programme.enrolled & ~eligible)
+    programme.leave(model, leaving, "no_longer_eligible")
+    candidates = np.flatnonzero(eligible & ~programme.enrolled)
+    if candidates.size == 0 or coverage <= 0:
+        return
+    # A person joins once their (fixed, per-person) place in the queue is within coverage.
+    place = model.streams.uniform(f"{programme.stream}.place", 0, model.people.pid[candidates])
+    programme.enrol(model, candidates[place < coverage])
+
+
+@register
+class SyringeServices(Intervention):
+    """A syringe services programme for people who actively inject."""
+
+    type = "syringe_services"
+    Params = SyringeServicesParams
+    outputs = ("enrolled", "visits", "syringes", "moud_referrals", "naloxone_kits")
+
+    def step(self, model: HarmReductionModel) -> None:
+        """Enrol toward coverage, then write the clients' hooks for this week."""
+        p: SyringeServicesParams = self.params  # type: ignore[assignment]
+        people = model.people
+        eligible = (people.state == Care.ACTIVE) & people.injects
+        enrol_to_coverage(self, model, eligible, p.coverage_fraction * self.scale(model.week))
+        clients = np.flatnonzero(self.enrolled)
+        if clients.size == 0:
+            return
+        people.sharing_multiplier[clients] *= p.sharing_rr
+        people.testing_multiplier[clients] *= p.testing_rr
+        referred = clients[
+            self.uniform(model, "referral", clients) < p.moud_referral_probability_per_week
+        ]
+        people.referred_to_moud[referred] = True
+        no_kit = clients[~people.carries_naloxone[clients]]
+        kits = no_kit[self.uniform(model, "naloxone", no_kit) < p.naloxone_kit_probability_per_week]
+        people.carries_naloxone[kits] = True
+        syringes = clients.size * p.syringes_per_client_per_week
+        self.report(model, "visits", clients.size)
+        self.report(model, "syringes", syringes)
+        self.report(model, "moud_referrals", referred.size)
+        self.report(model, "naloxone_kits", kits.size)
+        self.spend(
+            model, syringes * p.cost_usd_per_syringe + kits.size * p.cost_usd_per_naloxone_kit
+        )
