@@ -1,4 +1,4 @@
-"""The ``hrsim`` command: ``hrsim run`` and ``hrsim validate``.
+"""The ``hrsim`` command: ``hrsim run``, ``hrsim compare`` and ``hrsim validate``.
 
 Bad input (unknown key, value out of range, malformed TOML, missing file, bad ``--set``)
 prints one line on stderr and exits with code 2, writing nothing.
@@ -47,6 +47,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-events", action="store_true", help="skip the event log")
     run.add_argument("--quiet", action="store_true", help="no progress bar or summary")
 
+    cmp = sub.add_parser("compare", help="compare programme arms with a baseline, paired")
+    cmp.add_argument("baseline", help="baseline scenario TOML file")
+    cmp.add_argument("arms", nargs="+", metavar="ARM", help="arm scenario TOML files")
+    cmp.add_argument("--replicates", type=int, default=10, help="paired replicates (default 10)")
+    cmp.add_argument("--seed", type=int, default=1, help="base seed for the replicate seeds")
+    cmp.add_argument("--people", type=int, help="population size for every arm")
+    cmp.add_argument("--years", type=float, help="years to simulate for every arm")
+    cmp.add_argument("--workers", type=int, help="processes to use (default: all cores)")
+    cmp.add_argument("--json", action="store_true", help="print one JSON object")
+
     val = sub.add_parser("validate", help="check the model against published targets")
     val.add_argument("--json", action="store_true", help="print results as JSON")
     val.add_argument("--people", type=int, default=None, help="population per replicate")
@@ -61,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _run(args)
+        if args.command == "compare":
+            return _compare(args)
         return _validate(args)
     except ScenarioError as exc:
         print(f"hrsim: error: {exc}", file=sys.stderr)
@@ -138,6 +150,31 @@ def _summary_table(summary: dict[str, float], wall: float, out: Path) -> str:
         lines.append(f"{label:<{width}}  {shown}")
     lines.append(f"\nwall time {wall:.1f} s; results in {out}/")
     return "\n".join(lines)
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from hrsim.compare import compare, format_comparison
+
+    if args.replicates < 2:
+        raise ScenarioError("--replicates must be at least 2 for paired intervals")
+    if args.workers is not None and args.workers < 1:
+        raise ScenarioError("--workers must be at least 1")
+    overrides: dict[str, Any] = {}
+    if args.people is not None:
+        overrides["run.people"] = args.people
+    if args.years is not None:
+        overrides["run.years"] = args.years
+    paths = [args.baseline, *args.arms]
+    scenarios = [load_scenario(path, overrides) for path in paths]
+    names = [s.run.name for s in scenarios]
+    if len(set(names)) < len(names):  # two files with the same run.name: use the file names
+        names = [Path(path).stem for path in paths]
+    result = compare(scenarios[0], scenarios[1:], args.replicates, args.seed, args.workers, names)
+    if args.json:
+        print(json.dumps(result.as_dict(), indent=2))
+    else:
+        print(format_comparison(result))
+    return 0
 
 
 def _validate(args: argparse.Namespace) -> int:

@@ -1,0 +1,237 @@
+"""Paired comparison of programme arms against a baseline, on common random numbers.
+
+Every arm runs on the same replicate seeds as the baseline (``SeedSequence.spawn``), so the
+difference between an arm and the baseline within one replicate is mostly the programme's
+effect, and the spread of those paired differences gives tight intervals. Runs go to a pool of
+processes (all cores by default); results are put back in (arm, replicate) order, so they are
+identical whatever the number of workers.
+
+Outcomes per run: fatal and non-fatal overdoses, new HIV and HCV infections, deaths from all
+causes, life-years lived, and cost in US dollars (programme costs plus MOUD treatment).
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from hrsim.model import HarmReductionModel
+from hrsim.rng import replicate_seeds
+from hrsim.scenario import Scenario
+
+OUTCOMES: tuple[str, ...] = (
+    "fatal_overdoses",
+    "nonfatal_overdoses",
+    "new_hiv",
+    "new_hcv",
+    "deaths_all_causes",
+    "life_years",
+    "cost_usd",
+)
+
+
+def run_outcomes(scenario: Scenario) -> dict[str, float]:
+    """Run one scenario (no event log) and return its outcome totals."""
+    model = HarmReductionModel(scenario, record_events=False)
+    model.run()
+    ts = model.timeseries_frame()
+    weeks = ts.iloc[1:]  # week 0 is the starting population, no events
+    costs = scenario.costs
+    moud_cost = (
+        weeks["methadone"].sum() * costs.methadone_usd_per_person_year
+        + weeks["buprenorphine"].sum() * costs.buprenorphine_usd_per_person_year
+    ) / 52.0
+    programmes = model.programme_frame()
+    programme_cost = programmes.loc[programmes["output"] == "cost_usd", "value"].sum()
+    return {
+        "fatal_overdoses": float(weeks["overdoses_fatal"].sum()),
+        "nonfatal_overdoses": float(weeks["overdoses_nonfatal"].sum()),
+        "new_hiv": float(weeks["hiv_infections"].sum()),
+        "new_hcv": float(weeks["hcv_infections"].sum()),
+        "deaths_all_causes": float(weeks["deaths_overdose"].sum() + weeks["deaths_other"].sum()),
+        "life_years": float(weeks["population"].sum() / 52.0),
+        "cost_usd": float(moud_cost + programme_cost),
+    }
+
+
+@dataclass
+class OutcomeComparison:
+    """One outcome of one arm against the baseline, over paired replicates."""
+
+    baseline_mean: float
+    arm_mean: float
+    difference_mean: float
+    difference_ci95: tuple[float, float]
+    relative_risk: float | None
+    relative_risk_ci95: tuple[float, float] | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain types, for JSON."""
+        return {
+            "baseline_mean": self.baseline_mean,
+            "arm_mean": self.arm_mean,
+            "difference_mean": self.difference_mean,
+            "difference_ci95": list(self.difference_ci95),
+            "relative_risk": self.relative_risk,
+            "relative_risk_ci95": list(self.relative_risk_ci95)
+            if self.relative_risk_ci95
+            else None,
+        }
+
+
+def paired(baseline: np.ndarray, arm: np.ndarray) -> OutcomeComparison:
+    """Compare one outcome over paired replicates.
+
+    Returns the means, the paired difference with a t interval, and the ratio of means with a
+    delta-method interval on the log scale (using the pairs' covariance).
+    """
+    r = baseline.size
+    diff = arm - baseline
+    mean_d = float(diff.mean())
+    if r > 1:
+        half = float(stats.t.ppf(0.975, r - 1) * diff.std(ddof=1) / np.sqrt(r))
+    else:
+        half = float("nan")
+    b, a = float(baseline.mean()), float(arm.mean())
+    rr: float | None = None
+    rr_ci: tuple[float, float] | None = None
+    if b > 0 and a > 0:
+        rr = a / b
+        if r > 1:
+            cov = np.cov(arm, baseline, ddof=1)
+            var_log = (cov[0, 0] / a**2 + cov[1, 1] / b**2 - 2 * cov[0, 1] / (a * b)) / r
+            spread = float(stats.t.ppf(0.975, r - 1) * np.sqrt(max(var_log, 0.0)))
+            rr_ci = (rr * float(np.exp(-spread)), rr * float(np.exp(spread)))
+    return OutcomeComparison(b, a, mean_d, (mean_d - half, mean_d + half), rr, rr_ci)
+
+
+@dataclass
+class ArmResult:
+    """Everything reported for one arm."""
+
+    name: str
+    outcomes: dict[str, OutcomeComparison]
+    cost_usd: float
+    cost_per_death_averted_usd: float | None
+    cost_per_infection_averted_usd: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain types, for JSON."""
+        return {
+            "name": self.name,
+            "outcomes": {k: v.as_dict() for k, v in self.outcomes.items()},
+            "cost_usd": self.cost_usd,
+            "cost_per_death_averted_usd": self.cost_per_death_averted_usd,
+            "cost_per_infection_averted_usd": self.cost_per_infection_averted_usd,
+        }
+
+
+@dataclass
+class Comparison:
+    """A baseline, its arms, and the raw outcomes per run (``runs[arm][replicate]``)."""
+
+    baseline: str
+    replicates: int
+    seeds: list[int]
+    arms: list[ArmResult]
+    runs: dict[str, list[dict[str, float]]]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON object ``hrsim compare --json`` prints."""
+        return {
+            "baseline": self.baseline,
+            "replicates": self.replicates,
+            "seeds": self.seeds,
+            "arms": [a.as_dict() for a in self.arms],
+        }
+
+
+def _per_averted(extra_cost: float, averted: float) -> float | None:
+    return extra_cost / averted if averted > 0 else None
+
+
+def compare(
+    baseline: Scenario,
+    arms: list[Scenario],
+    replicates: int = 10,
+    seed: int = 1,
+    workers: int | None = None,
+    names: list[str] | None = None,
+) -> Comparison:
+    """Run the baseline and every arm on the same replicate seeds and compare them."""
+    scenarios = [baseline, *arms]
+    labels = names or [s.run.name for s in scenarios]
+    seeds = replicate_seeds(seed, replicates)
+    tasks = [
+        s.with_overrides({"run.seed": replicate_seed})
+        for s in scenarios
+        for replicate_seed in seeds
+    ]
+    workers = workers or os.cpu_count() or 1
+    if workers == 1:
+        results = [run_outcomes(t) for t in tasks]
+    else:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+            results = list(pool.map(run_outcomes, tasks))  # map keeps the task order
+    runs = {
+        labels[i]: results[i * replicates : (i + 1) * replicates] for i in range(len(scenarios))
+    }
+
+    def column(label: str, outcome: str) -> np.ndarray:
+        return np.array([run[outcome] for run in runs[label]])
+
+    arm_results = []
+    for label in labels[1:]:
+        outcomes = {o: paired(column(labels[0], o), column(label, o)) for o in OUTCOMES}
+        extra = outcomes["cost_usd"].difference_mean
+        deaths_averted = -outcomes["deaths_all_causes"].difference_mean
+        infections_averted = -(
+            outcomes["new_hiv"].difference_mean + outcomes["new_hcv"].difference_mean
+        )
+        arm_results.append(
+            ArmResult(
+                label,
+                outcomes,
+                outcomes["cost_usd"].arm_mean,
+                _per_averted(extra, deaths_averted),
+                _per_averted(extra, infections_averted),
+            )
+        )
+    return Comparison(labels[0], replicates, seeds, arm_results, runs)
+
+
+def format_comparison(result: Comparison) -> str:
+    """A readable table per arm: means, paired differences and relative risks with 95% CIs."""
+    lines = [f"baseline: {result.baseline}   replicates: {result.replicates} (paired seeds)"]
+    for arm in result.arms:
+        lines += ["", f"arm: {arm.name}"]
+        header = f"  {'outcome':<20}{'baseline':>14}{'arm':>14}   {'difference (95% CI)':<42}"
+        lines += [header + "relative risk (95% CI)", "  " + "-" * 112]
+        for name, o in arm.outcomes.items():
+            diff = (
+                f"{o.difference_mean:+,.1f} ({o.difference_ci95[0]:+,.1f} to "
+                f"{o.difference_ci95[1]:+,.1f})"
+            )
+            if o.relative_risk is None:
+                rr = "-"
+            elif o.relative_risk_ci95 is None:
+                rr = f"{o.relative_risk:.3f}"
+            else:
+                lo, hi = o.relative_risk_ci95
+                rr = f"{o.relative_risk:.3f} ({lo:.3f} to {hi:.3f})"
+            lines.append(
+                f"  {name:<20}{o.baseline_mean:>14,.1f}{o.arm_mean:>14,.1f}   {diff:<42}{rr}"
+            )
+        per_death = arm.cost_per_death_averted_usd
+        per_inf = arm.cost_per_infection_averted_usd
+        lines.append(
+            f"  cost per death averted: {'-' if per_death is None else f'${per_death:,.0f}'}"
+            f"   cost per infection averted: {'-' if per_inf is None else f'${per_inf:,.0f}'}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,146 @@
+"""Paired comparison: common random numbers, statistics, parallel runs, the command."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from hrsim.compare import OUTCOMES, compare, paired
+from hrsim.scenario import Scenario, build_scenario
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+SMALL = {"people": 1500, "years": 1.0, "name": "small", "seed": 1}
+
+
+def with_ssp(coverage: float, name: str) -> Scenario:
+    return build_scenario(
+        {
+            "run": {**SMALL, "name": name},
+            "interventions": [{"type": "syringe_services", "coverage_fraction": coverage}],
+        }
+    )
+
+
+def test_zero_coverage_arm_is_identical_to_the_baseline():
+    base = build_scenario({"run": SMALL})
+    result = compare(base, [with_ssp(0.0, "zero")], replicates=3, workers=1)
+    arm = result.arms[0]
+    for name in OUTCOMES:
+        o = arm.outcomes[name]
+        assert o.difference_mean == 0.0 and o.difference_ci95 == (0.0, 0.0), name
+    assert result.runs["small"] == result.runs["zero"]
+
+
+def test_parallel_and_serial_give_identical_runs():
+    base = build_scenario({"run": SMALL})
+    arms = [with_ssp(0.8, "ssp")]
+    serial = compare(base, arms, replicates=3, workers=1)
+    parallel = compare(base, arms, replicates=3, workers=2)
+    assert serial.runs == parallel.runs
+    assert serial.as_dict() == parallel.as_dict()
+
+
+def test_replicates_differ_and_arms_share_seeds():
+    base = build_scenario({"run": SMALL})
+    result = compare(base, [with_ssp(0.8, "ssp")], replicates=3, workers=1)
+    assert len(set(result.seeds)) == 3
+    fatal = [r["nonfatal_overdoses"] for r in result.runs["small"]]
+    assert len(set(fatal)) > 1  # replicates are different worlds
+
+
+def test_paired_statistics_match_hand_computation():
+    base = np.array([10.0, 12.0, 9.0, 11.0, 13.0])
+    arm = np.array([8.0, 11.0, 7.0, 10.0, 10.0])
+    o = paired(base, arm)
+    diff = arm - base
+    half = stats.t.ppf(0.975, 4) * diff.std(ddof=1) / np.sqrt(5)
+    assert o.difference_mean == pytest.approx(diff.mean())
+    assert o.difference_ci95 == pytest.approx((diff.mean() - half, diff.mean() + half))
+    assert o.relative_risk == pytest.approx(arm.mean() / base.mean())
+    lo, hi = o.relative_risk_ci95
+    assert lo < o.relative_risk < hi
+    # Independent check of the delta method by simulation of the sampling distribution.
+    rng = np.random.default_rng(0)
+    cov = np.cov(arm, base, ddof=1)
+    draws = rng.multivariate_normal([arm.mean(), base.mean()], cov / 5, size=200_000)
+    ratios = draws[:, 0] / draws[:, 1]
+    sd_log = np.log(ratios).std()
+    assert np.log(hi / lo) / 2 == pytest.approx(stats.t.ppf(0.975, 4) * sd_log, rel=0.05)
+
+
+def test_costs_count_programme_and_treatment():
+    base = build_scenario({"run": SMALL})
+    result = compare(base, [with_ssp(0.8, "ssp")], replicates=2, workers=1)
+    arm = result.arms[0]
+    assert arm.outcomes["cost_usd"].difference_mean > 0  # syringes cost money
+    assert arm.cost_usd == pytest.approx(arm.outcomes["cost_usd"].arm_mean)
+
+
+def test_compare_command_json(tmp_path):
+    arm = tmp_path / "ssp.toml"
+    arm.write_text('[run]\nname = "ssp"\n[[interventions]]\ntype = "syringe_services"\n')
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hrsim.cli",
+            "compare",
+            str(SCENARIOS / "baseline.toml"),
+            str(arm),
+            "--replicates",
+            "2",
+            "--people",
+            "800",
+            "--years",
+            "0.5",
+            "--json",
+            "--workers",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["baseline"] == "baseline" and data["replicates"] == 2
+    (only,) = data["arms"]
+    assert only["name"] == "ssp"
+    assert set(only["outcomes"]) == set(OUTCOMES)
+    for values in only["outcomes"].values():
+        assert set(values) >= {
+            "baseline_mean",
+            "arm_mean",
+            "difference_mean",
+            "difference_ci95",
+            "relative_risk",
+            "relative_risk_ci95",
+        }
+        lo, hi = values["difference_ci95"]
+        assert lo <= values["difference_mean"] <= hi
+    assert "cost_usd" in only and "cost_per_death_averted_usd" in only
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["missing.toml", "also_missing.toml"], ["BASE", "ARM", "--replicates", "1"]],
+)
+def test_compare_bad_input_is_one_line(tmp_path, args):
+    args = [str(SCENARIOS / "baseline.toml") if a in ("BASE", "ARM") else a for a in args]
+    out = subprocess.run(
+        [sys.executable, "-m", "hrsim.cli", "compare", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert out.returncode == 2
+    assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
