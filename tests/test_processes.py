@@ -383,3 +383,36 @@ def test_thinning_bounds_are_upper_bounds():
     hazard = care.relapse_hazard(m, rec)
     base = care.base_relapse_hazard(p.weeks_in_state[rec] + 1)
     assert np.all(hazard <= base * care.max_relapse_multiplier * (1 + 1e-12))
+
+
+def test_moud_continued_at_release_keeps_tolerance_and_skips_induction():
+    m = isolated_model(
+        3000,
+        (CareProcess,),
+        **{
+            "care.post_release_moud_fraction": 1.0,
+            "care.moud_capacity_fraction": 1.0,
+            "care.prison_mean_weeks": 1.0,
+            "population.moud_fraction": 0.0,
+        },
+    )
+    m.people.state[:] = Care.PRISON
+    m.people.tolerance[:] = 0.0
+    m.step()
+    released = np.isin(m.people.state, (Care.METHADONE, Care.BUPRENORPHINE))
+    assert released.sum() > 2500  # everyone leaves a 1-week sentence onto MOUD
+    assert (m.people.tolerance[released] == 1.0).all()
+    od = Overdose()
+    od.init(m)
+    rows = np.flatnonzero(released)
+    rate = od.rate(m, rows)
+    meth = m.people.state[rows] == Care.METHADONE
+    o = m.scenario.overdose
+    stable = np.where(meth, o.methadone_rate_ratio, o.buprenorphine_rate_ratio)
+    # The same people in active use with full tolerance: on MOUD they must have exactly the
+    # stable-treatment ratio of that rate (an induction peak would multiply it by up to 16.9).
+    p = m.people
+    p.state[rows[:10]] = Care.ACTIVE  # reference: the same people in active use
+    p.weeks_since_moud_exit[rows[:10]] = NEVER
+    active_rate = od.rate(m, rows[:10])
+    np.testing.assert_allclose(rate[:10], active_rate * stable[:10], rtol=1e-9)

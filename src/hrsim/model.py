@@ -44,6 +44,7 @@ class Hooks:
     arrest_diversion_fraction: float = 0.0
     art_start_multiplier: float = 1.0
     hcv_treatment_multiplier: float = 1.0
+    methadone_share_of_starts: float = 0.5
 
     @classmethod
     def from_scenario(cls, scenario: Scenario) -> Hooks:
@@ -57,6 +58,7 @@ class Hooks:
             post_release_moud_fraction=c.post_release_moud_fraction,
             naloxone_reversal_probability=o.naloxone_reversal_probability,
             neighbour_present_probability=o.neighbour_present_probability,
+            methadone_share_of_starts=c.methadone_share_of_starts,
         )
 
 

@@ -25,6 +25,11 @@ if TYPE_CHECKING:
     from hrsim.model import HarmReductionModel
 
 
+# Weeks in treatment credited to MOUD continued at release (begun in prison): past the
+# 2-week induction peak and the 4-week early-dropout phase.
+CONTINUED_TREATMENT_WEEKS = 5
+
+
 class Care(Process):
     """Transitions between care states, once a week."""
 
@@ -229,7 +234,7 @@ class Care(Process):
             admitted[all_rows[order]] = True
         for rows, detail in candidates:
             start = rows[admitted[rows]]
-            meth = draw("medication", start) < c.methadone_share_of_starts
+            meth = draw("medication", start) < hooks.methadone_share_of_starts
             move(model, start[meth], S.METHADONE, detail, flow="moud_starts")
             move(model, start[~meth], S.BUPRENORPHINE, detail, flow="moud_starts")
 
@@ -247,6 +252,10 @@ class Care(Process):
         model.timeseries.add("releases", released.size)
         starts_at_release = release_to_moud[admitted[release_to_moud]]
         people.aftercare[starts_at_release] = False
+        # MOUD continued from prison: tolerance was kept inside, and the person is past the
+        # induction weeks and the early dropout of a new start.
+        people.tolerance[starts_at_release] = 1.0
+        people.weeks_in_state[starts_at_release] = CONTINUED_TREATMENT_WEEKS
 
         # Relapse, last: everyone now in recovery, including those who entered this week
         # (for them it is the first week, the most dangerous one: Smyth 2010).
