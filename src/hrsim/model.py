@@ -182,6 +182,8 @@ class HarmReductionModel(mesa.Model):
                 programme.week_step(self)
         for process in self.processes:
             process.step(self)
+        for programme in self.interventions:
+            programme.after_week(self)
         self._record()
 
     def _record(self) -> None:

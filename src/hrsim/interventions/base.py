@@ -55,6 +55,9 @@ class Intervention:
         """Advance one week: enrol, exit, and write this week's hooks."""
         raise NotImplementedError
 
+    def after_week(self, model: HarmReductionModel) -> None:
+        """Optional: called after the week's processes, to count what happened this week."""
+
     def week_step(self, model: HarmReductionModel) -> None:
         """The model's entry point: drop clients who left, charge fixed costs, then ``step``."""
         gone = np.flatnonzero(self.enrolled & ~model.people.alive)
@@ -66,13 +69,19 @@ class Intervention:
 
     # -- helpers for subclasses ------------------------------------------------------------
     def scale(self, week: int) -> float:
-        """How far the programme has ramped up: 0 before ``start_week``, then linearly to 1."""
+        """How far the programme has ramped up, from 0 (not started) to 1.
+
+        It is 1/ramp_up_weeks in the programme's first week, 2/ramp_up_weeks in its second,
+        and so on up to 1. The first simulated week is week 1, so ``start_week`` 0 and 1 both
+        start at once.
+        """
         p = self.params
-        if week < p.start_week:
+        first = max(p.start_week, 1)
+        if week < first:
             return 0.0
         if p.ramp_up_weeks == 0:
             return 1.0
-        return min(1.0, (week - p.start_week + 1) / p.ramp_up_weeks)
+        return min(1.0, (week - first + 1) / p.ramp_up_weeks)
 
     def uniform(self, model: HarmReductionModel, purpose: str, rows: np.ndarray) -> np.ndarray:
         """Per-person uniforms from this programme's own stream."""

@@ -32,6 +32,7 @@ OUTCOMES = (
     "fatal_supervised",
     "reversed_naloxone",
     "reversed_supervised",
+    "survived_supervised",
     "survived_witnessed",
     "survived_alone",
 )
@@ -152,6 +153,7 @@ class Overdose(Process):
                 fatal,
                 reversed_ & supervised,
                 reversed_,
+                supervised,
                 witnessed,
             ],
             [
@@ -160,6 +162,7 @@ class Overdose(Process):
                 c["fatal_alone"],
                 c["reversed_supervised"],
                 c["reversed_naloxone"],
+                c["survived_supervised"],
                 c["survived_witnessed"],
             ],
             c["survived_alone"],

@@ -1,0 +1,121 @@
+"""HIV and HCV testing and treatment ("test and treat").
+
+A share of the people who use drugs and are not in prison become clients (a fixed per-person
+draw, so a higher coverage reaches a superset). Clients are tested more often: their
+``testing_multiplier`` is multiplied by ``testing_rr``, which scales the weekly probability
+that an undiagnosed infection, HIV or HCV, is diagnosed (processes/infections.py tests with
+``u < p_test * testing_multiplier``). While the programme runs, treatment is expanded for
+everyone diagnosed: ``hooks.art_start_multiplier`` and ``hooks.hcv_treatment_multiplier``
+are multiplied by the programme's factors, ramped up from 1 with the programme. They are
+model-wide hooks: non-clients who are diagnosed also start treatment sooner.
+
+What treatment does is already in processes/infections.py and processes/demography.py
+(checked): a person on ART transmits HIV with ``hiv_art_transmission_rr`` times the per-act
+probability and has no untreated-HIV excess mortality; a person on a DAA course transmits HCV
+with ``hcv_treatment_transmission_rr`` times the per-act probability and at the end of the
+course is cured with ``hcv_cure_probability``, after which they are HCV-negative and
+undiagnosed, so they can be reinfected and diagnosed again.
+
+Costs are the programme's budget for its clients, not an incremental cost over a baseline
+(the model does not cost baseline testing or treatment at all):
+
+- tests: the expected number of tests, each week, of clients not yet diagnosed, at the
+  programme's rate (``min(1, p_test x testing_rr)`` per client-week, HIV and HCV counted
+  separately), whether positive or negative. It includes tests clients would have had at the
+  baseline rate, and it is an expectation, not a count of the process's draws;
+- ART: every week on ART of a client whose ART started while they were a client (people
+  already on ART when they enrol are not costed);
+- DAA: every course started by a client. Starts are seen the week after they happen (the
+  programme runs before the infections process), so a course is costed, and reported in
+  ``daa_courses``, in the week after it starts; a course started in the run's last week is
+  not costed.
+
+Treatment that the model-wide multipliers speed up for non-clients is not costed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from pydantic import Field
+
+from hrsim.interventions import register
+from hrsim.interventions.base import Intervention, InterventionParams
+from hrsim.interventions.syringe_services import enrol_to_coverage
+from hrsim.people import Care
+from hrsim.processes.base import weekly_probability
+
+if TYPE_CHECKING:
+    from hrsim.model import HarmReductionModel
+
+
+class HivHcvTestingTreatmentParams(InterventionParams):
+    """Coverage, how much testing and treatment rise, and unit costs."""
+
+    coverage_fraction: float = Field(ge=0.0, le=1.0)
+    testing_rr: float = Field(ge=1.0, le=100.0)
+    art_start_multiplier: float = Field(ge=1.0, le=100.0)
+    hcv_treatment_multiplier: float = Field(ge=1.0, le=100.0)
+    cost_usd_per_test: float = Field(ge=0.0, le=1e5)
+    cost_usd_per_art_person_week: float = Field(ge=0.0, le=1e5)
+    cost_usd_per_daa_course: float = Field(ge=0.0, le=1e6)
+
+
+@register
+class HivHcvTestingTreatment(Intervention):
+    """More HIV and HCV testing for clients, faster ART and DAA starts for everyone diagnosed."""
+
+    type = "hiv_hcv_testing_treatment"
+    Params = HivHcvTestingTreatmentParams
+    outputs = ("enrolled", "expected_tests", "art_person_weeks", "daa_courses")
+
+    def init(self, model: HarmReductionModel) -> None:
+        """Weekly baseline testing probabilities and the state needed to see treatment starts."""
+        super().init(model)
+        i = model.scenario.infection
+        self.p_hiv_test = float(weekly_probability(i.hiv_testing_rate_per_year))
+        self.p_hcv_test = float(weekly_probability(i.hcv_testing_rate_per_year))
+        people = model.people
+        self.on_art_before = people.hiv_on_art.copy()
+        # pid of the person in each row whose ART the programme pays for (-1: none); rows
+        # are reused, so the pid tells whether the row still holds that person.
+        self.art_paid_pid = np.full(people.n, -1, dtype=np.int64)
+
+    def step(self, model: HarmReductionModel) -> None:
+        """Cost last week's treatment starts, enrol, then write this week's hooks."""
+        p: HivHcvTestingTreatmentParams = self.params  # type: ignore[assignment]
+        people = model.people
+        # Treatment started in last week's infections step, by people who were clients then.
+        art_starts = np.flatnonzero(self.enrolled & people.hiv_on_art & ~self.on_art_before)
+        self.art_paid_pid[art_starts] = people.pid[art_starts]
+        daa_courses = int(np.count_nonzero(self.enrolled & (people.hcv_treatment_weeks == 1)))
+        self.on_art_before = people.hiv_on_art.copy()
+
+        scale = self.scale(model.week)
+        eligible = people.alive & (people.state != Care.PRISON)
+        enrol_to_coverage(self, model, eligible, p.coverage_fraction * scale)
+        if scale > 0:
+            hooks = model.hooks
+            hooks.art_start_multiplier *= 1.0 + (p.art_start_multiplier - 1.0) * scale
+            hooks.hcv_treatment_multiplier *= 1.0 + (p.hcv_treatment_multiplier - 1.0) * scale
+        clients = np.flatnonzero(self.enrolled)
+        people.testing_multiplier[clients] *= p.testing_rr
+        hiv_tests = np.count_nonzero(~people.hiv_diagnosed[clients]) * min(
+            1.0, self.p_hiv_test * p.testing_rr
+        )
+        hcv_tests = np.count_nonzero(~people.hcv_diagnosed[clients]) * min(
+            1.0, self.p_hcv_test * p.testing_rr
+        )
+        tests = float(hiv_tests + hcv_tests)
+        paid = clients[self.art_paid_pid[clients] == people.pid[clients]]
+        art_weeks = int(np.count_nonzero(people.hiv_on_art[paid]))
+        self.report(model, "expected_tests", tests)
+        self.report(model, "art_person_weeks", art_weeks)
+        self.report(model, "daa_courses", daa_courses)
+        self.spend(
+            model,
+            tests * p.cost_usd_per_test
+            + art_weeks * p.cost_usd_per_art_person_week
+            + daa_courses * p.cost_usd_per_daa_course,
+        )

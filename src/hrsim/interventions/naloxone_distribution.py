@@ -1,0 +1,150 @@
+"""Naloxone distribution.
+
+The programme reaches a share of the people at risk of overdose: people in active use, on
+MOUD, or released from prison in the last few weeks. Each week a client without a kit gets
+one with some probability, and each kit handed to a client may bring a second kit for one of
+the client's contacts (injecting or social) who has none. The programme keeps its own kits'
+books: a kit used at an overdose (``model.naloxone_used``) or lost leaves circulation, as does
+the kit of a holder who dies or leaves. A holder without a kit can be given a new one. A
+witness with a kit reverses an overdose with ``hooks.naloxone_reversal_probability``; the
+programme's training can raise it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from pydantic import Field
+
+from hrsim.interventions import register
+from hrsim.interventions.base import Intervention, InterventionParams
+from hrsim.interventions.syringe_services import enrol_to_coverage
+from hrsim.people import Care
+
+if TYPE_CHECKING:
+    from hrsim.model import HarmReductionModel
+    from hrsim.people import People
+
+NEVER_RELEASED = -1_000_000
+
+
+class NaloxoneDistributionParams(InterventionParams):
+    """Reach, how often kits are handed out, kit losses, training and the kit's cost."""
+
+    coverage_fraction: float = Field(ge=0.0, le=1.0)
+    kit_probability_per_week: float = Field(ge=0.0, le=1.0)
+    network_share: float = Field(ge=0.0, le=1.0)
+    kit_loss_probability_per_week: float = Field(ge=0.0, le=1.0)
+    release_window_weeks: int = Field(ge=0, le=520)
+    reversal_probability: float = Field(ge=0.0, le=1.0)
+    cost_usd_per_kit: float = Field(ge=0.0, le=1e4)
+
+
+def pick_contact(
+    model: HarmReductionModel, stream: str, givers: np.ndarray, wanted: np.ndarray
+) -> np.ndarray:
+    """One random contact (injecting or social) per giver among rows where ``wanted`` is True.
+
+    Returns the distinct contacts picked (two givers may pick the same person, who then gets
+    one kit). Givers with no such contact pick nobody.
+    """
+    row, contact = model.network.neighbours_of(givers)
+    keep = wanted[contact]
+    row, contact = row[keep], contact[keep]
+    if row.size == 0:
+        return row
+    # Random key per pair; each giver takes the pair with the smallest key.
+    key = model.streams.generator(stream, model.week).random(row.size)
+    order = np.lexsort((key, row))
+    row, contact = row[order], contact[order]
+    first = np.ones(row.size, dtype=bool)
+    first[1:] = row[1:] != row[:-1]
+    return np.unique(contact[first])
+
+
+@register
+class NaloxoneDistribution(Intervention):
+    """Take-home naloxone for people at risk of overdose and their contacts."""
+
+    type = "naloxone_distribution"
+    Params = NaloxoneDistributionParams
+    outputs = ("enrolled", "kits_given", "network_kits", "kits_used", "kits_lost", "carriers")
+
+    def init(self, model: HarmReductionModel) -> None:
+        """Per-person books: who holds one of this programme's kits, and last release week."""
+        super().init(model)
+        n = model.people.n
+        self.holds_kit = np.zeros(n, dtype=bool)
+        self.released_week = np.full(n, NEVER_RELEASED, dtype=np.int32)
+        self.last_state = model.people.state.copy()
+
+    def _track_releases(self, model: HarmReductionModel) -> None:
+        """Note who left prison since last week (a refilled row's newcomer was never there)."""
+        people = model.people
+        released = (self.last_state == Care.PRISON) & (people.state < Care.PRISON)
+        self.released_week[released] = model.week - 1  # released during last week's step
+        gone = ~people.alive
+        self.released_week[gone] = NEVER_RELEASED
+        self.last_state = people.state.copy()
+
+    def step(self, model: HarmReductionModel) -> None:
+        """Retire used and lost kits, then hand out new ones."""
+        p: NaloxoneDistributionParams = self.params  # type: ignore[assignment]
+        people = model.people
+        self._track_releases(model)
+
+        # The programme's kits used at last week's overdoses leave circulation.
+        # (One witness can use a kit at two overdoses in a week: count the kit once.)
+        used = np.unique(model.naloxone_used)
+        used = used[self.holds_kit[used]]
+        self.holds_kit[used] = False
+        people.carries_naloxone[used] = False
+        # Kits of holders who died or left go with them; the rest may be lost this week.
+        gone = np.flatnonzero(self.holds_kit & ~people.alive)
+        holders = np.flatnonzero(self.holds_kit & people.alive)
+        lost = holders[self.uniform(model, "loss", holders) < p.kit_loss_probability_per_week]
+        lost = np.concatenate([gone, lost])
+        self.holds_kit[lost] = False
+        people.carries_naloxone[lost] = False
+
+        state = people.state
+        recently_released = (state < Care.PRISON) & (
+            model.week - self.released_week <= p.release_window_weeks
+        )
+        eligible = (
+            (state == Care.ACTIVE)
+            | (state == Care.METHADONE)
+            | (state == Care.BUPRENORPHINE)
+            | recently_released
+        )
+        reach = p.coverage_fraction * self.scale(model.week)
+        enrol_to_coverage(self, model, eligible, reach)
+        clients = np.flatnonzero(self.enrolled)
+        given = np.zeros(0, dtype=np.intp)
+        network = np.zeros(0, dtype=np.intp)
+        if clients.size:
+            if reach > 0 and p.reversal_probability > model.hooks.naloxone_reversal_probability:
+                # Training raises the reversal probability; it never lowers it.
+                model.hooks.naloxone_reversal_probability = p.reversal_probability
+            no_kit = clients[~people.carries_naloxone[clients]]
+            given = no_kit[self.uniform(model, "kit", no_kit) < p.kit_probability_per_week]
+            self._give(people, given)
+            passing = given[self.uniform(model, "network", given) < p.network_share]
+            free = (state < Care.PRISON) & (state != Care.DETOX)
+            network = pick_contact(
+                model, f"{self.stream}.contact", passing, free & ~people.carries_naloxone
+            )
+            self._give(people, network)
+
+        kits = given.size + network.size
+        self.report(model, "kits_given", kits)
+        self.report(model, "network_kits", network.size)
+        self.report(model, "kits_used", used.size)
+        self.report(model, "kits_lost", lost.size)
+        self.report(model, "carriers", int(np.count_nonzero(self.holds_kit)))
+        self.spend(model, kits * p.cost_usd_per_kit)
+
+    def _give(self, people: People, rows: np.ndarray) -> None:
+        self.holds_kit[rows] = True
+        people.carries_naloxone[rows] = True

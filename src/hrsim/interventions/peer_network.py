@@ -1,0 +1,142 @@
+"""Peer network: trained peers spread naloxone and safer-use practice to their contacts.
+
+A share of the people in recovery (abstinent or on MOUD) or in active use are trained as
+peers; who is a peer is each person's fixed draw. The practice is not using alone and testing
+the supply. Each week a contact (injecting or social) of a peer who has not taken it up does
+so with the adoption probability per peer contact; contacts of adopters take it up with that
+probability times ``secondary_spread_fraction`` (spread beyond the peers). Adopters may drop
+the practice again. Peers practise it themselves. People who practise use alone less
+(``alone_multiplier``) and overdose less because they test the supply
+(``overdose_multiplier``). Peers also hand naloxone kits to contacts without one; a kit used
+at an overdose leaves circulation. Costs: a training cost per new peer and a weekly stipend.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from pydantic import Field
+
+from hrsim.interventions import register
+from hrsim.interventions.base import Intervention, InterventionParams
+from hrsim.interventions.naloxone_distribution import pick_contact
+from hrsim.interventions.syringe_services import enrol_to_coverage
+from hrsim.people import Care
+
+if TYPE_CHECKING:
+    from hrsim.model import HarmReductionModel
+
+
+class PeerNetworkParams(InterventionParams):
+    """Share of peers, spread of the practice, its effects, kits and costs."""
+
+    peers_fraction: float = Field(ge=0.0, le=1.0)
+    adoption_probability_per_week: float = Field(ge=0.0, le=1.0)
+    secondary_spread_fraction: float = Field(ge=0.0, le=1.0)
+    abandon_probability_per_week: float = Field(ge=0.0, le=1.0)
+    alone_rr: float = Field(ge=0.0, le=1.0)
+    overdose_rr_from_testing: float = Field(ge=0.0, le=1.0)
+    naloxone_probability_per_week: float = Field(ge=0.0, le=1.0)
+    cost_usd_training_per_peer: float = Field(ge=0.0, le=1e6)
+    cost_usd_stipend_per_peer_per_week: float = Field(ge=0.0, le=1e5)
+    cost_usd_per_kit: float = Field(ge=0.0, le=1e4)
+
+
+def exposures(model: HarmReductionModel, sources: np.ndarray) -> np.ndarray:
+    """For every row, how many distinct ``sources`` rows it is tied to (injecting or social)."""
+    row, contact = model.network.neighbours_of(sources)
+    n = model.people.n
+    # A tie in both layers is one contact: count distinct (source, contact) pairs.
+    pairs = np.unique(row.astype(np.int64) * n + contact)
+    return np.bincount(pairs % n, minlength=n)
+
+
+@register
+class PeerNetwork(Intervention):
+    """Trained peers who pass on naloxone and safer use along the network."""
+
+    type = "peer_network"
+    Params = PeerNetworkParams
+    outputs = ("enrolled", "peers", "new_peers", "adopters", "new_adopters", "kits_given")
+
+    def init(self, model: HarmReductionModel) -> None:
+        """Per-person state: trained once, practising, holding one of the peers' kits."""
+        super().init(model)
+        n = model.people.n
+        self.trained = np.zeros(n, dtype=bool)
+        self.adopted = np.zeros(n, dtype=bool)
+        self.holds_kit = np.zeros(n, dtype=bool)
+
+    def step(self, model: HarmReductionModel) -> None:
+        """Train peers, spread and drop the practice, hand out kits, write the hooks."""
+        p: PeerNetworkParams = self.params  # type: ignore[assignment]
+        people = model.people
+        alive = people.alive
+        # A row whose person died or left will hold a newcomer: forget them.
+        gone = ~alive
+        self.trained[gone] = False
+        self.adopted[gone] = False
+        self.holds_kit[gone] = False
+        used = np.unique(model.naloxone_used)
+        used = used[self.holds_kit[used]]
+        self.holds_kit[used] = False
+        people.carries_naloxone[used] = False
+
+        state = people.state
+        eligible = (
+            (state == Care.ACTIVE)
+            | (state == Care.RECOVERY)
+            | (state == Care.METHADONE)
+            | (state == Care.BUPRENORPHINE)
+        )
+        was_peer = self.enrolled.copy()
+        enrol_to_coverage(self, model, eligible, p.peers_fraction * self.scale(model.week))
+        # A peer who is no longer one (in prison, say) keeps the practice as an adopter.
+        self.adopted[was_peer & ~self.enrolled & alive] = True
+        peers = np.flatnonzero(self.enrolled)
+        self.adopted[peers] = False  # peers practise as peers, not as adopters
+        new_peers = peers[~self.trained[peers]]
+        self.trained[new_peers] = True
+
+        # Spread from this week's peers and last week's adopters who are free to meet.
+        free = (state < Care.PRISON) & (state != Care.DETOX)
+        adopters = np.flatnonzero(self.adopted & free & ~self.enrolled)
+        q = p.adoption_probability_per_week
+        k_peer = exposures(model, peers)
+        k_adopter = exposures(model, adopters)
+        candidates = np.flatnonzero(
+            alive & ~self.adopted & ~self.enrolled & ((k_peer > 0) | (k_adopter > 0))
+        )
+        escape = (1.0 - q) ** k_peer[candidates] * (
+            1.0 - q * p.secondary_spread_fraction
+        ) ** k_adopter[candidates]
+        new = candidates[self.uniform(model, "adopt", candidates) < 1.0 - escape]
+        old = np.flatnonzero(self.adopted & alive)
+        dropped = old[self.uniform(model, "abandon", old) < p.abandon_probability_per_week]
+        self.adopted[dropped] = False
+        self.adopted[new] = True
+
+        practising = np.flatnonzero((self.adopted | self.enrolled) & alive)
+        if practising.size:
+            people.alone_multiplier[practising] *= p.alone_rr
+            people.overdose_multiplier[practising] *= p.overdose_rr_from_testing
+
+        giving = peers[self.uniform(model, "naloxone", peers) < p.naloxone_probability_per_week]
+        kits = pick_contact(
+            model, f"{self.stream}.contact", giving, free & ~people.carries_naloxone
+        )
+        self.holds_kit[kits] = True
+        people.carries_naloxone[kits] = True
+
+        self.report(model, "peers", peers.size)
+        self.report(model, "new_peers", new_peers.size)
+        self.report(model, "adopters", int(np.count_nonzero(self.adopted & alive)))
+        self.report(model, "new_adopters", new.size)
+        self.report(model, "kits_given", kits.size)
+        self.spend(
+            model,
+            new_peers.size * p.cost_usd_training_per_peer
+            + peers.size * p.cost_usd_stipend_per_peer_per_week
+            + kits.size * p.cost_usd_per_kit,
+        )

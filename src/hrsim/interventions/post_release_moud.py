@@ -1,0 +1,68 @@
+"""MOUD continued at release from prison.
+
+MOUD is started or continued in prison and carried on at release, so a share of the people
+released go straight onto methadone or buprenorphine (if a treatment place is free) instead
+of into abstinence with lost tolerance. The programme raises
+``hooks.post_release_moud_fraction`` from its baseline toward ``coverage_fraction`` as it
+ramps up (it never lowers it); care decides who is released onto MOUD.
+
+``starts_at_release`` counts the people who were in prison at the start of last week and
+are on MOUD at the start of this one: a prisoner can reach MOUD within a week only by being
+released onto it. Programmes run before the processes, so last week's starts are counted,
+and charged for, one week late; someone who dies in their release week is not counted.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from pydantic import Field
+
+from hrsim.interventions import register
+from hrsim.interventions.base import Intervention, InterventionParams
+from hrsim.people import Care
+
+if TYPE_CHECKING:
+    from hrsim.model import HarmReductionModel
+
+
+class PostReleaseMoudParams(InterventionParams):
+    """Share of releases onto MOUD, and the cost of a start at release."""
+
+    coverage_fraction: float = Field(ge=0.0, le=1.0)
+    cost_usd_per_start_at_release: float = Field(ge=0.0, le=1e6)
+
+
+@register
+class PostReleaseMoud(Intervention):
+    """MOUD in prison, continued at release."""
+
+    type = "post_release_moud"
+    Params = PostReleaseMoudParams
+    outputs = ("enrolled", "starts_at_release")
+
+    def init(self, model: HarmReductionModel) -> None:
+        """Who was in prison at the start of last week (pid per row, -1 for nobody)."""
+        super().init(model)
+        self.prison_pid = np.full(model.people.n, -1, dtype=np.int64)
+        self.ran_last_week = False
+
+    def step(self, model: HarmReductionModel) -> None:
+        """Count and pay for last week's starts at release, then set this week's share."""
+        p: PostReleaseMoudParams = self.params  # type: ignore[assignment]
+        people, hooks = model.people, model.hooks
+        if self.ran_last_week:
+            on_moud = (people.state == Care.METHADONE) | (people.state == Care.BUPRENORPHINE)
+            # The pid check skips rows that a new initiate has taken since.
+            starts = int(np.count_nonzero(on_moud & (self.prison_pid == people.pid)))
+            self.report(model, "starts_at_release", starts)
+            self.spend(model, starts * p.cost_usd_per_start_at_release)
+        s = self.scale(model.week)
+        baseline = hooks.post_release_moud_fraction
+        if s > 0 and p.coverage_fraction > baseline:
+            hooks.post_release_moud_fraction = baseline + (p.coverage_fraction - baseline) * s
+        # Starts are the programme's (and paid for) only while it runs.
+        self.ran_last_week = s > 0 and p.coverage_fraction > 0
+        if self.ran_last_week:
+            self.prison_pid = np.where(people.state == Care.PRISON, people.pid, -1)

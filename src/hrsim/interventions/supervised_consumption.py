@@ -1,0 +1,87 @@
+"""Supervised consumption site.
+
+People who actively inject and live within reach of the site inject part of the time there.
+That share is limited by the opening hours and by the site's capacity spread over its clients.
+Injections at the site are supervised: staff reverse overdoses
+(``hooks.supervised_reversal_probability``), and no injecting equipment is shared there (the
+infection process scales shared injections by ``1 - supervised_fraction``). Staff refer
+clients to MOUD (a hook) and to detox. No hook admits a person to detox, so detox referrals
+are only counted. Costs are the site's fixed weekly cost and a cost per supervised visit.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from pydantic import Field
+
+from hrsim.interventions import register
+from hrsim.interventions.base import Intervention, InterventionParams
+from hrsim.interventions.syringe_services import enrol_to_coverage
+from hrsim.people import Care
+
+if TYPE_CHECKING:
+    from hrsim.model import HarmReductionModel
+
+
+class SupervisedConsumptionParams(InterventionParams):
+    """Capacity, opening hours, reach, staffing, referrals and unit costs."""
+
+    capacity_visits_per_week: float = Field(ge=0.0, le=1e7)
+    open_hours_fraction: float = Field(ge=0.0, le=1.0)
+    reach_fraction: float = Field(ge=0.0, le=1.0)
+    injections_per_client_per_week: float = Field(gt=0.0, le=1000.0)
+    staff_reversal_probability: float = Field(ge=0.0, le=1.0)
+    moud_referral_probability_per_week: float = Field(ge=0.0, le=1.0)
+    detox_referral_probability_per_week: float = Field(ge=0.0, le=1.0)
+    cost_usd_per_visit: float = Field(ge=0.0, le=1e4)
+
+
+@register
+class SupervisedConsumption(Intervention):
+    """A supervised consumption site for people who actively inject."""
+
+    type = "supervised_consumption"
+    Params = SupervisedConsumptionParams
+    outputs = ("enrolled", "visits", "supervised_fraction", "moud_referrals", "detox_referrals")
+
+    def supervised_share(self, clients: int) -> float:
+        """Share of each client's injections at the site, given ``clients`` clients.
+
+        The site is open for ``open_hours_fraction`` of the time, and its capacity is shared
+        equally among its clients when they would need more visits than it has.
+        """
+        p: SupervisedConsumptionParams = self.params  # type: ignore[assignment]
+        if clients == 0:
+            return 0.0
+        by_capacity = p.capacity_visits_per_week / (clients * p.injections_per_client_per_week)
+        return float(min(p.open_hours_fraction, by_capacity))
+
+    def step(self, model: HarmReductionModel) -> None:
+        """Enrol the people within reach who inject, then write this week's hooks."""
+        p: SupervisedConsumptionParams = self.params  # type: ignore[assignment]
+        people = model.people
+        eligible = (people.state == Care.ACTIVE) & people.injects
+        # Who is within reach is each person's fixed draw (enrol_to_coverage's queue place).
+        enrol_to_coverage(self, model, eligible, p.reach_fraction * self.scale(model.week))
+        clients = np.flatnonzero(self.enrolled)
+        share = self.supervised_share(clients.size)
+        if share <= 0.0:
+            return  # a site with no capacity or no opening hours changes nothing
+        people.supervised_fraction[clients] = share
+        model.hooks.supervised_reversal_probability = p.staff_reversal_probability
+        visits = clients.size * p.injections_per_client_per_week * share
+        to_moud = clients[
+            self.uniform(model, "moud_referral", clients) < p.moud_referral_probability_per_week
+        ]
+        people.referred_to_moud[to_moud] = True
+        # No hook admits a person to detox: the referrals are counted, not acted on.
+        to_detox = self.uniform(model, "detox_referral", clients) < (
+            p.detox_referral_probability_per_week
+        )
+        self.report(model, "visits", visits)
+        self.report(model, "supervised_fraction", share)
+        self.report(model, "moud_referrals", to_moud.size)
+        self.report(model, "detox_referrals", int(np.count_nonzero(to_detox)))
+        self.spend(model, visits * p.cost_usd_per_visit)

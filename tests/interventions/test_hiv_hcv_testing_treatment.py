@@ -1,0 +1,178 @@
+"""HIV/HCV test and treat: baseline when neutral, testing and treatment rates, outputs, costs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from conftest import binomial_se, within
+from hrsim import HarmReductionModel
+from hrsim.people import Care
+from hrsim.processes import Infections
+from hrsim.processes.base import weekly_probability
+from hrsim.scenario import build_scenario, load_scenario
+
+TYPE = "hiv_hcv_testing_treatment"
+RUN = {"people": 3000, "years": 1.0, "seed": 3, "name": "t"}
+SCENARIO_FILE = Path(__file__).resolve().parents[2] / "scenarios" / f"{TYPE}.toml"
+NEUTRAL = {"coverage_fraction": 0.0, "art_start_multiplier": 1.0, "hcv_treatment_multiplier": 1.0}
+
+
+def _scenario(programme: dict[str, Any] | None, **sections: Any) -> Any:
+    data: dict[str, Any] = {"run": RUN, **sections}
+    if programme is not None:
+        data["interventions"] = [{"type": TYPE, **programme}]
+    return build_scenario(data)
+
+
+def _outputs(model: HarmReductionModel) -> pd.DataFrame:
+    frame = model.programme_frame()
+    frame = frame[frame["programme"] == TYPE]
+    return frame.pivot(index="week", columns="output", values="value")
+
+
+def test_zero_coverage_and_neutral_treatment_is_the_baseline():
+    base = HarmReductionModel(_scenario(None)).run()
+    zero = HarmReductionModel(_scenario(NEUTRAL)).run()
+    pd.testing.assert_frame_equal(base.timeseries_frame(), zero.timeseries_frame())
+    events = zero.events_frame()
+    assert not (events["kind"] == TYPE).any()
+    pd.testing.assert_frame_equal(base.events_frame(), events)
+    out = _outputs(zero)
+    assert (out["cost_usd"] == 0).all()
+    # Not vacuous: faster treatment alone (still no clients) changes the run.
+    faster = HarmReductionModel(_scenario({**NEUTRAL, "art_start_multiplier": 5.0})).run()
+    assert not base.events_frame().equals(faster.events_frame())
+
+
+def test_clients_are_diagnosed_at_the_weekly_probability_times_testing_rr():
+    """The infections process diagnoses when ``u < p_test * testing_multiplier``: among
+    undiagnosed infected clients the weekly share diagnosed is ``k x (1 - exp(-rate/52))``
+    (not ``1 - exp(-k x rate/52)``); among non-clients it is ``1 - exp(-rate/52)``."""
+    k, rate = 4.0, 5.0
+    scenario = _scenario(
+        {"coverage_fraction": 0.5, "testing_rr": k},
+        population={
+            "hiv_prevalence_inject": 0.5,
+            "hiv_prevalence_noninject": 0.5,
+            "hcv_prevalence_inject": 0.5,
+            "hcv_prevalence_noninject": 0.5,
+            "hiv_diagnosed_fraction": 0.0,
+        },
+        infection={"hiv_testing_rate_per_year": rate, "hcv_testing_rate_per_year": rate},
+    ).with_overrides({"run.people": 20_000})
+    m = HarmReductionModel(scenario, processes=(Infections,))
+    p = m.people
+    hiv_undiagnosed = p.hiv & ~p.hiv_diagnosed & p.alive
+    hcv_undiagnosed = p.hcv & ~p.hcv_diagnosed & p.alive
+    m.step()
+    clients = m.interventions[0].enrolled
+    assert not (clients & (p.state == Care.PRISON)).any()
+    assert (p.testing_multiplier[clients] == k).all()
+    p_week = float(weekly_probability(rate))
+    for undiagnosed, diagnosed in (
+        (hiv_undiagnosed, p.hiv_diagnosed),
+        (hcv_undiagnosed, p.hcv_diagnosed),
+    ):
+        for group, expected in ((clients, k * p_week), (~clients, p_week)):
+            rows = undiagnosed & group
+            n = int(rows.sum())
+            observed = diagnosed[rows].mean()
+            assert within(observed, expected, binomial_se(expected, n)), (observed, expected)
+        # The exact formula matters: the other one is far outside the tolerance.
+        wrong = -np.expm1(-k * rate / 52)
+        n = int((undiagnosed & clients).sum())
+        observed = diagnosed[undiagnosed & clients].mean()
+        assert not within(observed, wrong, binomial_se(wrong, n))
+
+
+def test_treatment_hooks_ramp_up_and_speed_up_art_starts():
+    mult = 3.0
+    scenario = _scenario(
+        {
+            "coverage_fraction": 0.0,
+            "art_start_multiplier": mult,
+            "hcv_treatment_multiplier": 2.0,
+            "ramp_up_weeks": 4,
+        },
+        population={
+            "hiv_prevalence_inject": 0.5,
+            "hiv_prevalence_noninject": 0.5,
+            "hiv_diagnosed_fraction": 1.0,
+            "hiv_on_art_fraction_of_diagnosed": 0.0,
+        },
+        infection={"hiv_art_start_rate_per_year": 2.0},
+    ).with_overrides({"run.people": 20_000})
+    m = HarmReductionModel(scenario, processes=(Infections,))
+    p = m.people
+    waiting = p.hiv & p.hiv_diagnosed & ~p.hiv_on_art & p.alive
+    m.step()
+    scale = m.interventions[0].scale(m.week)
+    assert 0 < scale < 1  # part-way up the ramp
+    assert m.hooks.art_start_multiplier == 1 + (mult - 1) * scale
+    assert m.hooks.hcv_treatment_multiplier == 1 + (2.0 - 1) * scale
+    expected = float(weekly_probability(2.0)) * m.hooks.art_start_multiplier
+    n = int(waiting.sum())
+    assert within(p.hiv_on_art[waiting].mean(), expected, binomial_se(expected, n))
+    m.run(weeks=3)
+    assert m.hooks.art_start_multiplier == mult
+    assert m.hooks.hcv_treatment_multiplier == 2.0
+
+
+def test_outputs_and_costs_count_tests_and_treatment_of_clients():
+    """Coverage 1 and no prison: every living person is a client, so the outputs can be
+    recomputed from the people and the event log."""
+    costs = {"cost_usd_per_test": 40.0, "cost_usd_per_art_person_week": 300.0}
+    costs["cost_usd_per_daa_course"] = 20_000.0
+    rr = 3.0
+    scenario = _scenario(
+        {"coverage_fraction": 1.0, "testing_rr": rr, **costs},
+        population={"prison_fraction": 0.0, "hiv_prevalence_inject": 0.3},
+        care={"arrest_rate_per_year": 0.0},
+        infection={
+            "hiv_art_start_rate_per_year": 5.0,
+            "hcv_treatment_start_rate_per_year": 5.0,
+            "hcv_testing_rate_per_year": 2.0,
+        },
+    )
+    m = HarmReductionModel(scenario).run(weeks=9)
+    p, i = m.people, m.scenario.infection
+    # What week 10's step will see: last week's starts, everyone alive a client.
+    events = m.events_frame()
+    started = events.loc[events["detail"] == "hiv_art_start", "person"].to_numpy()
+    art_weeks = np.count_nonzero(p.alive & p.hiv_on_art & np.isin(p.pid, started))
+    daa = np.count_nonzero(p.alive & (p.hcv_treatment_weeks == 1))
+    tests = np.count_nonzero(p.alive & ~p.hiv_diagnosed) * min(
+        1.0, float(weekly_probability(i.hiv_testing_rate_per_year)) * rr
+    ) + np.count_nonzero(p.alive & ~p.hcv_diagnosed) * min(
+        1.0, float(weekly_probability(i.hcv_testing_rate_per_year)) * rr
+    )
+    alive = np.count_nonzero(p.alive)
+    m.step()
+    week = _outputs(m).loc[10]
+    assert week["enrolled"] == alive
+    assert week["art_person_weeks"] == art_weeks > 0
+    assert week["daa_courses"] == daa > 0
+    assert week["expected_tests"] == tests
+    assert week["cost_usd"] == (
+        tests * costs["cost_usd_per_test"]
+        + art_weeks * costs["cost_usd_per_art_person_week"]
+        + daa * costs["cost_usd_per_daa_course"]
+    )
+    # People already on ART when they enrolled are not costed.
+    initial_art = np.count_nonzero(p.hiv_on_art & ~np.isin(p.pid, started))
+    assert initial_art > 0
+
+
+def test_scenario_file_loads_and_runs():
+    scenario = load_scenario(SCENARIO_FILE, {"run.people": 1000})
+    assert scenario.run.name == TYPE
+    assert [p.type for p in scenario.interventions] == [TYPE]
+    m = HarmReductionModel(scenario).run(weeks=4)
+    out = _outputs(m)
+    assert out["enrolled"].iloc[-1] > 0
+    assert out["expected_tests"].iloc[-1] > 0
+    assert m.hooks.art_start_multiplier > 1.0

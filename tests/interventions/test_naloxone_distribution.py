@@ -1,0 +1,173 @@
+"""Naloxone distribution: kits handed out, carried, used, lost and replaced."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import binomial_se, within
+from hrsim import HarmReductionModel
+from hrsim.processes import Overdose
+from hrsim.scenario import build_scenario, load_scenario
+
+TYPE = "naloxone_distribution"
+RUN = {"people": 2000, "years": 0.5, "seed": 5, "name": "t"}
+SCENARIO_FILE = Path(__file__).parents[2] / "scenarios" / f"{TYPE}.toml"
+TEXT_COLUMNS = ("kind", "from_state", "to_state", "detail")
+EVERYONE_USING = {
+    "moud_fraction": 0.0,
+    "recovery_fraction": 0.0,
+    "detox_fraction": 0.0,
+    "prison_fraction": 0.0,
+}
+
+
+def scenario(programme: dict | None = None, run: dict = RUN, **sections: dict):
+    """A scenario with (or without) this programme and parameter sections."""
+    data: dict = {"run": run, **sections}
+    if programme is not None:
+        data["interventions"] = [{"type": TYPE, **programme}]
+    return build_scenario(data)
+
+
+def events(model: HarmReductionModel) -> pd.DataFrame:
+    """The event log with plain-text columns (categories depend on the kinds logged)."""
+    return model.events_frame().astype(dict.fromkeys(TEXT_COLUMNS, str))
+
+
+def outputs(model: HarmReductionModel) -> pd.DataFrame:
+    """Weekly outputs, one column each, from week 1."""
+    frame = model.programme_frame()
+    return frame.pivot(index="week", columns="output", values="value").iloc[1:]
+
+
+@pytest.mark.parametrize(
+    ("programme", "enrols"),
+    [
+        ({"coverage_fraction": 0.0, "reversal_probability": 1.0}, False),
+        ({"coverage_fraction": 0.5, "kit_probability_per_week": 0.0}, True),
+    ],
+)
+def test_a_programme_that_gives_no_kits_changes_nothing(programme, enrols):
+    """No reach (whatever its training), or no kits: results are the baseline's, bit for bit."""
+    base = HarmReductionModel(scenario())
+    nal = HarmReductionModel(scenario(programme))
+    base.run()
+    nal.run()
+    pd.testing.assert_frame_equal(base.timeseries_frame(), nal.timeseries_frame())
+    ev = events(nal)
+    own = ev["kind"] == TYPE
+    assert own.any() == enrols
+    pd.testing.assert_frame_equal(events(base), ev[~own].reset_index(drop=True))
+    assert outputs(nal)["kits_given"].sum() == 0
+
+
+def test_with_a_kit_at_every_witness_overdoses_are_fatal_at_the_reversal_miss_rate():
+    """Everyone is reached and replaced kits come at once, so every witness carries one of
+    the programme's kits: a witnessed overdose is fatal with (1 - reversal) x the witnessed
+    fatality, with the programme's (trained) reversal probability, not the scenario's."""
+    reversal = 0.97
+    programme = {
+        "coverage_fraction": 1.0,
+        "kit_probability_per_week": 1.0,
+        "network_share": 0.0,
+        "kit_loss_probability_per_week": 0.0,
+        "reversal_probability": reversal,
+    }
+    model = HarmReductionModel(
+        scenario(
+            programme,
+            run={**RUN, "people": 4000, "years": 0.2},
+            population={
+                **EVERYONE_USING,
+                "naloxone_carrier_fraction": 0.0,
+                "uses_alone_probability": 0.0,
+            },
+            overdose={"base_rate_per_year": 1000.0, "neighbour_present_probability": 1.0},
+        ),
+        processes=(Overdose,),
+    )
+    assert model.scenario.overdose.naloxone_reversal_probability < reversal
+    model.run()
+    od = events(model).query("kind == 'overdose'")
+    witnessed = od[~od["detail"].isin(["fatal_alone", "survived_alone"])]
+    n = len(witnessed)
+    assert n > 20_000
+    # Every witnessed overdose had a kit at hand: one kit used per witnessed overdose.
+    ts = model.timeseries_frame()
+    np.testing.assert_array_equal(ts["naloxone_kits_used"], ts["overdoses_witnessed"])
+    assert ts["overdoses_witnessed"].sum() == n
+    fatal_share = float(np.mean(witnessed["detail"] == "fatal_witnessed"))
+    expected = (1 - reversal) * model.scenario.overdose.fatal_probability_witnessed
+    assert within(fatal_share, expected, binomial_se(expected, n))
+    reversed_share = float(np.mean(witnessed["detail"] == "reversed_naloxone"))
+    assert within(reversed_share, reversal, binomial_se(reversal, n))
+
+
+def test_kits_are_accounted_for():
+    """Starting with no kits anywhere: carriers = given - used - lost, every week, exactly;
+    the kits used at last week's overdoses are the ones taken out; the people who carry a
+    kit are exactly the programme's holders; cost = kits x unit cost."""
+    programme = {
+        "coverage_fraction": 0.6,
+        "kit_probability_per_week": 0.3,
+        "network_share": 0.5,
+        "kit_loss_probability_per_week": 0.05,
+        "cost_usd_per_kit": 75.0,
+    }
+    model = HarmReductionModel(
+        scenario(
+            programme,
+            population={"naloxone_carrier_fraction": 0.0, "uses_alone_probability": 0.2},
+            overdose={"base_rate_per_year": 5.0, "neighbour_present_probability": 0.5},
+        )
+    )
+    nal = model.interventions[0]
+    people = model.people
+    assert not people.carries_naloxone.any()
+    expected_used = []
+    while model.running:
+        last_week = np.unique(model.naloxone_used)
+        expected_used.append(int(np.count_nonzero(nal.holds_kit[last_week])))
+        model.step()
+        alive = people.alive
+        np.testing.assert_array_equal(people.carries_naloxone[alive], nal.holds_kit[alive])
+    out = outputs(model)
+    np.testing.assert_array_equal(out["kits_used"], expected_used)
+    balance = (out["kits_given"] - out["kits_used"] - out["kits_lost"]).cumsum()
+    np.testing.assert_array_equal(out["carriers"], balance)
+    assert out["carriers"].iloc[-1] == np.count_nonzero(nal.holds_kit)
+    np.testing.assert_array_equal(out["cost_usd"], out["kits_given"] * 75.0)
+    for name in ("kits_used", "kits_lost", "network_kits"):
+        assert out[name].sum() > 10, name  # each part of the books was exercised
+    assert (out["network_kits"] <= out["kits_given"]).all()
+
+
+def test_kits_reach_clients_at_the_weekly_probability():
+    """In the first week, reached people without a kit get one with the kit probability."""
+    model = HarmReductionModel(
+        scenario(
+            {"coverage_fraction": 1.0, "kit_probability_per_week": 0.3, "network_share": 0.0},
+            run={**RUN, "people": 5000},
+            population={"naloxone_carrier_fraction": 0.0},
+        )
+    )
+    model.step()
+    nal = model.interventions[0]
+    clients = int(np.count_nonzero(nal.enrolled))
+    given = float(outputs(model)["kits_given"].iloc[0])
+    assert within(given / clients, 0.3, binomial_se(0.3, clients))
+
+
+def test_the_scenario_file_loads_and_runs():
+    model = HarmReductionModel(load_scenario(SCENARIO_FILE, {"run.people": 1500}))
+    assert model.scenario.run.name == TYPE
+    assert [p.type for p in model.scenario.interventions] == [TYPE]
+    model.run(weeks=4)
+    out = outputs(model)
+    assert len(out) == 4
+    assert out["kits_given"].sum() > 0
+    assert (out["carriers"] > 0).all()

@@ -1,0 +1,150 @@
+"""Peer navigation: reach and linkage after an overdose, the delayed referral, outputs, costs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from conftest import binomial_se, within
+from hrsim import HarmReductionModel
+from hrsim.people import NEVER, Care
+from hrsim.processes import CareProcess, Overdose
+from hrsim.scenario import build_scenario, load_scenario
+
+SCENARIO_FILE = Path(__file__).resolve().parents[2] / "scenarios" / "peer_navigation.toml"
+RUN = {"name": "t", "people": 2000, "years": 1.0, "seed": 3}
+
+# Everyone in active use, many overdoses, no usual-care referral after an overdose.
+MANY_OVERDOSES = {
+    "population": {
+        "moud_fraction": 0.0,
+        "recovery_fraction": 0.0,
+        "detox_fraction": 0.0,
+        "prison_fraction": 0.0,
+        "inject_fraction": 0.0,
+        "heavy_use_fraction": 0.0,
+    },
+    "overdose": {
+        "base_rate_per_year": 20.0,
+        "fentanyl_share_by_year": [0.0],
+        "recent_overdose_rr": 1.0,
+    },
+}
+QUIET_CARE = {
+    "detox_entry_rate_per_year": 0.0,
+    "moud_initiation_rate_per_year": 0.0,
+    "arrest_rate_per_year": 0.0,
+    "spontaneous_remission_rate_per_year": 0.0,
+    "overdose_referral_to_moud_probability": 0.0,
+    "moud_capacity_fraction": 1.0,
+}
+
+
+def navigated_model(people: int, processes: tuple, **programme: object) -> HarmReductionModel:
+    """Many overdoses among people in active use, with a peer navigation programme."""
+    scenario = build_scenario(
+        {
+            **MANY_OVERDOSES,
+            "run": {"name": "t", "people": people, "years": 1.0, "seed": 11},
+            "care": QUIET_CARE,
+            "interventions": [{"type": "peer_navigation", **programme}],
+        }
+    )
+    return HarmReductionModel(scenario, processes=processes)
+
+
+def test_zero_coverage_is_the_baseline():
+    base = HarmReductionModel(build_scenario({"run": RUN}))
+    zero = HarmReductionModel(
+        build_scenario(
+            {"run": RUN, "interventions": [{"type": "peer_navigation", "coverage_fraction": 0.0}]}
+        )
+    )
+    base.run()
+    zero.run()
+    pd.testing.assert_frame_equal(base.timeseries_frame(), zero.timeseries_frame())
+    events = zero.events_frame()
+    pd.testing.assert_frame_equal(base.events_frame(), events)
+    assert not (events["kind"] == "peer_navigation").any()
+    assert base.timeseries_frame()["overdoses_nonfatal"].sum() > 0  # someone could be reached
+
+
+def test_reach_and_linkage_of_last_weeks_survivors():
+    """Week 1's survivors are reached in week 2 with the coverage; a reached survivor is
+    linked with linkage_probability, and the referral falls exactly delay_weeks later."""
+    coverage, linkage, delay = 0.6, 0.4, 5
+    m = navigated_model(
+        8000,
+        (Overdose,),
+        coverage_fraction=coverage,
+        linkage_probability=linkage,
+        delay_weeks=delay,
+        cost_usd_per_navigation_episode=250.0,
+    )
+    m.step()
+    survivors = np.flatnonzero(m.people.weeks_since_overdose == 1)
+    assert (m.people.state[survivors] == Care.ACTIVE).all()
+    m.step()
+    programme = next(p for p in m.interventions if p.type == "peer_navigation")
+    reached = np.flatnonzero(programme.enrolled)
+    assert np.isin(reached, survivors).all()  # only last week's survivors
+    share = reached.size / survivors.size
+    assert within(share, coverage, binomial_se(coverage, survivors.size))
+
+    referral = m.people.moud_referral_week[reached]
+    linked = referral != NEVER
+    assert within(linked.mean(), linkage, binomial_se(linkage, reached.size))
+    assert (referral[linked] == 2 + delay).all()
+    assert (m.people.moud_referral_week[np.setdiff1d(survivors, reached)] == NEVER).all()
+
+    # Outputs and costs agree with the enrolment, exactly.
+    out = m.programme_frame().set_index(["week", "output"])["value"]
+    assert out[(2, "episodes")] == reached.size
+    assert out[(2, "linkages")] == np.count_nonzero(linked)
+    assert out[(2, "enrolled")] == reached.size
+    assert out[(2, "cost_usd")] == reached.size * 250.0
+    assert out[(1, "episodes")] == 0  # nobody had survived an overdose before week 1
+
+
+def test_care_starts_moud_for_the_linked_in_their_referral_week():
+    delay = 3
+    m = navigated_model(
+        4000,
+        (CareProcess, Overdose),
+        coverage_fraction=1.0,
+        linkage_probability=0.5,
+        delay_weeks=delay,
+    )
+    m.run(weeks=2 + delay)
+    ev = m.events_frame()
+    linked = set(
+        ev.person[(ev.kind == "peer_navigation") & (ev.week == 2) & (ev.detail == "linked")]
+    )
+    died = set(ev.person[(ev.kind == "death") & (ev.week < 2 + delay)])
+    starts = ev[(ev.kind == "transition") & (ev.detail == "overdose_referral")]
+    assert len(linked) > 100
+    assert set(starts.person[starts.week == 2 + delay]) == linked - died
+    assert (starts.week == 2 + delay).all()  # no referral came earlier
+
+
+def test_navigation_ends_in_the_referral_week():
+    m = navigated_model(3000, (Overdose,), coverage_fraction=1.0, delay_weeks=2)
+    m.run(weeks=6)
+    ev = m.events_frame()
+    nav = ev[ev.kind == "peer_navigation"]
+    start = nav[nav.detail.isin(["linked", "not_linked"])].groupby("person").week.min()
+    end = nav[nav.detail == "completed"].groupby("person").week.min()
+    both = start.index.intersection(end.index)
+    assert both.size > 100
+    assert (end[both] - start[both] == 3).all()  # enrolled in weeks w, w+1, w+2
+
+
+def test_scenario_file_runs():
+    scenario = load_scenario(SCENARIO_FILE).with_overrides({"run.people": 1000})
+    assert scenario.interventions[0].type == "peer_navigation"
+    m = HarmReductionModel(scenario)
+    m.run(weeks=4)
+    outputs = set(m.programme_frame()["output"])
+    assert {"enrolled", "episodes", "linkages", "cost_usd"} <= outputs

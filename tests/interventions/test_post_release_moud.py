@@ -1,0 +1,110 @@
+"""MOUD at release: the share of releases onto MOUD, the ramp, starts counted and costed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from conftest import binomial_se, within
+from hrsim import HarmReductionModel
+from hrsim.processes import CareProcess
+from hrsim.scenario import build_scenario, load_scenario
+
+SCENARIO_FILE = Path(__file__).resolve().parents[2] / "scenarios" / "post_release_moud.toml"
+RUN = {"name": "t", "people": 2000, "years": 1.0, "seed": 3}
+# Half the population in prison, nobody on MOUD, a place for everyone, no other care flows.
+PRISON = {
+    "population": {"prison_fraction": 0.5, "moud_fraction": 0.0},
+    "care": {
+        "moud_capacity_fraction": 1.0,
+        "detox_entry_rate_per_year": 0.0,
+        "moud_initiation_rate_per_year": 0.0,
+        "arrest_rate_per_year": 0.0,
+        "spontaneous_remission_rate_per_year": 0.0,
+    },
+}
+
+
+def release_model(people: int, **programme: object) -> HarmReductionModel:
+    """Care only (nobody dies), with the post-release MOUD programme."""
+    scenario = build_scenario(
+        {
+            **PRISON,
+            "run": {"name": "t", "people": people, "years": 1.0, "seed": 8},
+            "interventions": [{"type": "post_release_moud", **programme}],
+        }
+    )
+    return HarmReductionModel(scenario, processes=(CareProcess,))
+
+
+def release_events(m: HarmReductionModel) -> pd.DataFrame:
+    """Transitions out of prison: 'at_release' onto MOUD, 'release' into abstinence."""
+    ev = m.events_frame()
+    return ev[(ev.kind == "transition") & (ev.from_state == "prison")]
+
+
+def test_zero_coverage_is_the_baseline():
+    base = HarmReductionModel(build_scenario({"run": RUN}))
+    zero = HarmReductionModel(
+        build_scenario(
+            {"run": RUN, "interventions": [{"type": "post_release_moud", "coverage_fraction": 0.0}]}
+        )
+    )
+    base.run()
+    zero.run()
+    pd.testing.assert_frame_equal(base.timeseries_frame(), zero.timeseries_frame())
+    events = zero.events_frame()
+    pd.testing.assert_frame_equal(base.events_frame(), events)
+    assert not (events["kind"] == "post_release_moud").any()
+    assert base.timeseries_frame()["releases"].sum() > 0  # the hook was in use
+
+
+def test_share_of_releases_onto_moud_is_the_coverage():
+    coverage = 0.4
+    m = release_model(20_000, coverage_fraction=coverage)
+    m.run(weeks=8)
+    rel = release_events(m)
+    assert set(rel.detail) == {"at_release", "release"}
+    share = np.mean(rel.detail == "at_release")
+    assert within(share, coverage, binomial_se(coverage, len(rel)))
+    assert set(rel.to_state[rel.detail == "at_release"]) == {"methadone", "buprenorphine"}
+
+
+def test_share_ramps_up():
+    m = release_model(1000, coverage_fraction=0.8, start_week=3, ramp_up_weeks=4)
+    shares = []
+    for _ in range(7):
+        m.step()
+        shares.append(m.hooks.post_release_moud_fraction)
+    np.testing.assert_allclose(shares, [0, 0, 0.2, 0.4, 0.6, 0.8, 0.8], rtol=1e-12)
+
+
+def test_starts_at_release_are_counted_and_costed_a_week_later():
+    weeks, unit, fixed = 8, 300.0, 50.0
+    m = release_model(
+        5000,
+        coverage_fraction=0.5,
+        cost_usd_per_start_at_release=unit,
+        fixed_cost_usd_per_week=fixed,
+    )
+    m.run(weeks=weeks)
+    rel = release_events(m)
+    starts = rel[rel.detail == "at_release"].groupby("week").size()
+    out = m.programme_frame().set_index(["output", "week"])["value"]
+    counted = out["starts_at_release"]
+    assert counted[1] == 0
+    for week in range(2, weeks + 1):
+        assert counted[week] == starts.get(week - 1, 0)
+        assert out["cost_usd"][week] == counted[week] * unit + fixed
+    assert counted.sum() > 100
+
+
+def test_scenario_file_runs():
+    scenario = load_scenario(SCENARIO_FILE).with_overrides({"run.people": 1000})
+    assert scenario.interventions[0].type == "post_release_moud"
+    m = HarmReductionModel(scenario)
+    m.run(weeks=4)
+    assert m.hooks.post_release_moud_fraction == scenario.interventions[0].coverage_fraction
+    assert {"enrolled", "starts_at_release", "cost_usd"} <= set(m.programme_frame()["output"])

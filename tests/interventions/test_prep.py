@@ -1,0 +1,156 @@
+"""PrEP: baseline at zero coverage, per-act protection on injecting ties, exits, outputs, costs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from conftest import within
+from hrsim import HarmReductionModel
+from hrsim.people import Care
+from hrsim.processes import Infections
+from hrsim.scenario import build_scenario, load_scenario
+
+TYPE = "prep"
+RUN = {"people": 3000, "years": 1.0, "seed": 3, "name": "t"}
+SCENARIO_FILE = Path(__file__).resolve().parents[2] / "scenarios" / f"{TYPE}.toml"
+
+# Everyone actively injecting, half with HIV, nobody diagnosed (so nobody on ART), no sex.
+INJECTING_ONLY = {
+    "population": {
+        "inject_fraction": 1.0,
+        "hiv_prevalence_inject": 0.5,
+        "hiv_diagnosed_fraction": 0.0,
+        "moud_fraction": 0.0,
+        "recovery_fraction": 0.0,
+        "detox_fraction": 0.0,
+        "prison_fraction": 0.0,
+        "shares_syringes_fraction": 0.5,
+    },
+    "infection": {
+        "hiv_testing_rate_per_year": 0.0,
+        "hiv_per_sex_act": 0.0,
+        "shared_injections_per_partner_per_week": 10.0,
+    },
+}
+
+
+def _scenario(programme: dict[str, Any] | None, **sections: Any) -> Any:
+    data: dict[str, Any] = {"run": RUN, **sections}
+    if programme is not None:
+        data["interventions"] = [{"type": TYPE, **programme}]
+    return build_scenario(data)
+
+
+def _outputs(model: HarmReductionModel) -> pd.DataFrame:
+    frame = model.programme_frame()
+    frame = frame[frame["programme"] == TYPE]
+    return frame.pivot(index="week", columns="output", values="value")
+
+
+def test_zero_coverage_is_the_baseline():
+    base = HarmReductionModel(_scenario(None)).run()
+    zero = HarmReductionModel(_scenario({"coverage_fraction": 0.0})).run()
+    pd.testing.assert_frame_equal(base.timeseries_frame(), zero.timeseries_frame())
+    events = zero.events_frame()
+    assert not (events["kind"] == TYPE).any()
+    pd.testing.assert_frame_equal(base.events_frame(), events)
+    full = HarmReductionModel(_scenario({"coverage_fraction": 1.0})).run(weeks=2)
+    assert (full.events_frame()["kind"] == TYPE).any()  # the comparison is not vacuous
+
+
+def _risk_per_person(m: HarmReductionModel, infected: np.ndarray) -> np.ndarray:
+    """Each person's probability of HIV this week along injecting ties: per-act probability
+    times the person's acquisition multiplier (as in test_processes's HCV test)."""
+    p = m.people
+    i = m.scenario.infection
+    eligible = (p.state == Care.ACTIVE) & p.injects
+    a, b = m.network.layers["injecting"].endpoints()
+    ok = infected[a] & ~infected[b] & eligible[a] & eligible[b] & p.shares_syringes[b]
+    a, b = a[ok], b[ok]
+    per_act = i.hiv_per_shared_injection * p.hiv_acquisition_multiplier[b].astype(np.float64)
+    p_edge = -np.expm1(i.shared_injections_per_partner_per_week * np.log1p(-per_act))
+    escape = np.ones(p.n)
+    np.multiply.at(escape, b, 1 - p_edge)
+    return 1 - escape
+
+
+def test_one_week_of_injecting_infections_matches_the_lowered_per_act_probability():
+    efficacy, adherence = 0.6, 0.8
+    observed = {True: 0, False: 0}
+    expected = {True: 0.0, False: 0.0}
+    var = {True: 0.0, False: 0.0}
+    for seed in range(2):
+        scenario = _scenario(
+            {"coverage_fraction": 0.5, "efficacy": efficacy, "adherence_fraction": adherence},
+            **INJECTING_ONLY,
+        ).with_overrides({"run.people": 20_000, "run.seed": seed})
+        m = HarmReductionModel(scenario, processes=(Infections,))
+        before = m.people.hiv.copy()
+        m.step()
+        covered = m.interventions[0].enrolled.copy()
+        multiplier = m.people.hiv_acquisition_multiplier
+        np.testing.assert_allclose(multiplier[covered], 1 - efficacy * adherence, rtol=1e-6)
+        assert (multiplier[~covered] == 1.0).all()
+        assert not (covered & before).any()  # PrEP only for HIV-negative people
+        risk = _risk_per_person(m, before)
+        new = m.people.hiv & ~before
+        for group in (True, False):
+            rows = covered == group
+            observed[group] += int(new[rows].sum())
+            expected[group] += float(risk[rows].sum())
+            var[group] += float(np.sum(risk[rows] * (1 - risk[rows])))
+    for group in (True, False):
+        assert expected[group] > 200
+        assert within(observed[group], expected[group], np.sqrt(var[group])), (group, observed)
+
+
+def test_full_efficacy_and_adherence_means_no_infection():
+    settings = {
+        **INJECTING_ONLY,
+        "infection": {**INJECTING_ONLY["infection"], "hiv_per_sex_act": 0.01},
+    }
+    full = _scenario(
+        {"coverage_fraction": 1.0, "efficacy": 1.0, "adherence_fraction": 1.0}, **settings
+    )
+    m = HarmReductionModel(full, processes=(Infections,)).run(weeks=4)
+    assert m.timeseries_frame()["hiv_infections"].sum() == 0
+    none = _scenario({"coverage_fraction": 0.0}, **settings)
+    m0 = HarmReductionModel(none, processes=(Infections,)).run(weeks=4)
+    assert m0.timeseries_frame()["hiv_infections"].sum() > 0
+
+
+def test_clients_who_seroconvert_leave_the_next_week():
+    scenario = _scenario({"coverage_fraction": 1.0}, **INJECTING_ONLY)
+    m = HarmReductionModel(scenario, processes=(Infections,)).run(weeks=5)
+    events = m.events_frame()
+    infections = events[events["detail"].isin(["hiv_injecting", "hiv_sexual"])]
+    exits = events[(events["kind"] == TYPE) & (events["detail"] == "seroconverted")]
+    assert len(exits) > 0
+    # Everyone is a client (coverage 1), so every infection in weeks 1-4 is a client's,
+    # and each is followed by a seroconversion exit the week after.
+    infected = set(zip(infections["person"], infections["week"] + 1, strict=True))
+    left = set(zip(exits["person"], exits["week"], strict=True))
+    assert left == {(pid, week) for pid, week in infected if week <= 5}
+
+
+def test_outputs_and_costs_match_the_clients():
+    unit = 7.25
+    m = HarmReductionModel(_scenario({"coverage_fraction": 0.4, "cost_usd_per_person_week": unit}))
+    m.run(weeks=6)
+    out = _outputs(m).loc[1:]
+    assert (out["person_weeks"] == out["enrolled"]).all()
+    assert (out["cost_usd"] == out["person_weeks"] * unit).all()
+    assert out["enrolled"].iloc[-1] == np.count_nonzero(m.interventions[0].enrolled)
+    assert out["enrolled"].min() > 0
+
+
+def test_scenario_file_loads_and_runs():
+    scenario = load_scenario(SCENARIO_FILE, {"run.people": 1000})
+    assert scenario.run.name == TYPE
+    assert [p.type for p in scenario.interventions] == [TYPE]
+    m = HarmReductionModel(scenario).run(weeks=4)
+    assert _outputs(m)["enrolled"].iloc[-1] > 0

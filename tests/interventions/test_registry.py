@@ -1,0 +1,93 @@
+"""Every programme, whatever it does: registry errors, and 'not started' means untouched."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from hrsim import HarmReductionModel
+from hrsim.interventions import BUILT_IN, Intervention, InterventionParams, register, registered
+from hrsim.scenario import ScenarioError, build_scenario
+
+RUN = {"people": 1500, "years": 0.5, "seed": 4, "name": "t"}
+
+
+def test_every_built_in_programme_is_registered():
+    assert set(BUILT_IN) <= set(registered())
+
+
+def test_misspelt_type_names_the_valid_ones():
+    with pytest.raises(ScenarioError) as info:
+        build_scenario({"interventions": [{"type": "syringe_service"}]}, "x.toml")
+    message = str(info.value)
+    assert "did you mean 'syringe_services'" in message
+    for name in registered():
+        assert name in message
+    assert "\n" not in message
+
+
+def test_misspelt_programme_key_suggests_the_closest():
+    with pytest.raises(ScenarioError, match="did you mean 'coverage_fraction'"):
+        build_scenario(
+            {"interventions": [{"type": "syringe_services", "coverage_fractoin": 0.3}]}, "x.toml"
+        )
+
+
+def test_a_programme_cannot_be_declared_twice():
+    with pytest.raises(ScenarioError, match="more than once"):
+        build_scenario({"interventions": [{"type": "syringe_services"}] * 2}, "x.toml")
+
+
+@pytest.mark.parametrize("type_name", sorted(BUILT_IN))
+def test_a_programme_that_has_not_started_changes_nothing(type_name):
+    """Before its start week a programme must not touch any hook or draw: the run is the
+    baseline's, bit for bit (common random numbers)."""
+    if type_name not in registered():
+        pytest.fail(f"{type_name} is not implemented")
+    base = HarmReductionModel(build_scenario({"run": RUN}))
+    later = HarmReductionModel(
+        build_scenario({"run": RUN, "interventions": [{"type": type_name, "start_week": 1000}]})
+    )
+    base.run()
+    later.run()
+    pd.testing.assert_frame_equal(base.timeseries_frame(), later.timeseries_frame())
+    pd.testing.assert_frame_equal(base.events_frame(), later.events_frame())
+
+
+def test_a_researcher_can_register_a_programme_from_their_own_code():
+    class HalfSharing(Intervention):
+        type = "half_sharing_test"
+        Params = InterventionParams
+
+        def step(self, model):
+            if self.scale(model.week) > 0:
+                model.people.sharing_multiplier *= 0.5
+
+    register(HalfSharing)
+    scenario = build_scenario({"run": RUN, "interventions": [{"type": "half_sharing_test"}]})
+    model = HarmReductionModel(scenario)
+    model.step()
+    assert (model.people.sharing_multiplier == 0.5).all()
+    registered().pop("half_sharing_test")
+
+
+@pytest.mark.parametrize(
+    ("start", "ramp", "expected"),
+    [
+        (0, 4, [0.25, 0.5, 0.75, 1.0, 1.0]),
+        (1, 4, [0.25, 0.5, 0.75, 1.0, 1.0]),
+        (3, 2, [0.0, 0.0, 0.5, 1.0, 1.0]),
+        (2, 0, [0.0, 1.0, 1.0, 1.0, 1.0]),
+    ],
+)
+def test_ramp_up_reaches_full_scale_after_ramp_up_weeks(start, ramp, expected):
+    programme = registered()["syringe_services"](
+        build_scenario(
+            {
+                "interventions": [
+                    {"type": "syringe_services", "start_week": start, "ramp_up_weeks": ramp}
+                ]
+            }
+        ).interventions[0]
+    )
+    assert [programme.scale(week) for week in range(1, 6)] == pytest.approx(expected)
