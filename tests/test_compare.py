@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from hrsim.compare import OUTCOMES, compare, paired
+from hrsim import HarmReductionModel
+from hrsim.compare import OUTCOMES, compare, paired, run_outcomes
 from hrsim.scenario import Scenario, build_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -144,3 +145,19 @@ def test_compare_bad_input_is_one_line(tmp_path, args):
     )
     assert out.returncode == 2
     assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+
+
+def test_life_years_lose_the_rest_of_the_horizon_at_each_death():
+    scenario = build_scenario({"run": SMALL})
+    out = run_outcomes(scenario)
+    weeks = round(SMALL["years"] * 52)
+    assert out["life_years"] + out["life_years_lost"] == pytest.approx(SMALL["people"] * weeks / 52)
+    model = HarmReductionModel(scenario, record_events=False)
+    model.run()
+    ts = model.timeseries_frame()
+    lost = sum(
+        (row.deaths_overdose + row.deaths_other) * (weeks - row.week) / 52
+        for row in ts.itertuples()
+    )
+    assert out["life_years_lost"] == pytest.approx(lost)
+    assert out["deaths_all_causes"] > 0 and out["life_years_lost"] > 0

@@ -7,7 +7,9 @@ processes (all cores by default); results are put back in (arm, replicate) order
 identical whatever the number of workers.
 
 Outcomes per run: fatal and non-fatal overdoses, new HIV and HCV infections, deaths from all
-causes, life-years lived, and cost in US dollars (programme costs plus MOUD treatment).
+causes, life-years (people x horizon, less the rest of the horizon for each death: new
+initiates replace the dead one for one, so person-time itself would not change), life-years
+lost, and cost in US dollars (programme costs plus MOUD treatment).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ OUTCOMES: tuple[str, ...] = (
     "new_hcv",
     "deaths_all_causes",
     "life_years",
+    "life_years_lost",
     "cost_usd",
 )
 
@@ -49,13 +52,19 @@ def run_outcomes(scenario: Scenario) -> dict[str, float]:
     ) / 52.0
     programmes = model.programme_frame()
     programme_cost = programmes.loc[programmes["output"] == "cost_usd", "value"].sum()
+    # New initiates replace the dead one for one, so person-time lived is the same in every
+    # arm; a death instead loses the rest of the horizon for that person.
+    deaths = (weeks["deaths_overdose"] + weeks["deaths_other"]).to_numpy()
+    remaining = (model.weeks - weeks["week"].to_numpy()) / 52.0
+    life_years_lost = float(deaths @ remaining)
     return {
         "fatal_overdoses": float(weeks["overdoses_fatal"].sum()),
         "nonfatal_overdoses": float(weeks["overdoses_nonfatal"].sum()),
         "new_hiv": float(weeks["hiv_infections"].sum()),
         "new_hcv": float(weeks["hcv_infections"].sum()),
         "deaths_all_causes": float(weeks["deaths_overdose"].sum() + weeks["deaths_other"].sum()),
-        "life_years": float(weeks["population"].sum() / 52.0),
+        "life_years": scenario.run.people * model.weeks / 52.0 - life_years_lost,
+        "life_years_lost": life_years_lost,
         "cost_usd": float(moud_cost + programme_cost),
     }
 
