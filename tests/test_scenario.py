@@ -359,3 +359,13 @@ def test_initial_shares_must_fit_in_the_population():
         )
     message = str(info.value)
     assert "population" in message and "1.1" in message and "\n" not in message
+
+
+@pytest.mark.parametrize("path", SCENARIO_FILES, ids=lambda p: p.name)
+def test_every_scenario_file_runs(path):
+    from hrsim import HarmReductionModel
+
+    model = HarmReductionModel(load_scenario(path, {"run.people": 600, "run.years": 0.1}))
+    model.run()
+    ts = model.timeseries_frame()
+    assert len(ts) == model.weeks + 1 and (ts["population"] > 0).all()
