@@ -103,6 +103,7 @@ class HarmReductionModel(mesa.Model):
         self.timeseries = Timeseries(self.weeks)
         self._persons: list[Person | None] | None = None
         self.naloxone_used = np.zeros(0, dtype=np.intp)  # rows whose kit was used this week
+        self.week_alive = np.zeros(0, dtype=bool)
         self._viewed_pids = np.zeros(0, dtype=np.int64)
         self._space: Network | None = None
         self._space_week = -1
@@ -175,6 +176,7 @@ class HarmReductionModel(mesa.Model):
         """
         self.week += 1
         if self.interventions:
+            self.week_alive = self.people.alive  # who is alive as programmes act this week
             self.programme_outputs.week = self.week
             self.hooks = Hooks.from_scenario(self.scenario)
             self.people.reset_programme_hooks()

@@ -45,6 +45,8 @@ class Intervention:
         self.params = params
         self.enrolled = np.zeros(0, dtype=bool)
         self.stream = f"programme.{self.type}"
+        self._place = np.zeros(0)
+        self._place_pid = np.zeros(0, dtype=np.int64)
 
     # -- life cycle ------------------------------------------------------------------------
     def init(self, model: HarmReductionModel) -> None:
@@ -60,7 +62,7 @@ class Intervention:
 
     def week_step(self, model: HarmReductionModel) -> None:
         """The model's entry point: drop clients who left, charge fixed costs, then ``step``."""
-        gone = np.flatnonzero(self.enrolled & ~model.people.alive)
+        gone = np.flatnonzero(self.enrolled & ~model.week_alive)
         self.leave(model, gone, "left_population")
         if model.week >= self.params.start_week:
             self.spend(model, self.params.fixed_cost_usd_per_week)
@@ -82,6 +84,23 @@ class Intervention:
         if p.ramp_up_weeks == 0:
             return 1.0
         return min(1.0, (week - first + 1) / p.ramp_up_weeks)
+
+    def place(self, model: HarmReductionModel) -> np.ndarray:
+        """Every person's fixed place in this programme's queue, a uniform in [0, 1).
+
+        A person is reached at coverage c when their place is below c, so a higher coverage
+        reaches a superset of the people a lower one reaches. Places are drawn once per person
+        (rows are redrawn only when a new person takes the row).
+        """
+        pid = model.people.pid
+        if self._place.size != pid.size:
+            self._place = np.zeros(pid.size)
+            self._place_pid = np.full(pid.size, -1, dtype=np.int64)
+        stale = np.flatnonzero(self._place_pid != pid)
+        if stale.size:
+            self._place[stale] = model.streams.uniform(f"{self.stream}.place", 0, pid[stale])
+            self._place_pid[stale] = pid[stale]
+        return self._place
 
     def uniform(self, model: HarmReductionModel, purpose: str, rows: np.ndarray) -> np.ndarray:
         """Per-person uniforms from this programme's own stream."""

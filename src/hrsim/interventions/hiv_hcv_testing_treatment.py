@@ -93,7 +93,7 @@ class HivHcvTestingTreatment(Intervention):
         self.on_art_before = people.hiv_on_art.copy()
 
         scale = self.scale(model.week)
-        eligible = people.alive & (people.state != Care.PRISON)
+        eligible = model.week_alive & (people.state != Care.PRISON)
         enrol_to_coverage(self, model, eligible, p.coverage_fraction * scale)
         if scale > 0:
             hooks = model.hooks

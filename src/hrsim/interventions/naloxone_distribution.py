@@ -84,7 +84,7 @@ class NaloxoneDistribution(Intervention):
         people = model.people
         released = (self.last_state == Care.PRISON) & (people.state < Care.PRISON)
         self.released_week[released] = model.week - 1  # released during last week's step
-        gone = ~people.alive
+        gone = ~model.week_alive
         self.released_week[gone] = NEVER_RELEASED
         self.last_state = people.state.copy()
 
@@ -101,8 +101,8 @@ class NaloxoneDistribution(Intervention):
         self.holds_kit[used] = False
         people.carries_naloxone[used] = False
         # Kits of holders who died or left go with them; the rest may be lost this week.
-        gone = np.flatnonzero(self.holds_kit & ~people.alive)
-        holders = np.flatnonzero(self.holds_kit & people.alive)
+        gone = np.flatnonzero(self.holds_kit & ~model.week_alive)
+        holders = np.flatnonzero(self.holds_kit & model.week_alive)
         lost = holders[self.uniform(model, "loss", holders) < p.kit_loss_probability_per_week]
         lost = np.concatenate([gone, lost])
         self.holds_kit[lost] = False

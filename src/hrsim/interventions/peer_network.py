@@ -43,13 +43,18 @@ class PeerNetworkParams(InterventionParams):
     cost_usd_per_kit: float = Field(ge=0.0, le=1e4)
 
 
+SPREAD_LAYERS = ("injecting", "social")  # practice passes where people use or meet
+
+
 def exposures(model: HarmReductionModel, sources: np.ndarray) -> np.ndarray:
-    """For every row, how many distinct ``sources`` rows it is tied to (injecting or social)."""
-    row, contact = model.network.neighbours_of(sources)
-    n = model.people.n
-    # A tie in both layers is one contact: count distinct (source, contact) pairs.
-    pairs = np.unique(row.astype(np.int64) * n + contact)
-    return np.bincount(pairs % n, minlength=n)
+    """For every row, how many ties it has to ``sources`` rows (injecting and social).
+
+    A contact in both layers counts twice: two kinds of contact are two chances to pass the
+    practice on. (Counting distinct contacts needs a sort of every tie of every source each
+    week, which made the programme cost more than the rest of the model.)
+    """
+    _, contact = model.network.neighbours_of(sources, SPREAD_LAYERS)
+    return np.bincount(contact, minlength=model.people.n)
 
 
 @register
@@ -72,7 +77,7 @@ class PeerNetwork(Intervention):
         """Train peers, spread and drop the practice, hand out kits, write the hooks."""
         p: PeerNetworkParams = self.params  # type: ignore[assignment]
         people = model.people
-        alive = people.alive
+        alive = model.week_alive
         # A row whose person died or left will hold a newcomer: forget them.
         gone = ~alive
         self.trained[gone] = False
@@ -103,15 +108,26 @@ class PeerNetwork(Intervention):
         free = (state < Care.PRISON) & (state != Care.DETOX)
         adopters = np.flatnonzero(self.adopted & free & ~self.enrolled)
         q = p.adoption_probability_per_week
+        q_adopter = q * p.secondary_spread_fraction
         k_peer = exposures(model, peers)
-        k_adopter = exposures(model, adopters)
-        candidates = np.flatnonzero(
-            alive & ~self.adopted & ~self.enrolled & ((k_peer > 0) | (k_adopter > 0))
+        open_to = np.flatnonzero(alive & ~self.adopted & ~self.enrolled)
+        # One draw per row from this programme's stream (cheaper than per-person hashing
+        # for the many people open to adoption).
+        rng = model.streams.generator(f"{self.stream}.adopt", model.week)
+        u = rng.random(people.n)[open_to]
+        # Thinning: nobody can have more adopter contacts than ties, so this bounds the
+        # chance of adopting; only people under it need their adopter contacts counted.
+        ties = sum(model.network.layers[name].degree[open_to] for name in SPREAD_LAYERS)
+        bound = 1.0 - (1.0 - q) ** k_peer[open_to] * (1.0 - q_adopter) ** ties
+        candidates, u = open_to[u < bound], u[u < bound]
+        owner, contact = model.network.neighbours_of(candidates, SPREAD_LAYERS)
+        is_adopter = np.zeros(people.n, dtype=bool)
+        is_adopter[adopters] = True
+        k_adopter = np.bincount(
+            np.searchsorted(candidates, owner[is_adopter[contact]]), minlength=candidates.size
         )
-        escape = (1.0 - q) ** k_peer[candidates] * (
-            1.0 - q * p.secondary_spread_fraction
-        ) ** k_adopter[candidates]
-        new = candidates[self.uniform(model, "adopt", candidates) < 1.0 - escape]
+        escape = (1.0 - q) ** k_peer[candidates] * (1.0 - q_adopter) ** k_adopter
+        new = candidates[u < 1.0 - escape]
         old = np.flatnonzero(self.adopted & alive)
         dropped = old[self.uniform(model, "abandon", old) < p.abandon_probability_per_week]
         self.adopted[dropped] = False

@@ -49,8 +49,7 @@ def enrol_to_coverage(
     if candidates.size == 0 or coverage <= 0:
         return
     # A person joins once their (fixed, per-person) place in the queue is within coverage.
-    place = model.streams.uniform(f"{programme.stream}.place", 0, model.people.pid[candidates])
-    programme.enrol(model, candidates[place < coverage])
+    programme.enrol(model, candidates[programme.place(model)[candidates] < coverage])
 
 
 @register
