@@ -21,6 +21,7 @@ import numpy as np
 from mesa.discrete_space import Network
 
 from hrsim.interventions import Intervention, ProgrammeOutputs, create
+from hrsim.interventions.base import WeekView
 from hrsim.network import ContactNetwork
 from hrsim.people import STATE_NAMES, Care, People, Person
 from hrsim.processes import DEFAULT_PROCESSES, Process
@@ -103,13 +104,13 @@ class HarmReductionModel(mesa.Model):
         self.timeseries = Timeseries(self.weeks)
         self._persons: list[Person | None] | None = None
         self.naloxone_used = np.zeros(0, dtype=np.intp)  # rows whose kit was used this week
-        self.week_alive = np.zeros(0, dtype=bool)
         self._viewed_pids = np.zeros(0, dtype=np.int64)
         self._space: Network | None = None
         self._space_week = -1
 
         n = scenario.run.people
         self.people = People(n)
+        self.week_view = WeekView(self.people)
         self._initialise_people(self.streams.generator("init.people", 0))
         self.network = ContactNetwork(scenario, n)
         self.network.build(self.people, self.streams.generator("init.network", 0))
@@ -176,7 +177,7 @@ class HarmReductionModel(mesa.Model):
         """
         self.week += 1
         if self.interventions:
-            self.week_alive = self.people.alive  # who is alive as programmes act this week
+            self.week_view = WeekView(self.people)  # masks shared by programmes this week
             self.programme_outputs.week = self.week
             self.hooks = Hooks.from_scenario(self.scenario)
             self.people.reset_programme_hooks()

@@ -12,15 +12,18 @@ coverage leaves every other draw, and so every result, exactly as in the baselin
 from __future__ import annotations
 
 import builtins
+from functools import cached_property
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from hrsim.people import Care
 from hrsim.results import NO_STATE
 
 if TYPE_CHECKING:
     from hrsim.model import HarmReductionModel
+    from hrsim.people import People
 
 
 class InterventionParams(BaseModel):
@@ -62,7 +65,7 @@ class Intervention:
 
     def week_step(self, model: HarmReductionModel) -> None:
         """The model's entry point: drop clients who left, charge fixed costs, then ``step``."""
-        gone = np.flatnonzero(self.enrolled & ~model.week_alive)
+        gone = np.flatnonzero(self.enrolled & ~model.week_view.alive)
         self.leave(model, gone, "left_population")
         if model.week >= self.params.start_week:
             self.spend(model, self.params.fixed_cost_usd_per_week)
@@ -131,6 +134,50 @@ class Intervention:
         p = model.people
         state = np.where(p.state[rows] < 0, NO_STATE, p.state[rows])
         model.events.add(p.pid[rows], model.week, self.type, state, state, detail)
+
+
+class WeekView:
+    """Masks many programmes need, computed at most once a week (as programmes act)."""
+
+    def __init__(self, people: People) -> None:
+        self.people = people
+
+    @cached_property
+    def alive(self) -> np.ndarray:
+        """Living people."""
+        return self.people.alive
+
+    @cached_property
+    def active(self) -> np.ndarray:
+        """In active use."""
+        return self.people.state == Care.ACTIVE
+
+    @cached_property
+    def injecting(self) -> np.ndarray:
+        """In active use and injecting."""
+        return self.active & self.people.injects
+
+    @cached_property
+    def on_moud(self) -> np.ndarray:
+        """On methadone or buprenorphine."""
+        state = self.people.state
+        return (state == Care.METHADONE) | (state == Care.BUPRENORPHINE)
+
+    @cached_property
+    def recovery(self) -> np.ndarray:
+        """In recovery."""
+        return self.people.state == Care.RECOVERY
+
+    @cached_property
+    def prison(self) -> np.ndarray:
+        """In prison."""
+        return self.people.state == Care.PRISON
+
+    @cached_property
+    def free(self) -> np.ndarray:
+        """Alive and neither in prison nor in inpatient detox (can meet people)."""
+        state = self.people.state
+        return (state < Care.PRISON) & (state != Care.DETOX)
 
 
 class ProgrammeOutputs:

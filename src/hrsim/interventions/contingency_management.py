@@ -21,7 +21,6 @@ from pydantic import Field
 from hrsim.interventions import register
 from hrsim.interventions.base import Intervention, InterventionParams
 from hrsim.interventions.syringe_services import enrol_to_coverage
-from hrsim.people import Care
 
 if TYPE_CHECKING:
     from hrsim.model import HarmReductionModel
@@ -54,7 +53,7 @@ class ContingencyManagement(Intervention):
         """Discharge relapsers and completers, enrol toward coverage, write the hooks."""
         p: ContingencyManagementParams = self.params  # type: ignore[assignment]
         people = model.people
-        in_recovery = people.state == Care.RECOVERY
+        in_recovery = model.week_view.recovery
         self.leave(model, np.flatnonzero(self.enrolled & ~in_recovery), "relapsed")
         done = np.flatnonzero(self.enrolled & (self.weeks_enrolled >= p.duration_weeks))
         self.leave(model, done, "completed")

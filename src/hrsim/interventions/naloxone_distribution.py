@@ -84,7 +84,7 @@ class NaloxoneDistribution(Intervention):
         people = model.people
         released = (self.last_state == Care.PRISON) & (people.state < Care.PRISON)
         self.released_week[released] = model.week - 1  # released during last week's step
-        gone = ~model.week_alive
+        gone = ~model.week_view.alive
         self.released_week[gone] = NEVER_RELEASED
         self.last_state = people.state.copy()
 
@@ -101,8 +101,8 @@ class NaloxoneDistribution(Intervention):
         self.holds_kit[used] = False
         people.carries_naloxone[used] = False
         # Kits of holders who died or left go with them; the rest may be lost this week.
-        gone = np.flatnonzero(self.holds_kit & ~model.week_alive)
-        holders = np.flatnonzero(self.holds_kit & model.week_alive)
+        gone = np.flatnonzero(self.holds_kit & ~model.week_view.alive)
+        holders = np.flatnonzero(self.holds_kit & model.week_view.alive)
         lost = holders[self.uniform(model, "loss", holders) < p.kit_loss_probability_per_week]
         lost = np.concatenate([gone, lost])
         self.holds_kit[lost] = False
@@ -112,12 +112,7 @@ class NaloxoneDistribution(Intervention):
         recently_released = (state < Care.PRISON) & (
             model.week - self.released_week <= p.release_window_weeks
         )
-        eligible = (
-            (state == Care.ACTIVE)
-            | (state == Care.METHADONE)
-            | (state == Care.BUPRENORPHINE)
-            | recently_released
-        )
+        eligible = model.week_view.active | model.week_view.on_moud | recently_released
         reach = p.coverage_fraction * self.scale(model.week)
         enrol_to_coverage(self, model, eligible, reach)
         clients = np.flatnonzero(self.enrolled)
@@ -131,7 +126,7 @@ class NaloxoneDistribution(Intervention):
             given = no_kit[self.uniform(model, "kit", no_kit) < p.kit_probability_per_week]
             self._give(people, given)
             passing = given[self.uniform(model, "network", given) < p.network_share]
-            free = (state < Care.PRISON) & (state != Care.DETOX)
+            free = model.week_view.free
             network = pick_contact(
                 model, f"{self.stream}.contact", passing, free & ~people.carries_naloxone
             )

@@ -22,7 +22,6 @@ from hrsim.interventions import register
 from hrsim.interventions.base import Intervention, InterventionParams
 from hrsim.interventions.naloxone_distribution import pick_contact
 from hrsim.interventions.syringe_services import enrol_to_coverage
-from hrsim.people import Care
 
 if TYPE_CHECKING:
     from hrsim.model import HarmReductionModel
@@ -77,7 +76,7 @@ class PeerNetwork(Intervention):
         """Train peers, spread and drop the practice, hand out kits, write the hooks."""
         p: PeerNetworkParams = self.params  # type: ignore[assignment]
         people = model.people
-        alive = model.week_alive
+        alive = model.week_view.alive
         # A row whose person died or left will hold a newcomer: forget them.
         gone = ~alive
         self.trained[gone] = False
@@ -88,13 +87,8 @@ class PeerNetwork(Intervention):
         self.holds_kit[used] = False
         people.carries_naloxone[used] = False
 
-        state = people.state
-        eligible = (
-            (state == Care.ACTIVE)
-            | (state == Care.RECOVERY)
-            | (state == Care.METHADONE)
-            | (state == Care.BUPRENORPHINE)
-        )
+        view = model.week_view
+        eligible = view.active | view.recovery | view.on_moud
         was_peer = self.enrolled.copy()
         enrol_to_coverage(self, model, eligible, p.peers_fraction * self.scale(model.week))
         # A peer who is no longer one (in prison, say) keeps the practice as an adopter.
@@ -105,7 +99,7 @@ class PeerNetwork(Intervention):
         self.trained[new_peers] = True
 
         # Spread from this week's peers and last week's adopters who are free to meet.
-        free = (state < Care.PRISON) & (state != Care.DETOX)
+        free = model.week_view.free
         adopters = np.flatnonzero(self.adopted & free & ~self.enrolled)
         q = p.adoption_probability_per_week
         q_adopter = q * p.secondary_spread_fraction

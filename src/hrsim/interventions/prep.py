@@ -23,7 +23,6 @@ from pydantic import Field
 from hrsim.interventions import register
 from hrsim.interventions.base import Intervention, InterventionParams
 from hrsim.interventions.syringe_services import enrol_to_coverage
-from hrsim.people import Care
 
 if TYPE_CHECKING:
     from hrsim.model import HarmReductionModel
@@ -52,7 +51,7 @@ class Prep(Intervention):
         people = model.people
         # Seroconversion first, so it is logged as such rather than as lost eligibility.
         self.leave(model, np.flatnonzero(self.enrolled & people.hiv), "seroconverted")
-        eligible = (people.state == Care.ACTIVE) & people.injects & ~people.hiv
+        eligible = model.week_view.injecting & ~people.hiv
         enrol_to_coverage(self, model, eligible, p.coverage_fraction * self.scale(model.week))
         clients = np.flatnonzero(self.enrolled)
         if clients.size == 0:

@@ -19,7 +19,6 @@ from pydantic import Field
 from hrsim.interventions import register
 from hrsim.interventions.base import Intervention, InterventionParams
 from hrsim.interventions.syringe_services import enrol_to_coverage
-from hrsim.people import Care
 
 if TYPE_CHECKING:
     from hrsim.model import HarmReductionModel
@@ -62,7 +61,7 @@ class SupervisedConsumption(Intervention):
         """Enrol the people within reach who inject, then write this week's hooks."""
         p: SupervisedConsumptionParams = self.params  # type: ignore[assignment]
         people = model.people
-        eligible = (people.state == Care.ACTIVE) & people.injects
+        eligible = model.week_view.injecting
         # Who is within reach is each person's fixed draw (enrol_to_coverage's queue place).
         enrol_to_coverage(self, model, eligible, p.reach_fraction * self.scale(model.week))
         clients = np.flatnonzero(self.enrolled)

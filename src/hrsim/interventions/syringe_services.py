@@ -13,7 +13,6 @@ from pydantic import Field
 
 from hrsim.interventions import register
 from hrsim.interventions.base import Intervention, InterventionParams
-from hrsim.people import Care
 
 if TYPE_CHECKING:
     from hrsim.model import HarmReductionModel
@@ -45,11 +44,11 @@ def enrol_to_coverage(
     """
     leaving = np.flatnonzero(programme.enrolled & ~eligible)
     programme.leave(model, leaving, "no_longer_eligible")
-    candidates = np.flatnonzero(eligible & ~programme.enrolled)
-    if candidates.size == 0 or coverage <= 0:
+    if coverage <= 0:
         return
     # A person joins once their (fixed, per-person) place in the queue is within coverage.
-    programme.enrol(model, candidates[programme.place(model)[candidates] < coverage])
+    reached = eligible & (programme.place(model) < coverage)
+    programme.enrol(model, np.flatnonzero(reached & ~programme.enrolled))
 
 
 @register
@@ -64,7 +63,7 @@ class SyringeServices(Intervention):
         """Enrol toward coverage, then write the clients' hooks for this week."""
         p: SyringeServicesParams = self.params  # type: ignore[assignment]
         people = model.people
-        eligible = (people.state == Care.ACTIVE) & people.injects
+        eligible = model.week_view.injecting
         enrol_to_coverage(self, model, eligible, p.coverage_fraction * self.scale(model.week))
         clients = np.flatnonzero(self.enrolled)
         if clients.size == 0:
