@@ -181,15 +181,23 @@ def _count_into(degree: np.ndarray, sorted_rows: np.ndarray, sign: int) -> None:
     """``degree[r] += sign`` for every ``r`` in ``sorted_rows`` (repeats counted; O(len))."""
     if sorted_rows.size == 0:
         return
-    starts = np.flatnonzero(np.r_[True, sorted_rows[1:] != sorted_rows[:-1]])
-    counts = np.diff(np.r_[starts, sorted_rows.size])
+    starts = _run_starts(sorted_rows)
+    counts = np.diff(starts, append=sorted_rows.size)
     degree[sorted_rows[starts]] += (sign * counts).astype(degree.dtype)
+
+
+def _run_starts(sorted_values: np.ndarray) -> np.ndarray:
+    """Indices where a run of equal values begins in a sorted, non-empty array."""
+    change = np.empty(sorted_values.size, dtype=bool)
+    change[0] = True
+    np.not_equal(sorted_values[1:], sorted_values[:-1], out=change[1:])
+    return np.flatnonzero(change)
 
 
 def _sorted_unique(keys: np.ndarray) -> np.ndarray:
     """``np.unique`` for int64 keys by sorting (faster than hashing for these sizes)."""
     keys = np.sort(keys)
-    return keys[np.r_[True, keys[1:] != keys[:-1]]] if keys.size else keys
+    return keys[_run_starts(keys)] if keys.size else keys
 
 
 def _find(sorted_keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -426,10 +434,10 @@ def _pair_within_groups(
     order = np.argsort(((group - _GLOBAL_POOL) << 31) | rank)
     r, g = rows[order], group[order]
     n = r.size
-    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-    run_start = np.repeat(starts, np.diff(np.r_[starts, n]))
+    starts = _run_starts(g)
+    run_start = np.repeat(starts, np.diff(starts, append=n))
     pos = np.arange(n) - run_start
-    same_next = np.r_[g[1:] == g[:-1], False]
+    same_next = np.append(g[1:] == g[:-1], False)
     left = (pos % 2 == 0) & same_next & (g != _GLOBAL_POOL)
     li = np.flatnonzero(left)
     paired = np.zeros(n, dtype=bool)

@@ -9,6 +9,7 @@ so that person-time in any state can be rebuilt from the log alone.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -100,7 +101,8 @@ class EventLog:
 
     def __init__(self, enabled: bool = True) -> None:
         self.enabled = enabled
-        self._chunks: list[tuple[np.ndarray, ...]] = []
+        # (pids, week, kind, from_state, to_state, detail): arrays or one value per chunk.
+        self._chunks: list[tuple[Any, ...]] = []
         self._details: dict[str, int] = {"": 0}
         # Kinds: the core ones, then one per programme (its enrolments and exits).
         self._kinds: dict[str, int] = {k: i for i, k in enumerate(EVENT_KINDS)}
@@ -135,35 +137,48 @@ class EventLog:
         """
         if not self.enabled or len(pids) == 0:
             return
-        k = len(pids)
-        details = (
-            np.full(k, self.detail_code(detail), dtype=np.int16)
-            if isinstance(detail, str)
-            else np.asarray(detail, dtype=np.int16)
-        )
+        # Arrays are copied (callers may pass live arrays); values shared by the whole chunk
+        # stay scalars and are expanded once, when the table is built.
+        code = self.detail_code(detail) if isinstance(detail, str) else np.array(detail)
         self._chunks.append(
             (
-                np.asarray(pids, dtype=np.int64),
-                np.full(k, week, dtype=np.int32),
-                np.full(k, self.kind_code(kind), dtype=np.int8),
-                np.broadcast_to(np.asarray(from_state, dtype=np.int8), (k,)).copy(),
-                np.broadcast_to(np.asarray(to_state, dtype=np.int8), (k,)).copy(),
-                details,
+                np.array(pids, dtype=np.int64),
+                week,
+                self.kind_code(kind),
+                from_state if np.isscalar(from_state) else np.array(from_state),
+                to_state if np.isscalar(to_state) else np.array(to_state),
+                code,
             )
         )
 
     def __len__(self) -> int:
         return sum(c[0].size for c in self._chunks)
 
+    def _column(self, i: int, lengths: np.ndarray, dtype: type) -> np.ndarray:
+        """Column ``i`` of every chunk, scalars repeated over their chunk's length."""
+        values = [c[i] for c in self._chunks]
+        scalars: np.ndarray = np.array(
+            [0 if isinstance(v, np.ndarray) else v for v in values], dtype=dtype
+        )
+        column = np.repeat(scalars, lengths)
+        ends = np.cumsum(lengths)
+        for j, v in enumerate(values):
+            if isinstance(v, np.ndarray):
+                column[ends[j] - lengths[j] : ends[j]] = v
+        return column
+
     def to_arrow(self) -> pa.Table:
         """The log as an Arrow table with dictionary-encoded text columns."""
-        if self._chunks:
-            cols = [np.concatenate([c[i] for c in self._chunks]) for i in range(6)]
-        else:
-            cols = [
-                np.zeros(0, dtype=t)
-                for t in (np.int64, np.int32, np.int8, np.int8, np.int8, np.int16)
-            ]
+        lengths = np.array([c[0].size for c in self._chunks], dtype=np.int64)
+        persons = (
+            np.concatenate([c[0] for c in self._chunks])
+            if self._chunks
+            else np.zeros(0, dtype=np.int64)
+        )
+        cols = [persons] + [
+            self._column(i, lengths, dtype)
+            for i, dtype in enumerate((np.int32, np.int8, np.int8, np.int8, np.int16), start=1)
+        ]
         states = pa.array(["", *STATE_NAMES])  # code -1 (no state) -> ""
         details = pa.array(sorted(self._details, key=self._details.__getitem__))
         return pa.table(
