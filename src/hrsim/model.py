@@ -23,7 +23,7 @@ from mesa.discrete_space import Network
 from hrsim.interventions import Intervention, ProgrammeOutputs, create
 from hrsim.interventions.base import WeekView
 from hrsim.network import ContactNetwork
-from hrsim.people import STATE_NAMES, Care, People, Person
+from hrsim.people import Care, People, Person
 from hrsim.processes import DEFAULT_PROCESSES, Process
 from hrsim.results import NO_STATE, TIMESERIES_COLUMNS, EventLog, Timeseries
 from hrsim.rng import Streams
@@ -226,9 +226,6 @@ class HarmReductionModel(mesa.Model):
         """The largest value of a per-person programme hook (1.0 when no programme runs)."""
         return float(getattr(self.people, name).max()) if self.interventions else 1.0
 
-    def on_entries(self, rows: np.ndarray) -> None:
-        """Called by demography when new initiates take ``rows``."""
-
     def share_of_contacts_using(self, rows: np.ndarray) -> np.ndarray:
         """For each row, the share of its social contacts in active use (0 with none)."""
         row, contact = self.network.neighbours_of(rows, ("social",))
@@ -310,10 +307,6 @@ class HarmReductionModel(mesa.Model):
     def graph(self) -> Any:
         """A networkx graph of living people and their current ties (see ``ContactNetwork``)."""
         return self.network.graph(self.people)
-
-    def state_name(self, code: int) -> str:
-        """The name of a care state code."""
-        return STATE_NAMES[code]
 
 
 def _latest(model: HarmReductionModel, column: str) -> float:

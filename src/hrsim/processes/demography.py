@@ -42,7 +42,6 @@ class Demography(Process):
             people.fill(free, model.scenario, rng, entrants=True)
             model.events.add(people.pid[free], week, "entry", NO_STATE, Care.ACTIVE, "new_initiate")
             model.timeseries.add("entries", free.size)
-            model.on_entries(free)
 
         people.age += np.float32(1.0 / 52.0)
         state = people.state
