@@ -5,15 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
+from programme_helpers import assert_same_as_baseline, programme_scenario, run_model
 
 from conftest import binomial_se, within
 from hrsim import HarmReductionModel
 from hrsim.people import Care
 from hrsim.processes import CareProcess
-from hrsim.scenario import build_scenario, load_scenario
+from hrsim.scenario import load_scenario
 
-SCENARIO_FILE = Path(__file__).resolve().parents[2] / "scenarios" / "contingency_management.toml"
+TYPE = "contingency_management"
+SCENARIO_FILE = Path(__file__).resolve().parents[2] / "scenarios" / f"{TYPE}.toml"
 RUN = {"name": "t", "people": 2000, "years": 1.0, "seed": 3}
 # As in tests/test_processes.py: no other care flows, no relapse predictors.
 QUIET_CARE = {
@@ -31,12 +32,11 @@ QUIET_CARE = {
 
 def everyone_recovering(people: int, **programme: object) -> HarmReductionModel:
     """Care only; everyone has just entered recovery; a contingency management programme."""
-    scenario = build_scenario(
-        {
-            "run": {"name": "t", "people": people, "years": 1.0, "seed": 6},
-            "care": QUIET_CARE,
-            "interventions": [{"type": "contingency_management", **programme}],
-        }
+    scenario = programme_scenario(
+        TYPE,
+        programme,
+        run={"name": "t", "people": people, "years": 1.0, "seed": 6},
+        care=QUIET_CARE,
     )
     m = HarmReductionModel(scenario, processes=(CareProcess,))
     m.people.state[:] = Care.RECOVERY
@@ -45,21 +45,9 @@ def everyone_recovering(people: int, **programme: object) -> HarmReductionModel:
 
 
 def test_zero_coverage_is_the_baseline():
-    base = HarmReductionModel(build_scenario({"run": RUN}))
-    zero = HarmReductionModel(
-        build_scenario(
-            {
-                "run": RUN,
-                "interventions": [{"type": "contingency_management", "coverage_fraction": 0.0}],
-            }
-        )
-    )
-    base.run()
-    zero.run()
-    pd.testing.assert_frame_equal(base.timeseries_frame(), zero.timeseries_frame())
-    events = zero.events_frame()
-    pd.testing.assert_frame_equal(base.events_frame(), events)
-    assert not (events["kind"] == "contingency_management").any()
+    base = run_model(programme_scenario(TYPE, run=RUN))
+    zero = run_model(programme_scenario(TYPE, {"coverage_fraction": 0.0}, run=RUN))
+    assert_same_as_baseline(zero, base, TYPE)
     assert base.timeseries_frame()["relapses"].sum() > 0  # the hook was in use
 
 
@@ -90,7 +78,7 @@ def test_clients_complete_after_duration_weeks_and_do_not_re_enrol():
     assert (m.people.relapse_multiplier == 1.0).all()  # no incentives after completion
     assert m.timeseries_frame()["relapses"].iloc[weeks + 1] > 0
     ev = m.events_frame()
-    done = ev[(ev.kind == "contingency_management") & (ev.detail == "completed")]
+    done = ev[(ev.kind == TYPE) & (ev.detail == "completed")]
     assert len(done) == n and (done.week == weeks + 1).all()
     out = m.programme_frame().set_index(["output", "week"])["value"]
     assert out["enrolled"].loc[1 : weeks + 2].tolist() == [n] * weeks + [0, 0]
@@ -104,7 +92,7 @@ def test_clients_who_relapse_leave():
     relapsed = set(m.people.pid[m.people.state == Care.ACTIVE])
     m.step()
     ev = m.events_frame()
-    left = ev[(ev.kind == "contingency_management") & (ev.detail == "relapsed")]
+    left = ev[(ev.kind == TYPE) & (ev.detail == "relapsed")]
     assert len(relapsed) > 100
     assert set(left.person) == relapsed and (left.week == 2).all()
 
@@ -113,14 +101,14 @@ def test_coverage_enrols_a_share_of_people_in_recovery():
     n, coverage = 20_000, 0.3
     m = everyone_recovering(n, coverage_fraction=coverage)
     m.step()
-    programme = next(p for p in m.interventions if p.type == "contingency_management")
+    programme = next(p for p in m.interventions if p.type == TYPE)
     share = np.mean(programme.enrolled)
     assert within(share, coverage, binomial_se(coverage, n))
 
 
 def test_scenario_file_runs():
     scenario = load_scenario(SCENARIO_FILE).with_overrides({"run.people": 1000})
-    assert scenario.interventions[0].type == "contingency_management"
+    assert scenario.interventions[0].type == TYPE
     m = HarmReductionModel(scenario)
     m.run(weeks=4)
     out = m.programme_frame()

@@ -5,23 +5,24 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
+from programme_helpers import (
+    EVERYONE_USING,
+    assert_same_as_baseline,
+    programme_scenario,
+    run_model,
+)
 
 from conftest import binomial_se, within
 from hrsim import HarmReductionModel
 from hrsim.processes import CareProcess
-from hrsim.scenario import build_scenario, load_scenario
+from hrsim.scenario import load_scenario
 
-SCENARIO_FILE = Path(__file__).resolve().parents[2] / "scenarios" / "diversion.toml"
+TYPE = "diversion"
+SCENARIO_FILE = Path(__file__).resolve().parents[2] / "scenarios" / f"{TYPE}.toml"
 RUN = {"name": "t", "people": 2000, "years": 1.0, "seed": 3}
 # Everyone in active use and often arrested; no other care flows out of active use.
 ARRESTS = {
-    "population": {
-        "moud_fraction": 0.0,
-        "recovery_fraction": 0.0,
-        "detox_fraction": 0.0,
-        "prison_fraction": 0.0,
-    },
+    "population": {**EVERYONE_USING},
     "care": {
         "arrest_rate_per_year": 5.0,
         "detox_entry_rate_per_year": 0.0,
@@ -33,29 +34,16 @@ ARRESTS = {
 
 def diversion_model(people: int, **programme: object) -> HarmReductionModel:
     """Care only, many arrests, with a diversion programme."""
-    scenario = build_scenario(
-        {
-            **ARRESTS,
-            "run": {"name": "t", "people": people, "years": 1.0, "seed": 12},
-            "interventions": [{"type": "diversion", **programme}],
-        }
+    scenario = programme_scenario(
+        TYPE, programme, run={"name": "t", "people": people, "years": 1.0, "seed": 12}, **ARRESTS
     )
     return HarmReductionModel(scenario, processes=(CareProcess,))
 
 
 def test_zero_diversion_is_the_baseline():
-    base = HarmReductionModel(build_scenario({"run": RUN}))
-    zero = HarmReductionModel(
-        build_scenario(
-            {"run": RUN, "interventions": [{"type": "diversion", "diversion_fraction": 0.0}]}
-        )
-    )
-    base.run()
-    zero.run()
-    pd.testing.assert_frame_equal(base.timeseries_frame(), zero.timeseries_frame())
-    events = zero.events_frame()
-    pd.testing.assert_frame_equal(base.events_frame(), events)
-    assert not (events["kind"] == "diversion").any()
+    base = run_model(programme_scenario(TYPE, run=RUN))
+    zero = run_model(programme_scenario(TYPE, {"diversion_fraction": 0.0}, run=RUN))
+    assert_same_as_baseline(zero, base, TYPE)
     assert base.timeseries_frame()["arrests"].sum() > 0  # the hook was in use
 
 
@@ -91,7 +79,7 @@ def test_fraction_ramps_up_and_costs_are_fixed():
 
 def test_scenario_file_runs():
     scenario = load_scenario(SCENARIO_FILE).with_overrides({"run.people": 1000})
-    assert scenario.interventions[0].type == "diversion"
+    assert scenario.interventions[0].type == TYPE
     m = HarmReductionModel(scenario)
     m.run(weeks=4)
     assert m.hooks.arrest_diversion_fraction == scenario.interventions[0].diversion_fraction

@@ -3,51 +3,48 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
+from programme_helpers import (
+    assert_same_as_baseline,
+    programme_scenario,
+    run_model,
+    weekly_outputs,
+)
 
 from conftest import binomial_se, within
 from hrsim import HarmReductionModel
 from hrsim.people import Care
-from hrsim.scenario import build_scenario, load_scenario
+from hrsim.scenario import load_scenario
 
 TYPE = "fentanyl_test_strips"
 RUN = {"people": 3000, "years": 1.0, "seed": 3, "name": "t"}
 SCENARIO_FILE = Path(__file__).resolve().parents[2] / "scenarios" / f"{TYPE}.toml"
 
 
-def _model(programme: dict[str, Any] | None, **sections: dict[str, Any]) -> HarmReductionModel:
-    data: dict[str, Any] = {"run": RUN, **sections}
-    if programme is not None:
-        data["interventions"] = [{"type": TYPE, **programme}]
-    return HarmReductionModel(build_scenario(data))
-
-
-def _outputs(model: HarmReductionModel) -> pd.DataFrame:
-    frame = model.programme_frame()
-    frame = frame[frame["programme"] == TYPE]
-    return frame.pivot(index="week", columns="output", values="value")
-
-
 def test_zero_coverage_is_the_baseline():
-    base = _model(None).run()
-    zero = _model({"coverage_fraction": 0.0}).run()
-    pd.testing.assert_frame_equal(base.timeseries_frame(), zero.timeseries_frame())
-    events = zero.events_frame()
-    assert not (events["kind"] == TYPE).any()
-    pd.testing.assert_frame_equal(base.events_frame(), events)
+    base = run_model(programme_scenario(TYPE, run=RUN))
+    zero = run_model(programme_scenario(TYPE, {"coverage_fraction": 0.0}, run=RUN))
+    assert_same_as_baseline(zero, base, TYPE)
     # The comparison is not vacuous: with coverage the programme acts and changes the run.
-    full = _model({"coverage_fraction": 1.0, "changed_dose_overdose_rr": 0.0}).run()
+    full = run_model(
+        programme_scenario(
+            TYPE, {"coverage_fraction": 1.0, "changed_dose_overdose_rr": 0.0}, run=RUN
+        )
+    )
     assert (full.events_frame()["kind"] == TYPE).any()
     assert not base.timeseries_frame().equals(full.timeseries_frame())
 
 
 def test_neutral_dose_change_leaves_the_run_unchanged():
     """Strips that change nothing (rr 1) draw only from the programme's own streams."""
-    base = _model(None).run()
-    neutral = _model({"coverage_fraction": 1.0, "changed_dose_overdose_rr": 1.0}).run()
+    base = run_model(programme_scenario(TYPE, run=RUN))
+    neutral = run_model(
+        programme_scenario(
+            TYPE, {"coverage_fraction": 1.0, "changed_dose_overdose_rr": 1.0}, run=RUN
+        )
+    )
     pd.testing.assert_frame_equal(base.timeseries_frame(), neutral.timeseries_frame())
     events = neutral.events_frame()
     others = events[events["kind"] != TYPE].reset_index(drop=True)
@@ -60,20 +57,16 @@ def test_share_of_users_whose_dose_changes_is_sensitivity_x_share_x_change():
     """Among users with strips, the share whose overdose multiplier is lowered in a week is
     detection_sensitivity x fentanyl share x behaviour_change_probability."""
     sensitivity, change, rr, share = 0.9, 0.6, 0.3, 0.8
-    scenario = build_scenario(
+    scenario = programme_scenario(
+        TYPE,
         {
-            "run": {**RUN, "people": 20_000},
-            "overdose": {"fentanyl_share_by_year": [share]},
-            "interventions": [
-                {
-                    "type": TYPE,
-                    "coverage_fraction": 1.0,
-                    "detection_sensitivity": sensitivity,
-                    "behaviour_change_probability": change,
-                    "changed_dose_overdose_rr": rr,
-                }
-            ],
-        }
+            "coverage_fraction": 1.0,
+            "detection_sensitivity": sensitivity,
+            "behaviour_change_probability": change,
+            "changed_dose_overdose_rr": rr,
+        },
+        run={**RUN, "people": 20_000},
+        overdose={"fentanyl_share_by_year": [share]},
     )
     m = HarmReductionModel(scenario, processes=())
     programme = m.interventions[0]
@@ -97,15 +90,13 @@ def test_share_of_users_whose_dose_changes_is_sensitivity_x_share_x_change():
 
 def test_outputs_and_costs_match_the_users():
     strips_per_user, cost_per_strip = 3.0, 1.5
-    m = _model(
-        {
-            "coverage_fraction": 0.5,
-            "strips_per_user_per_week": strips_per_user,
-            "cost_usd_per_strip": cost_per_strip,
-        }
-    )
-    m.run(weeks=6)
-    out = _outputs(m).loc[1:]
+    programme = {
+        "coverage_fraction": 0.5,
+        "strips_per_user_per_week": strips_per_user,
+        "cost_usd_per_strip": cost_per_strip,
+    }
+    m = run_model(programme_scenario(TYPE, programme, run=RUN), weeks=6)
+    out = weekly_outputs(m)
     assert (out["users_with_strips"] == out["enrolled"]).all()
     assert out["users_with_strips"].iloc[-1] == np.count_nonzero(m.interventions[0].enrolled)
     assert (out["strips"] == out["users_with_strips"] * strips_per_user).all()
@@ -124,5 +115,5 @@ def test_scenario_file_loads_and_runs():
     scenario = load_scenario(SCENARIO_FILE, {"run.people": 1000})
     assert scenario.run.name == TYPE
     assert [p.type for p in scenario.interventions] == [TYPE]
-    m = HarmReductionModel(scenario).run(weeks=4)
-    assert _outputs(m)["users_with_strips"].iloc[-1] > 0
+    m = run_model(scenario, weeks=4)
+    assert weekly_outputs(m)["users_with_strips"].iloc[-1] > 0

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-import pandas as pd
+from programme_helpers import (
+    assert_same_as_baseline,
+    programme_scenario,
+    run_model,
+    weekly_outputs,
+)
 
 from conftest import binomial_se, within
 from hrsim import HarmReductionModel
 from hrsim.people import Care
 from hrsim.processes import Infections
 from hrsim.processes.base import weekly_probability
-from hrsim.scenario import build_scenario, load_scenario
+from hrsim.scenario import load_scenario
 
 TYPE = "hiv_hcv_testing_treatment"
 RUN = {"people": 3000, "years": 1.0, "seed": 3, "name": "t"}
@@ -21,30 +25,14 @@ SCENARIO_FILE = Path(__file__).resolve().parents[2] / "scenarios" / f"{TYPE}.tom
 NEUTRAL = {"coverage_fraction": 0.0, "art_start_multiplier": 1.0, "hcv_treatment_multiplier": 1.0}
 
 
-def _scenario(programme: dict[str, Any] | None, **sections: Any) -> Any:
-    data: dict[str, Any] = {"run": RUN, **sections}
-    if programme is not None:
-        data["interventions"] = [{"type": TYPE, **programme}]
-    return build_scenario(data)
-
-
-def _outputs(model: HarmReductionModel) -> pd.DataFrame:
-    frame = model.programme_frame()
-    frame = frame[frame["programme"] == TYPE]
-    return frame.pivot(index="week", columns="output", values="value")
-
-
 def test_zero_coverage_and_neutral_treatment_is_the_baseline():
-    base = HarmReductionModel(_scenario(None)).run()
-    zero = HarmReductionModel(_scenario(NEUTRAL)).run()
-    pd.testing.assert_frame_equal(base.timeseries_frame(), zero.timeseries_frame())
-    events = zero.events_frame()
-    assert not (events["kind"] == TYPE).any()
-    pd.testing.assert_frame_equal(base.events_frame(), events)
-    out = _outputs(zero)
+    base = run_model(programme_scenario(TYPE, run=RUN))
+    zero = run_model(programme_scenario(TYPE, NEUTRAL, run=RUN))
+    assert_same_as_baseline(zero, base, TYPE)
+    out = weekly_outputs(zero)
     assert (out["cost_usd"] == 0).all()
     # Not vacuous: faster treatment alone (still no clients) changes the run.
-    faster = HarmReductionModel(_scenario({**NEUTRAL, "art_start_multiplier": 5.0})).run()
+    faster = run_model(programme_scenario(TYPE, {**NEUTRAL, "art_start_multiplier": 5.0}, run=RUN))
     assert not base.events_frame().equals(faster.events_frame())
 
 
@@ -53,8 +41,10 @@ def test_clients_are_diagnosed_at_the_weekly_probability_times_testing_rr():
     undiagnosed infected clients the weekly share diagnosed is ``k x (1 - exp(-rate/52))``
     (not ``1 - exp(-k x rate/52)``); among non-clients it is ``1 - exp(-rate/52)``."""
     k, rate = 4.0, 5.0
-    scenario = _scenario(
+    scenario = programme_scenario(
+        TYPE,
         {"coverage_fraction": 0.5, "testing_rr": k},
+        run=RUN,
         population={
             "hiv_prevalence_inject": 0.5,
             "hiv_prevalence_noninject": 0.5,
@@ -91,13 +81,15 @@ def test_clients_are_diagnosed_at_the_weekly_probability_times_testing_rr():
 
 def test_treatment_hooks_ramp_up_and_speed_up_art_starts():
     mult = 3.0
-    scenario = _scenario(
+    scenario = programme_scenario(
+        TYPE,
         {
             "coverage_fraction": 0.0,
             "art_start_multiplier": mult,
             "hcv_treatment_multiplier": 2.0,
             "ramp_up_weeks": 4,
         },
+        run=RUN,
         population={
             "hiv_prevalence_inject": 0.5,
             "hiv_prevalence_noninject": 0.5,
@@ -128,8 +120,10 @@ def test_outputs_and_costs_count_tests_and_treatment_of_clients():
     costs = {"cost_usd_per_test": 40.0, "cost_usd_per_art_person_week": 300.0}
     costs["cost_usd_per_daa_course"] = 20_000.0
     rr = 3.0
-    scenario = _scenario(
+    scenario = programme_scenario(
+        TYPE,
         {"coverage_fraction": 1.0, "testing_rr": rr, **costs},
+        run=RUN,
         population={"prison_fraction": 0.0, "hiv_prevalence_inject": 0.3},
         care={"arrest_rate_per_year": 0.0},
         infection={
@@ -138,7 +132,7 @@ def test_outputs_and_costs_count_tests_and_treatment_of_clients():
             "hcv_testing_rate_per_year": 2.0,
         },
     )
-    m = HarmReductionModel(scenario).run(weeks=9)
+    m = run_model(scenario, weeks=9)
     p, i = m.people, m.scenario.infection
     # What week 10's step will see: last week's starts, everyone alive a client.
     events = m.events_frame()
@@ -152,7 +146,7 @@ def test_outputs_and_costs_count_tests_and_treatment_of_clients():
     )
     alive = np.count_nonzero(p.alive)
     m.step()
-    week = _outputs(m).loc[10]
+    week = weekly_outputs(m).loc[10]
     assert week["enrolled"] == alive
     assert week["art_person_weeks"] == art_weeks > 0
     assert week["daa_courses"] == daa > 0
@@ -171,8 +165,8 @@ def test_scenario_file_loads_and_runs():
     scenario = load_scenario(SCENARIO_FILE, {"run.people": 1000})
     assert scenario.run.name == TYPE
     assert [p.type for p in scenario.interventions] == [TYPE]
-    m = HarmReductionModel(scenario).run(weeks=4)
-    out = _outputs(m)
+    m = run_model(scenario, weeks=4)
+    out = weekly_outputs(m)
     assert out["enrolled"].iloc[-1] > 0
     assert out["expected_tests"].iloc[-1] > 0
     assert m.hooks.art_start_multiplier > 1.0

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from programme_helpers import programme_scenario
 
 from hrsim.compare import compare
-from hrsim.scenario import build_scenario
 
 RUN = {"people": 3000, "years": 2.0, "seed": 11, "name": "arm"}
 LEVELS = (0.0, 0.5, 1.0)
@@ -22,12 +22,7 @@ LEVELS = (0.0, 0.5, 1.0)
 )
 def test_more_coverage_never_more_deaths(programme, knob):
     arms = [
-        build_scenario(
-            {
-                "run": {**RUN, "name": f"{knob}={level}"},
-                "interventions": [{"type": programme, knob: level}],
-            }
-        )
+        programme_scenario(programme, {knob: level}, run={**RUN, "name": f"{knob}={level}"})
         for level in LEVELS
     ]
     for low, high in zip(arms, arms[1:], strict=False):

@@ -5,17 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
+from programme_helpers import assert_same_as_baseline, programme_scenario, run_model
 
 from conftest import binomial_se, within
 from hrsim import HarmReductionModel
 from hrsim.model import Hooks
 from hrsim.people import Care
 from hrsim.processes import DEFAULT_PROCESSES, CareProcess
-from hrsim.scenario import build_scenario, load_scenario
+from hrsim.scenario import load_scenario
 
-SCENARIO_FILE = Path(__file__).resolve().parents[2] / "scenarios" / "moud_expansion.toml"
+TYPE = "moud_expansion"
+SCENARIO_FILE = Path(__file__).resolve().parents[2] / "scenarios" / f"{TYPE}.toml"
 RUN = {"name": "t", "people": 2000, "years": 1.0, "seed": 3}
 QUIET_CARE = {
     "detox_entry_rate_per_year": 0.0,
@@ -27,27 +28,17 @@ QUIET_CARE = {
 
 def expansion(run: dict, care: dict | None = None, **programme: object) -> HarmReductionModel:
     """A model with a MOUD expansion programme (care only when ``care`` is given)."""
-    scenario = build_scenario(
-        {
-            "run": run,
-            "care": care or {},
-            "interventions": [{"type": "moud_expansion", **programme}],
-        }
-    )
+    scenario = programme_scenario(TYPE, programme, run=run, care=care or {})
     return HarmReductionModel(scenario, processes=(CareProcess,) if care else DEFAULT_PROCESSES)
 
 
 def test_neutral_multipliers_are_the_baseline():
-    base = HarmReductionModel(build_scenario({"run": RUN}))
+    base = run_model(programme_scenario(TYPE, run=RUN))
     neutral = expansion(
         RUN, capacity_multiplier=1.0, initiation_multiplier=1.0, discontinuation_hazard_ratio=1.0
     )
-    base.run()
     neutral.run()
-    pd.testing.assert_frame_equal(base.timeseries_frame(), neutral.timeseries_frame())
-    events = neutral.events_frame()
-    pd.testing.assert_frame_equal(base.events_frame(), events)
-    assert not (events["kind"] == "moud_expansion").any()
+    assert_same_as_baseline(neutral, base, TYPE)
     assert base.timeseries_frame()["moud_starts"].sum() > 0  # the hooks were in use
 
 
@@ -121,7 +112,7 @@ def test_cost_is_the_fixed_cost_only():
 
 def test_scenario_file_runs():
     scenario = load_scenario(SCENARIO_FILE).with_overrides({"run.people": 1000})
-    assert scenario.interventions[0].type == "moud_expansion"
+    assert scenario.interventions[0].type == TYPE
     m = HarmReductionModel(scenario)
     m.run(weeks=4)
     out = m.programme_frame()

@@ -5,43 +5,24 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
+from programme_helpers import (
+    EVERYONE_USING,
+    assert_same_apart_from_own_events,
+    programme_scenario,
+    run_model,
+    text_events,
+    weekly_outputs,
+)
 
 from conftest import binomial_se, within
 from hrsim import HarmReductionModel
 from hrsim.processes import Overdose
-from hrsim.scenario import build_scenario, load_scenario
+from hrsim.scenario import load_scenario
 
 TYPE = "naloxone_distribution"
 RUN = {"people": 2000, "years": 0.5, "seed": 5, "name": "t"}
 SCENARIO_FILE = Path(__file__).parents[2] / "scenarios" / f"{TYPE}.toml"
-TEXT_COLUMNS = ("kind", "from_state", "to_state", "detail")
-EVERYONE_USING = {
-    "moud_fraction": 0.0,
-    "recovery_fraction": 0.0,
-    "detox_fraction": 0.0,
-    "prison_fraction": 0.0,
-}
-
-
-def scenario(programme: dict | None = None, run: dict = RUN, **sections: dict):
-    """A scenario with (or without) this programme and parameter sections."""
-    data: dict = {"run": run, **sections}
-    if programme is not None:
-        data["interventions"] = [{"type": TYPE, **programme}]
-    return build_scenario(data)
-
-
-def events(model: HarmReductionModel) -> pd.DataFrame:
-    """The event log with plain-text columns (categories depend on the kinds logged)."""
-    return model.events_frame().astype(dict.fromkeys(TEXT_COLUMNS, str))
-
-
-def outputs(model: HarmReductionModel) -> pd.DataFrame:
-    """Weekly outputs, one column each, from week 1."""
-    frame = model.programme_frame()
-    return frame.pivot(index="week", columns="output", values="value").iloc[1:]
 
 
 @pytest.mark.parametrize(
@@ -53,16 +34,10 @@ def outputs(model: HarmReductionModel) -> pd.DataFrame:
 )
 def test_a_programme_that_gives_no_kits_changes_nothing(programme, enrols):
     """No reach (whatever its training), or no kits: results are the baseline's, bit for bit."""
-    base = HarmReductionModel(scenario())
-    nal = HarmReductionModel(scenario(programme))
-    base.run()
-    nal.run()
-    pd.testing.assert_frame_equal(base.timeseries_frame(), nal.timeseries_frame())
-    ev = events(nal)
-    own = ev["kind"] == TYPE
-    assert own.any() == enrols
-    pd.testing.assert_frame_equal(events(base), ev[~own].reset_index(drop=True))
-    assert outputs(nal)["kits_given"].sum() == 0
+    base = run_model(programme_scenario(TYPE, run=RUN))
+    nal = run_model(programme_scenario(TYPE, programme, run=RUN))
+    assert_same_apart_from_own_events(nal, base, TYPE, logs_own=enrols)
+    assert weekly_outputs(nal)["kits_given"].sum() == 0
 
 
 def test_with_a_kit_at_every_witness_overdoses_are_fatal_at_the_reversal_miss_rate():
@@ -78,7 +53,8 @@ def test_with_a_kit_at_every_witness_overdoses_are_fatal_at_the_reversal_miss_ra
         "reversal_probability": reversal,
     }
     model = HarmReductionModel(
-        scenario(
+        programme_scenario(
+            TYPE,
             programme,
             run={**RUN, "people": 4000, "years": 0.2},
             population={
@@ -92,7 +68,7 @@ def test_with_a_kit_at_every_witness_overdoses_are_fatal_at_the_reversal_miss_ra
     )
     assert model.scenario.overdose.naloxone_reversal_probability < reversal
     model.run()
-    od = events(model).query("kind == 'overdose'")
+    od = text_events(model).query("kind == 'overdose'")
     witnessed = od[~od["detail"].isin(["fatal_alone", "survived_alone"])]
     n = len(witnessed)
     assert n > 20_000
@@ -119,8 +95,10 @@ def test_kits_are_accounted_for():
         "cost_usd_per_kit": 75.0,
     }
     model = HarmReductionModel(
-        scenario(
+        programme_scenario(
+            TYPE,
             programme,
+            run=RUN,
             population={"naloxone_carrier_fraction": 0.0, "uses_alone_probability": 0.2},
             overdose={"base_rate_per_year": 5.0, "neighbour_present_probability": 0.5},
         )
@@ -135,7 +113,7 @@ def test_kits_are_accounted_for():
         model.step()
         alive = people.alive
         np.testing.assert_array_equal(people.carries_naloxone[alive], nal.holds_kit[alive])
-    out = outputs(model)
+    out = weekly_outputs(model)
     np.testing.assert_array_equal(out["kits_used"], expected_used)
     balance = (out["kits_given"] - out["kits_used"] - out["kits_lost"]).cumsum()
     np.testing.assert_array_equal(out["carriers"], balance)
@@ -149,7 +127,8 @@ def test_kits_are_accounted_for():
 def test_kits_reach_clients_at_the_weekly_probability():
     """In the first week, reached people without a kit get one with the kit probability."""
     model = HarmReductionModel(
-        scenario(
+        programme_scenario(
+            TYPE,
             {"coverage_fraction": 1.0, "kit_probability_per_week": 0.3, "network_share": 0.0},
             run={**RUN, "people": 5000},
             population={"naloxone_carrier_fraction": 0.0},
@@ -158,7 +137,7 @@ def test_kits_reach_clients_at_the_weekly_probability():
     model.step()
     nal = model.interventions[0]
     clients = int(np.count_nonzero(nal.enrolled))
-    given = float(outputs(model)["kits_given"].iloc[0])
+    given = float(weekly_outputs(model)["kits_given"].iloc[0])
     assert within(given / clients, 0.3, binomial_se(0.3, clients))
 
 
@@ -167,7 +146,7 @@ def test_the_scenario_file_loads_and_runs():
     assert model.scenario.run.name == TYPE
     assert [p.type for p in model.scenario.interventions] == [TYPE]
     model.run(weeks=4)
-    out = outputs(model)
+    out = weekly_outputs(model)
     assert len(out) == 4
     assert out["kits_given"].sum() > 0
     assert (out["carriers"] > 0).all()

@@ -5,24 +5,27 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
+from programme_helpers import (
+    EVERYONE_USING,
+    assert_same_as_baseline,
+    programme_scenario,
+    run_model,
+)
 
 from conftest import binomial_se, within
 from hrsim import HarmReductionModel
 from hrsim.people import NEVER, Care
 from hrsim.processes import CareProcess, Overdose
-from hrsim.scenario import build_scenario, load_scenario
+from hrsim.scenario import load_scenario
 
-SCENARIO_FILE = Path(__file__).resolve().parents[2] / "scenarios" / "peer_navigation.toml"
+TYPE = "peer_navigation"
+SCENARIO_FILE = Path(__file__).resolve().parents[2] / "scenarios" / f"{TYPE}.toml"
 RUN = {"name": "t", "people": 2000, "years": 1.0, "seed": 3}
 
 # Everyone in active use, many overdoses, no usual-care referral after an overdose.
 MANY_OVERDOSES = {
     "population": {
-        "moud_fraction": 0.0,
-        "recovery_fraction": 0.0,
-        "detox_fraction": 0.0,
-        "prison_fraction": 0.0,
+        **EVERYONE_USING,
         "inject_fraction": 0.0,
         "heavy_use_fraction": 0.0,
     },
@@ -44,30 +47,20 @@ QUIET_CARE = {
 
 def navigated_model(people: int, processes: tuple, **programme: object) -> HarmReductionModel:
     """Many overdoses among people in active use, with a peer navigation programme."""
-    scenario = build_scenario(
-        {
-            **MANY_OVERDOSES,
-            "run": {"name": "t", "people": people, "years": 1.0, "seed": 11},
-            "care": QUIET_CARE,
-            "interventions": [{"type": "peer_navigation", **programme}],
-        }
+    scenario = programme_scenario(
+        TYPE,
+        programme,
+        run={"name": "t", "people": people, "years": 1.0, "seed": 11},
+        care=QUIET_CARE,
+        **MANY_OVERDOSES,
     )
     return HarmReductionModel(scenario, processes=processes)
 
 
 def test_zero_coverage_is_the_baseline():
-    base = HarmReductionModel(build_scenario({"run": RUN}))
-    zero = HarmReductionModel(
-        build_scenario(
-            {"run": RUN, "interventions": [{"type": "peer_navigation", "coverage_fraction": 0.0}]}
-        )
-    )
-    base.run()
-    zero.run()
-    pd.testing.assert_frame_equal(base.timeseries_frame(), zero.timeseries_frame())
-    events = zero.events_frame()
-    pd.testing.assert_frame_equal(base.events_frame(), events)
-    assert not (events["kind"] == "peer_navigation").any()
+    base = run_model(programme_scenario(TYPE, run=RUN))
+    zero = run_model(programme_scenario(TYPE, {"coverage_fraction": 0.0}, run=RUN))
+    assert_same_as_baseline(zero, base, TYPE)
     assert base.timeseries_frame()["overdoses_nonfatal"].sum() > 0  # someone could be reached
 
 
@@ -87,7 +80,7 @@ def test_reach_and_linkage_of_last_weeks_survivors():
     survivors = np.flatnonzero(m.people.weeks_since_overdose == 1)
     assert (m.people.state[survivors] == Care.ACTIVE).all()
     m.step()
-    programme = next(p for p in m.interventions if p.type == "peer_navigation")
+    programme = next(p for p in m.interventions if p.type == TYPE)
     reached = np.flatnonzero(programme.enrolled)
     assert np.isin(reached, survivors).all()  # only last week's survivors
     share = reached.size / survivors.size
@@ -119,9 +112,7 @@ def test_care_starts_moud_for_the_linked_in_their_referral_week():
     )
     m.run(weeks=2 + delay)
     ev = m.events_frame()
-    linked = set(
-        ev.person[(ev.kind == "peer_navigation") & (ev.week == 2) & (ev.detail == "linked")]
-    )
+    linked = set(ev.person[(ev.kind == TYPE) & (ev.week == 2) & (ev.detail == "linked")])
     died = set(ev.person[(ev.kind == "death") & (ev.week < 2 + delay)])
     starts = ev[(ev.kind == "transition") & (ev.detail == "overdose_referral")]
     assert len(linked) > 100
@@ -133,7 +124,7 @@ def test_navigation_ends_in_the_referral_week():
     m = navigated_model(3000, (Overdose,), coverage_fraction=1.0, delay_weeks=2)
     m.run(weeks=6)
     ev = m.events_frame()
-    nav = ev[ev.kind == "peer_navigation"]
+    nav = ev[ev.kind == TYPE]
     start = nav[nav.detail.isin(["linked", "not_linked"])].groupby("person").week.min()
     end = nav[nav.detail == "completed"].groupby("person").week.min()
     both = start.index.intersection(end.index)
@@ -143,7 +134,7 @@ def test_navigation_ends_in_the_referral_week():
 
 def test_scenario_file_runs():
     scenario = load_scenario(SCENARIO_FILE).with_overrides({"run.people": 1000})
-    assert scenario.interventions[0].type == "peer_navigation"
+    assert scenario.interventions[0].type == TYPE
     m = HarmReductionModel(scenario)
     m.run(weeks=4)
     outputs = set(m.programme_frame()["output"])

@@ -5,37 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
+from programme_helpers import (
+    assert_same_apart_from_own_events,
+    programme_scenario,
+    run_model,
+    weekly_outputs,
+)
 
 from conftest import within
 from hrsim import HarmReductionModel
-from hrsim.scenario import build_scenario, load_scenario
+from hrsim.scenario import load_scenario
 
 TYPE = "peer_network"
 RUN = {"people": 2000, "years": 0.5, "seed": 7, "name": "t"}
 SCENARIO_FILE = Path(__file__).parents[2] / "scenarios" / f"{TYPE}.toml"
-TEXT_COLUMNS = ("kind", "from_state", "to_state", "detail")
 LAYERS = ("injecting", "social")
-
-
-def scenario(programme: dict | None = None, run: dict = RUN, **sections: dict):
-    """A scenario with (or without) this programme and parameter sections."""
-    data: dict = {"run": run, **sections}
-    if programme is not None:
-        data["interventions"] = [{"type": TYPE, **programme}]
-    return build_scenario(data)
-
-
-def events(model: HarmReductionModel) -> pd.DataFrame:
-    """The event log with plain-text columns (categories depend on the kinds logged)."""
-    return model.events_frame().astype(dict.fromkeys(TEXT_COLUMNS, str))
-
-
-def outputs(model: HarmReductionModel) -> pd.DataFrame:
-    """Weekly outputs, one column each, from week 1."""
-    frame = model.programme_frame()
-    return frame.pivot(index="week", columns="output", values="value").iloc[1:]
 
 
 def ties(model: HarmReductionModel) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -68,16 +53,10 @@ def contacts_among(ends: list[tuple[np.ndarray, np.ndarray]], sources: np.ndarra
 def test_a_network_without_peers_or_effects_changes_nothing(programme, enrols):
     """No peers, or peers whose practice changes nothing and who hand out no kits: results
     are the baseline's, bit for bit."""
-    base = HarmReductionModel(scenario())
-    peer = HarmReductionModel(scenario(programme))
-    base.run()
-    peer.run()
-    pd.testing.assert_frame_equal(base.timeseries_frame(), peer.timeseries_frame())
-    ev = events(peer)
-    own = ev["kind"] == TYPE
-    assert own.any() == enrols
-    pd.testing.assert_frame_equal(events(base), ev[~own].reset_index(drop=True))
-    assert (outputs(peer)["adopters"].sum() > 0) == enrols
+    base = run_model(programme_scenario(TYPE, run=RUN))
+    peer = run_model(programme_scenario(TYPE, programme, run=RUN))
+    assert_same_apart_from_own_events(peer, base, TYPE, logs_own=enrols)
+    assert (weekly_outputs(peer)["adopters"].sum() > 0) == enrols
 
 
 def test_first_week_adoption_matches_the_exposure_to_peers():
@@ -85,7 +64,8 @@ def test_first_week_adoption_matches_the_exposure_to_peers():
     1 - (1 - q)^(number of peer contacts); the week's new adopters sum those chances."""
     q = 0.15
     model = HarmReductionModel(
-        scenario(
+        programme_scenario(
+            TYPE,
             {
                 "peers_fraction": 0.1,
                 "adoption_probability_per_week": q,
@@ -102,7 +82,7 @@ def test_first_week_adoption_matches_the_exposure_to_peers():
     candidates = alive & ~peers
     p = 1.0 - (1.0 - q) ** k[candidates]
     expected, se = p.sum(), np.sqrt(np.sum(p * (1 - p)))
-    observed = outputs(model)["new_adopters"].iloc[0]
+    observed = weekly_outputs(model)["new_adopters"].iloc[0]
     assert expected > 200
     assert within(observed, expected, se)
     adopters = model.interventions[0].adopted
@@ -115,7 +95,8 @@ def test_adopters_spread_further_at_the_secondary_rate():
     1 - (1 - q)^(peer contacts) x (1 - q s)^(adopter contacts)."""
     q, s = 0.2, 0.5
     model = HarmReductionModel(
-        scenario(
+        programme_scenario(
+            TYPE,
             {
                 "peers_fraction": 0.05,
                 "adoption_probability_per_week": q,
@@ -137,7 +118,7 @@ def test_adopters_spread_further_at_the_secondary_rate():
     model.step()
     np.testing.assert_array_equal(programme.enrolled, peers)
     assert (programme.adopted >= adopted).all()  # nobody abandons
-    observed = outputs(model)["new_adopters"].iloc[1]
+    observed = weekly_outputs(model)["new_adopters"].iloc[1]
     expected, se = p.sum(), np.sqrt(np.sum(p * (1 - p)))
     # The adopters' own contribution is large enough to be seen (so the test can fail).
     p_peers_only = 1 - (1 - q) ** k_peer[candidates]
@@ -158,7 +139,7 @@ def test_practice_sets_the_hooks_and_costs_add_up():
         "cost_usd_stipend_per_peer_per_week": 50.0,
         "cost_usd_per_kit": 75.0,
     }
-    model = HarmReductionModel(scenario(programme, run={**RUN, "people": 4000}))
+    model = HarmReductionModel(programme_scenario(TYPE, programme, run={**RUN, "people": 4000}))
     peer, people = model.interventions[0], model.people
     for _ in range(8):
         model.step()
@@ -168,7 +149,7 @@ def test_practice_sets_the_hooks_and_costs_add_up():
         np.testing.assert_array_equal(people.overdose_multiplier[practising], np.float32(0.8))
         assert (people.alone_multiplier[~practising & people.alive] == 1).all()
         assert (people.overdose_multiplier[~practising & people.alive] == 1).all()
-    out = outputs(model)
+    out = weekly_outputs(model)
     np.testing.assert_array_equal(
         out["cost_usd"],
         out["new_peers"] * 500.0 + out["peers"] * 50.0 + out["kits_given"] * 75.0,
@@ -184,7 +165,7 @@ def test_the_scenario_file_loads_and_runs():
     assert model.scenario.run.name == TYPE
     assert [p.type for p in model.scenario.interventions] == [TYPE]
     model.run(weeks=4)
-    out = outputs(model)
+    out = weekly_outputs(model)
     assert len(out) == 4
     assert (out["peers"] > 0).all()
     assert out["new_adopters"].sum() > 0

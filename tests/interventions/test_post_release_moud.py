@@ -6,13 +6,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from programme_helpers import assert_same_as_baseline, programme_scenario, run_model
 
 from conftest import binomial_se, within
 from hrsim import HarmReductionModel
 from hrsim.processes import CareProcess
-from hrsim.scenario import build_scenario, load_scenario
+from hrsim.scenario import load_scenario
 
-SCENARIO_FILE = Path(__file__).resolve().parents[2] / "scenarios" / "post_release_moud.toml"
+TYPE = "post_release_moud"
+SCENARIO_FILE = Path(__file__).resolve().parents[2] / "scenarios" / f"{TYPE}.toml"
 RUN = {"name": "t", "people": 2000, "years": 1.0, "seed": 3}
 # Half the population in prison, nobody on MOUD, a place for everyone, no other care flows.
 PRISON = {
@@ -29,12 +31,8 @@ PRISON = {
 
 def release_model(people: int, **programme: object) -> HarmReductionModel:
     """Care only (nobody dies), with the post-release MOUD programme."""
-    scenario = build_scenario(
-        {
-            **PRISON,
-            "run": {"name": "t", "people": people, "years": 1.0, "seed": 8},
-            "interventions": [{"type": "post_release_moud", **programme}],
-        }
+    scenario = programme_scenario(
+        TYPE, programme, run={"name": "t", "people": people, "years": 1.0, "seed": 8}, **PRISON
     )
     return HarmReductionModel(scenario, processes=(CareProcess,))
 
@@ -46,18 +44,9 @@ def release_events(m: HarmReductionModel) -> pd.DataFrame:
 
 
 def test_zero_coverage_is_the_baseline():
-    base = HarmReductionModel(build_scenario({"run": RUN}))
-    zero = HarmReductionModel(
-        build_scenario(
-            {"run": RUN, "interventions": [{"type": "post_release_moud", "coverage_fraction": 0.0}]}
-        )
-    )
-    base.run()
-    zero.run()
-    pd.testing.assert_frame_equal(base.timeseries_frame(), zero.timeseries_frame())
-    events = zero.events_frame()
-    pd.testing.assert_frame_equal(base.events_frame(), events)
-    assert not (events["kind"] == "post_release_moud").any()
+    base = run_model(programme_scenario(TYPE, run=RUN))
+    zero = run_model(programme_scenario(TYPE, {"coverage_fraction": 0.0}, run=RUN))
+    assert_same_as_baseline(zero, base, TYPE)
     assert base.timeseries_frame()["releases"].sum() > 0  # the hook was in use
 
 
@@ -103,7 +92,7 @@ def test_starts_at_release_are_counted_and_costed_a_week_later():
 
 def test_scenario_file_runs():
     scenario = load_scenario(SCENARIO_FILE).with_overrides({"run.people": 1000})
-    assert scenario.interventions[0].type == "post_release_moud"
+    assert scenario.interventions[0].type == TYPE
     m = HarmReductionModel(scenario)
     m.run(weeks=4)
     assert m.hooks.post_release_moud_fraction == scenario.interventions[0].coverage_fraction

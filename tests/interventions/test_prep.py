@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-import pandas as pd
+from programme_helpers import (
+    EVERYONE_USING,
+    assert_same_as_baseline,
+    programme_scenario,
+    run_model,
+    weekly_outputs,
+)
 
 from conftest import within
 from hrsim import HarmReductionModel
 from hrsim.people import Care
 from hrsim.processes import Infections
-from hrsim.scenario import build_scenario, load_scenario
+from hrsim.scenario import load_scenario
 
 TYPE = "prep"
 RUN = {"people": 3000, "years": 1.0, "seed": 3, "name": "t"}
@@ -24,10 +29,7 @@ INJECTING_ONLY = {
         "inject_fraction": 1.0,
         "hiv_prevalence_inject": 0.5,
         "hiv_diagnosed_fraction": 0.0,
-        "moud_fraction": 0.0,
-        "recovery_fraction": 0.0,
-        "detox_fraction": 0.0,
-        "prison_fraction": 0.0,
+        **EVERYONE_USING,
         "shares_syringes_fraction": 0.5,
     },
     "infection": {
@@ -38,27 +40,11 @@ INJECTING_ONLY = {
 }
 
 
-def _scenario(programme: dict[str, Any] | None, **sections: Any) -> Any:
-    data: dict[str, Any] = {"run": RUN, **sections}
-    if programme is not None:
-        data["interventions"] = [{"type": TYPE, **programme}]
-    return build_scenario(data)
-
-
-def _outputs(model: HarmReductionModel) -> pd.DataFrame:
-    frame = model.programme_frame()
-    frame = frame[frame["programme"] == TYPE]
-    return frame.pivot(index="week", columns="output", values="value")
-
-
 def test_zero_coverage_is_the_baseline():
-    base = HarmReductionModel(_scenario(None)).run()
-    zero = HarmReductionModel(_scenario({"coverage_fraction": 0.0})).run()
-    pd.testing.assert_frame_equal(base.timeseries_frame(), zero.timeseries_frame())
-    events = zero.events_frame()
-    assert not (events["kind"] == TYPE).any()
-    pd.testing.assert_frame_equal(base.events_frame(), events)
-    full = HarmReductionModel(_scenario({"coverage_fraction": 1.0})).run(weeks=2)
+    base = run_model(programme_scenario(TYPE, run=RUN))
+    zero = run_model(programme_scenario(TYPE, {"coverage_fraction": 0.0}, run=RUN))
+    assert_same_as_baseline(zero, base, TYPE)
+    full = run_model(programme_scenario(TYPE, {"coverage_fraction": 1.0}, run=RUN), weeks=2)
     assert (full.events_frame()["kind"] == TYPE).any()  # the comparison is not vacuous
 
 
@@ -84,8 +70,10 @@ def test_one_week_of_injecting_infections_matches_the_lowered_per_act_probabilit
     expected = {True: 0.0, False: 0.0}
     var = {True: 0.0, False: 0.0}
     for seed in range(2):
-        scenario = _scenario(
+        scenario = programme_scenario(
+            TYPE,
             {"coverage_fraction": 0.5, "efficacy": efficacy, "adherence_fraction": adherence},
+            run=RUN,
             **INJECTING_ONLY,
         ).with_overrides({"run.people": 20_000, "run.seed": seed})
         m = HarmReductionModel(scenario, processes=(Infections,))
@@ -113,19 +101,22 @@ def test_full_efficacy_and_adherence_means_no_infection():
         **INJECTING_ONLY,
         "infection": {**INJECTING_ONLY["infection"], "hiv_per_sex_act": 0.01},
     }
-    full = _scenario(
-        {"coverage_fraction": 1.0, "efficacy": 1.0, "adherence_fraction": 1.0}, **settings
+    full = programme_scenario(
+        TYPE,
+        {"coverage_fraction": 1.0, "efficacy": 1.0, "adherence_fraction": 1.0},
+        run=RUN,
+        **settings,
     )
-    m = HarmReductionModel(full, processes=(Infections,)).run(weeks=4)
+    m = run_model(full, weeks=4, processes=(Infections,))
     assert m.timeseries_frame()["hiv_infections"].sum() == 0
-    none = _scenario({"coverage_fraction": 0.0}, **settings)
-    m0 = HarmReductionModel(none, processes=(Infections,)).run(weeks=4)
+    none = programme_scenario(TYPE, {"coverage_fraction": 0.0}, run=RUN, **settings)
+    m0 = run_model(none, weeks=4, processes=(Infections,))
     assert m0.timeseries_frame()["hiv_infections"].sum() > 0
 
 
 def test_clients_who_seroconvert_leave_the_next_week():
-    scenario = _scenario({"coverage_fraction": 1.0}, **INJECTING_ONLY)
-    m = HarmReductionModel(scenario, processes=(Infections,)).run(weeks=5)
+    scenario = programme_scenario(TYPE, {"coverage_fraction": 1.0}, run=RUN, **INJECTING_ONLY)
+    m = run_model(scenario, weeks=5, processes=(Infections,))
     events = m.events_frame()
     infections = events[events["detail"].isin(["hiv_injecting", "hiv_sexual"])]
     exits = events[(events["kind"] == TYPE) & (events["detail"] == "seroconverted")]
@@ -139,9 +130,9 @@ def test_clients_who_seroconvert_leave_the_next_week():
 
 def test_outputs_and_costs_match_the_clients():
     unit = 7.25
-    m = HarmReductionModel(_scenario({"coverage_fraction": 0.4, "cost_usd_per_person_week": unit}))
-    m.run(weeks=6)
-    out = _outputs(m).loc[1:]
+    programme = {"coverage_fraction": 0.4, "cost_usd_per_person_week": unit}
+    m = run_model(programme_scenario(TYPE, programme, run=RUN), weeks=6)
+    out = weekly_outputs(m)
     assert (out["person_weeks"] == out["enrolled"]).all()
     assert (out["cost_usd"] == out["person_weeks"] * unit).all()
     assert out["enrolled"].iloc[-1] == np.count_nonzero(m.interventions[0].enrolled)
@@ -152,5 +143,5 @@ def test_scenario_file_loads_and_runs():
     scenario = load_scenario(SCENARIO_FILE, {"run.people": 1000})
     assert scenario.run.name == TYPE
     assert [p.type for p in scenario.interventions] == [TYPE]
-    m = HarmReductionModel(scenario).run(weeks=4)
-    assert _outputs(m)["enrolled"].iloc[-1] > 0
+    m = run_model(scenario, weeks=4)
+    assert weekly_outputs(m)["enrolled"].iloc[-1] > 0

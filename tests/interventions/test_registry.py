@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from programme_helpers import programme_scenario, run_model
 
 from hrsim import HarmReductionModel
 from hrsim.interventions import BUILT_IN, Intervention, InterventionParams, register, registered
@@ -44,12 +45,8 @@ def test_a_programme_that_has_not_started_changes_nothing(type_name):
     baseline's, bit for bit (common random numbers)."""
     if type_name not in registered():
         pytest.fail(f"{type_name} is not implemented")
-    base = HarmReductionModel(build_scenario({"run": RUN}))
-    later = HarmReductionModel(
-        build_scenario({"run": RUN, "interventions": [{"type": type_name, "start_week": 1000}]})
-    )
-    base.run()
-    later.run()
+    base = run_model(programme_scenario(type_name, run=RUN))
+    later = run_model(programme_scenario(type_name, {"start_week": 1000}, run=RUN))
     pd.testing.assert_frame_equal(base.timeseries_frame(), later.timeseries_frame())
     pd.testing.assert_frame_equal(base.events_frame(), later.events_frame())
 
@@ -64,7 +61,7 @@ def test_a_researcher_can_register_a_programme_from_their_own_code():
                 model.people.sharing_multiplier *= 0.5
 
     register(HalfSharing)
-    scenario = build_scenario({"run": RUN, "interventions": [{"type": "half_sharing_test"}]})
+    scenario = programme_scenario("half_sharing_test", {}, run=RUN)
     model = HarmReductionModel(scenario)
     model.step()
     assert (model.people.sharing_multiplier == 0.5).all()

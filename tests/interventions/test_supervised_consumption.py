@@ -7,17 +7,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from programme_helpers import (
+    EVERYONE_USING,
+    assert_same_apart_from_own_events,
+    programme_scenario,
+    run_model,
+    text_events,
+    weekly_outputs,
+)
 
 from conftest import binomial_se, within
 from hrsim import HarmReductionModel
 from hrsim.people import Care
 from hrsim.processes import Overdose
-from hrsim.scenario import build_scenario, load_scenario
+from hrsim.scenario import load_scenario
 
 TYPE = "supervised_consumption"
 RUN = {"people": 2000, "years": 0.5, "seed": 3, "name": "t"}
 SCENARIO_FILE = Path(__file__).parents[2] / "scenarios" / f"{TYPE}.toml"
-TEXT_COLUMNS = ("kind", "from_state", "to_state", "detail")
 # Everyone who injects, inside the site whenever they inject.
 EVERYONE_SUPERVISED = {
     "reach_fraction": 1.0,
@@ -26,34 +33,15 @@ EVERYONE_SUPERVISED = {
 }
 
 
-def scenario(programme: dict | None = None, run: dict = RUN, **sections: dict):
-    """A scenario with (or without) this programme and parameter sections."""
-    data: dict = {"run": run, **sections}
-    if programme is not None:
-        data["interventions"] = [{"type": TYPE, **programme}]
-    return build_scenario(data)
-
-
-def events(model: HarmReductionModel) -> pd.DataFrame:
-    """The event log with plain-text columns (categories depend on the kinds logged)."""
-    return model.events_frame().astype(dict.fromkeys(TEXT_COLUMNS, str))
-
-
 @pytest.mark.parametrize(
     ("programme", "enrols"),
     [({"reach_fraction": 0.0}, False), ({"capacity_visits_per_week": 0.0}, True)],
 )
 def test_a_site_nobody_can_use_changes_nothing(programme, enrols):
     """No reach, or no capacity: results are the baseline's, bit for bit."""
-    base = HarmReductionModel(scenario())
-    site = HarmReductionModel(scenario(programme))
-    base.run()
-    site.run()
-    pd.testing.assert_frame_equal(base.timeseries_frame(), site.timeseries_frame())
-    ev = events(site)
-    own = ev["kind"] == TYPE
-    assert own.any() == enrols
-    pd.testing.assert_frame_equal(events(base), ev[~own].reset_index(drop=True))
+    base = run_model(programme_scenario(TYPE, run=RUN))
+    site = run_model(programme_scenario(TYPE, programme, run=RUN))
+    assert_same_apart_from_own_events(site, base, TYPE, logs_own=enrols)
 
 
 def run_recording_clients(model: HarmReductionModel) -> pd.DataFrame:
@@ -83,9 +71,11 @@ def test_fully_supervised_clients_never_die_of_overdose_nor_share():
     for name, capacity in (("site", 1e7), ("no_capacity", 0.0)):
         programme = {**EVERYONE_SUPERVISED, "staff_reversal_probability": 1.0}
         programme["capacity_visits_per_week"] = capacity
-        model = HarmReductionModel(scenario(programme, run={**RUN, "years": 0.4}, **HIGH_RISK))
+        model = HarmReductionModel(
+            programme_scenario(TYPE, programme, run={**RUN, "years": 0.4}, **HIGH_RISK)
+        )
         clients = run_recording_clients(model)
-        ev = events(model).merge(clients, on=["person", "week"])
+        ev = text_events(model).merge(clients, on=["person", "week"])
         outcomes[name] = ev
     site, control = outcomes["site"], outcomes["no_capacity"]
     od = site[site["kind"] == "overdose"]
@@ -104,22 +94,17 @@ def test_supervised_overdoses_are_fatal_at_the_staffs_miss_rate():
     p = 0.6
     n = 4000
     model = HarmReductionModel(
-        scenario(
+        programme_scenario(
+            TYPE,
             {**EVERYONE_SUPERVISED, "staff_reversal_probability": p},
             run={**RUN, "people": n, "years": 0.2},
-            population={
-                "inject_fraction": 1.0,
-                "moud_fraction": 0.0,
-                "recovery_fraction": 0.0,
-                "detox_fraction": 0.0,
-                "prison_fraction": 0.0,
-            },
+            population={"inject_fraction": 1.0, **EVERYONE_USING},
             overdose={"base_rate_per_year": 1000.0},
         ),
         processes=(Overdose,),
     )
     model.run()
-    od = events(model).query("kind == 'overdose'")
+    od = text_events(model).query("kind == 'overdose'")
     total = len(od)
     assert total > 20_000
     assert (
@@ -145,7 +130,7 @@ def test_capacity_is_shared_and_outputs_and_costs_add_up():
         "moud_referral_probability_per_week": 0.05,
         "staff_reversal_probability": 0.99,
     }
-    model = HarmReductionModel(scenario(programme, run={**RUN, "people": 4000}))
+    model = HarmReductionModel(programme_scenario(TYPE, programme, run={**RUN, "people": 4000}))
     people, site = model.people, model.interventions[0]
     eligible = (people.state == Care.ACTIVE) & people.injects
     model.step()
@@ -159,7 +144,7 @@ def test_capacity_is_shared_and_outputs_and_costs_add_up():
     assert (people.supervised_fraction[~site.enrolled] == 0).all()
     assert model.hooks.supervised_reversal_probability == 0.99
     model.run(weeks=20)
-    out = model.programme_frame().pivot(index="week", columns="output", values="value").iloc[1:]
+    out = weekly_outputs(model)
     expected_share = np.minimum(0.8, 2000.0 / (out["enrolled"] * 14.0))
     np.testing.assert_allclose(out["supervised_fraction"], expected_share, rtol=1e-12)
     np.testing.assert_allclose(out["visits"], out["enrolled"] * 14.0 * expected_share, rtol=1e-12)
