@@ -136,6 +136,19 @@ class Intervention:
         model.events.add(p.pid[rows], model.week, self.type, state, state, detail)
 
 
+def retire_used_kits(model: HarmReductionModel, holds_kit: np.ndarray) -> np.ndarray:
+    """Take a programme's kits used at last week's overdoses out of circulation.
+
+    ``holds_kit`` marks who holds one of the programme's kits; it is updated in place and the
+    rows whose kit was used are returned (a witness who used a kit twice counts once).
+    """
+    used = np.unique(model.naloxone_used)
+    used = used[holds_kit[used]]
+    holds_kit[used] = False
+    model.people.carries_naloxone[used] = False
+    return used
+
+
 class WeekView:
     """Masks many programmes need, computed at most once a week (as programmes act)."""
 

@@ -18,7 +18,7 @@ import numpy as np
 from pydantic import Field
 
 from hrsim.interventions import register
-from hrsim.interventions.base import Intervention, InterventionParams
+from hrsim.interventions.base import Intervention, InterventionParams, retire_used_kits
 from hrsim.interventions.syringe_services import enrol_to_coverage
 from hrsim.people import Care
 
@@ -94,12 +94,7 @@ class NaloxoneDistribution(Intervention):
         people = model.people
         self._track_releases(model)
 
-        # The programme's kits used at last week's overdoses leave circulation.
-        # (One witness can use a kit at two overdoses in a week: count the kit once.)
-        used = np.unique(model.naloxone_used)
-        used = used[self.holds_kit[used]]
-        self.holds_kit[used] = False
-        people.carries_naloxone[used] = False
+        used = retire_used_kits(model, self.holds_kit)
         # Kits of holders who died or left go with them; the rest may be lost this week.
         gone = np.flatnonzero(self.holds_kit & ~model.week_view.alive)
         holders = np.flatnonzero(self.holds_kit & model.week_view.alive)

@@ -19,7 +19,7 @@ import numpy as np
 from pydantic import Field
 
 from hrsim.interventions import register
-from hrsim.interventions.base import Intervention, InterventionParams
+from hrsim.interventions.base import Intervention, InterventionParams, retire_used_kits
 from hrsim.interventions.naloxone_distribution import pick_contact
 from hrsim.interventions.syringe_services import enrol_to_coverage
 
@@ -82,10 +82,7 @@ class PeerNetwork(Intervention):
         self.trained[gone] = False
         self.adopted[gone] = False
         self.holds_kit[gone] = False
-        used = np.unique(model.naloxone_used)
-        used = used[self.holds_kit[used]]
-        self.holds_kit[used] = False
-        people.carries_naloxone[used] = False
+        retire_used_kits(model, self.holds_kit)
 
         view = model.week_view
         eligible = view.active | view.recovery | view.on_moud
