@@ -3,8 +3,8 @@
 Every arm runs on the same replicate seeds as the baseline (``SeedSequence.spawn``), so the
 difference between an arm and the baseline within one replicate is mostly the programme's
 effect, and the spread of those paired differences gives tight intervals. Runs go to a pool of
-processes (all cores by default); results are put back in (arm, replicate) order, so they are
-identical whatever the number of workers.
+processes (all cores by default) or a Dask cluster (``hrsim.executors``); results are put back
+in (arm, replicate) order, so they are identical whatever the number of workers.
 
 Outcomes per run: fatal and non-fatal overdoses, new HIV and HCV infections, deaths from all
 causes, life-years (people x horizon, less the rest of the horizon for each death: new
@@ -14,15 +14,13 @@ lost, and cost in US dollars (programme costs plus MOUD treatment).
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from multiprocessing import get_context
 from typing import Any
 
 import numpy as np
 from scipy import stats
 
+from hrsim.executors import execute
 from hrsim.model import HarmReductionModel
 from hrsim.rng import replicate_seeds
 from hrsim.scenario import Scenario
@@ -172,6 +170,7 @@ def compare(
     seed: int = 1,
     workers: int | None = None,
     names: list[str] | None = None,
+    scheduler: str | None = None,
 ) -> Comparison:
     """Run the baseline and every arm on the same replicate seeds and compare them."""
     scenarios = [baseline, *arms]
@@ -182,12 +181,9 @@ def compare(
         for s in scenarios
         for replicate_seed in seeds
     ]
-    workers = workers or os.cpu_count() or 1
-    if workers == 1:
-        results = [run_outcomes(t) for t in tasks]
-    else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-            results = list(pool.map(run_outcomes, tasks))  # map keeps the task order
+    results: list[dict[str, float]] = [{} for _ in tasks]
+    for index, outcome in execute(run_outcomes, tasks, workers=workers, scheduler=scheduler):
+        results[index] = outcome  # back in task order, whatever order runs finished in
     runs = {
         labels[i]: results[i * replicates : (i + 1) * replicates] for i in range(len(scenarios))
     }
