@@ -54,7 +54,29 @@ def registered() -> dict[str, type[Intervention]]:
             except ModuleNotFoundError as exc:
                 if exc.name != f"hrsim.interventions.{name}":
                     raise
+    _load_entry_points()
     return _REGISTRY
+
+
+#: Installed packages add programmes through entry points in this group (see hrsim.plugins).
+ENTRY_POINT_GROUP = "hrsim.interventions"
+
+
+@cache
+def _load_entry_points() -> None:
+    """Import every installed plug-in once; an entry point may name a module or a class."""
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            loaded = ep.load()
+        except Exception as exc:  # noqa: BLE001 - a broken plug-in is reported in one line
+            raise InterventionSpecError(
+                f"plug-in entry point '{ep.name}' ({ep.value}) failed to load: "
+                f"{type(exc).__name__}: {exc}"
+            ) from None
+        if isinstance(loaded, type) and issubclass(loaded, Intervention):
+            _REGISTRY.setdefault(loaded.type, loaded)
 
 
 @cache
@@ -114,6 +136,7 @@ def create(params: InterventionParams) -> Intervention:
 
 __all__ = [
     "BUILT_IN",
+    "ENTRY_POINT_GROUP",
     "Intervention",
     "InterventionParams",
     "InterventionSpecError",
