@@ -1,4 +1,4 @@
-"""The ``hrsim`` command: ``hrsim run``, ``hrsim compare`` and ``hrsim validate``.
+"""The ``hrsim`` command: run, compare, validate, calibrate, sensitivity, params.
 
 Bad input (unknown key, value out of range, malformed TOML, missing file, bad ``--set``)
 prints one line on stderr and exits with code 2, writing nothing.
@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, help="output directory (default: runs/NAME-seedS)")
     run.add_argument("--no-events", action="store_true", help="skip the event log")
     run.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    _plugin_option(run)
 
     cmp = sub.add_parser("compare", help="compare programme arms with a baseline, paired")
     cmp.add_argument("baseline", help="baseline scenario TOML file")
@@ -56,25 +57,104 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--years", type=float, help="years to simulate for every arm")
     cmp.add_argument("--workers", type=int, help="processes to use (default: all cores)")
     cmp.add_argument("--json", action="store_true", help="print one JSON object")
+    _plugin_option(cmp)
 
     val = sub.add_parser("validate", help="check the model against published targets")
     val.add_argument("--json", action="store_true", help="print results as JSON")
     val.add_argument("--people", type=int, default=None, help="population per replicate")
     val.add_argument("--replicates", type=int, default=None, help="replicates per experiment")
     val.add_argument("--seed", type=int, default=1, help="base seed")
+    val.add_argument("--years", type=float, default=None, help="years per run (default 10)")
+    val.add_argument("--html", type=Path, help="also write an HTML page with a plot per target")
+    _parallel_options(val)
+
+    cal = sub.add_parser("calibrate", help="fit parameters to targets with Optuna")
+    cal.add_argument("scenario", help="scenario TOML file to calibrate")
+    cal.add_argument("--targets", required=True, type=Path, help="targets TOML file")
+    cal.add_argument("--trials", type=int, help="trials in all (default: the file's, or 40)")
+    cal.add_argument("--batch", type=int, help="trials run together (default: the file's, or 8)")
+    cal.add_argument("--replicates", type=int, help="runs per trial on common seeds (default 3)")
+    cal.add_argument("--seed", type=int, help="sampler seed and base replicate seed (default 1)")
+    cal.add_argument("--people", type=int, help="population size per run")
+    cal.add_argument("--years", type=float, help="years per run")
+    cal.add_argument("--out", type=Path, help="output directory (default: runs/calibrate-NAME)")
+    cal.add_argument("--quiet", action="store_true", help="no progress or summary")
+    _parallel_options(cal)
+    _plugin_option(cal)
+
+    sen = sub.add_parser("sensitivity", help="global sensitivity analysis with SALib")
+    sen.add_argument("scenario", help="scenario TOML file")
+    sen.add_argument(
+        "--params",
+        nargs="+",
+        required=True,
+        metavar="NAME[=LOW:HIGH]",
+        help="parameters and ranges (a bare name varies by 20%% either way)",
+    )
+    sen.add_argument("--method", default="sobol", help="sobol (default) or morris")
+    sen.add_argument(
+        "--samples",
+        type=int,
+        default=64,
+        help="Sobol base samples (a power of 2) or Morris trajectories (default 64)",
+    )
+    sen.add_argument(
+        "--outcome", default="fatal_overdoses", help="outcome (default fatal_overdoses)"
+    )
+    sen.add_argument(
+        "--versus", metavar="ARM", help="an arm scenario: the outcome becomes baseline minus arm"
+    )
+    sen.add_argument("--replicates", type=int, default=1, help="runs per sample (default 1)")
+    sen.add_argument("--seed", type=int, default=1, help="sampling seed and replicate seed")
+    sen.add_argument("--people", type=int, help="population size per run")
+    sen.add_argument("--years", type=float, help="years per run")
+    sen.add_argument("--out", type=Path, help="output directory (default: runs/sensitivity-...)")
+    sen.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    _parallel_options(sen)
+    _plugin_option(sen)
+
+    par = sub.add_parser("params", help="list every default parameter with its unit and source")
+    par.add_argument("--markdown", action="store_true", help="as a Markdown table")
     return parser
+
+
+def _plugin_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="FILE.py",
+        help="a Python file that registers programmes (repeatable)",
+    )
+
+
+def _parallel_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--workers", type=int, help="local processes (default: all cores)")
+    parser.add_argument("--scheduler", metavar="ADDR", help="a Dask scheduler, tcp://HOST:PORT")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
+    from hrsim.executors import ExecutorError
+
     args = build_parser().parse_args(argv)
+    commands = {
+        "run": _run,
+        "compare": _compare,
+        "validate": _validate,
+        "calibrate": _calibrate,
+        "sensitivity": _sensitivity,
+        "params": _params,
+    }
     try:
-        if args.command == "run":
-            return _run(args)
-        if args.command == "compare":
-            return _compare(args)
-        return _validate(args)
-    except ScenarioError as exc:
+        if getattr(args, "plugin", None):
+            from hrsim.plugins import load_plugins
+
+            load_plugins(args.plugin)
+        if getattr(args, "workers", None) is not None and args.workers < 1:
+            raise ScenarioError("--workers must be at least 1")
+        return commands[args.command](args)
+    except (ScenarioError, ExecutorError) as exc:
         print(f"hrsim: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
@@ -178,19 +258,143 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from hrsim.validation import format_table, run_validation
+    import time
 
-    kwargs: dict[str, Any] = {"seed": args.seed}
-    if args.people is not None:
-        kwargs["people"] = args.people
-    if args.replicates is not None:
-        kwargs["replicates"] = args.replicates
-    results = run_validation(**kwargs)
+    from hrsim.validation import (
+        DEFAULT_PEOPLE,
+        DEFAULT_REPLICATES,
+        DEFAULT_YEARS,
+        format_table,
+        run_validation,
+    )
+
+    people = DEFAULT_PEOPLE if args.people is None else args.people
+    replicates = DEFAULT_REPLICATES if args.replicates is None else args.replicates
+    years = DEFAULT_YEARS if args.years is None else args.years
+    if replicates < 1:
+        raise ScenarioError("--replicates must be at least 1")
+    if args.html is not None:
+        _check_writable(args.html.parent if str(args.html.parent) else Path("."))
+        if args.html.is_dir():
+            raise ScenarioError(f"--html {args.html} is a directory; give a file name")
+    start = time.perf_counter()
+    results = run_validation(
+        people=people,
+        replicates=replicates,
+        seed=args.seed,
+        years=years,
+        workers=args.workers,
+        scheduler=args.scheduler,
+    )
+    wall = time.perf_counter() - start
     if args.json:
         print(json.dumps([r.as_dict() for r in results], indent=2))
     else:
         print(format_table(results))
+        print(f"wall time {wall:.0f} s")
+    if args.html is not None:
+        from hrsim.validation_page import write_validation_page
+
+        settings = (
+            f"Default scenario, {people:,} people, {years:g} years, {replicates} replicates per "
+            f"experiment (base seed {args.seed}); wall time {wall:.0f} s."
+        )
+        write_validation_page(results, args.html, settings)
+        if not args.json:
+            print(f"page: {args.html}")
     return 0 if all(r.passed for r in results) else 1
+
+
+def _run_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    overrides: dict[str, Any] = {}
+    if args.people is not None:
+        overrides["run.people"] = args.people
+    if args.years is not None:
+        overrides["run.years"] = args.years
+    return overrides
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from hrsim.calibration import calibrate, format_summary, load_targets, write_outputs
+
+    scenario = load_scenario(args.scenario)
+    run_scenario = (
+        scenario.with_overrides(_run_overrides(args)) if _run_overrides(args) else scenario
+    )
+    spec = load_targets(args.targets, run_scenario)
+    for key in ("trials", "batch", "replicates", "seed"):
+        value = getattr(args, key)
+        if value is not None:
+            if value < (0 if key == "seed" else 1):
+                raise ScenarioError(f"--{key} must be at least {0 if key == 'seed' else 1}")
+            spec.settings[key] = value
+    out = args.out or Path("runs") / f"calibrate-{scenario.run.name}"
+    _check_writable(out)
+
+    def progress(done: int, total: int, best: float) -> None:
+        if not args.quiet:
+            print(f"trials {done}/{total}: best loss {best:.4g}", file=sys.stderr, flush=True)
+
+    result = calibrate(
+        run_scenario, spec, workers=args.workers, scheduler=args.scheduler, progress=progress
+    )
+    paths = write_outputs(result, scenario, out, str(args.targets))
+    if not args.quiet:
+        print(format_summary(result))
+        print(f"\ncalibrated scenario: {paths['scenario']}; trials, loss.png, fit.png in {out}/")
+    return 0
+
+
+def _sensitivity(args: argparse.Namespace) -> int:
+    from hrsim.sensitivity import (
+        check_outcome,
+        format_summary,
+        parse_parameters,
+        run_sensitivity,
+        runs_needed,
+        sample,
+        write_outputs,
+    )
+
+    overrides = _run_overrides(args)
+    baseline = load_scenario(args.scenario, overrides or None)
+    arm = load_scenario(args.versus, overrides or None) if args.versus else None
+    check_outcome(args.outcome)
+    if args.method not in ("sobol", "morris"):
+        raise ScenarioError(f"--method {args.method!r}: choose sobol or morris")
+    params = parse_parameters(args.params, baseline, arm)
+    if args.replicates < 1:
+        raise ScenarioError("--replicates must be at least 1")
+    sample(args.method, params, args.samples, args.seed)  # checks --samples before any run
+    out = args.out or Path("runs") / f"sensitivity-{baseline.run.name}-{args.method}"
+    _check_writable(out)
+    if not args.quiet:
+        n = runs_needed(args.method, args.samples, len(params), args.replicates, arm is not None)
+        print(f"{args.method}: {n:,} runs", file=sys.stderr, flush=True)
+    result = run_sensitivity(
+        baseline,
+        params,
+        method=args.method,
+        samples=args.samples,
+        outcome=args.outcome,
+        arm=arm,
+        replicates=args.replicates,
+        seed=args.seed,
+        workers=args.workers,
+        scheduler=args.scheduler,
+    )
+    write_outputs(result, out)
+    if not args.quiet:
+        print(format_summary(result))
+        print(f"\nindices.csv, samples.csv, indices.png and sensitivity.html in {out}/")
+    return 0
+
+
+def _params(args: argparse.Namespace) -> int:
+    from hrsim.paramdocs import parameter_markdown, parameter_text
+
+    print(parameter_markdown() if args.markdown else parameter_text())
+    return 0
 
 
 if __name__ == "__main__":

@@ -140,20 +140,22 @@ class Statistic:
     compute: Callable[[ObservedRun, PwidWeekly], float]
 
 
+def _person_years(run: ObservedRun) -> float:
+    """Person-years at risk: the population at the start of each week."""
+    return max(float(run.timeseries["population"].iloc[:-1].sum()) / 52.0, 1e-12)
+
+
 def _per_1000_py(column: str) -> Callable[[ObservedRun, PwidWeekly], float]:
     def compute(run: ObservedRun, _: PwidWeekly) -> float:
-        weeks = run.timeseries.iloc[1:]
-        person_years = weeks["population"].sum() / 52.0
-        return float(1000.0 * weeks[column].sum() / max(person_years, 1e-12))
+        return float(1000.0 * run.timeseries[column].iloc[1:].sum() / _person_years(run))
 
     return compute
 
 
 def _overdoses_per_1000_py(run: ObservedRun, _: PwidWeekly) -> float:
     weeks = run.timeseries.iloc[1:]
-    person_years = weeks["population"].sum() / 52.0
     total = weeks["overdoses_fatal"].sum() + weeks["overdoses_nonfatal"].sum()
-    return float(1000.0 * total / max(person_years, 1e-12))
+    return float(1000.0 * total / _person_years(run))
 
 
 def _moud_fraction(which: str) -> Callable[[ObservedRun, PwidWeekly], float]:

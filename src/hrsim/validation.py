@@ -354,16 +354,18 @@ class ReplicateTask:
 def _on_off_counts(moves: pd.DataFrame, weeks: int, medication: str) -> dict[str, float]:
     """Deaths and person-years on and off a medication among people who ever started it.
 
-    Time counts from the first start; time in prison or after death or exit is not at risk.
+    Time counts from the first start. Off means out of treatment (Sordo's "out of
+    treatment"): time on the other medication is neither on nor off, and time in prison or
+    after death or exit is not at risk.
     """
     first = moves[moves["to_state"] == medication].groupby("person")["week"].min()
     mv = moves[moves["person"].isin(first.index)].copy()
     mv = mv[mv["week"] >= mv["person"].map(first)]
     end = np.where(mv["next_week"] >= 0, mv["next_week"], weeks)
     pt = (end - mv["week"]).to_numpy()
-    living = ~mv["to_state"].isin(["dead", "exited", "prison"]).to_numpy()
-    on = living & (mv["to_state"] == medication).to_numpy()
-    off = living & ~on
+    state = mv["to_state"]
+    on = (state == medication).to_numpy()
+    off = ~state.isin(["dead", "exited", "prison", "methadone", "buprenorphine"]).to_numpy()
     od = (mv["next_detail"] == "overdose").to_numpy()
     dead = (mv["next_to"] == "dead").to_numpy()
     return {

@@ -35,7 +35,8 @@ def target_figure(result: TargetResult) -> Any:
         color="#006d2c" if result.passed else "#b30000",
     )
     ax.tick_params(labelsize=7.5)
-    ax.legend(fontsize=7, loc="best", frameon=False)
+    if result.curve is not None:
+        ax.legend(fontsize=7, loc="best", frameon=False)
     fig.tight_layout()
     return fig
 
@@ -74,9 +75,9 @@ def _intervals(ax: Any, r: TargetResult) -> None:
     if pub is not None:
         rows.append(("published", pub.value, pub.low, pub.high, PUBLISHED))
     rows.append(("simulated", r.simulated, r.interval[0], r.interval[1], SIMULATED))
-    for y, (label, value, low, high, colour) in enumerate(rows):
+    for y, (_, value, low, high, colour) in enumerate(rows):
         if value is None:
-            ax.plot([low, high], [y, y], color=colour, linewidth=6, alpha=0.5, label=label)
+            ax.plot([low, high], [y, y], color=colour, linewidth=6, alpha=0.5)
         else:
             ax.errorbar(
                 [value],
@@ -85,7 +86,6 @@ def _intervals(ax: Any, r: TargetResult) -> None:
                 fmt="o",
                 color=colour,
                 capsize=4,
-                label=label,
             )
     ax.set_yticks(range(len(rows)), [row[0] for row in rows])
     ax.set_ylim(-0.8, len(rows) - 0.2)

@@ -1,8 +1,16 @@
-"""The seed lecture's targets, reproduced by the default model (see hrsim.validation).
+"""The validation suite at its default size: the numbers ``hrsim validate`` prints.
 
-The experiments run once per session (20,000 people, 3 replicates, 10 years, two settings);
-each target is its own test so a failure names the target. Tolerances are set in
-hrsim.validation from the studies' sample sizes and the simulation's standard errors.
+The experiments run once per module (30,000 people, 4 replicates, 10 years, two settings,
+through the local process pool); each target is its own test so a failure names the target.
+Tolerances are set in hrsim.validation from the studies' uncertainty and the simulation's
+standard errors; none is chosen here.
+
+Targets the model meets must pass. Targets it misses must be reported as failing, and each miss
+is checked to be real: the simulated 95% interval lies wholly outside the published one.
+Two targets sit near their tolerance's edge at these seeds (HIV incidence among people who
+inject, about 1.25 per 100 person-years against a lower edge near 1.20; and all-cause mortality
+off vs on methadone within about 10% of its edge): a change to the model may flip them, and
+then this list must be revisited, not the tolerance.
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ import pytest
 
 from hrsim.validation import run_validation
 
-TARGETS = [
+MEETS = [
     "relapse within 1 week of detox discharge, no aftercare",
     "relapsed by 18-36 months (at 27 months) after detox, no aftercare",
     "abstinent 12 months after treatment (detox, any aftercare)",
@@ -24,6 +32,22 @@ TARGETS = [
     "still in treatment at 12 months without medication (detox/psychosocial only)",
     "overdose death rate, weeks 1-2 vs 3-12 after prison release",
     "overdose mortality off vs on methadone (rate ratio)",
+    "all-cause mortality off vs on methadone (rate ratio)",
+    "all-cause mortality off vs on buprenorphine (rate ratio)",
+    "death from any cause within 12 months of inpatient detox discharge",
+    "fatal overdose rate among people who inject (per 1000 person-years)",
+    "HIV incidence among people who inject (per 100 person-years)",
+    "HCV (viraemic) prevalence among people who inject, at the end of the run",
+]
+
+# The model misses these; they are reported, not loosened.
+MISSES = [
+    # About 0.3% die of overdose within 4 months of detox; Strang saw 3 of 137 (2.2%).
+    "overdose death within 4 months of inpatient detox discharge",
+    # About 5.7 per 100 person-years against 14.8 (12.3-17.8).
+    "HCV incidence among people who inject (per 100 person-years)",
+    # HIV prevalence among people who inject climbs from 10% to about 15% over 10 years.
+    "HIV prevalence among people who inject, at the end of the run",
 ]
 
 
@@ -33,15 +57,37 @@ def results():
 
 
 @pytest.mark.validation
-@pytest.mark.parametrize("name", TARGETS)
-def test_target(results, name):
+@pytest.mark.parametrize("name", MEETS)
+def test_target_met(results, name):
     r = results[name]
     assert r.passed, f"{name}: simulated {r.simulated:.3f} {r.interval}, target {r.target}"
 
 
 @pytest.mark.validation
+@pytest.mark.parametrize("name", MISSES)
+def test_target_missed_is_reported_as_failing(results, name):
+    r = results[name]
+    assert not r.passed
+    low, high = r.interval
+    assert high < r.published.low or low > r.published.high, (
+        f"{name}: reported failing but the intervals overlap: simulated {r.interval}, "
+        f"published {r.published.low}-{r.published.high}"
+    )
+
+
+@pytest.mark.validation
 def test_every_target_is_checked(results):
-    assert sorted(results) == sorted(TARGETS)
+    assert sorted(results) == sorted(MEETS + MISSES)
+
+
+@pytest.mark.validation
+def test_every_target_says_where_it_comes_from_and_how_it_is_judged(results):
+    for r in results.values():
+        assert r.source and r.tolerance and r.target
+        assert r.published is not None
+        assert r.published.low <= r.published.high
+        if r.curve is not None:
+            assert len(r.curve.x) == len(r.curve.y) == len(r.curve.low) == len(r.curve.high)
 
 
 @pytest.mark.validation
@@ -65,7 +111,7 @@ def test_validate_command_json_and_exit_code():
         check=False,
     )
     rows = json.loads(out.stdout)
-    assert {r["name"] for r in rows} == set(TARGETS)
+    assert {r["name"] for r in rows} == set(MEETS + MISSES)
     for r in rows:
         assert set(r) == {
             "name",
@@ -75,5 +121,7 @@ def test_validate_command_json_and_exit_code():
             "interval",
             "tolerance",
             "passed",
+            "published",
         }
+        assert set(r["published"]) == {"value", "low", "high", "at"}
     assert out.returncode == (0 if all(r["passed"] for r in rows) else 1)

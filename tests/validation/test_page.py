@@ -1,0 +1,45 @@
+"""`hrsim validate --html`: one offline page, one plot per target, nothing fetched."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+
+def test_html_page_has_one_plot_per_target_and_agrees_with_json(tmp_path):
+    page = tmp_path / "report" / "validation.html"
+    proc = subprocess.run(
+        [
+            sys.executable, "-m", "hrsim.cli", "validate", "--json", "--html", str(page),
+            "--people", "2000", "--replicates", "2", "--years", "3", "--workers", "2",
+        ],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert proc.returncode in (0, 1), proc.stderr
+    rows = json.loads(proc.stdout)
+    html = page.read_text(encoding="utf-8")
+    images = re.findall(r'<img alt="[^"]*" src="data:image/png;base64,', html)
+    assert len(images) == len(rows) == 17
+    pngs = sorted(p.name for p in page.parent.glob("*.png"))
+    assert pngs == [f"validation-target-{i:02d}.png" for i in range(1, 18)]
+    # Offline: no external fetches of any kind.
+    assert not re.search(r'(src|href)="(https?:)?//', html)
+    # The page says the same as the JSON: one PASS/FAIL per target in the summary table.
+    for row in rows:
+        verdict = "PASS" if row["passed"] else "FAIL"
+        assert f"<td>{verdict}</td><td>{row['name']}</td>" in html
+    failed = sum(not r["passed"] for r in rows)
+    assert f"{len(rows) - failed} of {len(rows)} targets met" in html
+    assert proc.returncode == (1 if failed else 0)
+
+
+def test_html_to_a_directory_is_refused_in_one_line(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "hrsim.cli", "validate", "--html", str(tmp_path)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "is a directory" in proc.stderr
+    assert list(tmp_path.iterdir()) == []
