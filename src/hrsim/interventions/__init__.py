@@ -64,8 +64,19 @@ ENTRY_POINT_GROUP = "hrsim.interventions"
 
 @cache
 def _load_entry_points() -> None:
-    """Import every installed plug-in once; an entry point may name a module or a class."""
+    """Import installed plug-ins and the files listed in ``HRSIM_PLUGINS``, once.
+
+    An entry point names a module (which registers its classes) or a class.
+    """
     from importlib.metadata import entry_points
+
+    from hrsim.plugins import load_listed_plugins
+    from hrsim.scenario import ScenarioError
+
+    try:
+        load_listed_plugins()
+    except ScenarioError as exc:
+        raise InterventionSpecError(f"HRSIM_PLUGINS: {exc}") from None
 
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         try:
@@ -94,7 +105,8 @@ def lookup(type_name: str) -> type[Intervention]:
         hint = f"did you mean '{close[0]}'? " if close else ""
         valid = ", ".join(sorted(types))
         raise InterventionSpecError(
-            f"unknown intervention type '{type_name}'; {hint}valid types: {valid}"
+            f"unknown intervention type '{type_name}'; {hint}valid types: {valid} "
+            "(your own programme? load its file with --plugin FILE.py)"
         )
     return types[type_name]
 
