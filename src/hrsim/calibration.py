@@ -127,12 +127,16 @@ def check_parameter(
     Returns whether it is an integer parameter and its current value. Errors are one line
     that names ``where``, with the closest valid key or the allowed range.
     """
-    for bound in (low, high):
+
+    def attempt(value: float) -> None:
         try:
-            scenario.with_overrides({name: bound})
+            scenario.with_overrides({name: value})
         except ScenarioError as exc:
             raise ScenarioError(f"{where}: {str(exc).removeprefix('override: ')}") from None
+
     current = current_value(scenario, name)
+    if current is None:
+        attempt(low)  # an unknown key, or a programme the scenario lacks: says which
     if isinstance(current, bool) or not isinstance(current, int | float):
         raise ScenarioError(
             f"{where}: '{name}' is not a single number (it is {current!r}); "
@@ -140,6 +144,8 @@ def check_parameter(
         )
     if not low < high:
         raise ScenarioError(f"{where}: low ({low:g}) must be below high ({high:g})")
+    attempt(low)
+    attempt(high)
     return isinstance(current, int), current
 
 
@@ -369,7 +375,7 @@ def write_outputs(
         "fit": save_png(fit_figure(result), out / "fit.png"),
     }
     tmp = out / "trials.csv.tmp"
-    result.frame().to_csv(tmp, index=False)
+    result.frame().to_csv(tmp, index=False, float_format="%.17g")
     tmp.replace(paths["trials"])
     summary = {
         "best_trial": best.number,
