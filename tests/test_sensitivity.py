@@ -84,7 +84,7 @@ def test_command_writes_indices_samples_chart_and_page(tmp_path):
         [sys.executable, "-m", "hrsim.cli", "sensitivity", BASELINE,
          "--params", "overdose.base_rate_per_year=0.015:0.045",
          "costs.methadone_usd_per_person_year",
-         "--method", "morris", "--samples", "4", "--people", "400", "--years", "0.5",
+         "--method", "morris", "--samples", "3", "--people", "300", "--years", "0.5",
          "--outcome", "nonfatal_overdoses", "--workers", "2", "--out", str(tmp_path / "out")],
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
@@ -98,7 +98,7 @@ def test_command_writes_indices_samples_chart_and_page(tmp_path):
     assert indices.loc["costs.methadone_usd_per_person_year", "mu_star"] == 0
     assert indices.loc["overdose.base_rate_per_year", "mu_star"] > 0
     samples = pd.read_csv(out / "samples.csv")
-    assert len(samples) == 4 * (2 + 1)
+    assert len(samples) == 3 * (2 + 1)
     assert np.allclose(samples["outcome"], samples["outcome_replicate_1"])
     assert "mu*" in proc.stdout and "overdose.base_rate_per_year" in proc.stdout
     assert 'src="data:image/png;base64,' in (out / "sensitivity.html").read_text()
