@@ -130,7 +130,7 @@ class Layer:
         fresh = fresh[~_find(self.delta, fresh)[1]]
         if fresh.size:
             both = np.sort(np.concatenate([fresh, _reverse(fresh)]))
-            self.delta = np.insert(self.delta, np.searchsorted(self.delta, both), both)
+            self.delta = _merge_sorted(self.delta, both)
             _count_into(self.degree, both >> 32, +1)
         self._ends = None
         self._maybe_merge()
@@ -159,8 +159,7 @@ class Layer:
 
     def merge(self) -> None:
         """Fold the delta into the main array and drop dead slots (one pass over the layer)."""
-        live = self.main[self.main_live]
-        self.main = np.insert(live, np.searchsorted(live, self.delta), self.delta)
+        self.main = _merge_sorted(self.main[self.main_live], self.delta)
         self.main_live = np.ones(self.main.size, dtype=bool)
         self.delta = np.zeros(0, dtype=np.int64)
         self.dead = 0
@@ -187,6 +186,11 @@ def bernoulli_positions(rng: np.random.Generator, size: int, p: float) -> np.nda
             return np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
         chunks.append(positions)
         last = int(positions[-1])
+
+
+def _merge_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """One sorted array from two sorted ones (a stable sort of two runs is a single merge)."""
+    return np.sort(np.concatenate([a, b]), kind="stable")
 
 
 def _reverse(keys: np.ndarray) -> np.ndarray:
