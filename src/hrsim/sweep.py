@@ -225,9 +225,9 @@ def plan_sweep(
     settings = _settings(origin, raw.get("sweep", {}), people, years, replicates, seed)
     fixed = _flat_table(origin, "set", raw.get("set", {}))
     grid = _flat_table(origin, "grid", raw.get("grid", {}))
-    sample = _sample(origin, raw.get("sample")) if "sample" in raw else None
-    if "grid" in raw and sample is not None:
+    if "grid" in raw and "sample" in raw:
         raise SweepError(f"{origin}: use [grid] or [sample], not both")
+    sample = _sample(origin, raw.get("sample")) if "sample" in raw else None
     if "grid" in raw and not grid:
         raise SweepError(f"{origin}: [grid] is empty; give at least one parameter and its values")
     for key in [*fixed, *grid, *(sample.ranges if sample else {})]:
