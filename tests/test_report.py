@@ -66,11 +66,22 @@ def test_report_is_self_contained_with_pngs_and_csvs(grid_report):
     assert len(page.images) == len(pngs) == 6  # trajectories, 2 bars, plane, 2 heat maps
     embedded = {base64.b64decode(src.split(",", 1)[1]) for src in page.images}
     assert embedded == {p.read_bytes() for p in pngs}  # the same figures, also as files
-    for name in ("trajectories", "deaths_averted", "infections_averted",
-                 "cost_effectiveness_plane", "heat_map_deaths_baseline"):  # fmt: skip
+    for name in (
+        "trajectories",
+        "deaths_averted",
+        "infections_averted",
+        "cost_effectiveness_plane",
+        "heat_map_deaths_baseline",
+    ):
         assert (folder / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
-    for name in ("outcomes_by_arm", "averted", "cost_effectiveness", "trajectories", "runs",
-                 "parameters"):  # fmt: skip
+    for name in (
+        "outcomes_by_arm",
+        "averted",
+        "cost_effectiveness",
+        "trajectories",
+        "runs",
+        "parameters",
+    ):
         assert len(pd.read_csv(folder / f"{name}.csv")) > 0
 
 
@@ -87,8 +98,9 @@ def test_averted_and_costs_are_paired_differences(grid_report):
     half = stats.t.ppf(0.975, 2) * diff.std(ddof=1) / np.sqrt(3)
     row = averted[(averted["arm"] == arm) & (averted["outcome"] == "deaths_all_causes")].iloc[0]
     assert row["value"] == pytest.approx(diff.mean())
-    assert (row["ci95_low"], row["ci95_high"]) == pytest.approx((diff.mean() - half,
-                                                                 diff.mean() + half))  # fmt: skip
+    assert (row["ci95_low"], row["ci95_high"]) == pytest.approx(
+        (diff.mean() - half, diff.mean() + half)
+    )
     infections = (b["new_hiv"] + b["new_hcv"]).to_numpy() - (a["new_hiv"] + a["new_hcv"]).to_numpy()
     row = averted[(averted["arm"] == arm) & (averted["outcome"] == "infections")].iloc[0]
     assert row["value"] == pytest.approx(infections.mean())
@@ -111,8 +123,9 @@ def test_trajectory_bands_are_mean_and_t_interval(grid_report):
     week = 20
     values = series[(series["arm"] == arm) & (series["week"] == week)]
     moud = (values["methadone"] + values["buprenorphine"]).to_numpy(dtype=float)
-    row = traj[(traj["measure"] == "on_moud") & (traj["arm"] == arm)
-               & np.isclose(traj["x"], week / 52)].iloc[0]  # fmt: skip
+    row = traj[
+        (traj["measure"] == "on_moud") & (traj["arm"] == arm) & np.isclose(traj["x"], week / 52)
+    ].iloc[0]
     half = stats.t.ppf(0.975, 2) * moud.std(ddof=1) / np.sqrt(3)
     assert (row["mean"], row["low"], row["high"]) == pytest.approx(
         (moud.mean(), moud.mean() - half, moud.mean() + half)
@@ -127,10 +140,12 @@ def test_trajectory_bands_are_mean_and_t_interval(grid_report):
 def test_one_at_a_time_sweep_gets_a_tornado(tmp_path):
     store = sweep(
         tmp_path,
-        {"care.moud_capacity_fraction": [0.05, 0.4], "overdose.naloxone_reversal_probability":
-         [0.5, 0.95]},
+        {
+            "care.moud_capacity_fraction": [0.05, 0.4],
+            "overdose.naloxone_reversal_probability": [0.5, 0.95],
+        },
         settings={"design": "one_at_a_time"},
-    )  # fmt: skip
+    )
     assert main(["report", str(store)]) == 0
     folder = store / "report"
     assert (folder / "tornado_deaths.png").exists() and (folder / "tornado_infections.png").exists()
@@ -151,7 +166,7 @@ def test_one_parameter_gets_an_effect_curve_and_sample_a_tornado(tmp_path):
                 "care.moud_capacity_fraction": [0.05, 0.4],
                 "care.aftercare_fraction": [0.1, 0.6],
             },
-        },  # fmt: skip
+        },
         settings={"replicates": 2},
     )
     assert main(["report", str(sampled)]) == 0

@@ -50,10 +50,12 @@ def test_factorial_grid_builds_every_combination_and_adds_the_programme(tmp_path
     assert len(plan.arms) == 4 and len(plan.seeds) == 2
     assert [a.id for a in plan.arms] == ["a0000", "a0001", "a0002", "a0003"]
     combos = [
-        (a.parameters["interventions.syringe_services.coverage_fraction"],
-         a.parameters["care.moud_capacity_fraction"])
+        (
+            a.parameters["interventions.syringe_services.coverage_fraction"],
+            a.parameters["care.moud_capacity_fraction"],
+        )
         for a in plan.arms
-    ]  # fmt: skip
+    ]
     assert combos == [(0, 0.1), (0, 0.3), (0.8, 0.1), (0.8, 0.3)]
     for arm, (coverage, capacity) in zip(plan.arms, combos, strict=True):
         (programme,) = arm.spec.interventions  # the default scenario had none: added
@@ -211,10 +213,17 @@ def test_frames_are_tidy_and_match_the_model(serial):
     spec, exp = serial
     outcomes = exp.outcomes
     assert list(outcomes.columns) == [
-        "run_id", "arm_id", "arm", "scenario", "replicate", "seed",
-        "interventions.syringe_services.coverage_fraction", "care.moud_capacity_fraction",
-        "outcome", "value",
-    ]  # fmt: skip
+        "run_id",
+        "arm_id",
+        "arm",
+        "scenario",
+        "replicate",
+        "seed",
+        "interventions.syringe_services.coverage_fraction",
+        "care.moud_capacity_fraction",
+        "outcome",
+        "value",
+    ]
     assert len(outcomes) == 8 * len(OUTCOMES)
     assert set(outcomes["outcome"]) == set(OUTCOMES)
     # One run's outcomes, computed from the sweep's single model run, equal a separate run.
@@ -266,8 +275,12 @@ def test_zero_coverage_arm_equals_the_baseline_replicate_by_replicate(serial):
     assert arms  # a0000: coverage 0, capacity 0.1; a0002: coverage 0.8, capacity 0.1
     zero, covered = wide.loc["a0000", list(OUTCOMES)], wide.loc["a0002", list(OUTCOMES)]
     assert (covered["cost_usd"] > zero["cost_usd"]).all()  # syringes cost money
-    base = build_scenario({"run": {"people": 400, "years": 0.5, "seed": exp.manifest["seeds"][0]},
-                           "care": {"moud_capacity_fraction": 0.1}})  # fmt: skip
+    base = build_scenario(
+        {
+            "run": {"people": 400, "years": 0.5, "seed": exp.manifest["seeds"][0]},
+            "care": {"moud_capacity_fraction": 0.1},
+        }
+    )
     assert run_outcomes(base) == zero.loc[0].to_dict()
 
 

@@ -86,7 +86,7 @@ def cluster(tmp_path):
                 "127.0.0.1",
                 "--name",
                 f"w{i}",
-            ],  # fmt: skip
+            ],
             tmp_path / f"worker{i}.log",
         )
         for i in range(2)
@@ -156,7 +156,7 @@ def test_unreachable_scheduler_is_one_line(tmp_path):
             "--scheduler",
             f"tcp://127.0.0.1:{port}",
             "--quiet",
-        ],  # fmt: skip
+        ],
         capture_output=True,
         text=True,
         timeout=120,

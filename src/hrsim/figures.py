@@ -241,8 +241,9 @@ def heat_map(
             text = text.removeprefix("-") if text.strip("-0.,") == "" else text  # no "-0.0"
             shade = (data[r, c] - vmin) / (vmax - vmin) if np.isfinite(data[r, c]) else 0.5
             dark = shade < 0.25 or shade > 0.75 if cmap == "RdBu" else shade < 0.6
-            ax.text(c, r, text, ha="center", va="center", fontsize=8,
-                    color="white" if dark else "black")  # fmt: skip
+            ax.text(
+                c, r, text, ha="center", va="center", fontsize=8, color="white" if dark else "black"
+            )
     fig.colorbar(image, ax=ax, label=value_label)
     fig.tight_layout()
     return fig
@@ -283,8 +284,16 @@ def cost_effectiveness_plane(
     fig, ax = plt.subplots(figsize=(7, 4.6))
     for i, label in enumerate(labels):
         colour = PALETTE[i % len(PALETTE)]
-        ax.errorbar(effect[i], cost[i], xerr=effect_half[i], yerr=cost_half[i], fmt="o",
-                    color=colour, capsize=3, label=label)  # fmt: skip
+        ax.errorbar(
+            effect[i],
+            cost[i],
+            xerr=effect_half[i],
+            yerr=cost_half[i],
+            fmt="o",
+            color=colour,
+            capsize=3,
+            label=label,
+        )
     ax.axhline(0, color="#333", linewidth=0.8)
     ax.axvline(0, color="#333", linewidth=0.8)
     ax.set_xlabel(xlabel)

@@ -138,7 +138,7 @@ def _outcomes_by_arm(wide: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
                     "ci95_low": lo,
                     "ci95_high": hi,
                     "replicates": values.size,
-                }  # fmt: skip
+                }
             )
     return pd.DataFrame(rows)
 
@@ -162,7 +162,7 @@ def _averted(wide: pd.DataFrame, arms: list[str], base: str) -> pd.DataFrame:
                     "ci95_high": hi,
                     "baseline_mean": o.baseline_mean,
                     "arm_mean": o.arm_mean,
-                }  # fmt: skip
+                }
             )
     return pd.DataFrame(
         rows,
@@ -175,7 +175,7 @@ def _averted(wide: pd.DataFrame, arms: list[str], base: str) -> pd.DataFrame:
             "ci95_high",
             "baseline_mean",
             "arm_mean",
-        ],  # fmt: skip
+        ],
     )
 
 
@@ -455,8 +455,10 @@ def _parameter_section(
     arms = experiment.arms.set_index("arm")
     page.heading("Swept parameters")
     rows = []
-    for outcome, label in (("deaths_all_causes", "deaths averted"),
-                           ("infections", "infections averted")):  # fmt: skip
+    for outcome, label in (
+        ("deaths_all_causes", "deaths averted"),
+        ("infections", "infections averted"),
+    ):
         part = averted[averted["outcome"] == outcome].set_index("arm")
         effect = arms[["scenario", *params]].join(part[["value", "ci95_low", "ci95_high"]])
         effect.loc[base, ["value", "ci95_low", "ci95_high"]] = 0.0
@@ -503,7 +505,7 @@ def _heat_maps(
                 _short(y_key),
                 f"{label} vs baseline",
                 notes,
-            ),  # fmt: skip
+            ),
             name,
             f"Mean {label} compared with {base}, by {_short(y_key)} and {_short(x_key)}"
             + (f" ({scenario})" if effect["scenario"].nunique() > 1 else "")
@@ -590,7 +592,7 @@ def _tornado(
             f"{label} vs baseline",
             "lowest value",
             "highest value",
-        ),  # fmt: skip
+        ),
         f"tornado_{label.split()[0]}",
         caption,
     )
