@@ -17,8 +17,8 @@ run: $(STAMP)
 	$(BIN)/hrsim run scenarios/baseline.toml --out runs/baseline
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks experiments
+	$(BIN)/ruff format --check src tests benchmarks experiments
 	$(BIN)/mypy src
 	$(BIN)/pytest -n 2 --dist loadfile tests
 

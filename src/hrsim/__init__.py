@@ -3,9 +3,12 @@
 Public API::
 
     from hrsim import HarmReductionModel, Scenario, load_scenario, run
+    from hrsim import run_experiment, load_experiment      # sweeps (loaded on first use)
 
 ``import hrsim`` never imports the dashboard's dependencies (solara).
 """
+
+from typing import Any
 
 from hrsim.model import HarmReductionModel, Hooks
 from hrsim.people import Care, Person
@@ -23,6 +26,19 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "__version__",
+    "load_experiment",
     "load_scenario",
     "run",
+    "run_experiment",
 ]
+
+_LAZY = {"run_experiment": "hrsim.sweep", "load_experiment": "hrsim.store"}
+
+
+def __getattr__(name: str) -> Any:
+    """Sweep functions are imported on first use, so ``import hrsim`` stays light."""
+    if name in _LAZY:
+        from importlib import import_module
+
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'hrsim' has no attribute {name!r}")

@@ -1,4 +1,4 @@
-"""The ``hrsim`` command: run, compare, validate, calibrate, sensitivity, params.
+"""The ``hrsim`` command: run, compare, validate, sweep, report, calibrate, sensitivity, params.
 
 Bad input (unknown key, value out of range, malformed TOML, missing file, bad ``--set``)
 prints one line on stderr and exits with code 2, writing nothing.
@@ -115,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     par = sub.add_parser("params", help="list every default parameter with its unit and source")
     par.add_argument("--markdown", action="store_true", help="as a Markdown table")
+    _add_sweep_commands(sub)
     return parser
 
 
@@ -133,6 +134,26 @@ def _parallel_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scheduler", metavar="ADDR", help="a Dask scheduler, tcp://HOST:PORT")
 
 
+def _add_sweep_commands(sub: Any) -> None:
+    swp = sub.add_parser("sweep", help="run a sweep of arms x replicates into a resumable store")
+    swp.add_argument("spec", metavar="SWEEP.toml", help="sweep TOML file")
+    swp.add_argument("--out", type=Path, help="store directory (default: runs/NAME)")
+    swp.add_argument("--scheduler", metavar="ADDR", help="Dask scheduler, e.g. tcp://HOST:8786")
+    swp.add_argument("--workers", type=int, help="local processes (default: all cores)")
+    swp.add_argument("--people", type=int, help="population size for every arm")
+    swp.add_argument("--years", type=float, help="years to simulate for every arm")
+    swp.add_argument("--replicates", type=int, help="paired replicates per arm")
+    swp.add_argument("--seed", type=int, help="base seed for the replicate seeds")
+    swp.add_argument("--dry-run", action="store_true", help="list the arms; run nothing")
+    swp.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    _plugin_option(swp)
+
+    rep = sub.add_parser("report", help="an HTML report (with PNGs and CSVs) of a sweep")
+    rep.add_argument("store", metavar="DIR", type=Path, help="a sweep's store directory")
+    rep.add_argument("--out", type=Path, help="report file (default: DIR/report/report.html)")
+    rep.add_argument("--baseline", help="compare with this arm (default: the sweep's)")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     from hrsim.executors import ExecutorError
@@ -145,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
         "calibrate": _calibrate,
         "sensitivity": _sensitivity,
         "params": _params,
+        "sweep": _sweep,
+        "report": _report,
     }
     try:
         if getattr(args, "plugin", None):
@@ -154,7 +177,10 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, "workers", None) is not None and args.workers < 1:
             raise ScenarioError("--workers must be at least 1")
         return commands[args.command](args)
-    except (ScenarioError, ExecutorError) as exc:
+    except ExecutorError as exc:  # a lost pool or an unreachable cluster: not bad input
+        print(f"hrsim: error: {exc}", file=sys.stderr)
+        return 1
+    except ScenarioError as exc:
         print(f"hrsim: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
@@ -254,6 +280,64 @@ def _compare(args: argparse.Namespace) -> int:
         print(json.dumps(result.as_dict(), indent=2))
     else:
         print(format_comparison(result))
+    return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from hrsim.executors import ExecutorError
+    from hrsim.store import Store
+    from hrsim.sweep import RunFailures, plan_sweep, run_experiment
+
+    if args.workers is not None and args.workers < 1:
+        raise ScenarioError("--workers must be at least 1")
+    sizes = {"people": args.people, "years": args.years, "replicates": args.replicates}
+    plan = plan_sweep(args.spec, seed=args.seed, **sizes)
+    if args.dry_run:
+        print(plan.describe())
+        return 0
+    out = args.out or Path("runs") / plan.name
+    _check_writable(out)
+    try:
+        experiment = run_experiment(
+            args.spec,
+            out,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            seed=args.seed,
+            progress=not args.quiet,
+            **sizes,
+        )
+    except KeyboardInterrupt:
+        done = len(Store(out).scan(plan.manifest)) if out.exists() else 0
+        print(
+            f"hrsim: interrupted: {done} of {len(plan.run_ids)} runs are saved in {out}/;"
+            " run the same command again to finish the rest",
+            file=sys.stderr,
+        )
+        return 130
+    except RunFailures as exc:
+        if not args.quiet and exc.experiment.summary is not None:
+            print(exc.experiment.summary.format())
+        print(f"hrsim: error: {exc}", file=sys.stderr)
+        return 1
+    except ExecutorError as exc:
+        print(f"hrsim: error: {exc}", file=sys.stderr)
+        return 1
+    if not args.quiet:
+        print(experiment.summary.format())
+        print(f"report: hrsim report {out}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from hrsim.report import write_report
+    from hrsim.store import load_experiment
+
+    experiment = load_experiment(args.store)
+    out = args.out or args.store / "report" / "report.html"
+    _check_writable(out.parent)
+    path = write_report(experiment, out, baseline=args.baseline)
+    print(f"report: {path} (figures as PNG and tables as CSV in {path.parent}/)")
     return 0
 
 

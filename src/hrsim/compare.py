@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 from hrsim.executors import execute
@@ -41,19 +42,34 @@ def run_outcomes(scenario: Scenario) -> dict[str, float]:
     """Run one scenario (no event log) and return its outcome totals."""
     model = HarmReductionModel(scenario, record_events=False)
     model.run()
-    ts = model.timeseries_frame()
-    weeks = ts.iloc[1:]  # week 0 is the starting population, no events
+    return outcomes_of(scenario, model.timeseries_frame(), model.programme_frame())
+
+
+def weekly_cost(scenario: Scenario, ts: pd.DataFrame, programmes: pd.DataFrame) -> np.ndarray:
+    """Cost in US dollars per week (MOUD treatment plus programme costs), one per timeseries row."""
     costs = scenario.costs
-    moud_cost = (
-        weeks["methadone"].sum() * costs.methadone_usd_per_person_year
-        + weeks["buprenorphine"].sum() * costs.buprenorphine_usd_per_person_year
+    moud = (
+        ts["methadone"].to_numpy() * costs.methadone_usd_per_person_year
+        + ts["buprenorphine"].to_numpy() * costs.buprenorphine_usd_per_person_year
     ) / 52.0
-    programmes = model.programme_frame()
-    programme_cost = programmes.loc[programmes["output"] == "cost_usd", "value"].sum()
+    moud[ts["week"].to_numpy() == 0] = 0.0  # week 0 is the starting population, no care given
+    spent = programmes.loc[programmes["output"] == "cost_usd"].groupby("week")["value"].sum()
+    programme = spent.reindex(ts["week"], fill_value=0.0).to_numpy(dtype=np.float64)
+    return np.asarray(moud + programme, dtype=np.float64)
+
+
+def outcomes_of(scenario: Scenario, ts: pd.DataFrame, programmes: pd.DataFrame) -> dict[str, float]:
+    """The outcome totals of a finished run, from its timeseries and programme outputs.
+
+    Lets a caller that needs more than the totals (a sweep keeps the weekly series too) run
+    the model once and compute the outcomes from what it already has.
+    """
+    weeks = ts.iloc[1:]  # week 0 is the starting population, no events
+    horizon = scenario.weeks
     # New initiates replace the dead one for one, so person-time lived is the same in every
     # arm; a death instead loses the rest of the horizon for that person.
     deaths = (weeks["deaths_overdose"] + weeks["deaths_other"]).to_numpy()
-    remaining = (model.weeks - weeks["week"].to_numpy()) / 52.0
+    remaining = (horizon - weeks["week"].to_numpy()) / 52.0
     life_years_lost = float(deaths @ remaining)
     return {
         "fatal_overdoses": float(weeks["overdoses_fatal"].sum()),
@@ -61,9 +77,9 @@ def run_outcomes(scenario: Scenario) -> dict[str, float]:
         "new_hiv": float(weeks["hiv_infections"].sum()),
         "new_hcv": float(weeks["hcv_infections"].sum()),
         "deaths_all_causes": float(weeks["deaths_overdose"].sum() + weeks["deaths_other"].sum()),
-        "life_years": scenario.run.people * model.weeks / 52.0 - life_years_lost,
+        "life_years": scenario.run.people * horizon / 52.0 - life_years_lost,
         "life_years_lost": life_years_lost,
-        "cost_usd": float(moud_cost + programme_cost),
+        "cost_usd": float(weekly_cost(scenario, ts, programmes).sum()),
     }
 
 
@@ -187,13 +203,24 @@ def compare(
     runs = {
         labels[i]: results[i * replicates : (i + 1) * replicates] for i in range(len(scenarios))
     }
+    return summarise(labels[0], labels[1:], runs, seeds)
+
+
+def summarise(
+    baseline: str, arms: list[str], runs: dict[str, list[dict[str, float]]], seeds: list[int]
+) -> Comparison:
+    """Compare each arm's runs with the baseline's, replicate by replicate.
+
+    ``runs[label][r]`` holds the outcomes of replicate ``r`` (run on ``seeds[r]``) of an arm;
+    every arm must have the same replicates, in the same order.
+    """
 
     def column(label: str, outcome: str) -> np.ndarray:
         return np.array([run[outcome] for run in runs[label]])
 
     arm_results = []
-    for label in labels[1:]:
-        outcomes = {o: paired(column(labels[0], o), column(label, o)) for o in OUTCOMES}
+    for label in arms:
+        outcomes = {o: paired(column(baseline, o), column(label, o)) for o in OUTCOMES}
         extra = outcomes["cost_usd"].difference_mean
         deaths_averted = -outcomes["deaths_all_causes"].difference_mean
         infections_averted = -(
@@ -208,7 +235,7 @@ def compare(
                 _per_averted(extra, infections_averted),
             )
         )
-    return Comparison(labels[0], replicates, seeds, arm_results, runs)
+    return Comparison(baseline, len(seeds), seeds, arm_results, runs)
 
 
 def format_comparison(result: Comparison) -> str:

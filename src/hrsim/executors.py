@@ -7,15 +7,18 @@ and forgotten, so the coordinating process holds a few results however many runs
 
 Local pools use the ``spawn`` start method: the social-network layer uses threads at large
 sizes, and forking a threaded process is unsafe. Workers ignore Ctrl-C, so an interrupt stops
-the coordinator cleanly (pending runs are cancelled) instead of printing one traceback per
-worker. On Dask, a run lost with its worker is resubmitted by the scheduler; keys name the
-run, so a run is never counted twice.
+the coordinator cleanly (pending runs are cancelled, running ones are stopped) instead of
+printing one traceback per worker; a worker whose coordinator was killed exits by itself.
+On Dask, a run lost with its worker is resubmitted by the scheduler; keys name the run, so a
+run is never counted twice.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -72,18 +75,32 @@ def execute(
     yield from _on_local_pool(fn, items, workers)
 
 
-def _ignore_interrupts() -> None:
+def _init_worker(coordinator: int) -> None:
+    """In each local worker: ignore Ctrl-C, and exit once the coordinator is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        # A killed coordinator (SIGKILL) cannot stop its pool; without this its workers would
+        # wait for work forever. Re-parenting (to init or a subreaper) shows it is gone.
+        while os.getppid() == coordinator:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="hrsim-coordinator-watch", daemon=True).start()
 
 
 def _on_local_pool(
     fn: Callable[[T], R], items: Sequence[T], workers: int
 ) -> Iterator[tuple[int, R]]:
     pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=get_context("spawn"), initializer=_ignore_interrupts
+        max_workers=workers,
+        mp_context=get_context("spawn"),
+        initializer=_init_worker,
+        initargs=(os.getpid(),),
     )
     pending: dict[Future[R], int] = {}
     next_item = 0
+    finished = False
     try:
         while next_item < len(items) or pending:
             while next_item < len(items) and len(pending) < workers * WINDOW_PER_WORKER:
@@ -100,9 +117,22 @@ def _on_local_pool(
                         " were handed over, run again to finish the rest"
                     ) from exc
                 yield index, result
+        finished = True
     finally:
-        # On an interrupt or an error, drop the queued runs; finished ones were handed over.
+        if not finished:
+            # An interrupt, an error or a caller that stopped early: finished runs were handed
+            # over; stop the running ones now rather than wait for them to end unused.
+            _stop_workers(pool)
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    # ProcessPoolExecutor has no public way to stop running work before Python 3.14
+    # (terminate_workers); its process table is the only handle on the workers.
+    processes = getattr(pool, "_processes", None) or {}
+    for process in list(processes.values()):
+        if process.is_alive():
+            process.terminate()
 
 
 def _on_dask(

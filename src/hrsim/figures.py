@@ -169,3 +169,138 @@ def horizontal_bars(
     ax.set_xlabel(xlabel)
     fig.tight_layout()
     return fig
+
+
+def trajectories(
+    panels: Sequence[tuple[str, pd.DataFrame]],
+    xlabel: str = "years",
+    columns: int = 2,
+) -> Any:
+    """Small multiples of weekly trajectories: a mean line and a shaded band per arm.
+
+    Each panel is ``(title, frame)`` with columns ``arm, x, mean, low, high``; arms keep the
+    order they first appear in and the same colour in every panel; one legend below.
+    """
+    rows = -(-len(panels) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(5.2 * columns, 3.3 * rows), squeeze=False)
+    arms: list[str] = []
+    for _, frame in panels:
+        arms += [a for a in dict.fromkeys(frame["arm"]) if a not in arms]
+    colour = {a: PALETTE[i % len(PALETTE)] for i, a in enumerate(arms)}
+    style: dict[str, Any] = {a: "-" if i < len(PALETTE) else "--" for i, a in enumerate(arms)}
+    for ax, (title, frame) in zip(axes.flat, panels, strict=False):
+        for arm, part in frame.groupby("arm", sort=False):
+            c = colour[str(arm)]
+            ax.plot(part["x"], part["mean"], color=c, linestyle=style[str(arm)], linewidth=1.4)
+            ax.fill_between(part["x"], part["low"], part["high"], color=c, alpha=0.18, lw=0)
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel(xlabel)
+        ax.grid(alpha=0.3)
+        ax.set_ylim(bottom=0)
+    for ax in list(axes.flat)[len(panels) :]:
+        ax.set_visible(False)
+    handles = [plt.Line2D([], [], color=colour[a], linestyle=style[a], lw=2) for a in arms]
+    fig.legend(handles, arms, loc="lower center", ncol=min(2, len(arms)), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, (0.3 + 0.22 * -(-len(arms) // 2)) / fig.get_figheight(), 1, 1))
+    return fig
+
+
+def heat_map(
+    values: Any,
+    x_labels: Sequence[str],
+    y_labels: Sequence[str],
+    xlabel: str,
+    ylabel: str,
+    value_label: str,
+    annotations: Sequence[Sequence[str]] | None = None,
+) -> Any:
+    """A heat map of ``values[row][column]`` (rows = ``y_labels``), each cell annotated.
+
+    A diverging palette centred on zero when the values have both signs (averted vs added),
+    otherwise a sequential one. Returns the figure.
+    """
+    import numpy as np
+
+    data = np.asarray(values, dtype=float)
+    finite = data[np.isfinite(data)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    if lo < 0 < hi:
+        bound = max(-lo, hi)
+        cmap, vmin, vmax = "RdBu", -bound, bound
+    else:
+        cmap, vmin, vmax = "viridis", lo, hi if hi > lo else lo + 1
+    fig, ax = plt.subplots(figsize=(1.1 * len(x_labels) + 3, 0.65 * len(y_labels) + 1.8))
+    image = ax.imshow(data, cmap=cmap, vmin=vmin, vmax=vmax, origin="lower", aspect="auto")
+    ax.set_xticks(range(len(x_labels)), x_labels)
+    ax.set_yticks(range(len(y_labels)), y_labels)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    for r in range(data.shape[0]):
+        for c in range(data.shape[1]):
+            text = annotations[r][c] if annotations is not None else f"{data[r, c]:,.3g}"
+            text = text.removeprefix("-") if text.strip("-0.,") == "" else text  # no "-0.0"
+            shade = (data[r, c] - vmin) / (vmax - vmin) if np.isfinite(data[r, c]) else 0.5
+            dark = shade < 0.25 or shade > 0.75 if cmap == "RdBu" else shade < 0.6
+            ax.text(
+                c, r, text, ha="center", va="center", fontsize=8, color="white" if dark else "black"
+            )
+    fig.colorbar(image, ax=ax, label=value_label)
+    fig.tight_layout()
+    return fig
+
+
+def effect_with_interval(
+    x: Sequence[float],
+    series: Sequence[tuple[str, Sequence[float], Sequence[float], Sequence[float]]],
+    xlabel: str,
+    ylabel: str,
+) -> Any:
+    """Outcome against one parameter: per series ``(label, mean, low, high)``, a line and band."""
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    for i, (label, mean, low, high) in enumerate(series):
+        colour = PALETTE[i % len(PALETTE)]
+        ax.plot(x, mean, marker="o", color=colour, label=label)
+        ax.fill_between(x, low, high, color=colour, alpha=0.18, lw=0)
+    ax.axhline(0, color="#333", linewidth=0.8)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    if len(series) > 1:
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def cost_effectiveness_plane(
+    labels: Sequence[str],
+    effect: Sequence[float],
+    effect_half: Sequence[float],
+    cost: Sequence[float],
+    cost_half: Sequence[float],
+    xlabel: str,
+    ylabel: str = "incremental cost (US$)",
+) -> Any:
+    """Each arm as a point (effect averted, extra cost) with 95% interval whiskers."""
+    fig, ax = plt.subplots(figsize=(7, 4.6))
+    for i, label in enumerate(labels):
+        colour = PALETTE[i % len(PALETTE)]
+        ax.errorbar(
+            effect[i],
+            cost[i],
+            xerr=effect_half[i],
+            yerr=cost_half[i],
+            fmt="o",
+            color=colour,
+            capsize=3,
+            label=label,
+        )
+    ax.axhline(0, color="#333", linewidth=0.8)
+    ax.axvline(0, color="#333", linewidth=0.8)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    if len(labels) <= 12:
+        ax.legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    return fig

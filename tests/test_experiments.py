@@ -1,0 +1,46 @@
+"""The research scripts in experiments/ run end to end at a tiny size."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
+TINY = ["--people", "300", "--years", "0.5", "--replicates", "2", "--workers", "2"]
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        ("moud_capacity_x_naloxone.py", "both at their highest"),
+        ("fentanyl_surge_stress_test.py", "excess deaths from the surge"),
+        ("syringe_services_uncertainty.py", "over 20 sampled parameter sets"),
+    ],
+)
+def test_experiment_script_runs(tmp_path, script, expected):
+    out = tmp_path / "store"
+    result = subprocess.run(
+        [sys.executable, str(EXPERIMENTS / script), *TINY, "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert expected in result.stdout
+    assert (out / "report" / "report.html").stat().st_size > 10_000
+    assert (out / "manifest.json").exists()
+
+
+def test_every_sweep_file_in_experiments_is_valid():
+    from hrsim.sweep import plan_sweep
+
+    specs = sorted(EXPERIMENTS.glob("*.toml"))
+    assert len(specs) >= 3
+    for spec in specs:
+        plan = plan_sweep(spec)
+        assert len(plan.arms) >= 2 and plan.baseline == plan.arms[0].name

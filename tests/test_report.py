@@ -1,0 +1,191 @@
+"""``hrsim report``: an offline HTML page, PNG figures and CSV tables with the right numbers."""
+
+from __future__ import annotations
+
+import base64
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from hrsim import load_experiment, run_experiment
+from hrsim.cli import main
+
+SMALL = {"people": 400, "years": 0.75, "replicates": 3, "seed": 2}
+
+
+def sweep(tmp_path: Path, grid: dict | None = None, **extra) -> Path:
+    spec = {"sweep": {**SMALL, **extra.pop("settings", {})}, **extra}
+    if grid is not None:
+        spec["grid"] = grid
+    out = tmp_path / "store"
+    run_experiment(spec, out, workers=1, progress=False)
+    return out
+
+
+class _Page(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.images: list[str] = []
+        self.external: list[str] = []
+        self.tags: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        for name, value in attrs:
+            if name in ("src", "href") and value and not value.startswith("data:"):
+                self.external.append(value)
+            if tag == "img" and name == "src":
+                self.images.append(value)
+
+
+@pytest.fixture(scope="module")
+def grid_report(tmp_path_factory):
+    root = tmp_path_factory.mktemp("grid")
+    store = sweep(
+        root,
+        {
+            "care.moud_capacity_fraction": [0.1, 0.4],
+            "interventions.naloxone_distribution.coverage_fraction": [0, 0.8],
+        },
+    )
+    assert main(["report", str(store), "--out", str(root / "report" / "index.html")]) == 0
+    return store, root / "report"
+
+
+def test_report_is_self_contained_with_pngs_and_csvs(grid_report):
+    store, folder = grid_report
+    page = _Page()
+    page.feed((folder / "index.html").read_text())
+    assert page.external == []  # opens offline: nothing to fetch
+    assert "script" not in page.tags and "link" not in page.tags
+    pngs = sorted(folder.glob("*.png"))
+    assert len(page.images) == len(pngs) == 6  # trajectories, 2 bars, plane, 2 heat maps
+    embedded = {base64.b64decode(src.split(",", 1)[1]) for src in page.images}
+    assert embedded == {p.read_bytes() for p in pngs}  # the same figures, also as files
+    for name in (
+        "trajectories",
+        "deaths_averted",
+        "infections_averted",
+        "cost_effectiveness_plane",
+        "heat_map_deaths_baseline",
+    ):
+        assert (folder / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
+    for name in (
+        "outcomes_by_arm",
+        "averted",
+        "cost_effectiveness",
+        "trajectories",
+        "runs",
+        "parameters",
+    ):
+        assert len(pd.read_csv(folder / f"{name}.csv")) > 0
+
+
+def test_averted_and_costs_are_paired_differences(grid_report):
+    store, folder = grid_report
+    exp = load_experiment(store)
+    wide = exp.outcomes_wide()
+    averted = pd.read_csv(folder / "averted.csv")
+    base = exp.baseline
+    arm = exp.manifest["arms"][3]["name"]
+    b = wide[wide["arm"] == base].sort_values("replicate")
+    a = wide[wide["arm"] == arm].sort_values("replicate")
+    diff = (b["deaths_all_causes"].to_numpy() - a["deaths_all_causes"].to_numpy()).astype(float)
+    half = stats.t.ppf(0.975, 2) * diff.std(ddof=1) / np.sqrt(3)
+    row = averted[(averted["arm"] == arm) & (averted["outcome"] == "deaths_all_causes")].iloc[0]
+    assert row["value"] == pytest.approx(diff.mean())
+    assert (row["ci95_low"], row["ci95_high"]) == pytest.approx(
+        (diff.mean() - half, diff.mean() + half)
+    )
+    infections = (b["new_hiv"] + b["new_hcv"]).to_numpy() - (a["new_hiv"] + a["new_hcv"]).to_numpy()
+    row = averted[(averted["arm"] == arm) & (averted["outcome"] == "infections")].iloc[0]
+    assert row["value"] == pytest.approx(infections.mean())
+    cea = pd.read_csv(folder / "cost_effectiveness.csv").set_index("arm").loc[arm]
+    extra = (a["cost_usd"].to_numpy() - b["cost_usd"].to_numpy()).mean()
+    assert cea["incremental_cost_usd"] == pytest.approx(extra)
+    if diff.mean() > 0:
+        assert cea["cost_per_death_averted_usd"] == pytest.approx(extra / diff.mean())
+    else:
+        assert np.isnan(cea["cost_per_death_averted_usd"])
+    assert base not in set(averted["arm"])
+
+
+def test_trajectory_bands_are_mean_and_t_interval(grid_report):
+    store, folder = grid_report
+    exp = load_experiment(store)
+    traj = pd.read_csv(folder / "trajectories.csv")
+    series = exp.series
+    arm = exp.baseline
+    week = 20
+    values = series[(series["arm"] == arm) & (series["week"] == week)]
+    moud = (values["methadone"] + values["buprenorphine"]).to_numpy(dtype=float)
+    row = traj[
+        (traj["measure"] == "on_moud") & (traj["arm"] == arm) & np.isclose(traj["x"], week / 52)
+    ].iloc[0]
+    half = stats.t.ppf(0.975, 2) * moud.std(ddof=1) / np.sqrt(3)
+    assert (row["mean"], row["low"], row["high"]) == pytest.approx(
+        (moud.mean(), moud.mean() - half, moud.mean() + half)
+    )
+    quarter = traj[(traj["measure"] == "fatal_overdoses_per_quarter") & (traj["arm"] == arm)]
+    first = series[(series["arm"] == arm) & series["week"].between(1, 13)]
+    per_run = first.groupby("replicate")["overdoses_fatal"].sum()
+    assert quarter.sort_values("x").iloc[0]["mean"] == pytest.approx(per_run.mean())
+    assert len(quarter) == 3  # 39 weeks: three whole quarters
+
+
+def test_one_at_a_time_sweep_gets_a_tornado(tmp_path):
+    store = sweep(
+        tmp_path,
+        {
+            "care.moud_capacity_fraction": [0.05, 0.4],
+            "overdose.naloxone_reversal_probability": [0.5, 0.95],
+        },
+        settings={"design": "one_at_a_time"},
+    )
+    assert main(["report", str(store)]) == 0
+    folder = store / "report"
+    assert (folder / "tornado_deaths.png").exists() and (folder / "tornado_infections.png").exists()
+    params = pd.read_csv(folder / "parameters.csv")
+    assert set(params["measure"]) == {"deaths averted", "infections averted"}
+
+
+def test_one_parameter_gets_an_effect_curve_and_sample_a_tornado(tmp_path):
+    store = sweep(tmp_path / "one", {"care.moud_capacity_fraction": [0.05, 0.2, 0.4]})
+    assert main(["report", str(store)]) == 0
+    assert (store / "report" / "effect_deaths.png").exists()
+    sampled = sweep(
+        tmp_path / "lhs",
+        sample={
+            "points": 6,
+            "seed": 1,
+            "ranges": {
+                "care.moud_capacity_fraction": [0.05, 0.4],
+                "care.aftercare_fraction": [0.1, 0.6],
+            },
+        },
+        settings={"replicates": 2},
+    )
+    assert main(["report", str(sampled)]) == 0
+    assert (sampled / "report" / "tornado_deaths.png").exists()
+
+
+def test_report_bad_input_and_unfinished_runs(grid_report, tmp_path, capsys):
+    store, _ = grid_report
+    assert main(["report", str(store), "--baseline", "nope", "--out", str(tmp_path / "r.html")])
+    err = capsys.readouterr().err
+    assert err.strip() == "hrsim: error: --baseline: no arm 'nope' in this sweep"
+    assert not (tmp_path / "r.html").exists()
+    # A sweep with a run missing still reports, and says what is missing.
+    partial = tmp_path / "partial"
+    import shutil
+
+    shutil.copytree(store, partial)
+    (partial / "runs" / "a0002-r0001.parquet").unlink()
+    assert main(["report", str(partial), "--out", str(tmp_path / "p" / "r.html")]) == 0
+    text = (tmp_path / "p" / "r.html").read_text()
+    assert "1 runs are not finished yet" in text
+    assert "Comparisons use the 2 replicates finished in every arm" in text

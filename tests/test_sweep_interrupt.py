@@ -1,0 +1,127 @@
+"""Interrupting a real ``hrsim sweep`` (Ctrl-C, SIGKILL) and running it again finishes the rest.
+
+Nothing finished is lost or redone, and the final results equal an uninterrupted sweep's.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import psutil
+import pytest
+
+from hrsim import load_experiment, run_experiment
+
+SPEC = """
+[sweep]
+name = "interrupt_me"
+replicates = 8
+seed = 11
+people = 2500
+years = 2
+
+[grid]
+care.moud_capacity_fraction = [0.1, 0.2, 0.3]
+"""
+TOTAL = 24
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    root = tmp_path_factory.mktemp("reference")
+    spec = root / "sweep.toml"
+    spec.write_text(SPEC)
+    return spec, run_experiment(spec, root / "store", workers=1, progress=False)
+
+
+def start_sweep(spec: Path, out: Path, logs: Path) -> subprocess.Popen:
+    command = [sys.executable, "-m", "hrsim.cli", "sweep", str(spec), "--out", str(out)]
+    return subprocess.Popen(
+        [*command, "--workers", "2"],
+        stdout=open(logs / "stdout.txt", "w"),  # noqa: SIM115 - closed with the process
+        stderr=open(logs / "stderr.txt", "w"),  # noqa: SIM115
+    )
+
+
+def wait_for_runs(out: Path, process: subprocess.Popen, at_least: int) -> None:
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the sweep ended (code {process.returncode}) before the test")
+        if len(list((out / "runs").glob("*.parquet"))) >= at_least:
+            return
+        time.sleep(0.02)
+    raise AssertionError("no runs finished in 180 s")
+
+
+def finished(out: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in (out / "runs").glob("*.parquet")}
+
+
+def rerun(spec: Path, out: Path) -> tuple[int, int]:
+    """Run the same command again; return (done now, done before) from its summary."""
+    command = [sys.executable, "-m", "hrsim.cli", "sweep", str(spec), "--out", str(out)]
+    result = subprocess.run(
+        [*command, "--workers", "2"], capture_output=True, text=True, timeout=600, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    now = int(re.search(r"done now\s+(\d+)", result.stdout).group(1))
+    before = int(re.search(r"already done before\s+(\d+)", result.stdout).group(1))
+    return now, before
+
+
+def assert_same_results(out: Path, reference_store) -> None:
+    resumed = load_experiment(out)
+    assert resumed.missing == []
+    pd.testing.assert_frame_equal(resumed.outcomes, reference_store.outcomes, check_exact=True)
+    pd.testing.assert_frame_equal(resumed.series, reference_store.series, check_exact=True)
+
+
+def test_ctrl_c_then_rerun_finishes_only_the_missing_runs(reference, tmp_path):
+    spec, ref = reference
+    out = tmp_path / "store"
+    process = start_sweep(spec, out, tmp_path)
+    wait_for_runs(out, process, at_least=3)
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=120) == 130
+    stderr = (tmp_path / "stderr.txt").read_text()
+    saved = finished(out)
+    assert f"interrupted: {len(saved)} of {TOTAL} runs are saved" in stderr
+    assert "Traceback" not in stderr
+    assert 3 <= len(saved) < TOTAL
+    assert not list((out / "runs").glob("*.tmp"))  # an interrupt leaves no partial file
+
+    now, before = rerun(spec, out)
+    assert (now, before) == (TOTAL - len(saved), len(saved))
+    after = finished(out)
+    assert {name: after[name] for name in saved} == saved  # nothing finished was redone
+    assert_same_results(out, ref)
+
+
+def test_killed_coordinator_then_rerun(reference, tmp_path):
+    spec, ref = reference
+    out = tmp_path / "store"
+    process = start_sweep(spec, out, tmp_path)
+    wait_for_runs(out, process, at_least=4)
+    children = psutil.Process(process.pid).children(recursive=True)
+    assert children  # the local pool's workers
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    # Orphaned workers notice their coordinator is gone and exit by themselves.
+    _, alive = psutil.wait_procs(children, timeout=30)
+    assert alive == []
+    saved = finished(out)
+    assert 4 <= len(saved) < TOTAL
+
+    now, before = rerun(spec, out)
+    assert (now, before) == (TOTAL - len(saved), len(saved))
+    after = finished(out)
+    assert {name: after[name] for name in saved} == saved
+    assert not list((out / "runs").glob("*.tmp"))
+    assert_same_results(out, ref)
