@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     _plugin_option(cmp)
 
     val = sub.add_parser("validate", help="check the model against published targets")
+    val.add_argument(
+        "scenario", nargs="?", help="scenario TOML file to validate (default: the defaults)"
+    )
     val.add_argument("--json", action="store_true", help="print results as JSON")
     val.add_argument("--people", type=int, default=None, help="population per replicate")
     val.add_argument("--replicates", type=int, default=None, help="replicates per experiment")
@@ -67,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--years", type=float, default=None, help="years per run (default 10)")
     val.add_argument("--html", type=Path, help="also write an HTML page with a plot per target")
     _parallel_options(val)
+    _plugin_option(val)
 
     cal = sub.add_parser("calibrate", help="fit parameters to targets with Optuna")
     cal.add_argument("scenario", help="scenario TOML file to calibrate")
@@ -357,6 +361,9 @@ def _validate(args: argparse.Namespace) -> int:
     years = DEFAULT_YEARS if args.years is None else args.years
     if replicates < 1:
         raise ScenarioError("--replicates must be at least 1")
+    if people < 10:
+        raise ScenarioError("--people must be at least 10")
+    scenario = load_scenario(args.scenario) if args.scenario else None
     if args.html is not None:
         _check_writable(args.html.parent if str(args.html.parent) else Path("."))
         if args.html.is_dir():
@@ -369,6 +376,7 @@ def _validate(args: argparse.Namespace) -> int:
         years=years,
         workers=args.workers,
         scheduler=args.scheduler,
+        scenario=scenario,
     )
     wall = time.perf_counter() - start
     if args.json:
@@ -379,8 +387,9 @@ def _validate(args: argparse.Namespace) -> int:
     if args.html is not None:
         from hrsim.validation_page import write_validation_page
 
+        what = f"Scenario {args.scenario}" if args.scenario else "Default scenario"
         settings = (
-            f"Default scenario, {people:,} people, {years:g} years, {replicates} replicates per "
+            f"{what}, {people:,} people, {years:g} years, {replicates} replicates per "
             f"experiment (base seed {args.seed}); wall time {wall:.0f} s."
         )
         write_validation_page(results, args.html, settings)

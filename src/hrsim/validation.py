@@ -1,6 +1,7 @@
 """The validation suite: the default model against every published target it can be held to.
 
-Two experiments run the default scenario over several replicate seeds, in parallel through
+Two experiments run the default scenario (or a given one, e.g. a calibrated scenario) over
+several replicate seeds, in parallel through
 ``hrsim.executors``: usual care, and a trial-like MOUD setting (lower discontinuation). Each
 replicate is reduced in its worker to what the targets need (spells, follow-ups, counts and
 weekly PWID series), so only small arrays travel back; the parent pools them and measures
@@ -743,21 +744,31 @@ def _prevalence_curve(series: np.ndarray) -> Curve:
 # Running the suite
 
 
-EXPERIMENTS: dict[str, dict[str, Any]] = {
-    "usual_care": {},
-    "trial_like": {"care.moud_discontinuation_hazard_ratio": TRIAL_LIKE_HAZARD_RATIO},
-}
+EXPERIMENTS = ("usual_care", "trial_like")
 
 
-def validation_tasks(people: int, replicates: int, seed: int, years: float) -> list[ReplicateTask]:
-    """Every replicate of every experiment, each with its own seed."""
+def validation_tasks(
+    people: int, replicates: int, seed: int, years: float, scenario: Scenario | None = None
+) -> list[ReplicateTask]:
+    """Every replicate of every experiment, each with its own seed.
+
+    The experiments run ``scenario`` (default: the defaults) at the given size; the trial-like
+    one multiplies its MOUD discontinuation hazard ratio by ``TRIAL_LIKE_HAZARD_RATIO``.
+    """
+    base = (scenario or Scenario.default()).with_overrides(
+        {"run.people": people, "run.years": years}
+    )
+    trial_hr = base.care.moud_discontinuation_hazard_ratio * TRIAL_LIKE_HAZARD_RATIO
+    settings = {
+        "usual_care": base,
+        "trial_like": base.with_overrides({"care.moud_discontinuation_hazard_ratio": trial_hr}),
+    }
     tasks = []
-    for offset, (experiment, overrides) in enumerate(EXPERIMENTS.items()):
-        base = Scenario.default().with_overrides(
-            {"run.people": people, "run.years": years, **overrides}
-        )
+    for offset, experiment in enumerate(EXPERIMENTS):
         for s in replicate_seeds(seed + offset, replicates):
-            tasks.append(ReplicateTask(experiment, base.with_overrides({"run.seed": s})))
+            tasks.append(
+                ReplicateTask(experiment, settings[experiment].with_overrides({"run.seed": s}))
+            )
     return tasks
 
 
@@ -768,9 +779,14 @@ def run_validation(
     years: float = DEFAULT_YEARS,
     workers: int | None = None,
     scheduler: str | None = None,
+    scenario: Scenario | None = None,
 ) -> list[TargetResult]:
-    """Run every validation experiment and return one result per target."""
-    tasks = validation_tasks(people, replicates, seed, years)
+    """Run every validation experiment and return one result per target.
+
+    ``scenario`` is the parameter set to hold to the targets (default: the defaults), e.g. a
+    calibrated one.
+    """
+    tasks = validation_tasks(people, replicates, seed, years, scenario)
     results: list[dict[str, Any]] = [{} for _ in tasks]
     keys = [f"hrsim-validate-{t.experiment}-{t.scenario.run.seed}" for t in tasks]
     for index, data in execute(

@@ -42,3 +42,22 @@ def test_html_to_a_directory_is_refused_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "is a directory" in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_validate_holds_a_given_scenario_to_the_targets(tmp_path):
+    """A scenario with 90% buprenorphine retention is validated as given: that target fails."""
+    scenario = tmp_path / "retentive.toml"
+    scenario.write_text("[care]\nbuprenorphine_retention_12_months = 0.9\n")
+    proc = subprocess.run(
+        [
+            sys.executable, "-m", "hrsim.cli", "validate", str(scenario), "--json",
+            "--people", "1500", "--replicates", "1", "--years", "2", "--workers", "1",
+        ],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    rows = {r["name"]: r for r in json.loads(proc.stdout)}
+    usual = rows["buprenorphine retained at 12 months, usual care"]
+    assert not usual["passed"]
+    # The given scenario was used: retention is far above the defaults' 56.9%.
+    assert usual["interval"][0] > 0.7
+    assert proc.returncode == 1
