@@ -56,3 +56,27 @@ def test_params_command_prints_the_same_tables(capsys):
     assert capsys.readouterr().out == parameter_markdown() + "\n"
     assert main(["params"]) == 0
     assert "overdose.base_rate_per_year = 0.029" in capsys.readouterr().out
+
+
+GUIDE = ROOT / "docs" / "user-guide.md"
+
+
+def test_user_guide_links_and_example_files_exist():
+    import re
+
+    text = GUIDE.read_text(encoding="utf-8")
+    for link in re.findall(
+        r"\]\(((?:examples/|\.\./)?[\w./-]+\.(?:md|py|toml))(?:#[\w-]+)?\)", text
+    ):
+        assert (GUIDE.parent / link).is_file(), link
+
+
+def test_example_sweep_and_calibration_targets_are_valid():
+    from hrsim.calibration import load_targets
+    from hrsim.scenario import Scenario
+    from hrsim.sweep import plan_sweep
+
+    plan = plan_sweep(ROOT / "docs" / "examples" / "county_sweep.toml")
+    assert len(plan.run_ids) == 4 * 20
+    spec = load_targets(ROOT / "docs" / "examples" / "calibration_targets.toml", Scenario.default())
+    assert len(spec.parameters) == 4 and len(spec.targets) == 5

@@ -284,9 +284,13 @@ def calibrate(
     *,
     workers: int | None = None,
     scheduler: str | None = None,
-    progress: Callable[[int, int, float], None] | None = None,
+    progress: Callable[[CalibrationResult], None] | None = None,
 ) -> CalibrationResult:
-    """Run the study: ``settings['trials']`` trials in batches, each on the common seeds."""
+    """Run the study: ``settings['trials']`` trials in batches, each on the common seeds.
+
+    ``progress`` is called with the trials so far after every batch (to report, or to save
+    the history so that an interrupted study keeps its finished trials).
+    """
     import optuna
     from optuna.samplers import TPESampler
     from optuna.trial import TrialState
@@ -336,8 +340,7 @@ def calibrate(
             study.tell(trial, loss)
             records.append(TrialRecord(trial.number, dict(trial.params), loss, means, ses))
         if progress is not None:
-            best = min((r.loss for r in records), default=math.inf)
-            progress(len(records), s["trials"], best)
+            progress(CalibrationResult(spec, seeds, list(records)))
     return CalibrationResult(spec, seeds, records)
 
 
@@ -374,9 +377,7 @@ def write_outputs(
         "loss": save_png(loss_figure(result), out / "loss.png"),
         "fit": save_png(fit_figure(result), out / "fit.png"),
     }
-    tmp = out / "trials.csv.tmp"
-    result.frame().to_csv(tmp, index=False, float_format="%.17g")
-    tmp.replace(paths["trials"])
+    write_trials(result, paths["trials"])
     summary = {
         "best_trial": best.number,
         "best_loss": best.loss,
@@ -401,6 +402,15 @@ def write_outputs(
     }
     paths["summary"] = _write_text(out / "calibration.json", json.dumps(summary, indent=2) + "\n")
     return paths
+
+
+def write_trials(result: CalibrationResult, path: Path) -> Path:
+    """The trial history as CSV (written to a temporary file, then renamed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    result.frame().to_csv(tmp, index=False, float_format="%.17g")
+    tmp.replace(path)
+    return path
 
 
 def _write_text(path: Path, text: str) -> Path:

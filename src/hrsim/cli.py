@@ -408,7 +408,14 @@ def _run_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    from hrsim.calibration import calibrate, format_summary, load_targets, write_outputs
+    from hrsim.calibration import (
+        CalibrationResult,
+        calibrate,
+        format_summary,
+        load_targets,
+        write_outputs,
+        write_trials,
+    )
 
     scenario = load_scenario(args.scenario)
     run_scenario = (
@@ -424,8 +431,11 @@ def _calibrate(args: argparse.Namespace) -> int:
     out = args.out or Path("runs") / f"calibrate-{scenario.run.name}"
     _check_writable(out)
 
-    def progress(done: int, total: int, best: float) -> None:
+    def progress(so_far: CalibrationResult) -> None:
+        write_trials(so_far, out / "trials.csv")  # an interrupted study keeps its trials
         if not args.quiet:
+            done, total = len(so_far.trials), spec.settings["trials"]
+            best = min(t.loss for t in so_far.trials)
             print(f"trials {done}/{total}: best loss {best:.4g}", file=sys.stderr, flush=True)
 
     result = calibrate(
