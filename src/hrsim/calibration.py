@@ -196,6 +196,11 @@ def load_targets(path: str | Path, scenario: Scenario) -> CalibrationSpec:
         if any(p.name == name for p in parameters):
             raise ScenarioError(f"{where}: '{name}' is declared twice")
         integer, _ = check_parameter(scenario, name, low, high, f"{where} ({name})")
+        if integer and math.ceil(low) >= math.floor(high):
+            raise ScenarioError(
+                f"{where} ({name}): a whole-number parameter needs at least two whole numbers "
+                f"between low and high (got {low:g} to {high:g})"
+            )
         parameters.append(Parameter(name, low, high, log, integer))
 
     raw_targets = data.get("targets", [])
