@@ -1,45 +1,82 @@
-"""PWID measures: checked against the model's own timeseries in populations where everyone,
-or nobody, injects (then the PWID series must equal, or be empty of, the whole population's)."""
+"""PWID measures, checked against the model's own timeseries in populations where the answer
+is known: everyone injects (and, for the past-year measures, nobody ever stops), or nobody."""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from hrsim import Scenario
 from hrsim.measures import STATISTICS, observe_run, pwid_weekly, run_statistics
 
 SMALL = {"run.people": 1500, "run.years": 2.0, "run.seed": 11}
+# Nobody leaves active use: no detox, MOUD, arrest, remission; everyone starts active.
+ALWAYS_ACTIVE = {
+    "care.detox_entry_rate_per_year": 0.0,
+    "care.moud_initiation_rate_per_year": 0.0,
+    "care.arrest_rate_per_year": 0.0,
+    "care.spontaneous_remission_rate_per_year": 0.0,
+    "care.overdose_referral_to_moud_probability": 0.0,
+    "population.moud_fraction": 0.0,
+    "population.recovery_fraction": 0.0,
+    "population.detox_fraction": 0.0,
+    "population.prison_fraction": 0.0,
+}
 
 
-def _scenario(inject: float) -> Scenario:
+def _scenario(inject: float, **extra: object) -> Scenario:
     return Scenario.default().with_overrides(
         {
             **SMALL,
             "population.inject_fraction": inject,
             "demography.entrant_inject_fraction": inject,
+            **extra,
         }
     )
 
 
-def test_when_everyone_injects_pwid_series_equal_the_population_series():
+def test_when_everyone_injects_the_cohort_series_equal_the_population_series():
     run = observe_run(_scenario(1.0))
     w = pwid_weekly(run)
     ts = run.timeseries
     np.testing.assert_array_equal(w.person_weeks, ts["population"].to_numpy()[:-1])
     np.testing.assert_array_equal(w.overdose_deaths, ts["deaths_overdose"].to_numpy()[1:])
-    np.testing.assert_array_equal(
-        w.hiv_infections + w.hcv_infections,
-        ts["hiv_infections"].to_numpy()[1:] + ts["hcv_infections"].to_numpy()[1:],
-    )
+    assert w.overdose_deaths.sum() > 0
+    # Some people stop injecting for more than a year (recovery): fewer recent injectors.
+    assert 0 < w.recent_weeks.sum() < w.person_weeks.sum()
+
+
+def test_when_nobody_stops_injecting_past_year_series_equal_the_population_series():
+    run = observe_run(_scenario(1.0, **ALWAYS_ACTIVE))
+    w = pwid_weekly(run)
+    ts = run.timeseries
+    np.testing.assert_array_equal(w.recent_weeks, ts["population"].to_numpy()[:-1])
+    # Infections of people at risk at the start of the week: all of them, except those of new
+    # initiates infected in the week they arrived (no person-time yet) and of people whose HCV
+    # cleared or was cured that same week (infected at its start, so not at risk).
+    ev = run.events
+    entries = ev[ev["kind"] == "entry"]
+    cleared = ev[ev["detail"].isin(["hcv_cleared", "hcv_cured"])]
+    for disease, series, not_at_risk in (
+        ("hiv", w.hiv_infections, entries),
+        ("hcv", w.hcv_infections, pd.concat([entries, cleared])),
+    ):
+        infections = ev[(ev["kind"] == "infection") & ev["detail"].str.startswith(disease)]
+        keys = not_at_risk[["person", "week"]].drop_duplicates()
+        excluded = infections.merge(keys, on=["person", "week"])
+        per_week = np.bincount(excluded["week"], minlength=run.weeks + 1)[1:]
+        expected = ts[f"{disease}_infections"].to_numpy()[1:] - per_week
+        np.testing.assert_array_equal(series, expected)
     np.testing.assert_allclose(w.hiv_prevalence, ts["hiv_prevalence"].to_numpy())
     np.testing.assert_allclose(w.hcv_prevalence, ts["hcv_prevalence"].to_numpy())
-    assert w.overdose_deaths.sum() > 0 and w.hcv_infections.sum() > 0
+    assert w.hcv_infections.sum() > 0 and w.hiv_infections.sum() > 0
 
 
 def test_when_nobody_injects_there_is_no_pwid_time():
     w = pwid_weekly(observe_run(_scenario(0.0)))
-    assert w.person_weeks.sum() == 0 and w.overdose_deaths.sum() == 0
+    assert w.person_weeks.sum() == 0 and w.recent_weeks.sum() == 0
+    assert w.overdose_deaths.sum() == 0 and w.hcv_infections.sum() == 0
 
 
 def test_every_statistic_is_a_finite_number_and_rates_match_the_timeseries():

@@ -1,14 +1,21 @@
 """Summary statistics of one run, shared by validation (``hrsim validate``) and calibration.
 
 A run is observed week by week: besides the model's own timeseries and event log, a tracker
-records how many people who inject are alive at the end of every week and how many of them
-have HIV and HCV, and which lifelong person ids inject (rows are reused, so a trait is looked
-up by id, not by row). People who inject (PWID) are everyone alive with the injecting trait,
-whatever their care state that week: the way cohort studies of PWID keep following people
-through treatment, abstinence and prison.
+follows people who inject, in the two ways studies define them:
 
-Rates use the person-time at risk at the start of each week (the count at the end of the
-week before) and the events of that week from the event log.
+- **people who inject** (a cohort's definition): everyone alive with the injecting trait,
+  whatever their care state, as cohort studies of people who inject keep following people
+  through treatment, abstinence and prison (Caudarella 2016's fatal overdose rate);
+- **people who injected in the past 12 months** (the surveys' and incidence studies'
+  definition: CDC NHBS, Grebely 2019, Artenie 2021): alive with the injecting trait and in
+  active use at some point in the last 52 weeks. People already in treatment, recovery, detox
+  or prison at week 0 count as having injected until they entered that state (they start
+  1-52 weeks into it).
+
+Rows are reused, so traits are looked up by lifelong id. Rates use the person-time at risk at
+the start of each week (the count at the end of the week before) and the events of that week;
+a new infection is counted when the person was at risk (an uninfected recent injector) at the
+start of the week it happened.
 
 ``STATISTICS`` names every summary statistic a calibration target can use; each is one
 number per run. ``run_statistics`` computes all of them for one scenario (module-level, so it
@@ -25,32 +32,78 @@ import numpy as np
 import pandas as pd
 
 from hrsim.model import HarmReductionModel
+from hrsim.people import Care
 from hrsim.scenario import Scenario
+
+RECENT_WEEKS = 52  # "injected in the past 12 months"
+_LONG_AGO = -(10**6)
 
 
 class PwidTracker:
     """People who inject, counted at week 0 and at the end of every week."""
 
-    def __init__(self, weeks: int, people: int) -> None:
-        self.alive = np.zeros(weeks + 1, dtype=np.int64)
-        self.hiv = np.zeros(weeks + 1, dtype=np.int64)
-        self.hcv = np.zeros(weeks + 1, dtype=np.int64)
-        self.injects_by_pid = np.zeros(2 * people, dtype=bool)
+    def __init__(self, model: HarmReductionModel) -> None:
+        weeks, p = model.weeks, model.people
+        self.alive = np.zeros(weeks + 1, dtype=np.int64)  # the injecting trait
+        self.recent = np.zeros(weeks + 1, dtype=np.int64)  # injected in the past 12 months
+        self.recent_hiv = np.zeros(weeks + 1, dtype=np.int64)
+        self.recent_hcv = np.zeros(weeks + 1, dtype=np.int64)
+        self.new_hiv = np.zeros(weeks + 1, dtype=np.int64)  # among recent injectors at risk
+        self.new_hcv = np.zeros(weeks + 1, dtype=np.int64)
+        size = 2 * p.n
+        self.injects_by_pid = np.zeros(size, dtype=bool)
+        self.last_injected = np.full(size, _LONG_AGO, dtype=np.int64)
+        self._before: tuple[np.ndarray, ...] | None = None
+        self._grow(p.next_pid)
+        start = p.alive & p.injects
+        self.last_injected[p.pid[start]] = np.where(
+            p.state[start] == Care.ACTIVE, 0, -p.weeks_in_state[start].astype(np.int64)
+        )
+        self._record(model)
 
-    def observe(self, model: HarmReductionModel) -> None:
-        """Record the end of ``model.week`` (call at week 0 and after every step)."""
+    def _grow(self, next_pid: int) -> None:
+        if next_pid <= self.injects_by_pid.size:
+            return
+        size = 2 * next_pid
+        self.injects_by_pid = np.concatenate(
+            [self.injects_by_pid, np.zeros(size - self.injects_by_pid.size, dtype=bool)]
+        )
+        self.last_injected = np.concatenate(
+            [self.last_injected, np.full(size - self.last_injected.size, _LONG_AGO)]
+        )
+
+    def _recent_rows(self, model: HarmReductionModel) -> np.ndarray:
         p = model.people
-        if p.next_pid > self.injects_by_pid.size:
-            grown = np.zeros(2 * p.next_pid, dtype=bool)
-            grown[: self.injects_by_pid.size] = self.injects_by_pid
-            self.injects_by_pid = grown
+        last = self.last_injected[p.pid]
+        return p.alive & p.injects & (model.week - last <= RECENT_WEEKS)
+
+    def _record(self, model: HarmReductionModel) -> None:
+        p, week = model.people, model.week
+        self._grow(p.next_pid)
         # Every row, living or not: a row keeps the traits of whoever died in it this week.
         self.injects_by_pid[p.pid] = p.injects
-        pwid = p.alive & p.injects
-        week = model.week
-        self.alive[week] = np.count_nonzero(pwid)
-        self.hiv[week] = np.count_nonzero(pwid & p.hiv)
-        self.hcv[week] = np.count_nonzero(pwid & p.hcv)
+        injecting_now = p.alive & p.injects & (p.state == Care.ACTIVE)
+        self.last_injected[p.pid[injecting_now]] = week
+        recent = self._recent_rows(model)
+        self.alive[week] = np.count_nonzero(p.alive & p.injects)
+        self.recent[week] = np.count_nonzero(recent)
+        self.recent_hiv[week] = np.count_nonzero(recent & p.hiv)
+        self.recent_hcv[week] = np.count_nonzero(recent & p.hcv)
+
+    def before_step(self, model: HarmReductionModel) -> None:
+        """Remember who is at risk at the start of the week."""
+        p = model.people
+        self._before = (p.pid.copy(), self._recent_rows(model), p.hiv.copy(), p.hcv.copy())
+
+    def after_step(self, model: HarmReductionModel) -> None:
+        """Count the week's new infections among those at risk, then record the week's end."""
+        assert self._before is not None, "call before_step first"
+        pid, recent, hiv, hcv = self._before
+        p, week = model.people, model.week
+        same = recent & (p.pid == pid)  # rows refilled this week held someone else before
+        self.new_hiv[week] = np.count_nonzero(same & ~hiv & p.hiv)
+        self.new_hcv[week] = np.count_nonzero(same & ~hcv & p.hcv)
+        self._record(model)
 
 
 @dataclass
@@ -71,11 +124,11 @@ class ObservedRun:
 def observe_run(scenario: Scenario) -> ObservedRun:
     """Run ``scenario`` to its horizon with the event log and the PWID tracker."""
     model = HarmReductionModel(scenario, record_events=True)
-    tracker = PwidTracker(model.weeks, scenario.run.people)
-    tracker.observe(model)
+    tracker = PwidTracker(model)
     for _ in range(model.weeks):
+        tracker.before_step(model)
         model.step()
-        tracker.observe(model)
+        tracker.after_step(model)
     events = model.events_frame()
     for column in ("kind", "from_state", "to_state", "detail"):
         events[column] = events[column].astype(str)
@@ -83,9 +136,11 @@ def observe_run(scenario: Scenario) -> ObservedRun:
 
 
 class PwidWeekly(NamedTuple):
-    """Weekly numerators and person-weeks at risk among PWID, for weeks 1..W (index 0 = week 1).
+    """Weekly series among people who inject, for weeks 1..W (index 0 = week 1).
 
-    ``hiv_prevalence`` and ``hcv_prevalence`` are levels at the end of weeks 0..W.
+    ``person_weeks`` and ``overdose_deaths``: everyone with the injecting trait (a cohort's
+    definition). The rest: people who injected in the past 12 months; the prevalences are
+    levels at the end of weeks 0..W.
     """
 
     person_weeks: np.ndarray
@@ -96,34 +151,29 @@ class PwidWeekly(NamedTuple):
     hcv_infections: np.ndarray
     hiv_prevalence: np.ndarray
     hcv_prevalence: np.ndarray
+    recent_weeks: np.ndarray
 
 
 def pwid_weekly(run: ObservedRun) -> PwidWeekly:
     """Weekly PWID person-time, overdose deaths and new infections, and prevalence."""
     t, ev, weeks = run.pwid, run.events, run.weeks
-    injects = t.injects_by_pid
-
-    def per_week(rows: pd.DataFrame) -> np.ndarray:
-        rows = rows[injects[rows["person"].to_numpy()]]
-        counts = np.bincount(rows["week"].to_numpy(), minlength=weeks + 1)
-        return counts[1 : weeks + 1].astype(np.float64)
-
     od = ev[(ev["kind"] == "death") & (ev["detail"] == "overdose")]
-    hiv = ev[(ev["kind"] == "infection") & ev["detail"].isin(["hiv_injecting", "hiv_sexual"])]
-    hcv = ev[(ev["kind"] == "infection") & (ev["detail"] == "hcv_injecting")]
-    at_risk = t.alive[:-1].astype(np.float64)
+    od = od[t.injects_by_pid[od["person"].to_numpy()]]
+    deaths = np.bincount(od["week"].to_numpy(), minlength=weeks + 1)[1 : weeks + 1]
     with np.errstate(invalid="ignore", divide="ignore"):
-        hiv_prev = np.where(t.alive > 0, t.hiv / t.alive, np.nan)
-        hcv_prev = np.where(t.alive > 0, t.hcv / t.alive, np.nan)
+        hiv_prev = np.where(t.recent > 0, t.recent_hiv / t.recent, np.nan)
+        hcv_prev = np.where(t.recent > 0, t.recent_hcv / t.recent, np.nan)
+    recent = t.recent[:-1].astype(np.float64)
     return PwidWeekly(
-        person_weeks=at_risk,
-        overdose_deaths=per_week(od),
-        hiv_negative_weeks=at_risk - t.hiv[:-1],
-        hiv_infections=per_week(hiv),
-        hcv_negative_weeks=at_risk - t.hcv[:-1],
-        hcv_infections=per_week(hcv),
+        person_weeks=t.alive[:-1].astype(np.float64),
+        overdose_deaths=deaths.astype(np.float64),
+        hiv_negative_weeks=recent - t.recent_hiv[:-1],
+        hiv_infections=t.new_hiv[1:].astype(np.float64),
+        hcv_negative_weeks=recent - t.recent_hcv[:-1],
+        hcv_infections=t.new_hcv[1:].astype(np.float64),
         hiv_prevalence=hiv_prev,
         hcv_prevalence=hcv_prev,
+        recent_weeks=recent,
     )
 
 
@@ -238,27 +288,30 @@ STATISTICS: dict[str, Statistic] = {
         "HCV prevalence (everyone) in the last week", "fraction", _level("hcv_prevalence")
     ),
     "pwid_fatal_overdoses_per_1000_py": Statistic(
-        "fatal overdoses per 1000 person-years among people who inject",
+        "fatal overdoses per 1000 person-years among people who inject (everyone with the "
+        "injecting trait, in every care state)",
         "per 1000 PY",
         _pwid_rate("overdose_deaths", "person_weeks", 1000.0),
     ),
     "pwid_hiv_incidence_per_100_py": Statistic(
-        "new HIV infections per 100 HIV-negative person-years among people who inject",
+        "new HIV infections per 100 HIV-negative person-years among people who injected in "
+        "the past 12 months",
         "per 100 PY",
         _pwid_rate("hiv_infections", "hiv_negative_weeks", 100.0),
     ),
     "pwid_hcv_incidence_per_100_py": Statistic(
-        "new HCV infections per 100 HCV-negative person-years among people who inject",
+        "new HCV infections per 100 HCV-negative person-years among people who injected in "
+        "the past 12 months",
         "per 100 PY",
         _pwid_rate("hcv_infections", "hcv_negative_weeks", 100.0),
     ),
     "pwid_hiv_prevalence_end": Statistic(
-        "HIV prevalence among people who inject in the last week",
+        "HIV prevalence among people who injected in the past 12 months, in the last week",
         "fraction",
         _pwid_prevalence_end("hiv_prevalence"),
     ),
     "pwid_hcv_prevalence_end": Statistic(
-        "HCV prevalence among people who inject in the last week",
+        "HCV prevalence among people who injected in the past 12 months, in the last week",
         "fraction",
         _pwid_prevalence_end("hcv_prevalence"),
     ),

@@ -12,9 +12,10 @@ each quantity the way the study did:
 - overdose death by weeks since prison release (Merrall 2010);
 - overdose and all-cause mortality off vs on methadone and buprenorphine (Sordo 2017);
 - overdose and all-cause deaths after inpatient detox (Strang 2003);
-- fatal overdose among people who inject (Caudarella 2016);
+- fatal overdose among people who inject, followed through every care state as in a cohort
+  (Caudarella 2016);
 - HIV and HCV prevalence (CDC NHBS; Grebely 2019) and incidence (Artenie 2021) among people
-  who inject (``hrsim.measures`` defines them).
+  who injected in the past year, as those studies define them (``hrsim.measures``).
 
 Tolerances use the published uncertainty. Where a study gives a proportion and its sample
 size, or a 95% interval, the simulated value must lie within 1.96 x the combined standard
@@ -649,7 +650,7 @@ def pwid_targets(reps: list[dict[str, Any]]) -> list[TargetResult]:
             "per 1000 person-years",
         ),
         (
-            "HIV incidence among people who inject (per 100 person-years)",
+            "HIV incidence among people who injected in the past year (per 100 person-years)",
             "Artenie et al. 2021, INHSU (global pooled incidence, 46 estimates; C)",
             "hiv_infections",
             "hiv_negative_weeks",
@@ -658,7 +659,7 @@ def pwid_targets(reps: list[dict[str, Any]]) -> list[TargetResult]:
             "per 100 HIV-negative person-years",
         ),
         (
-            "HCV incidence among people who inject (per 100 person-years)",
+            "HCV incidence among people who injected in the past year (per 100 person-years)",
             "Artenie et al. 2021, INHSU (global pooled primary incidence, 54 estimates; C)",
             "hcv_infections",
             "hcv_negative_weeks",
@@ -677,7 +678,7 @@ def pwid_targets(reps: list[dict[str, Any]]) -> list[TargetResult]:
     hiv_mean, _, hiv_interval, hiv_curve = _prevalence_end(reps, "hiv_prevalence")
     out.append(
         range_target(
-            "HIV prevalence among people who inject, at the end of the run",
+            "HIV prevalence among people who injected in the past year, at the end",
             "CDC NHBS, people who inject in US cities: 9% (2009), 11% (2012)",
             "0.09-0.11",
             Published(None, 0.09, 0.11),
@@ -692,7 +693,7 @@ def pwid_targets(reps: list[dict[str, Any]]) -> list[TargetResult]:
     tol = Z95 * float(np.hypot(hcv_se, (grebely.high - grebely.low) / (2 * Z95)))
     out.append(
         TargetResult(
-            "HCV (viraemic) prevalence among people who inject, at the end of the run",
+            "HCV (viraemic) prevalence among people who injected in the past year, at the end",
             "Grebely et al. 2019, Addiction (global, recent injecting; uncertainty interval)",
             "0.392 (95% UI 0.316-0.470)",
             hcv_mean,
@@ -720,7 +721,7 @@ def _prevalence_end(
     if end.size > 1:
         se = float(end.std(ddof=1) / np.sqrt(end.size))
     else:
-        n = int(reps[0]["pwid"].person_weeks[-1])
+        n = int(reps[0]["pwid"].recent_weeks[-1])
         se = _binomial_se(mean, max(n, 1))
         lo, hi = _interval(mean, se)
     return mean, se, (lo, hi), _prevalence_curve(series)
