@@ -52,7 +52,8 @@ def _curve(ax: Any, r: TargetResult) -> None:
     if pub is None:
         return
     if pub.at is None:
-        ax.axhspan(pub.low, pub.high, color=PUBLISHED, alpha=0.15, label="published range")
+        band = "published range" if pub.value is None else "published 95% interval"
+        ax.axhspan(pub.low, pub.high, color=PUBLISHED, alpha=0.15, label=band)
         if pub.value is not None:
             ax.axhline(pub.value, color=PUBLISHED, linestyle="--", linewidth=1, label="published")
         return
