@@ -23,8 +23,8 @@ SPEC = """
 name = "interrupt_me"
 replicates = 8
 seed = 11
-people = 2500
-years = 2
+people = 2000
+years = 1.5
 
 [grid]
 care.moud_capacity_fraction = [0.1, 0.2, 0.3]

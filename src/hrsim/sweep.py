@@ -696,10 +696,10 @@ def run_experiment(
             file=sys.stderr,
             disable=None if progress else True,
             dynamic_ncols=True,
-            bar_format="{desc}: {bar} {n_fmt}/{total_fmt} runs done, {postfix} "
+            postfix=f"{len(todo):,} left",
+            bar_format="{desc}: {bar} {n_fmt}/{total_fmt} runs done{postfix} "
             "[{elapsed} elapsed, about {remaining} left]",
         )
-        bar.set_postfix_str(f"{len(todo):,} left", refresh=False)
         try:
             for _, output in execute(
                 run_one, _Tasks(plan, todo), workers=workers, scheduler=scheduler, keys=keys
