@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -215,6 +216,9 @@ def _sweep(args: argparse.Namespace) -> int:
         return 0
     out = args.out or Path("runs") / plan.name
     _check_writable(out)
+    # A batch system's stop (SLURM sends SIGTERM at the time limit) ends the sweep like Ctrl-C:
+    # finished runs are kept and the same command finishes the rest.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         experiment = run_experiment(
             args.spec,
@@ -245,6 +249,10 @@ def _sweep(args: argparse.Namespace) -> int:
         print(experiment.summary.format())
         print(f"report: hrsim report {out}")
     return 0
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def _report(args: argparse.Namespace) -> int:
