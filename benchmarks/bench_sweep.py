@@ -44,12 +44,14 @@ def tiny_spec(runs: int) -> dict:
     return {"sweep": {"name": "bench_tiny", "replicates": runs, "seed": 1, **TINY}}
 
 
-def speedup(repeat: int, replicates: int) -> dict:
+def speedup(repeat: int, replicates: int, people: int, years: float) -> dict:
     times: dict[int, list[float]] = {1: [], 2: []}
     cores: dict[int, list[float]] = {1: [], 2: []}
     with tempfile.TemporaryDirectory() as tmp:
         spec = Path(tmp) / "sweep.toml"
-        spec.write_text(SPEEDUP_SPEC.replace("replicates = 8", f"replicates = {replicates}"))
+        text = SPEEDUP_SPEC.replace("replicates = 8", f"replicates = {replicates}")
+        text = text.replace("people = 5000", f"people = {people}")
+        spec.write_text(text.replace("years = 5", f"years = {years}"))
         for i in range(repeat):
             for workers in (1, 2):
                 out = Path(tmp) / f"w{workers}-{i}"
@@ -148,7 +150,11 @@ def main() -> None:
     parser.add_argument("--only", choices=["speedup", "overhead", "memory"])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--replicates", type=int, default=8, help="(a): runs = 2 x this")
+    parser.add_argument("--people", type=int, default=5000, help="(a): people per run")
+    parser.add_argument("--years", type=float, default=5.0, help="(a): years per run")
     parser.add_argument("--replicates", type=int, default=8, help="(a): runs = 2 x this")
+    parser.add_argument("--people", type=int, default=5000, help="(a): people per run")
+    parser.add_argument("--years", type=float, default=5.0, help="(a): years per run")
     args = parser.parse_args()
     print(f"cores available: {len(os.sched_getaffinity(0))}; load average: {os.getloadavg()}")
     if args.only in (None, "speedup"):
