@@ -300,7 +300,7 @@ def cost_effectiveness_plane(
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    if len(labels) <= 12:
-        ax.legend(fontsize=7, loc="best")
+    if len(labels) <= 12:  # below the plot, where it hides no point
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
     fig.tight_layout()
     return fig
