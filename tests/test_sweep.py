@@ -158,6 +158,10 @@ BAD = [
     ("[grid]\nrun.seed = [1, 2]\n", "run.seed cannot be swept"),
     ("[grid]\naftercare_fraction = [0.1]\n", "must be section.key"),
     ("[sweep\n", "malformed TOML"),
+    (
+        "[grid]\n" + "".join(f"care.{k} = {list(range(1, 11))}\n" for k in "abcdef"),
+        "[grid] makes 1,000,000 arms; at most 100,000",  # checked before any scenario is built
+    ),
     ("[grid]\ncare.aftercare_fraction = [0.1]\n[sample]\npoints = 3\nranges = {}\n", "not both"),
     ("[sample]\npoints = 4\nranges = { 'care.aftercare_fraction' = [0.6, 0.2] }\n", "low must"),
     ("[sample]\nranges = { 'care.aftercare_fraction' = [0.2, 0.6] }\n", "points is required"),
