@@ -152,9 +152,6 @@ def main() -> None:
     parser.add_argument("--replicates", type=int, default=8, help="(a): runs = 2 x this")
     parser.add_argument("--people", type=int, default=5000, help="(a): people per run")
     parser.add_argument("--years", type=float, default=5.0, help="(a): years per run")
-    parser.add_argument("--replicates", type=int, default=8, help="(a): runs = 2 x this")
-    parser.add_argument("--people", type=int, default=5000, help="(a): people per run")
-    parser.add_argument("--years", type=float, default=5.0, help="(a): years per run")
     args = parser.parse_args()
     print(f"cores available: {len(os.sched_getaffinity(0))}; load average: {os.getloadavg()}")
     if args.only in (None, "speedup"):
