@@ -155,12 +155,12 @@ def main() -> None:
     args = parser.parse_args()
     print(f"cores available: {len(os.sched_getaffinity(0))}; load average: {os.getloadavg()}")
     if args.only in (None, "speedup"):
-        s = speedup(args.repeat, args.replicates)
-        used = {w: [round(c, 2) for c in v] for w, v in s["cores"].items()}
+        s = speedup(args.repeat, args.replicates, args.people, args.years)
         print(
-            f"(a) {s['runs']} runs x 5,000 people x 5 years: 1 worker {s['one_worker_s']:.1f} s,"
-            f" 2 workers {s['two_workers_s']:.1f} s, speed-up {s['speedup']:.2f}x "
-            f"(target >= 1.7); walls {s['all_s']}; cores obtained (CPU time / wall) {used}"
+            f"(a) {s['runs']} runs x {args.people:,} people x {args.years:g} years: "
+            f"1 worker {s['one_worker_s']:.1f} s, 2 workers {s['two_workers_s']:.1f} s, "
+            f"speed-up {s['speedup']:.2f}x (target >= 1.7); walls {s['all_s']}; "
+            f"cores obtained (CPU time / wall) {s['cores']}"
         )
     if args.only in (None, "overhead"):
         o = overhead(200, args.repeat)
