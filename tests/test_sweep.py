@@ -257,6 +257,10 @@ def test_two_workers_give_identical_results_and_files(serial, tmp_path):
         assert (tmp_path / "store" / "runs" / f"{run_id}.parquet").read_bytes() == (
             exp.path / "runs" / f"{run_id}.parquet"
         ).read_bytes()
+    part = parallel.read_series(["overdoses_fatal"], arms=[exp.baseline])
+    expected = exp.series.loc[exp.series["arm"] == exp.baseline]
+    expected = expected[["run_id", "arm_id", "arm", "replicate", "week", "overdoses_fatal"]]
+    pd.testing.assert_frame_equal(part, expected.reset_index(drop=True), check_exact=True)
     reloaded = load_experiment(tmp_path / "store")
     pd.testing.assert_frame_equal(reloaded.outcomes, parallel.outcomes, check_exact=True)
     pd.testing.assert_frame_equal(reloaded.series, parallel.series, check_exact=True)

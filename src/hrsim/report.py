@@ -289,7 +289,8 @@ def _trajectory_section(
             f" The baseline and the {len(best)} arms with the most deaths averted are shown;"
             " trajectories.csv has every arm."
         )
-    series = experiment.series
+    needed = ["methadone", "buprenorphine", "overdoses_fatal", "hiv_infections", "hcv_infections"]
+    series = experiment.read_series(needed)
     series = series[series["replicate"].isin(set(wide["replicate"]))]
     measures = _trajectory_measures(series)
     _save_csv(measures, folder / "trajectories.csv")
