@@ -8,7 +8,7 @@ import pandas as pd
 
 from conftest import isolated_model
 from hrsim import HarmReductionModel
-from hrsim.network import LAYERS
+from hrsim.network import LAYERS, bernoulli_positions
 from hrsim.people import Care
 from hrsim.processes import Ties
 
@@ -134,3 +134,28 @@ def test_short_cycles_survive_a_year_of_turnover():
         deg.mean() ** 3 * g.number_of_nodes()
     )
     assert nx.average_clustering(g) > max(10 * random_clustering, 0.05)
+
+
+def test_bernoulli_positions_pick_each_slot_independently_with_p():
+    rng = np.random.default_rng(11)
+    size, p, draws = 5_000, 0.02, 400
+    counts = np.zeros(size)
+    totals = []
+    for _ in range(draws):
+        picked = bernoulli_positions(rng, size, p)
+        assert np.all(np.diff(picked) > 0)  # sorted, no repeats
+        assert picked.size == 0 or (picked[0] >= 0 and picked[-1] < size)
+        counts[picked] += 1
+        totals.append(picked.size)
+    # Number picked per draw is Binomial(size, p): mean within 4 standard errors.
+    se = np.sqrt(size * p * (1 - p) / draws)
+    assert abs(np.mean(totals) - size * p) < 4 * se
+    # Every slot is equally likely: each quarter of the slots gets a quarter of the picks.
+    quarters = counts.reshape(4, -1).sum(axis=1)
+    expected = draws * size * p / 4
+    assert np.all(np.abs(quarters - expected) < 4 * np.sqrt(expected))
+    # The variance of the count per draw is binomial, not that of a fixed-size sample.
+    assert abs(np.var(totals) / (size * p * (1 - p)) - 1) < 4 * np.sqrt(2 / draws)
+    assert bernoulli_positions(rng, 0, 0.5).size == 0
+    assert bernoulli_positions(rng, 10, 0.0).size == 0
+    assert np.array_equal(bernoulli_positions(rng, 10, 1.0), np.arange(10))

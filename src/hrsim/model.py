@@ -229,7 +229,7 @@ class HarmReductionModel(mesa.Model):
     def share_of_contacts_using(self, rows: np.ndarray) -> np.ndarray:
         """For each row, the share of its social contacts in active use (0 with none)."""
         row, contact = self.network.neighbours_of(rows, ("social",))
-        living = self.people.alive[contact]  # ties of this week's dead end next week
+        living = self.people.state[contact] < Care.DEAD  # ties of the week's dead end next week
         row, contact = row[living], contact[living]
         index = np.searchsorted(rows, row)
         total = np.bincount(index, minlength=rows.size)

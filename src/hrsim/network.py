@@ -96,11 +96,7 @@ class Layer:
         Returns positions in ``main`` and keys in ``delta``; the cost is proportional to the
         number picked, not to the size of the layer.
         """
-        slots = self.main.size + self.delta.size
-        k = int(rng.binomial(slots, p)) if slots else 0
-        if k == 0:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        picked = np.sort(rng.choice(slots, size=k, replace=False))
+        picked = bernoulli_positions(rng, self.main.size + self.delta.size, p)
         in_main = picked < self.main.size
         main_pos = picked[in_main]
         main_pos = main_pos[self.main_live[main_pos]]  # dead slots are skipped, not redrawn
@@ -134,7 +130,7 @@ class Layer:
         fresh = fresh[~_find(self.delta, fresh)[1]]
         if fresh.size:
             both = np.sort(np.concatenate([fresh, _reverse(fresh)]))
-            self.delta = np.insert(self.delta, np.searchsorted(self.delta, both), both)
+            self.delta = _merge_sorted(self.delta, both)
             _count_into(self.degree, both >> 32, +1)
         self._ends = None
         self._maybe_merge()
@@ -163,13 +159,38 @@ class Layer:
 
     def merge(self) -> None:
         """Fold the delta into the main array and drop dead slots (one pass over the layer)."""
-        live = self.main[self.main_live]
-        self.main = np.insert(live, np.searchsorted(live, self.delta), self.delta)
+        self.main = _merge_sorted(self.main[self.main_live], self.delta)
         self.main_live = np.ones(self.main.size, dtype=bool)
         self.delta = np.zeros(0, dtype=np.int64)
         self.dead = 0
         counts = np.bincount(self.main >> 32, minlength=self.degree.size)
         self.main_indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+
+
+def bernoulli_positions(rng: np.random.Generator, size: int, p: float) -> np.ndarray:
+    """Sorted positions in ``range(size)``, each picked independently with probability ``p``.
+
+    The gaps between picks are geometric, so the cost is proportional to the number picked,
+    not to ``size``, and the positions come out sorted.
+    """
+    if size == 0 or p <= 0.0:
+        return np.zeros(0, dtype=np.int64)
+    if p >= 1.0:
+        return np.arange(size, dtype=np.int64)
+    chunks, last = [], -1
+    while True:
+        expected = (size - last - 1) * p
+        positions = last + np.cumsum(rng.geometric(p, size=int(expected + 4 * expected**0.5) + 16))
+        if positions[-1] >= size:
+            chunks.append(positions[positions < size])
+            return np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
+        chunks.append(positions)
+        last = int(positions[-1])
+
+
+def _merge_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """One sorted array from two sorted ones (a stable sort of two runs is a single merge)."""
+    return np.sort(np.concatenate([a, b]), kind="stable")
 
 
 def _reverse(keys: np.ndarray) -> np.ndarray:

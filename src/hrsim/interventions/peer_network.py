@@ -4,7 +4,8 @@ A share of the people in recovery (abstinent or on MOUD) or in active use are tr
 peers; who is a peer is each person's fixed draw. The practice is not using alone and testing
 the supply. Each week a contact (injecting or social) of a peer who has not taken it up does
 so with the adoption probability per peer contact; contacts of adopters take it up with that
-probability times ``secondary_spread_fraction`` (spread beyond the peers). Adopters may drop
+probability times ``secondary_spread_fraction`` (spread beyond the peers). Each tie is its own
+chance (see ``spread``). Adopters may drop
 the practice again. Peers practise it themselves. People who practise use alone less
 (``alone_multiplier``) and overdose less because they test the supply
 (``overdose_multiplier``). Peers also hand naloxone kits to contacts without one; a kit used
@@ -22,6 +23,7 @@ from hrsim.interventions import register
 from hrsim.interventions.base import Intervention, InterventionParams, retire_used_kits
 from hrsim.interventions.naloxone_distribution import pick_contact
 from hrsim.interventions.syringe_services import enrol_to_coverage
+from hrsim.network import bernoulli_positions
 
 if TYPE_CHECKING:
     from hrsim.model import HarmReductionModel
@@ -45,15 +47,32 @@ class PeerNetworkParams(InterventionParams):
 SPREAD_LAYERS = ("injecting", "social")  # practice passes where people use or meet
 
 
-def exposures(model: HarmReductionModel, sources: np.ndarray) -> np.ndarray:
-    """For every row, how many ties it has to ``sources`` rows (injecting and social).
+def spread(
+    model: HarmReductionModel,
+    rng: np.random.Generator,
+    passes_on: np.ndarray,
+    passes_on_less: np.ndarray,
+    open_to: np.ndarray,
+    q: float,
+    less: float,
+) -> np.ndarray:
+    """Rows that take up the practice this week (sorted).
 
-    A contact in both layers counts twice: two kinds of contact are two chances to pass the
-    practice on. (Counting distinct contacts needs a sort of every tie of every source each
-    week, which made the programme cost more than the rest of the model.)
+    Every tie (injecting or social) from a person who ``passes_on`` to a person ``open_to`` it
+    passes the practice with probability ``q`` a week, and from a person who
+    ``passes_on_less`` with probability ``q * less``, each tie independently: a person with
+    k and j such contacts takes it up with probability ``1 - (1 - q)^k (1 - q less)^j``. A
+    contact in both layers counts twice: two kinds of contact are two chances. Ties are drawn
+    at rate ``q`` straight from the layers, so the cost is proportional to the ties drawn,
+    not to the number of peers or of people open to the practice.
     """
-    _, contact = model.network.neighbours_of(sources, SPREAD_LAYERS)
-    return np.bincount(contact, minlength=model.people.n)
+    taken = []
+    for name in SPREAD_LAYERS:
+        keys = model.network.layers[name].sample_keys(rng, q)
+        src, dst = keys >> 32, keys & 0xFFFFFFFF
+        weaker = passes_on_less[src] & (rng.random(keys.size) < less)
+        taken.append(dst[(passes_on[src] | weaker) & open_to[dst]])
+    return np.unique(np.concatenate(taken))
 
 
 @register
@@ -96,31 +115,19 @@ class PeerNetwork(Intervention):
         self.trained[new_peers] = True
 
         # Spread from this week's peers and last week's adopters who are free to meet.
-        free = model.week_view.free
-        adopters = np.flatnonzero(self.adopted & free & ~self.enrolled)
-        q = p.adoption_probability_per_week
-        q_adopter = q * p.secondary_spread_fraction
-        k_peer = exposures(model, peers)
-        open_to = np.flatnonzero(alive & ~self.adopted & ~self.enrolled)
-        # One draw per row from this programme's stream (cheaper than per-person hashing
-        # for the many people open to adoption).
-        rng = model.streams.generator(f"{self.stream}.adopt", model.week)
-        u = rng.random(people.n)[open_to]
-        # Thinning: nobody can have more adopter contacts than ties, so this bounds the
-        # chance of adopting; only people under it need their adopter contacts counted.
-        ties = sum(model.network.layers[name].degree[open_to] for name in SPREAD_LAYERS)
-        bound = 1.0 - (1.0 - q) ** k_peer[open_to] * (1.0 - q_adopter) ** ties
-        candidates, u = open_to[u < bound], u[u < bound]
-        owner, contact = model.network.neighbours_of(candidates, SPREAD_LAYERS)
-        is_adopter = np.zeros(people.n, dtype=bool)
-        is_adopter[adopters] = True
-        k_adopter = np.bincount(
-            np.searchsorted(candidates, owner[is_adopter[contact]]), minlength=candidates.size
+        free = view.free
+        new = spread(
+            model,
+            model.streams.generator(f"{self.stream}.adopt", model.week),
+            passes_on=self.enrolled,
+            passes_on_less=self.adopted & free & ~self.enrolled,
+            open_to=alive & ~self.adopted & ~self.enrolled,
+            q=p.adoption_probability_per_week,
+            less=p.secondary_spread_fraction,
         )
-        escape = (1.0 - q) ** k_peer[candidates] * (1.0 - q_adopter) ** k_adopter
-        new = candidates[u < 1.0 - escape]
         old = np.flatnonzero(self.adopted & alive)
-        dropped = old[self.uniform(model, "abandon", old) < p.abandon_probability_per_week]
+        rng = model.streams.generator(f"{self.stream}.abandon", model.week)
+        dropped = old[bernoulli_positions(rng, old.size, p.abandon_probability_per_week)]
         self.adopted[dropped] = False
         self.adopted[new] = True
 

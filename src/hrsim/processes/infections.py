@@ -66,37 +66,51 @@ class Infections(Process):
         i, p, week = self.i, model.people, model.week
         infected = np.flatnonzero(p.hcv)
         infected = infected[p.state[infected] < S.DEAD]
-        u = np.zeros(p.n, dtype=np.float32)  # draws for the infected only
-        u[infected] = rng.random(infected.size, dtype=np.float32)
-        p.hcv_weeks[infected] += 1
-        clears = infected[p.hcv_will_clear[infected] & (p.hcv_weeks[infected] >= i.hcv_acute_weeks)]
-        on_treatment = infected[p.hcv_treatment_weeks[infected] > 0]
-        p.hcv_treatment_weeks[on_treatment] += 1
-        finished = on_treatment[p.hcv_treatment_weeks[on_treatment] > i.hcv_treatment_weeks]
-        cured = finished[u[finished] < i.hcv_cure_probability]
-        p.hcv_treatment_weeks[finished] = 0
-        rest = infected[~p.hcv_will_clear[infected] | (p.hcv_weeks[infected] < i.hcv_acute_weeks)]
-        tested = rest[
-            ~p.hcv_diagnosed[rest] & (u[rest] < self.p_hcv_test * p.testing_multiplier[rest])
-        ]
-        start = rest[
-            p.hcv_diagnosed[rest]
-            & (p.hcv_treatment_weeks[rest] == 0)
-            & (u[rest] < self.p_hcv_treat * model.hooks.hcv_treatment_multiplier)
-        ]
-        start = np.setdiff1d(start, finished, assume_unique=True)
-        for rows, detail in ((clears, "hcv_cleared"), (cured, "hcv_cured")):
+        # Masks below are aligned with ``infected``: one gather per array, not one per subset.
+        u = rng.random(infected.size, dtype=np.float32)
+        weeks = p.hcv_weeks[infected] + 1
+        p.hcv_weeks[infected] = weeks
+        clears = p.hcv_will_clear[infected] & (weeks >= i.hcv_acute_weeks)
+        treatment_weeks = p.hcv_treatment_weeks[infected]
+        on_treatment = treatment_weeks > 0
+        treatment_weeks[on_treatment] += 1
+        finished = on_treatment & (treatment_weeks > i.hcv_treatment_weeks)
+        cured = finished & (u < i.hcv_cure_probability)
+        treatment_weeks[finished] = 0
+        p.hcv_treatment_weeks[infected] = treatment_weeks
+        diagnosed = p.hcv_diagnosed[infected]
+        tested = ~clears & ~diagnosed & (u < self.p_hcv_test * p.testing_multiplier[infected])
+        start = (
+            ~clears
+            & diagnosed
+            & (treatment_weeks == 0)
+            & ~finished
+            & (u < self.p_hcv_treat * model.hooks.hcv_treatment_multiplier)
+        )
+        for mask, detail in ((clears, "hcv_cleared"), (cured, "hcv_cured")):
+            rows = infected[mask]
             p.hcv[rows] = False
             p.hcv_diagnosed[rows] = False
             p.hcv_weeks[rows] = 0
             model.events.add(p.pid[rows], week, "clinical", p.state[rows], p.state[rows], detail)
-        p.hcv_diagnosed[tested] = True
-        p.hcv_treatment_weeks[start] = 1
+        tested_rows, start_rows = infected[tested], infected[start]
+        p.hcv_diagnosed[tested_rows] = True
+        p.hcv_treatment_weeks[start_rows] = 1
         model.events.add(
-            p.pid[tested], week, "clinical", p.state[tested], p.state[tested], "hcv_diagnosed"
+            p.pid[tested_rows],
+            week,
+            "clinical",
+            p.state[tested_rows],
+            p.state[tested_rows],
+            "hcv_diagnosed",
         )
         model.events.add(
-            p.pid[start], week, "clinical", p.state[start], p.state[start], "hcv_treatment_start"
+            p.pid[start_rows],
+            week,
+            "clinical",
+            p.state[start_rows],
+            p.state[start_rows],
+            "hcv_treatment_start",
         )
 
     # -- transmission ----------------------------------------------------------------------

@@ -37,4 +37,7 @@ class Tolerance(Process):
         """Move every person's tolerance toward their state's target."""
         people = model.people
         tol = people.tolerance
-        tol += (self.target[people.state] - tol) * self.speed[people.state]
+        gap = self.target[people.state]
+        gap -= tol
+        gap *= self.speed[people.state]
+        tol += gap
