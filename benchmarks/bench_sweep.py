@@ -47,6 +47,7 @@ def tiny_spec(runs: int) -> dict:
 def speedup(repeat: int, replicates: int, people: int, years: float) -> dict:
     times: dict[int, list[float]] = {1: [], 2: []}
     cores: dict[int, list[float]] = {1: [], 2: []}
+    cpu_s: dict[int, list[float]] = {1: [], 2: []}
     with tempfile.TemporaryDirectory() as tmp:
         spec = Path(tmp) / "sweep.toml"
         text = SPEEDUP_SPEC.replace("replicates = 8", f"replicates = {replicates}")
@@ -65,6 +66,7 @@ def speedup(repeat: int, replicates: int, people: int, years: float) -> dict:
                 cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
                 times[workers].append(round(wall, 2))
                 cores[workers].append(round(cpu / wall, 2))  # cores the command actually got
+                cpu_s[workers].append(round(cpu, 1))
     one, two = statistics.median(times[1]), statistics.median(times[2])
     return {
         "runs": 2 * replicates,
@@ -73,6 +75,7 @@ def speedup(repeat: int, replicates: int, people: int, years: float) -> dict:
         "speedup": one / two,
         "all_s": times,
         "cores": cores,
+        "cpu_s": cpu_s,
     }
 
 
@@ -160,7 +163,7 @@ def main() -> None:
             f"(a) {s['runs']} runs x {args.people:,} people x {args.years:g} years: "
             f"1 worker {s['one_worker_s']:.1f} s, 2 workers {s['two_workers_s']:.1f} s, "
             f"speed-up {s['speedup']:.2f}x (target >= 1.7); walls {s['all_s']}; "
-            f"cores obtained (CPU time / wall) {s['cores']}"
+            f"cores obtained (CPU time / wall) {s['cores']}; CPU seconds {s['cpu_s']}"
         )
     if args.only in (None, "overhead"):
         o = overhead(200, args.repeat)

@@ -218,7 +218,7 @@ def _sweep(args: argparse.Namespace) -> int:
     _check_writable(out)
     # A batch system's stop (SLURM sends SIGTERM at the time limit) ends the sweep like Ctrl-C:
     # finished runs are kept and the same command finishes the rest.
-    signal.signal(signal.SIGTERM, _interrupt)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         experiment = run_experiment(
             args.spec,
@@ -245,6 +245,8 @@ def _sweep(args: argparse.Namespace) -> int:
     except ExecutorError as exc:
         print(f"hrsim: error: {exc}", file=sys.stderr)
         return 1
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if not args.quiet:
         print(experiment.summary.format())
         print(f"report: hrsim report {out}")
