@@ -44,12 +44,15 @@ def tiny_spec(runs: int) -> dict:
     return {"sweep": {"name": "bench_tiny", "replicates": runs, "seed": 1, **TINY}}
 
 
-def speedup(repeat: int, replicates: int) -> dict:
+def speedup(repeat: int, replicates: int, people: int, years: float) -> dict:
     times: dict[int, list[float]] = {1: [], 2: []}
     cores: dict[int, list[float]] = {1: [], 2: []}
+    cpu_s: dict[int, list[float]] = {1: [], 2: []}
     with tempfile.TemporaryDirectory() as tmp:
         spec = Path(tmp) / "sweep.toml"
-        spec.write_text(SPEEDUP_SPEC.replace("replicates = 8", f"replicates = {replicates}"))
+        text = SPEEDUP_SPEC.replace("replicates = 8", f"replicates = {replicates}")
+        text = text.replace("people = 5000", f"people = {people}")
+        spec.write_text(text.replace("years = 5", f"years = {years}"))
         for i in range(repeat):
             for workers in (1, 2):
                 out = Path(tmp) / f"w{workers}-{i}"
@@ -63,6 +66,7 @@ def speedup(repeat: int, replicates: int) -> dict:
                 cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
                 times[workers].append(round(wall, 2))
                 cores[workers].append(round(cpu / wall, 2))  # cores the command actually got
+                cpu_s[workers].append(round(cpu, 1))
     one, two = statistics.median(times[1]), statistics.median(times[2])
     return {
         "runs": 2 * replicates,
@@ -71,6 +75,7 @@ def speedup(repeat: int, replicates: int) -> dict:
         "speedup": one / two,
         "all_s": times,
         "cores": cores,
+        "cpu_s": cpu_s,
     }
 
 
@@ -148,16 +153,17 @@ def main() -> None:
     parser.add_argument("--only", choices=["speedup", "overhead", "memory"])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--replicates", type=int, default=8, help="(a): runs = 2 x this")
-    parser.add_argument("--replicates", type=int, default=8, help="(a): runs = 2 x this")
+    parser.add_argument("--people", type=int, default=5000, help="(a): people per run")
+    parser.add_argument("--years", type=float, default=5.0, help="(a): years per run")
     args = parser.parse_args()
     print(f"cores available: {len(os.sched_getaffinity(0))}; load average: {os.getloadavg()}")
     if args.only in (None, "speedup"):
-        s = speedup(args.repeat, args.replicates)
-        used = {w: [round(c, 2) for c in v] for w, v in s["cores"].items()}
+        s = speedup(args.repeat, args.replicates, args.people, args.years)
         print(
-            f"(a) {s['runs']} runs x 5,000 people x 5 years: 1 worker {s['one_worker_s']:.1f} s,"
-            f" 2 workers {s['two_workers_s']:.1f} s, speed-up {s['speedup']:.2f}x "
-            f"(target >= 1.7); walls {s['all_s']}; cores obtained (CPU time / wall) {used}"
+            f"(a) {s['runs']} runs x {args.people:,} people x {args.years:g} years: "
+            f"1 worker {s['one_worker_s']:.1f} s, 2 workers {s['two_workers_s']:.1f} s, "
+            f"speed-up {s['speedup']:.2f}x (target >= 1.7); walls {s['all_s']}; "
+            f"cores obtained (CPU time / wall) {s['cores']}; CPU seconds {s['cpu_s']}"
         )
     if args.only in (None, "overhead"):
         o = overhead(200, args.repeat)

@@ -158,6 +158,10 @@ BAD = [
     ("[grid]\nrun.seed = [1, 2]\n", "run.seed cannot be swept"),
     ("[grid]\naftercare_fraction = [0.1]\n", "must be section.key"),
     ("[sweep\n", "malformed TOML"),
+    (
+        "[grid]\n" + "".join(f"care.{k} = {list(range(1, 11))}\n" for k in "abcdef"),
+        "[grid] makes 1,000,000 arms; at most 100,000",  # checked before any scenario is built
+    ),
     ("[grid]\ncare.aftercare_fraction = [0.1]\n[sample]\npoints = 3\nranges = {}\n", "not both"),
     ("[sample]\npoints = 4\nranges = { 'care.aftercare_fraction' = [0.6, 0.2] }\n", "low must"),
     ("[sample]\nranges = { 'care.aftercare_fraction' = [0.2, 0.6] }\n", "points is required"),
@@ -253,6 +257,10 @@ def test_two_workers_give_identical_results_and_files(serial, tmp_path):
         assert (tmp_path / "store" / "runs" / f"{run_id}.parquet").read_bytes() == (
             exp.path / "runs" / f"{run_id}.parquet"
         ).read_bytes()
+    part = parallel.read_series(["overdoses_fatal"], arms=[exp.baseline])
+    expected = exp.series.loc[exp.series["arm"] == exp.baseline]
+    expected = expected[["run_id", "arm_id", "arm", "replicate", "week", "overdoses_fatal"]]
+    pd.testing.assert_frame_equal(part, expected.reset_index(drop=True), check_exact=True)
     reloaded = load_experiment(tmp_path / "store")
     pd.testing.assert_frame_equal(reloaded.outcomes, parallel.outcomes, check_exact=True)
     pd.testing.assert_frame_equal(reloaded.series, parallel.series, check_exact=True)

@@ -23,8 +23,8 @@ SPEC = """
 name = "interrupt_me"
 replicates = 8
 seed = 11
-people = 2500
-years = 2
+people = 2000
+years = 1.5
 
 [grid]
 care.moud_capacity_fraction = [0.1, 0.2, 0.3]
@@ -83,12 +83,13 @@ def assert_same_results(out: Path, reference_store) -> None:
     pd.testing.assert_frame_equal(resumed.series, reference_store.series, check_exact=True)
 
 
-def test_ctrl_c_then_rerun_finishes_only_the_missing_runs(reference, tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_interrupt_then_rerun_finishes_only_the_missing_runs(reference, tmp_path, sig):
     spec, ref = reference
     out = tmp_path / "store"
     process = start_sweep(spec, out, tmp_path)
     wait_for_runs(out, process, at_least=3)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(sig)
     assert process.wait(timeout=120) == 130
     stderr = (tmp_path / "stderr.txt").read_text()
     saved = finished(out)

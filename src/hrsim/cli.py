@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -301,6 +302,9 @@ def _sweep(args: argparse.Namespace) -> int:
         return 0
     out = args.out or Path("runs") / plan.name
     _check_writable(out)
+    # A batch system's stop (SLURM sends SIGTERM at the time limit) ends the sweep like Ctrl-C:
+    # finished runs are kept and the same command finishes the rest.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         experiment = run_experiment(
             args.spec,
@@ -327,10 +331,16 @@ def _sweep(args: argparse.Namespace) -> int:
     except ExecutorError as exc:
         print(f"hrsim: error: {exc}", file=sys.stderr)
         return 1
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if not args.quiet:
         print(experiment.summary.format())
         print(f"report: hrsim report {out}")
     return 0
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def _report(args: argparse.Namespace) -> int:

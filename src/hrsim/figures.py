@@ -182,17 +182,22 @@ def trajectories(
     order they first appear in and the same colour in every panel; one legend below.
     """
     rows = -(-len(panels) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(5.2 * columns, 3.3 * rows), squeeze=False)
     arms: list[str] = []
     for _, frame in panels:
         arms += [a for a in dict.fromkeys(frame["arm"]) if a not in arms]
+    # Room for the legend below the panels: two labels per row, each maybe several lines.
+    lines = max((str(a).count("\n") + 1 for a in arms), default=1)
+    legend_in = 0.3 + -(-len(arms) // 2) * lines * 0.17
+    height = 3.3 * rows + legend_in
+    fig, axes = plt.subplots(rows, columns, figsize=(5.2 * columns, height), squeeze=False)
     colour = {a: PALETTE[i % len(PALETTE)] for i, a in enumerate(arms)}
     style: dict[str, Any] = {a: "-" if i < len(PALETTE) else "--" for i, a in enumerate(arms)}
+    alpha = 0.18 if len(arms) <= 4 else 0.08  # many overlapping bands: fainter
     for ax, (title, frame) in zip(axes.flat, panels, strict=False):
         for arm, part in frame.groupby("arm", sort=False):
             c = colour[str(arm)]
             ax.plot(part["x"], part["mean"], color=c, linestyle=style[str(arm)], linewidth=1.4)
-            ax.fill_between(part["x"], part["low"], part["high"], color=c, alpha=0.18, lw=0)
+            ax.fill_between(part["x"], part["low"], part["high"], color=c, alpha=alpha, lw=0)
         ax.set_title(title, fontsize=10)
         ax.set_xlabel(xlabel)
         ax.grid(alpha=0.3)
@@ -201,7 +206,7 @@ def trajectories(
         ax.set_visible(False)
     handles = [plt.Line2D([], [], color=colour[a], linestyle=style[a], lw=2) for a in arms]
     fig.legend(handles, arms, loc="lower center", ncol=min(2, len(arms)), fontsize=8, frameon=False)
-    fig.tight_layout(rect=(0, (0.3 + 0.22 * -(-len(arms) // 2)) / fig.get_figheight(), 1, 1))
+    fig.tight_layout(rect=(0, legend_in / height, 1, 1))
     return fig
 
 
@@ -300,7 +305,7 @@ def cost_effectiveness_plane(
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    if len(labels) <= 12:
-        ax.legend(fontsize=7, loc="best")
+    if len(labels) <= 12:  # below the plot, where it hides no point
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
     fig.tight_layout()
     return fig

@@ -18,7 +18,7 @@ Every figure is also saved as PNG and every table as CSV next to the HTML file.
 from __future__ import annotations
 
 import math
-import textwrap
+import re
 from pathlib import Path
 from typing import Any
 
@@ -289,7 +289,8 @@ def _trajectory_section(
             f" The baseline and the {len(best)} arms with the most deaths averted are shown;"
             " trajectories.csv has every arm."
         )
-    series = experiment.series
+    needed = ["methadone", "buprenorphine", "overdoses_fatal", "hiv_infections", "hcv_infections"]
+    series = experiment.read_series(needed)
     series = series[series["replicate"].isin(set(wide["replicate"]))]
     measures = _trajectory_measures(series)
     _save_csv(measures, folder / "trajectories.csv")
@@ -610,8 +611,20 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def _wrap(names: Any, width: int = 34) -> list[str]:
-    """Long arm names (a grid point's every value) on a few short lines, for figures."""
-    return [textwrap.fill(str(n), width, break_on_hyphens=False) for n in names]
+    """Long arm names (a grid point's every value) on a few short lines, for figures.
+
+    Lines break after a space, a dot, a comma or a bar, so dotted parameter names split at
+    their dots rather than in the middle of a word.
+    """
+    wrapped = []
+    for name in names:
+        lines = [""]
+        for piece in re.split(r"(?<=[ .,|])", str(name)):
+            if lines[-1] and len(lines[-1]) + len(piece) > width:
+                lines.append("")
+            lines[-1] += piece
+        wrapped.append("\n".join(line.strip() for line in lines))
+    return wrapped
 
 
 def _slug(text: str) -> str:

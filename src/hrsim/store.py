@@ -367,12 +367,21 @@ class Experiment:
     @cached_property
     def series(self) -> pd.DataFrame:
         """One row per run and week: every weekly measure, plus cost in US dollars."""
+        return self.read_series()
+
+    def read_series(
+        self, measures: list[str] | None = None, arms: list[str] | None = None
+    ) -> pd.DataFrame:
+        """The weekly series of some measures and arms only (less memory for big sweeps)."""
         index = self._run_index()
+        if arms is not None:
+            index = index[index["arm"].isin(arms)].reset_index(drop=True)
+        columns = None if measures is None else ["week", *[m for m in measures if m != "week"]]
         store = Store(self.path)
         tables = []
         for run in index.itertuples(index=False):
-            table = pq.read_table(store.run_path(run.run_id)).replace_schema_metadata(None)
-            tables.append(table.to_pandas())
+            table = pq.read_table(store.run_path(run.run_id), columns=columns)
+            tables.append(table.replace_schema_metadata(None).to_pandas())
         if not tables:
             return pd.DataFrame(columns=["run_id", "arm_id", "arm", "replicate", "week"])
         frame = pd.concat(tables, ignore_index=True)

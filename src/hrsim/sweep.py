@@ -39,6 +39,7 @@ import difflib
 import hashlib
 import itertools
 import json
+import math
 import sys
 import time
 import tomllib
@@ -55,6 +56,7 @@ from hrsim.store import FORMAT, Experiment, Store, encode_run, load_experiment
 
 SECTIONS = ("sweep", "set", "grid", "sample")
 DESIGNS = ("factorial", "one_at_a_time")
+MAX_ARMS = 100_000
 
 
 class SweepError(ScenarioError):
@@ -232,6 +234,13 @@ def plan_sweep(
         raise SweepError(f"{origin}: [grid] is empty; give at least one parameter and its values")
     for key in [*fixed, *grid, *(sample.ranges if sample else {})]:
         _check_key(origin, key)
+    if grid and settings.design == "factorial":
+        count = math.prod(len(v) for v in grid.values()) * max(1, len(settings.scenarios))
+        if count > MAX_ARMS:
+            raise SweepError(
+                f"{origin}: [grid] makes {count:,} arms; at most {MAX_ARMS:,} (try"
+                ' design = "one_at_a_time" or a [sample])'
+            )
 
     scenarios = _base_scenarios(origin, base_dir, settings, fixed)
     arms = _arms(origin, scenarios, settings, grid, sample)
@@ -696,10 +705,10 @@ def run_experiment(
             file=sys.stderr,
             disable=None if progress else True,
             dynamic_ncols=True,
-            bar_format="{desc}: {bar} {n_fmt}/{total_fmt} runs done, {postfix} "
+            postfix=f"{len(todo):,} left",
+            bar_format="{desc}: {bar} {n_fmt}/{total_fmt} runs done{postfix} "
             "[{elapsed} elapsed, about {remaining} left]",
         )
-        bar.set_postfix_str(f"{len(todo):,} left", refresh=False)
         try:
             for _, output in execute(
                 run_one, _Tasks(plan, todo), workers=workers, scheduler=scheduler, keys=keys
