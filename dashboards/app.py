@@ -25,7 +25,6 @@ if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 import solara  # noqa: E402
-import solara.widgets  # noqa: E402
 from mesa.visualization.components.altair_components import PlotAltair  # noqa: E402
 from mesa.visualization.utils import force_update  # noqa: E402
 
@@ -39,6 +38,7 @@ from dashboards.parameters import (  # noqa: E402
     scenario_files,
 )
 from dashboards.session import DashboardSession  # noqa: E402
+from dashboards.vega import Figure  # noqa: E402
 from hrsim.results import TIMESERIES_COLUMNS  # noqa: E402
 from hrsim.scenario import ScenarioError  # noqa: E402
 
@@ -80,11 +80,28 @@ def _redraw() -> None:
 
 
 # -- small building blocks -----------------------------------------------------------------
+@solara.component_vue("vega_view.vue")
+def VegaView(
+    spec: dict[str, Any],
+    datasets: dict[str, Any],
+    signals: dict[str, Any],
+    week: int,
+    renderer: str,
+) -> None:
+    """A Vega-Lite chart embedded once, then fed new rows (see vega_view.vue)."""
+
+
 @solara.component
-def Vega(spec: dict[str, Any], name: str) -> None:
-    """A Vega-Lite chart (drawn in the browser from files served locally)."""
+def Vega(figure: Figure, name: str, week: int, renderer: str = "svg") -> None:
+    """One figure of the current week (drawn in the browser from locally served files)."""
     with solara.Div(classes=[f"hrsim-{name}"]):
-        solara.widgets.VegaLite.element(spec=spec, listen_to_click=False, listen_to_hover=False)
+        VegaView(
+            spec=figure.spec,
+            datasets=figure.data,
+            signals=figure.signals,
+            week=week,
+            renderer=renderer,
+        )
 
 
 @solara.component
@@ -312,7 +329,7 @@ def Averted(session: DashboardSession) -> None:
                         f"{result.baseline[key]:,} in the baseline",
                         style={"font-size": "0.75em", "color": "#555", "display": "block"},
                     )
-        Vega(session.figures["so_far"], "so-far")
+        Vega(session.figures["so_far"], "so-far", session.clock.week)
         solara.Text(
             "Baseline: the same scenario with every programme off, run alongside on the same "
             "seed, so both runs meet the same chance events (common random numbers) and the gap "
@@ -330,20 +347,20 @@ def Network(session: DashboardSession) -> None:
     with solara.Card("The network: who is where, and who is tied to whom", margin=0,
                      classes=["hrsim-network"]):  # fmt: skip
         solara.Text(session.figures["network_caption"], style={"font-size": "0.85em"})
-        Vega(session.figures["network"], "network-chart")
+        Vega(session.figures["network"], "network-chart", session.clock.week)
 
 
 @solara.component
 def Curves(session: DashboardSession) -> None:
     """The curves."""
     frame.value  # noqa: B018
-    f = session.figures
+    f, week = session.figures, session.clock.week
     with solara.Card(margin=0, classes=["hrsim-curves"]):
         with solara.Row(style={"flex-wrap": "wrap", "gap": "8px"}):
-            Vega(f["care_states"], "care-states")
-            Vega(f["overdoses"], "overdoses")
-            Vega(f["incidence"], "incidence")
-            Vega(f["retention"], "retention")
+            Vega(f["care_states"], "care-states", week)
+            Vega(f["overdoses"], "overdoses", week)
+            Vega(f["incidence"], "incidence", week)
+            Vega(f["retention"], "retention", week)
 
 
 @solara.component

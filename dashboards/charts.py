@@ -1,8 +1,9 @@
-"""The dashboard's curves as Vega-Lite specs (plain dicts; the browser draws them).
+"""The dashboard's curves as Vega-Lite figures (plain dicts; the browser draws them).
 
-Specs are built by hand rather than through Altair: building and validating an Altair chart
-every week costs tens of milliseconds per chart, a dict costs well under one, and Solara's
-VegaLite widget takes either. Data are the paired run's weekly arrays, read in place.
+Specs are written by hand rather than through Altair: building and validating an Altair chart
+every week costs tens of milliseconds per chart, a dict well under one. Each spec is the same
+every week (the time axis spans the whole run, in years), only the rows change. Rows come
+from the paired run's weekly arrays.
 """
 
 from __future__ import annotations
@@ -12,199 +13,47 @@ from typing import Any
 import numpy as np
 
 from dashboards import palette
-from dashboards.network_view import _CONFIG, _EMBED, _label_expr
+from dashboards.vega import Figure, base, label_expr
 from hrsim.paired_run import ARMS, PairedRun
 from hrsim.results import STATE_COLUMNS
 
 WIDTH, HEIGHT = 330, 190
-BIN_WEEKS = 4  # overdoses are shown per 4 weeks (a month, near enough): weekly counts are tiny
+BIN_WEEKS = 4  # overdoses are counted per 4 weeks: weekly counts in a small town are tiny
 RATE_WEEKS = 13  # incidence over a rolling quarter
+WEEKS_PER_YEAR = 52
+
+# The "so far" outcomes: key in PairedRun.totals -> (label, timeseries columns added up).
+SO_FAR: dict[str, tuple[str, tuple[str, ...]]] = {
+    "deaths_all_causes": ("Deaths, all causes", ("deaths_overdose", "deaths_other")),
+    "fatal_overdoses": ("Overdose deaths", ("overdoses_fatal",)),
+    "new_hiv": ("New HIV infections", ("hiv_infections",)),
+    "new_hcv": ("New HCV infections", ("hcv_infections",)),
+}
 
 
-def _base(title: str, subtitle: str) -> dict[str, Any]:
+def _years(weeks: np.ndarray | list[int] | range) -> list[float]:
+    return (np.asarray(weeks, dtype=float) / WEEKS_PER_YEAR).round(4).tolist()
+
+
+# The time axis runs to the end of the current year of the run (then the next, ...): set
+# through a param, so the spec stays the same and the browser only moves the axis.
+YEARS_PARAM = {"name": "years_shown", "value": 1}
+
+
+def years_shown(run: PairedRun) -> int:
+    """Whole years the time axis spans this week (at least one)."""
+    return max(1, -(-run.week // WEEKS_PER_YEAR))
+
+
+def _time_axis(run: PairedRun, field: str = "year") -> dict[str, Any]:
+    """The x axis of every curve, in years, to the end of the current year."""
     return {
-        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
-        "title": {"text": title, "subtitle": subtitle, "anchor": "start", "fontSize": 14},
-        "width": WIDTH,
-        "height": HEIGHT,
-        "config": _CONFIG,
-        "usermeta": _EMBED,
-    }
-
-
-def _week_axis(run: PairedRun) -> dict[str, Any]:
-    return {
-        "field": "week",
+        "field": field,
         "type": "quantitative",
-        "title": "week",
-        "scale": {"domain": [0, max(run.week, 52)], "nice": False},
+        "title": "year",
+        "scale": {"domainMin": 0, "domainMax": {"expr": "years_shown"}, "nice": False},
+        "axis": {"tickMinStep": 0.25},
     }
-
-
-def care_states(run: PairedRun) -> dict[str, Any]:
-    """People in each care state, week by week (the scenario), stacked."""
-    columns = {c: run.series("scenario", c).tolist() for c in STATE_COLUMNS}
-    values = [{"week": w, **{c: columns[c][w] for c in STATE_COLUMNS}} for w in range(run.week + 1)]
-    return {
-        **_base("People in each care state", "scenario, each week"),
-        "data": {"values": values},
-        "transform": [
-            {"fold": list(STATE_COLUMNS), "as": ["state", "people"]},
-            {"calculate": f"indexof({list(STATE_COLUMNS)}, datum.state)", "as": "order"},
-        ],
-        "mark": {"type": "area", "interpolate": "step-after"},
-        "encoding": {
-            "x": _week_axis(run),
-            "y": {"field": "people", "type": "quantitative", "stack": "zero", "title": "people"},
-            "color": {
-                "field": "state",
-                "type": "nominal",
-                "title": None,
-                "scale": {
-                    "domain": list(palette.STATES),
-                    "range": [c for _, c in palette.STATES.values()],
-                },
-                "legend": {
-                    "orient": "right",
-                    "labelExpr": _label_expr({k: v[0] for k, v in palette.STATES.items()}),
-                },
-            },
-            "order": {"field": "order", "type": "quantitative"},
-            "tooltip": [
-                {"field": "week", "type": "quantitative"},
-                {"field": "state", "type": "nominal"},
-                {"field": "people", "type": "quantitative"},
-            ],
-        },
-    }
-
-
-def _binned(values: np.ndarray, weeks: int) -> tuple[list[int], list[float]]:
-    """Totals over bins of ``BIN_WEEKS`` weeks (weeks 1..), labelled by the bin's first week."""
-    flows = values[1:]
-    starts = list(range(1, weeks + 1, BIN_WEEKS))
-    sums = np.add.reduceat(flows, np.array(starts) - 1) if flows.size else np.zeros(0)
-    return starts, sums.tolist()
-
-
-def overdoses(run: PairedRun) -> dict[str, Any]:
-    """Overdoses per 4 weeks by outcome (scenario, stacked), with the baseline's deaths."""
-    w = run.week
-    fatal = run.series("scenario", "overdoses_fatal")
-    reversed_ = run.series("scenario", "overdoses_reversed")
-    survived = run.series("scenario", "overdoses_nonfatal") - reversed_
-    outcomes = {
-        "Died": fatal,
-        "Reversed (naloxone or staff)": reversed_,
-        "Survived, not reversed": survived,
-    }
-    values: list[dict[str, Any]] = []
-    for name, series in outcomes.items():
-        starts, sums = _binned(series, w)
-        values += [
-            {"week": s, "outcome": name, "count": c} for s, c in zip(starts, sums, strict=True)
-        ]
-    starts, sums = _binned(run.series("baseline", "overdoses_fatal"), w)
-    baseline = [{"week": s + BIN_WEEKS / 2, "deaths": c} for s, c in zip(starts, sums, strict=True)]
-    colours = [palette.DEAD, palette.OVERDOSE, "#F5B98A"]
-    return {
-        **_base("Overdoses", f"scenario, per {BIN_WEEKS} weeks; dashed: the baseline's deaths"),
-        "layer": [
-            {
-                "data": {"values": values},
-                "mark": {"type": "bar", "align": "left", "width": {"band": 1}},
-                "encoding": {
-                    "x": {**_week_axis(run), "bin": {"step": BIN_WEEKS, "binned": True}},
-                    "x2": {"field": "end"},
-                    "y": {"field": "count", "type": "quantitative", "title": "overdoses"},
-                    "color": {
-                        "field": "outcome",
-                        "type": "nominal",
-                        "title": None,
-                        "scale": {"domain": list(outcomes), "range": colours},
-                        "legend": {"orient": "bottom", "direction": "vertical"},
-                    },
-                    "order": {"field": "outcome", "sort": "ascending"},
-                    "tooltip": [
-                        {"field": "week", "title": "from week"},
-                        {"field": "outcome"},
-                        {"field": "count"},
-                    ],
-                },
-                "transform": [{"calculate": f"datum.week + {BIN_WEEKS}", "as": "end"}],
-            },
-            {
-                "data": {"values": baseline},
-                "mark": {
-                    "type": "line",
-                    "color": palette.DEAD,
-                    "strokeDash": palette.ARM_DASH["baseline"],
-                    "interpolate": "step",
-                },
-                "encoding": {
-                    "x": _week_axis(run),
-                    "y": {"field": "deaths", "type": "quantitative"},
-                },
-            },
-        ],
-    }
-
-
-def incidence(run: PairedRun) -> dict[str, Any]:
-    """New HIV and HCV infections per 100 person-years at risk, over a rolling quarter."""
-    values: list[dict[str, Any]] = []
-    for arm in ARMS:
-        population = run.series(arm, "population")
-        for virus, column, prevalence in (
-            ("HIV", "hiv_infections", "hiv_prevalence"),
-            ("HCV", "hcv_infections", "hcv_prevalence"),
-        ):
-            new = run.series(arm, column)
-            at_risk_years = population * (1.0 - run.series(arm, prevalence)) / 52.0
-            rate = _rolling_rate(new, at_risk_years)
-            values += [
-                {"week": w, "virus": virus, "arm": palette.ARM_LABEL[arm], "rate": r}
-                for w, r in enumerate(rate)
-                if w >= 1
-            ]
-    return {
-        **_base(
-            "HIV and HCV incidence",
-            f"new infections per 100 person-years at risk, last {RATE_WEEKS} weeks",
-        ),
-        "data": {"values": values},
-        "mark": {"type": "line", "strokeWidth": 1.6},
-        "encoding": {
-            "x": _week_axis(run),
-            "y": {"field": "rate", "type": "quantitative", "title": "per 100 person-years"},
-            "color": {
-                "field": "virus",
-                "type": "nominal",
-                "title": None,
-                "scale": {"domain": ["HIV", "HCV"], "range": ["#0072B2", "#E69F00"]},
-                "legend": {"orient": "bottom"},
-            },
-            "strokeDash": _arm_dash(),
-            "detail": {"field": "arm"},
-            "tooltip": [
-                {"field": "week"},
-                {"field": "virus"},
-                {"field": "arm"},
-                {"field": "rate", "format": ".1f"},
-            ],
-        },
-    }
-
-
-def _rolling_rate(new: np.ndarray, at_risk_years: np.ndarray) -> list[float]:
-    """Rolling ``RATE_WEEKS``-week incidence per 100 person-years (weeks 1.. only)."""
-    cases = np.cumsum(np.where(np.arange(new.size) >= 1, new, 0.0))
-    time = np.cumsum(np.where(np.arange(new.size) >= 1, at_risk_years, 0.0))
-    lag = np.maximum(np.arange(new.size) - RATE_WEEKS, 0)
-    window_cases = cases - cases[lag]
-    window_time = time - time[lag]
-    rate = np.divide(100 * window_cases, window_time, out=np.zeros(new.size), where=window_time > 0)
-    return rate.round(2).tolist()
 
 
 def _arm_dash() -> dict[str, Any]:
@@ -220,37 +69,237 @@ def _arm_dash() -> dict[str, Any]:
     }
 
 
-def retention(run: PairedRun, targets: dict[str, float]) -> dict[str, Any]:
-    """Kaplan-Meier MOUD retention for episodes started during the run, both arms.
+def care_states(run: PairedRun) -> Figure:
+    """People in each care state, week by week (the scenario), stacked."""
+    columns = {c: run.series("scenario", c).tolist() for c in STATE_COLUMNS}
+    years = _years(range(run.week + 1))
+    rows = [
+        {"year": years[w], **{c: columns[c][w] for c in STATE_COLUMNS}} for w in range(run.week + 1)
+    ]
+    spec = base(
+        "People in each care state",
+        "the scenario, each week",
+        width=WIDTH,
+        height=HEIGHT,
+        params=[YEARS_PARAM],
+        data={"name": "weeks"},
+        transform=[
+            {"fold": list(STATE_COLUMNS), "as": ["state", "people"]},
+            {"calculate": f"indexof({list(STATE_COLUMNS)}, datum.state)", "as": "order"},
+        ],
+        mark={"type": "area", "interpolate": "step-after"},
+        encoding={
+            "x": _time_axis(run),
+            "y": {"field": "people", "type": "quantitative", "stack": "zero", "title": "people"},
+            "color": {
+                "field": "state",
+                "type": "nominal",
+                "title": None,
+                "scale": {
+                    "domain": list(palette.STATES),
+                    "range": [c for _, c in palette.STATES.values()],
+                },
+                "legend": {
+                    "orient": "right",
+                    "labelExpr": label_expr({k: v[0] for k, v in palette.STATES.items()}),
+                },
+            },
+            "order": {"field": "order", "type": "quantitative"},
+            "tooltip": [
+                {"field": "year", "format": ".2f"},
+                {"field": "state"},
+                {"field": "people"},
+            ],
+        },
+    )
+    return Figure(spec, {"weeks": rows}, {"years_shown": years_shown(run)})
+
+
+def _binned(values: np.ndarray, weeks: int) -> tuple[list[int], list[float]]:
+    """Totals over bins of ``BIN_WEEKS`` weeks (weeks 1..), each labelled by its first week."""
+    flows = values[1 : weeks + 1]
+    starts = np.arange(1, weeks + 1, BIN_WEEKS)
+    sums = np.add.reduceat(flows, starts - 1) if flows.size else np.zeros(0)
+    return starts.tolist(), sums.tolist()
+
+
+def overdoses(run: PairedRun) -> Figure:
+    """Overdoses per 4 weeks by outcome (scenario, stacked), with the baseline's deaths."""
+    w = run.week
+    reversed_ = run.series("scenario", "overdoses_reversed")
+    outcomes = {
+        "Died": run.series("scenario", "overdoses_fatal"),
+        "Reversed (naloxone or staff)": reversed_,
+        "Survived, not reversed": run.series("scenario", "overdoses_nonfatal") - reversed_,
+    }
+    # Stacked here, not in the browser: each bar is a rectangle from y0 to y1.
+    bars: list[dict[str, Any]] = []
+    bottom: np.ndarray | None = None
+    for name, series in outcomes.items():
+        starts, sums = _binned(series, w)
+        counts = np.array(sums)
+        y0 = np.zeros(counts.size) if bottom is None else bottom
+        y1 = y0 + counts
+        begin, end = _years(np.array(starts) - 1), _years(np.array(starts) - 1 + BIN_WEEKS)
+        bars += [
+            {"year": b, "end": e, "y0": lo, "y1": hi, "outcome": name, "count": int(c)}
+            for b, e, lo, hi, c in zip(begin, end, y0.tolist(), y1.tolist(), counts, strict=True)
+        ]
+        bottom = y1
+    starts, sums = _binned(run.series("baseline", "overdoses_fatal"), w)
+    middle = _years(np.array(starts) - 1 + BIN_WEEKS / 2)
+    baseline = [{"year": m, "deaths": c} for m, c in zip(middle, sums, strict=True)]
+    spec = base(
+        "Overdoses",
+        f"the scenario, per {BIN_WEEKS} weeks; dashed line: deaths in the baseline",
+        width=WIDTH,
+        height=HEIGHT,
+        params=[YEARS_PARAM],
+        layer=[
+            {
+                "data": {"name": "bars"},
+                "mark": {"type": "rect", "stroke": "#FFFFFF", "strokeWidth": 0.3},
+                "encoding": {
+                    "x": _time_axis(run),
+                    "x2": {"field": "end"},
+                    "y": {
+                        "field": "y0",
+                        "type": "quantitative",
+                        "title": f"overdoses per {BIN_WEEKS} weeks",
+                        "scale": {"domainMin": 0},
+                    },
+                    "y2": {"field": "y1"},
+                    "color": {
+                        "field": "outcome",
+                        "type": "nominal",
+                        "title": None,
+                        "scale": {
+                            "domain": list(outcomes),
+                            "range": [palette.DEAD, palette.OVERDOSE, "#F5B98A"],
+                        },
+                        "legend": {"orient": "bottom", "direction": "vertical"},
+                    },
+                    "tooltip": [
+                        {"field": "year", "title": "from year", "format": ".2f"},
+                        {"field": "outcome"},
+                        {"field": "count"},
+                    ],
+                },
+            },
+            {
+                "data": {"name": "baseline"},
+                "mark": {
+                    "type": "line",
+                    "color": "#555555",
+                    "strokeDash": palette.ARM_DASH["baseline"],
+                    "interpolate": "step",
+                    "strokeWidth": 1.5,
+                },
+                "encoding": {
+                    "x": _time_axis(run),
+                    "y": {"field": "deaths", "type": "quantitative"},
+                },
+            },
+        ],
+    )
+    return Figure(spec, {"bars": bars, "baseline": baseline}, {"years_shown": years_shown(run)})
+
+
+def _rolling_rate(new: np.ndarray, at_risk_years: np.ndarray) -> np.ndarray:
+    """Incidence per 100 person-years over the last ``RATE_WEEKS`` weeks (week 0 excluded)."""
+    after_start = np.arange(new.size) >= 1
+    cases = np.cumsum(np.where(after_start, new, 0.0))
+    time = np.cumsum(np.where(after_start, at_risk_years, 0.0))
+    lag = np.maximum(np.arange(new.size) - RATE_WEEKS, 0)
+    window_cases, window_time = cases - cases[lag], time - time[lag]
+    return np.divide(
+        100 * window_cases, window_time, out=np.zeros(new.size), where=window_time > 0
+    ).round(2)
+
+
+def incidence(run: PairedRun) -> Figure:
+    """New HIV and HCV infections per 100 person-years at risk, over a rolling quarter."""
+    rows: list[dict[str, Any]] = []
+    years = _years(range(run.week + 1))
+    for arm in ARMS:
+        population = run.series(arm, "population")
+        for virus, column, prevalence in (
+            ("HIV", "hiv_infections", "hiv_prevalence"),
+            ("HCV", "hcv_infections", "hcv_prevalence"),
+        ):
+            at_risk = population * (1.0 - run.series(arm, prevalence)) / WEEKS_PER_YEAR
+            rate = _rolling_rate(run.series(arm, column), at_risk).tolist()
+            label = palette.ARM_LABEL[arm]
+            rows += [
+                {"year": years[w], "virus": virus, "arm": label, "rate": rate[w]}
+                for w in range(1, run.week + 1)
+            ]
+    spec = base(
+        "HIV and HCV incidence",
+        f"new infections per 100 person-years at risk, over the last {RATE_WEEKS} weeks",
+        width=WIDTH,
+        height=HEIGHT,
+        params=[YEARS_PARAM],
+        data={"name": "rates"},
+        mark={"type": "line", "strokeWidth": 1.6},
+        encoding={
+            "x": _time_axis(run),
+            "y": {
+                "field": "rate",
+                "type": "quantitative",
+                "title": "per 100 person-years",
+                "scale": {"domainMin": 0},
+            },
+            "color": {
+                "field": "virus",
+                "type": "nominal",
+                "title": None,
+                "scale": {"domain": ["HIV", "HCV"], "range": ["#0072B2", "#E69F00"]},
+                "legend": {"orient": "bottom"},
+            },
+            "strokeDash": _arm_dash(),
+            "detail": {"field": "arm"},
+            "tooltip": [
+                {"field": "year", "format": ".2f"},
+                {"field": "virus"},
+                {"field": "arm"},
+                {"field": "rate", "format": ".1f"},
+            ],
+        },
+    )
+    return Figure(spec, {"rates": rows}, {"years_shown": years_shown(run)})
+
+
+def retention(run: PairedRun, targets: dict[str, float]) -> Figure:
+    """Kaplan-Meier MOUD retention of the episodes started during the run, both arms.
 
     ``targets`` are 12-month retention figures to mark (label -> share), e.g. the model's
     inputs for methadone and buprenorphine.
     """
-    values: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
     for arm in ARMS:
-        weeks, share, at_risk = run.retention[arm].curve(52)
+        weeks, share, at_risk = run.retention[arm].curve(WEEKS_PER_YEAR)
         label = palette.ARM_LABEL[arm]
-        values += [
+        rows += [
             {"week": int(w), "share": round(float(s), 4), "arm": label, "n": int(n)}
             for w, s, n in zip(weeks, share, at_risk, strict=True)
         ]
-    marks = [{"week": 52, "share": v, "label": k} for k, v in targets.items()]
-    episodes = run.retention["scenario"].episodes
-    return {
-        **_base(
-            "Staying on MOUD",
-            f"share still on treatment, by weeks since starting ({episodes:,} starts so far)",
-        ),
-        "layer": [
+    marks = [{"week": WEEKS_PER_YEAR, "share": v, "label": k} for k, v in targets.items()]
+    spec = base(
+        "Staying on MOUD",
+        "share of the treatment starts in this run still on treatment, by weeks since starting",
+        width=WIDTH,
+        height=HEIGHT,
+        layer=[
             {
-                "data": {"values": values},
+                "data": {"name": "curves"},
                 "mark": {"type": "line", "interpolate": "step-after", "color": "#009E73"},
                 "encoding": {
                     "x": {
                         "field": "week",
                         "type": "quantitative",
                         "title": "weeks since starting",
-                        "scale": {"domain": [0, 52]},
+                        "scale": {"domain": [0, WEEKS_PER_YEAR], "nice": False},
                     },
                     "y": {
                         "field": "share",
@@ -264,13 +313,13 @@ def retention(run: PairedRun, targets: dict[str, float]) -> dict[str, Any]:
                         {"field": "arm"},
                         {"field": "week"},
                         {"field": "share", "format": ".0%"},
-                        {"field": "n", "title": "still followed"},
+                        {"field": "n", "title": "starts followed this long"},
                     ],
                 },
             },
             {
-                "data": {"values": marks},
-                "mark": {"type": "point", "shape": "triangle-left", "filled": True, "size": 80},
+                "data": {"name": "targets"},
+                "mark": {"type": "point", "shape": "triangle-left", "filled": True, "size": 90},
                 "encoding": {
                     "x": {"field": "week", "type": "quantitative"},
                     "y": {"field": "share", "type": "quantitative"},
@@ -278,47 +327,49 @@ def retention(run: PairedRun, targets: dict[str, float]) -> dict[str, Any]:
                         "field": "label",
                         "type": "nominal",
                         "title": None,
-                        "scale": {"range": ["#009E73", "#B8A800"]},
-                        "legend": {"orient": "bottom", "direction": "vertical", "labelLimit": 320},
+                        "scale": {"domain": list(targets), "range": ["#009E73", "#B8A800"]},
+                        "legend": {"orient": "bottom", "direction": "vertical"},
                     },
                     "tooltip": [{"field": "label"}, {"field": "share", "format": ".0%"}],
                 },
             },
         ],
-        "resolve": {"scale": {"color": "independent"}},
-    }
+        resolve={"scale": {"color": "independent"}},
+    )
+    return Figure(spec, {"curves": rows, "targets": marks})
 
 
-def so_far(run: PairedRun) -> dict[str, Any]:
+def so_far(run: PairedRun) -> Figure:
     """Deaths and infections added up so far, scenario against baseline (the gap = averted)."""
-    values: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
+    years = _years(range(run.week + 1))
     for arm in ARMS:
+        label = palette.ARM_LABEL[arm]
         for name, columns in SO_FAR.values():
             weekly = sum(run.series(arm, c)[1:] for c in columns)
-            total = np.concatenate([[0.0], np.cumsum(weekly)]) if run.week else np.zeros(1)
-            values += [
-                {"week": w, "outcome": name, "arm": palette.ARM_LABEL[arm], "total": int(t)}
-                for w, t in enumerate(total.tolist())
+            total = np.concatenate([[0.0], np.cumsum(weekly)]).astype(int).tolist()
+            rows += [
+                {"year": years[w], "outcome": name, "arm": label, "total": total[w]}
+                for w in range(run.week + 1)
             ]
-    return {
-        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
-        "config": {**_CONFIG, "facet": {"spacing": 28}},
-        "usermeta": _EMBED,
-        "data": {"values": values},
-        "facet": {
+    spec = base(
+        params=[YEARS_PARAM],
+        data={"name": "totals"},
+        facet={
             "field": "outcome",
             "type": "nominal",
             "title": None,
             "sort": [name for name, _ in SO_FAR.values()],
             "header": {"labelFontSize": 12, "labelFontWeight": "bold"},
         },
-        "columns": len(SO_FAR),
-        "spec": {
+        columns=len(SO_FAR),
+        spacing=28,
+        spec={
             "width": 205,
             "height": 95,
             "mark": {"type": "line", "color": "#333333", "strokeWidth": 1.6},
             "encoding": {
-                "x": _week_axis(run),
+                "x": _time_axis(run),
                 "y": {
                     "field": "total",
                     "type": "quantitative",
@@ -326,17 +377,13 @@ def so_far(run: PairedRun) -> dict[str, Any]:
                     "scale": {"domainMin": 0},
                 },
                 "strokeDash": _arm_dash(),
-                "tooltip": [{"field": "arm"}, {"field": "week"}, {"field": "total"}],
+                "tooltip": [
+                    {"field": "arm"},
+                    {"field": "year", "format": ".2f"},
+                    {"field": "total"},
+                ],
             },
         },
-        "resolve": {"scale": {"y": "independent"}},
-    }
-
-
-# The "so far" outcomes: key in PairedRun.totals -> (chart label, timeseries columns).
-SO_FAR: dict[str, tuple[str, tuple[str, ...]]] = {
-    "deaths_all_causes": ("Deaths, all causes", ("deaths_overdose", "deaths_other")),
-    "fatal_overdoses": ("Overdose deaths", ("overdoses_fatal",)),
-    "new_hiv": ("New HIV infections", ("hiv_infections",)),
-    "new_hcv": ("New HCV infections", ("hcv_infections",)),
-}
+        resolve={"scale": {"y": "independent"}},
+    )
+    return Figure(spec, {"totals": rows}, {"years_shown": years_shown(run)})

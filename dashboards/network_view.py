@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from dashboards import palette
+from dashboards.vega import Figure, base, label_expr
 from hrsim.model import HarmReductionModel
 from hrsim.network import LAYERS
 from hrsim.people import STATE_NAMES, Care
@@ -172,40 +173,44 @@ class NetworkView:
             "neighbourhoods (most ties form inside one). Hover over a person for details."
         )
 
-    def spec(self, model: HarmReductionModel) -> dict[str, Any]:
-        """The Vega-Lite spec of the panel (data inline)."""
+    def figure(self, model: HarmReductionModel) -> Figure:
+        """The panel as a Vega-Lite figure (the spec is the same every week)."""
         x = {"field": "x", "type": "quantitative", "axis": None, "scale": {"domain": [0, 1]}}
         y = {"field": "y", "type": "quantitative", "axis": None, "scale": {"domain": [1, 0]}}
         nodes = self.nodes(model)
         events = [n for n in nodes if "event" in n]
-        overdoses = [n for n in events if not n["event"].endswith("death")]
-        deaths = [n for n in events if n["event"].endswith("death")]
-        return {
-            "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
-            "width": WIDTH,
-            "height": HEIGHT,
-            "view": {"stroke": None},
-            "config": _CONFIG,
-            "usermeta": _EMBED,
-            "resolve": {"scale": dict.fromkeys(("color", "shape", "strokeDash"), "independent")},
-            "layer": [
-                _edge_layer(self.edges(model), x, y),
-                _node_layer(nodes, x, y),
-                _event_layer(overdoses, x, y, death=False),
-                _event_layer(deaths, x, y, death=True),
+        spec = base(
+            width=WIDTH,
+            height=HEIGHT,
+            view={"stroke": None},
+            resolve={"scale": dict.fromkeys(("color", "shape", "strokeDash"), "independent")},
+            layer=[
+                _edge_layer(x, y),
+                _node_layer(x, y),
+                _event_layer(x, y, death=False),
+                _event_layer(x, y, death=True),
             ],
-        }
+        )
+        return Figure(
+            spec,
+            {
+                "edges": self.edges(model),
+                "nodes": nodes,
+                "overdoses": [n for n in events if not n["event"].endswith("death")],
+                "deaths": [n for n in events if n["event"].endswith("death")],
+            },
+        )
 
 
 def _legend(labels: dict[str, str], **extra: Any) -> dict[str, Any]:
-    return {"orient": "right", "labelExpr": _label_expr(labels), "labelLimit": 260, **extra}
+    return {"orient": "right", "labelExpr": label_expr(labels), "labelLimit": 260, **extra}
 
 
-def _edge_layer(edges: list[dict[str, Any]], x: dict[str, Any], y: dict[str, Any]) -> Any:
+def _edge_layer(x: dict[str, Any], y: dict[str, Any]) -> Any:
     names = list(palette.TIES)
     width = {name: t[3] for name, t in palette.TIES.items()}
     return {
-        "data": {"values": edges},
+        "data": {"name": "edges"},
         "transform": [{"calculate": f"{json.dumps(width)}[datum.tie]", "as": "width"}],
         "mark": {"type": "rule", "opacity": 0.7},
         "encoding": {
@@ -232,12 +237,12 @@ def _edge_layer(edges: list[dict[str, Any]], x: dict[str, Any], y: dict[str, Any
     }
 
 
-def _node_layer(nodes: list[dict[str, Any]], x: dict[str, Any], y: dict[str, Any]) -> Any:
+def _node_layer(x: dict[str, Any], y: dict[str, Any]) -> Any:
     domain = [*palette.STATES, "gone"]
     colours = [c for _, c in palette.STATES.values()] + ["#FFFFFF"]
     labels = {k: v[0] for k, v in palette.STATES.items()} | {"gone": "Died or left this week"}
     return {
-        "data": {"values": nodes},
+        "data": {"name": "nodes"},
         "mark": {
             "type": "point",
             "filled": True,
@@ -272,13 +277,11 @@ def _node_layer(nodes: list[dict[str, Any]], x: dict[str, Any], y: dict[str, Any
     }
 
 
-def _event_layer(
-    events: list[dict[str, Any]], x: dict[str, Any], y: dict[str, Any], *, death: bool
-) -> Any:
+def _event_layer(x: dict[str, Any], y: dict[str, Any], *, death: bool) -> Any:
     names = [k for k in MARKS if k.endswith("death") == death]
     title = f"Deaths (last {MARK_WEEKS} weeks)" if death else f"Overdoses (last {MARK_WEEKS} weeks)"
     return {
-        "data": {"values": events},
+        "data": {"name": "deaths" if death else "overdoses"},
         "mark": {
             "type": "point",
             "filled": death,
@@ -325,22 +328,3 @@ def _mark_for(kind: str, detail: str) -> str:
     if detail.startswith("reversed"):
         return "overdose_reversed"
     return "overdose_survived"
-
-
-def _label_expr(labels: dict[str, str]) -> str:
-    """A Vega expression mapping legend values to readable labels."""
-    cases = " : ".join(f"datum.label === '{k}' ? '{v}'" for k, v in labels.items())
-    return f"{cases} : datum.label"
-
-
-# Shared look: readable fonts, and only the export buttons (the editor link needs internet).
-_CONFIG: dict[str, Any] = {
-    "font": "Roboto, Helvetica, Arial, sans-serif",
-    "legend": {"labelFontSize": 12, "titleFontSize": 12, "symbolSize": 120},
-    "axis": {"labelFontSize": 11, "titleFontSize": 12},
-}
-_EMBED: dict[str, Any] = {
-    "embedOptions": {
-        "actions": {"export": True, "source": False, "compiled": False, "editor": False}
-    }
-}

@@ -93,7 +93,7 @@ class DashboardSession:
         """Every figure of the current week (Vega-Lite specs, plain dicts)."""
         run, model = self.run, self.run.model
         return {
-            "network": self.view.spec(model),
+            "network": self.view.figure(model),
             "network_caption": self.view.caption(model),
             "care_states": charts.care_states(run),
             "overdoses": charts.overdoses(run),

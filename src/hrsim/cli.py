@@ -1,4 +1,4 @@
-"""The ``hrsim`` command: ``hrsim run``, ``hrsim compare`` and ``hrsim validate``.
+"""The ``hrsim`` command: ``hrsim run``, ``compare``, ``validate`` and ``dashboard``.
 
 Bad input (unknown key, value out of range, malformed TOML, missing file, bad ``--set``)
 prints one line on stderr and exits with code 2, writing nothing.
@@ -62,6 +62,15 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--people", type=int, default=None, help="population per replicate")
     val.add_argument("--replicates", type=int, default=None, help="replicates per experiment")
     val.add_argument("--seed", type=int, default=1, help="base seed")
+
+    dash = sub.add_parser("dashboard", help="open the browser dashboard (needs the viz extra)")
+    dash.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0: everyone)",
+    )
+    dash.add_argument("--port", type=int, default=8765, help="port (default 8765; 0: any free)")
+    dash.add_argument("--open", action="store_true", help="open it in the default web browser")
     return parser
 
 
@@ -73,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args)
         if args.command == "compare":
             return _compare(args)
+        if args.command == "dashboard":
+            return _dashboard(args)
         return _validate(args)
     except ScenarioError as exc:
         print(f"hrsim: error: {exc}", file=sys.stderr)
@@ -191,6 +202,34 @@ def _validate(args: argparse.Namespace) -> int:
     else:
         print(format_table(results))
     return 0 if all(r.passed for r in results) else 1
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    """Serve dashboards/app.py with Solara (imported only here: ``import hrsim`` stays light)."""
+    import importlib.util
+
+    if importlib.util.find_spec("solara") is None:
+        print(
+            "hrsim: error: the dashboard needs the viz extra: pip install -e '.[viz]' "
+            "(or run `make dashboard`)",
+            file=sys.stderr,
+        )
+        return 1
+    if not 0 <= args.port <= 65535:
+        raise ScenarioError(f"--port {args.port} is out of range: allowed 0 to 65535")
+    app = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
+    if not app.is_file():
+        raise ScenarioError(f"the dashboard is not here: {app} (it ships with a source checkout)")
+    command = [sys.executable, "-m", "solara", "run", str(app), "--production"]
+    command += ["--host", args.host, "--port", str(args.port)]
+    command += ["--open" if args.open else "--no-open"]
+    # Solara reports usage to a web service by default; a dashboard for health departments
+    # and classrooms should not phone home.
+    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+    sys.stdout.flush()
+    # Become the server (same process), so Ctrl-C and kill reach it directly.
+    os.execve(sys.executable, command, env)
+    return 0  # not reached
 
 
 if __name__ == "__main__":
