@@ -377,7 +377,14 @@ def Explorer(session: DashboardSession) -> None:
                 values=[c for c in TIMESERIES_COLUMNS if c != "week"],
                 value=measure,
             )
-            PlotAltair(session.run.model, measure.value)
+            PlotAltair(session.run.model, measure.value, post_process=_week_axis)
+
+
+def _week_axis(chart: Any) -> Any:
+    """Mesa counts steps; here a step is a week."""
+    import altair as alt
+
+    return chart.encode(x=alt.X("Step:Q", title="week"))
 
 
 @solara.component

@@ -206,17 +206,17 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _dashboard(args: argparse.Namespace) -> int:
     """Serve dashboards/app.py with Solara (imported only here: ``import hrsim`` stays light)."""
-    import importlib.util
-
-    if importlib.util.find_spec("solara") is None:
+    if not 0 <= args.port <= 65535:
+        raise ScenarioError(f"--port {args.port} is out of range: allowed 0 to 65535")
+    try:
+        import solara  # noqa: F401
+    except ImportError:
         print(
             "hrsim: error: the dashboard needs the viz extra: pip install -e '.[viz]' "
             "(or run `make dashboard`)",
             file=sys.stderr,
         )
         return 1
-    if not 0 <= args.port <= 65535:
-        raise ScenarioError(f"--port {args.port} is out of range: allowed 0 to 65535")
     app = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
     if not app.is_file():
         raise ScenarioError(f"the dashboard is not here: {app} (it ships with a source checkout)")
