@@ -85,7 +85,7 @@ class NetworkView:
         week = model.week
         pids = model.people.pid[self.rows]
         order = np.argsort(pids)
-        for kind in ("death", "overdose"):  # an overdose death is marked as such, last
+        for kind in ("overdose", "death"):  # a death outranks an overdose survived that week
             who, details = model.events.since(week, kind)
             if who.size == 0:
                 continue
