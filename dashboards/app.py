@@ -83,7 +83,7 @@ def _redraw() -> None:
 @solara.component_vue("vega_view.vue")
 def VegaView(
     spec: dict[str, Any],
-    datasets: dict[str, Any],
+    datasets: str,
     signals: dict[str, Any],
     week: int,
     renderer: str,
@@ -97,7 +97,7 @@ def Vega(figure: Figure, name: str, week: int, renderer: str = "svg") -> None:
     with solara.Div(classes=[f"hrsim-{name}"]):
         VegaView(
             spec=figure.spec,
-            datasets=figure.data,
+            datasets=figure.json(),
             signals=figure.signals,
             week=week,
             renderer=renderer,

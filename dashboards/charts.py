@@ -8,6 +8,7 @@ from the paired run's weekly arrays.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,18 @@ SO_FAR: dict[str, tuple[str, tuple[str, ...]]] = {
     "new_hiv": ("New HIV infections", ("hiv_infections",)),
     "new_hcv": ("New HCV infections", ("hcv_infections",)),
 }
+
+
+MAX_POINTS = 260  # a curve 330 px wide shows no more; fewer rows keep each step light
+
+
+def shown_weeks(run: PairedRun, first: int = 0) -> list[int]:
+    """The weeks a curve draws: every week early on, every k-th later (and always the last)."""
+    every = -(-(run.week + 1) // MAX_POINTS)
+    weeks = list(range(first, run.week + 1, every))
+    if weeks and weeks[-1] != run.week:
+        weeks.append(run.week)
+    return weeks
 
 
 def _years(weeks: np.ndarray | list[int] | range) -> list[float]:
@@ -56,6 +69,11 @@ def _time_axis(run: PairedRun, field: str = "year") -> dict[str, Any]:
     }
 
 
+# Short column names for the week-by-week rows (sent every step): arm and outcome codes.
+_ARM_CODES = {arm[0]: palette.ARM_LABEL[arm] for arm in ARMS}
+_OUTCOME_CODES = {key: str(i) for i, key in enumerate(SO_FAR)}
+
+
 def _arm_dash() -> dict[str, Any]:
     return {
         "field": "arm",
@@ -72,9 +90,10 @@ def _arm_dash() -> dict[str, Any]:
 def care_states(run: PairedRun) -> Figure:
     """People in each care state, week by week (the scenario), stacked."""
     columns = {c: run.series("scenario", c).tolist() for c in STATE_COLUMNS}
-    years = _years(range(run.week + 1))
+    weeks = shown_weeks(run)
     rows = [
-        {"year": years[w], **{c: columns[c][w] for c in STATE_COLUMNS}} for w in range(run.week + 1)
+        {"year": year, **{c: columns[c][w] for c in STATE_COLUMNS}}
+        for w, year in zip(weeks, _years(weeks), strict=True)
     ]
     spec = base(
         "People in each care state",
@@ -219,21 +238,20 @@ def _rolling_rate(new: np.ndarray, at_risk_years: np.ndarray) -> np.ndarray:
 
 def incidence(run: PairedRun) -> Figure:
     """New HIV and HCV infections per 100 person-years at risk, over a rolling quarter."""
-    rows: list[dict[str, Any]] = []
-    years = _years(range(run.week + 1))
+    weeks = shown_weeks(run, first=1)
+    columns: dict[str, list[float]] = {}
     for arm in ARMS:
         population = run.series(arm, "population")
-        for virus, column, prevalence in (
-            ("HIV", "hiv_infections", "hiv_prevalence"),
-            ("HCV", "hcv_infections", "hcv_prevalence"),
-        ):
+        for virus, column, prevalence in VIRUSES:
             at_risk = population * (1.0 - run.series(arm, prevalence)) / WEEKS_PER_YEAR
-            rate = _rolling_rate(run.series(arm, column), at_risk).tolist()
-            label = palette.ARM_LABEL[arm]
-            rows += [
-                {"year": years[w], "virus": virus, "arm": label, "rate": rate[w]}
-                for w in range(1, run.week + 1)
-            ]
+            rate = _rolling_rate(run.series(arm, column), at_risk)
+            columns[f"{virus}|{arm[0]}"] = rate[weeks].tolist()
+    # One row per week, a column per virus and arm (folded back into long form in the
+    # browser: a quarter of the bytes).
+    rows = [
+        {"year": year, **{key: values[i] for key, values in columns.items()}}
+        for i, year in enumerate(_years(weeks))
+    ]
     spec = base(
         "HIV and HCV incidence",
         f"new infections per 100 person-years at risk, over the last {RATE_WEEKS} weeks",
@@ -241,6 +259,14 @@ def incidence(run: PairedRun) -> Figure:
         height=HEIGHT,
         params=[YEARS_PARAM],
         data={"name": "rates"},
+        transform=[
+            {"fold": list(columns), "as": ["key", "rate"]},
+            {"calculate": "split(datum.key, '|')[0]", "as": "virus"},
+            {
+                "calculate": f"{json.dumps(palette.ARM_LABEL)}[split(datum.key, '|')[1]]",
+                "as": "arm",
+            },
+        ],
         mark={"type": "line", "strokeWidth": 1.6},
         encoding={
             "x": _time_axis(run),
@@ -268,6 +294,9 @@ def incidence(run: PairedRun) -> Figure:
         },
     )
     return Figure(spec, {"rates": rows}, {"years_shown": years_shown(run)})
+
+
+VIRUSES = (("HIV", "hiv_infections", "hiv_prevalence"), ("HCV", "hcv_infections", "hcv_prevalence"))
 
 
 def retention(run: PairedRun, targets: dict[str, float]) -> Figure:
@@ -341,25 +370,34 @@ def retention(run: PairedRun, targets: dict[str, float]) -> Figure:
 
 def so_far(run: PairedRun) -> Figure:
     """Deaths and infections added up so far, scenario against baseline (the gap = averted)."""
-    rows: list[dict[str, Any]] = []
-    years = _years(range(run.week + 1))
+    weeks = shown_weeks(run)
+    columns: dict[str, list[int]] = {}
     for arm in ARMS:
-        label = palette.ARM_LABEL[arm]
-        for name, columns in SO_FAR.values():
-            weekly = sum(run.series(arm, c)[1:] for c in columns)
-            total = np.concatenate([[0.0], np.cumsum(weekly)]).astype(int).tolist()
-            rows += [
-                {"year": years[w], "outcome": name, "arm": label, "total": total[w]}
-                for w in range(run.week + 1)
-            ]
+        for key, (_, series) in SO_FAR.items():
+            weekly = sum(run.series(arm, c)[1:] for c in series)
+            total = np.concatenate([[0.0], np.cumsum(weekly)]).astype(int)
+            columns[f"{_OUTCOME_CODES[key]}|{arm[0]}"] = total[weeks].tolist()
+    rows = [
+        {"year": year, **{key: values[i] for key, values in columns.items()}}
+        for i, year in enumerate(_years(weeks))
+    ]
+    labels = {_OUTCOME_CODES[key]: label for key, (label, _) in SO_FAR.items()}
     spec = base(
         params=[YEARS_PARAM],
         data={"name": "totals"},
+        transform=[
+            {"fold": list(columns), "as": ["key", "total"]},
+            {"calculate": f"{json.dumps(labels)}[split(datum.key, '|')[0]]", "as": "outcome"},
+            {
+                "calculate": f"{json.dumps(palette.ARM_LABEL)}[split(datum.key, '|')[1]]",
+                "as": "arm",
+            },
+        ],
         facet={
             "field": "outcome",
             "type": "nominal",
             "title": None,
-            "sort": [name for name, _ in SO_FAR.values()],
+            "sort": list(labels.values()),
             "header": {"labelFontSize": 12, "labelFontWeight": "bold"},
         },
         columns=len(SO_FAR),

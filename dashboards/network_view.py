@@ -122,6 +122,7 @@ class NetworkView:
         ):
             living = s < Care.DEAD
             record: dict[str, Any] = {
+                "i": i,
                 "x": x,
                 "y": y,
                 "state": STATE_NAMES[s] if living else "gone",
@@ -145,21 +146,21 @@ class NetworkView:
         return out
 
     def edges(self, model: HarmReductionModel) -> list[dict[str, Any]]:
-        """Ties with both ends in the sample and alive, one record per tie and layer."""
+        """Ties with both ends in the sample and alive: ``{"s": node, "t": node, "k": layer}``.
+
+        Ends are node numbers (the order of :meth:`nodes`) and the layer is its index in
+        ``LAYERS``: the browser looks the places up, which keeps each week's message small.
+        """
         alive = model.people.alive
         slot = np.full(model.people.n, -1, dtype=np.int64)
         slot[self.rows] = np.arange(self.rows.size)
         out: list[dict[str, Any]] = []
-        for name in LAYERS:
+        for k, name in enumerate(LAYERS):
             a, b = model.network.layers[name].ties_of(self.rows)
             keep = (a < b) & self.in_sample[b] & alive[a] & alive[b]
-            sa, sb = slot[a[keep]], slot[b[keep]]
-            xs, ys = self.x.round(4), self.y.round(4)
             out.extend(
-                {"x": x1, "y": y1, "x2": x2, "y2": y2, "tie": name}
-                for x1, y1, x2, y2 in zip(
-                    xs[sa].tolist(), ys[sa].tolist(), xs[sb].tolist(), ys[sb].tolist(), strict=True
-                )
+                {"s": s, "t": t, "k": k}
+                for s, t in zip(slot[a[keep]].tolist(), slot[b[keep]].tolist(), strict=True)
             )
         return out
 
@@ -211,7 +212,12 @@ def _edge_layer(x: dict[str, Any], y: dict[str, Any]) -> Any:
     width = {name: t[3] for name, t in palette.TIES.items()}
     return {
         "data": {"name": "edges"},
-        "transform": [{"calculate": f"{json.dumps(width)}[datum.tie]", "as": "width"}],
+        "transform": [
+            {"calculate": f"{json.dumps(list(LAYERS))}[datum.k]", "as": "tie"},
+            {"calculate": f"{json.dumps(width)}[datum.tie]", "as": "width"},
+            {"lookup": "s", "from": _PLACES, "as": ["x", "y"]},
+            {"lookup": "t", "from": _PLACES, "as": ["x2", "y2"]},
+        ],
         "mark": {"type": "rule", "opacity": 0.7},
         "encoding": {
             "x": x,
@@ -235,6 +241,10 @@ def _edge_layer(x: dict[str, Any], y: dict[str, Any]) -> Any:
             "strokeWidth": {"field": "width", "type": "quantitative", "scale": None},
         },
     }
+
+
+# Where each node is: looked up by the edges from the nodes' own rows.
+_PLACES: dict[str, Any] = {"data": {"name": "nodes"}, "key": "i", "fields": ["x", "y"]}
 
 
 def _node_layer(x: dict[str, Any], y: dict[str, Any]) -> Any:

@@ -9,6 +9,7 @@ and ``signals`` (values of the spec's params, such as how many years the time ax
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +39,10 @@ class Figure:
     spec: dict[str, Any]
     data: dict[str, list[dict[str, Any]]]
     signals: dict[str, Any] = field(default_factory=dict)  # values of the spec's params
+
+    def json(self) -> str:
+        """The rows as compact JSON (what the browser receives each step)."""
+        return json.dumps(self.data, separators=(",", ":"))
 
     def full(self) -> dict[str, Any]:
         """One self-contained Vega-Lite spec (data inline, params at their current values)."""

@@ -15,10 +15,10 @@ from io import StringIO
 from urllib.parse import urlparse
 
 import pandas as pd
-from dashboards.parameters import Settings, to_scenario
 from pandas.testing import assert_frame_equal
 
 from conftest import ARTIFACTS, ROOT
+from dashboards.parameters import Settings, to_scenario
 from hrsim import load_scenario
 from hrsim.paired_run import PairedRun
 

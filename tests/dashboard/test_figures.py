@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dashboards.charts import MAX_POINTS, shown_weeks
 from dashboards.network_view import NetworkView, ring_layout, sample_rows
 from dashboards.parameters import Settings
 from dashboards.session import Clock, DashboardSession
@@ -55,14 +56,15 @@ def test_edges_are_the_ties_among_the_living_sample():
     graph = model.graph()
     sample = set(view.rows.tolist())
     expected = sum(
-        len(layers)
-        for a, b, layers in graph.edges(data="layers")
-        if a in sample and b in sample
+        len(layers) for a, b, layers in graph.edges(data="layers") if a in sample and b in sample
     )
     assert len(drawn) == expected > 0
-    position = {(round(x, 4), round(y, 4)) for x, y in zip(view.x, view.y, strict=True)}
-    assert all((e["x"], e["y"]) in position and (e["x2"], e["y2"]) in position for e in drawn)
-    assert {e["tie"] for e in drawn} <= {"injecting", "social", "sexual"}
+    # Ends are node numbers: the rows drawn, in order.
+    pairs = {(int(view.rows[e["s"]]), int(view.rows[e["t"]]), e["k"]) for e in drawn}
+    layers = ("injecting", "social", "sexual")
+    for a, b, k in pairs:
+        assert layers[k] in graph.edges[a, b]["layers"]
+    assert {e["k"] for e in drawn} <= {0, 1, 2}
 
 
 def test_nodes_show_each_sampled_persons_state():
@@ -94,9 +96,7 @@ def test_overdoses_and_deaths_are_marked_as_the_event_log_records_them():
         for pid, detail in week.loc[week["kind"] == "death", ["person", "detail"]].values:
             expected[pid] = "overdose_death" if detail == "overdose" else "other_death"
         marked = {
-            n["person"]: n["event"]
-            for n in view.nodes(model)
-            if n.get("when") == "this week"
+            n["person"]: n["event"] for n in view.nodes(model) if n.get("when") == "this week"
         }
         assert marked == expected
         checked += len(expected)
@@ -167,23 +167,32 @@ def test_incidence_is_new_infections_over_time_at_risk(session):
     rows = pd.DataFrame(session.figures["incidence"].data["rates"])
     ts = session.run.model.timeseries_frame()
     week = session.run.week
-    hiv = rows[(rows["virus"] == "HIV") & (rows["arm"] == "Scenario")]
+    assert list(rows.columns) == ["year", "HIV|s", "HCV|s", "HIV|b", "HCV|b"]
     last = ts.iloc[week - 12 : week + 1]  # the 13 weeks up to now
     at_risk = (last["population"] * (1 - last["hiv_prevalence"])).sum() / 52
     expected = 100 * last["hiv_infections"].sum() / at_risk
-    assert hiv["rate"].iloc[-1] == pytest.approx(expected, abs=0.01)
+    assert rows["HIV|s"].iloc[-1] == pytest.approx(expected, abs=0.01)
 
 
 def test_so_far_totals_end_at_the_averted_counts(session):
     rows = pd.DataFrame(session.figures["so_far"].data["totals"])
-    end = rows[rows["year"] == rows["year"].max()]
+    end = rows.iloc[-1]
     totals = session.figures["averted"]
-    for label, key in (("Deaths, all causes", "deaths_all_causes"), ("New HCV infections", "new_hcv")):
-        scenario = end[(end["outcome"] == label) & (end["arm"] == "Scenario")]["total"].item()
-        assert scenario == totals.scenario[key]
+    for code, key in enumerate(("deaths_all_causes", "fatal_overdoses", "new_hiv", "new_hcv")):
+        assert end[f"{code}|s"] == totals.scenario[key]
+        assert end[f"{code}|b"] == totals.baseline[key]
 
 
 # -- the session ---------------------------------------------------------------------------
+def test_long_runs_send_at_most_a_few_hundred_points_per_curve():
+    run = DashboardSession(Settings(people=200)).run
+    run.step(519)
+    weeks = shown_weeks(run)
+    assert weeks[0] == 0 and weeks[-1] == 519
+    assert len(weeks) <= MAX_POINTS + 1
+    assert set(np.diff(weeks[:-1])) == {2}
+
+
 def test_clock_counts_weeks_within_years():
     assert Clock(0, 520).text() == "Week 0 of 520 · the start"
     assert Clock(1, 520).text() == "Week 1 of 520 · year 1, week 1"

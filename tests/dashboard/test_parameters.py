@@ -32,9 +32,7 @@ def test_scenario_files_are_the_folder_baseline_first():
 
 
 def test_core_sliders_set_their_parameters():
-    s = Settings().changes(
-        people=700, seed=9, fentanyl_share_by_year=(0.8,), moud_capacity=0.45
-    )
+    s = Settings().changes(people=700, seed=9, fentanyl_share_by_year=(0.8,), moud_capacity=0.45)
     scenario = to_scenario(s)
     assert (scenario.run.people, scenario.run.seed) == (700, 9)
     assert scenario.overdose.fentanyl_share_by_year == [0.8]
