@@ -17,7 +17,7 @@ import threading
 import time
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 # `solara run dashboards/app.py` puts dashboards/ on the path; the package needs its parent.
 _ROOT = str(Path(__file__).resolve().parents[1])
@@ -37,7 +37,7 @@ from dashboards.parameters import (  # noqa: E402
     describe,
     scenario_files,
 )
-from dashboards.session import DashboardSession  # noqa: E402
+from dashboards.session import DashboardSession, Snapshot  # noqa: E402
 from dashboards.vega import Figure  # noqa: E402
 from hrsim.results import TIMESERIES_COLUMNS  # noqa: E402
 from hrsim.scenario import ScenarioError  # noqa: E402
@@ -62,7 +62,7 @@ SOURCE_TAGS = (
 # Per browser tab (Solara keeps a separate value of each of these for every connection).
 settings = solara.reactive(Settings.from_file(scenario_files()[0]))
 generation = solara.reactive(0)  # bumped by Reset: same settings, fresh run
-frame = solara.reactive(0)  # bumped after every drawn step
+shown = solara.reactive(cast(Snapshot | None, None))  # the week on screen
 playing = solara.reactive(False)
 speed = solara.reactive("Normal")
 
@@ -74,9 +74,18 @@ def _build(s: Settings, _generation: int) -> tuple[DashboardSession | None, str 
         return None, str(exc)
 
 
-def _redraw() -> None:
-    frame.value += 1
+def _show(session: DashboardSession) -> None:
+    """Put the session's latest week on screen."""
+    shown.value = session.snapshot
     force_update()  # Mesa's own components (the measure explorer) listen to this
+
+
+def _on_screen(session: DashboardSession) -> Snapshot:
+    """The snapshot to draw (subscribes the caller to new ones)."""
+    snapshot = shown.value
+    if snapshot is None or snapshot.session != id(session):
+        return session.snapshot  # a new run, not stepped yet
+    return snapshot
 
 
 # -- small building blocks -----------------------------------------------------------------
@@ -165,14 +174,14 @@ def ScenarioPicker() -> None:
 @solara.component
 def Controls(session: DashboardSession | None) -> None:
     """Play, Step, Reset, the speed, and where the run is."""
-    frame.value  # noqa: B018  (re-render after every step)
-    done = session is None or session.done
+    snapshot = _on_screen(session) if session is not None else None
+    done = snapshot is None or snapshot.done
 
     def step() -> None:
         if session is not None:
             playing.value = False
             session.step(1)
-            _redraw()
+            _show(session)
 
     def reset() -> None:
         playing.value = False
@@ -196,14 +205,14 @@ def Controls(session: DashboardSession | None) -> None:
             solara.Text("Speed")
             solara.ToggleButtonsSingle(value=speed, values=list(SPEEDS), dense=True)
         solara.Text(SPEED_HELP[speed.value], style={"font-size": "0.8em", "color": "#666"})
-        if session is not None:
+        if snapshot is not None:
             solara.Text(
-                session.clock.text(),
+                snapshot.clock.text(),
                 classes=["hrsim-clock"],
                 style={"font-size": "1.05em", "font-weight": "bold", "display": "block",
                        "margin-top": "8px"},
             )  # fmt: skip
-            if session.done:
+            if snapshot.done:
                 solara.Text("The run has reached its horizon. Reset to watch it again.")
 
 
@@ -301,12 +310,12 @@ def Downloads(session: DashboardSession | None) -> None:
 @solara.component
 def Averted(session: DashboardSession) -> None:
     """Deaths and infections averted so far (baseline minus scenario), with their curves."""
-    frame.value  # noqa: B018  (re-render after every step)
-    result = session.figures["averted"]
+    snapshot = _on_screen(session)
+    result = snapshot.figures["averted"]
     averted = result.averted
     with solara.Card(margin=0, classes=["hrsim-averted"]):
         solara.Text(
-            f"Averted so far: {session.clock.text()}",
+            f"Averted so far: {snapshot.clock.text()}",
             style={"font-weight": "bold", "font-size": "1.15em"},
         )
         with solara.Row(style={"gap": "24px", "margin": "8px 0 0 0", "padding-left": "40px"}):
@@ -329,7 +338,7 @@ def Averted(session: DashboardSession) -> None:
                         f"{result.baseline[key]:,} in the baseline",
                         style={"font-size": "0.75em", "color": "#555", "display": "block"},
                     )
-        Vega(session.figures["so_far"], "so-far", session.clock.week)
+        Vega(snapshot.figures["so_far"], "so-far", snapshot.clock.week)
         solara.Text(
             "Baseline: the same scenario with every programme off, run alongside on the same "
             "seed, so both runs meet the same chance events (common random numbers) and the gap "
@@ -343,18 +352,18 @@ def Averted(session: DashboardSession) -> None:
 @solara.component
 def Network(session: DashboardSession) -> None:
     """The network panel."""
-    frame.value  # noqa: B018
+    snapshot = _on_screen(session)
     with solara.Card("The network: who is where, and who is tied to whom", margin=0,
                      classes=["hrsim-network"]):  # fmt: skip
-        solara.Text(session.figures["network_caption"], style={"font-size": "0.85em"})
-        Vega(session.figures["network"], "network-chart", session.clock.week)
+        solara.Text(snapshot.figures["network_caption"], style={"font-size": "0.85em"})
+        Vega(snapshot.figures["network"], "network-chart", snapshot.clock.week)
 
 
 @solara.component
 def Curves(session: DashboardSession) -> None:
     """The curves."""
-    frame.value  # noqa: B018
-    f, week = session.figures, session.clock.week
+    snapshot = _on_screen(session)
+    f, week = snapshot.figures, snapshot.clock.week
     with solara.Card(margin=0, classes=["hrsim-curves"]):
         with solara.Row(style={"flex-wrap": "wrap", "gap": "8px"}):
             Vega(f["care_states"], "care-states", week)
@@ -405,8 +414,9 @@ def Page() -> None:
             if session.step(weeks) == 0:
                 playing.value = False
                 break
-            _redraw()
+            _show(session)
             cancel.wait(max(0.0, period - (time.perf_counter() - start)))
+        _show(session)  # whatever the last frame left, the screen ends on the latest week
 
     solara.use_thread(play, dependencies=[playing.value, session], intrusive_cancel=False)
 

@@ -1,9 +1,11 @@
-"""One dashboard session: the settings, the paired run, and the figures of the latest week.
+"""One dashboard session: the settings, the paired run, and a snapshot of the latest week.
 
 Kept free of Solara so that tests and benchmarks can drive exactly what the page drives.
-``step`` advances the scenario and its baseline together and redraws every figure; the page
-only shows ``figures``. A lock makes a step and a reset never overlap (Play runs in a thread
-while the student can press buttons).
+``step`` advances the scenario and its baseline together, then builds a new ``Snapshot``:
+every figure, the clock and the counts of that week, frozen. The page only shows snapshots,
+so all its panels always agree on the week even while Play steps the run in another thread;
+a lock keeps two steps from overlapping (Play runs in a thread while the student can press
+buttons).
 """
 
 from __future__ import annotations
@@ -54,6 +56,16 @@ def retention_targets() -> dict[str, float]:
     }
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the page shows for one week of one session."""
+
+    session: int  # id of the session it belongs to
+    clock: Clock
+    done: bool
+    figures: dict[str, Any]
+
+
 class DashboardSession:
     """Settings -> scenario -> paired run -> figures, for one browser tab."""
 
@@ -64,7 +76,12 @@ class DashboardSession:
         self.view = NetworkView(self.run.model)
         self.lock = threading.Lock()
         self._targets = retention_targets()
-        self.figures = self.draw()
+        self.snapshot = self._snap()
+
+    @property
+    def figures(self) -> dict[str, Any]:
+        """The figures of the latest snapshot."""
+        return self.snapshot.figures
 
     @property
     def clock(self) -> Clock:
@@ -86,8 +103,11 @@ class DashboardSession:
                 self.view.observe(self.run.model)
                 done += 1
             if done:
-                self.figures = self.draw()
+                self.snapshot = self._snap()
             return done
+
+    def _snap(self) -> Snapshot:
+        return Snapshot(id(self), self.clock, self.run.done, self.draw())
 
     def draw(self) -> dict[str, Any]:
         """Every figure of the current week (Vega-Lite specs, plain dicts)."""
