@@ -64,7 +64,7 @@ def in_process(file: str, people: int) -> dict[str, object]:
         print(f"  {file:22s} Step, {label:13s} {summary(times)}", flush=True)
     # The figures sent per step at the end of the run (JSON bytes over the websocket).
     figures = session.figures
-    payload = sum(len(json.dumps(f.data)) for f in figures.values() if hasattr(f, "data"))
+    payload = sum(len(f.json()) for f in figures.values() if hasattr(f, "json"))
     out["payload_kb_at_end"] = payload / 1024
     print(f"  {file:22s} rows sent per step at week 520: {payload / 1024:.0f} kB of JSON")
     fresh = DashboardSession(Settings.from_file(file, people=people))
@@ -115,9 +115,9 @@ def in_browser(people: int) -> dict[str, object]:
             print(f"  browser Step, weeks 1-20:    {summary(out['step_early'])}", flush=True)
             for speed in ("Normal", "Fast"):
                 out[f"play_{speed.lower()}"] = _play(page, speed, seconds=8)
-            _play_to(page, 470)
+            _play_to(page, 400)
             out["step_late"] = _steps(page, 20)
-            print(f"  browser Step, weeks ~470+:   {summary(out['step_late'])}", flush=True)
+            print(f"  browser Step, weeks ~400+:   {summary(out['step_late'])}", flush=True)
             browser.close()
     finally:
         server.terminate()
