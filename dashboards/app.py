@@ -15,6 +15,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+import warnings
 from functools import partial
 from pathlib import Path
 from typing import Any, cast
@@ -25,6 +26,10 @@ if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 import solara  # noqa: E402
+
+# Mesa's own SolaraViz trips Solara's rules-of-hooks check when its module loads; it is not
+# used here (only the plot component is), so the warning is noise in the server log.
+warnings.filterwarnings("ignore", message=".*use_state. found despite early return")
 from mesa.visualization.components.altair_components import PlotAltair  # noqa: E402
 from mesa.visualization.utils import force_update  # noqa: E402
 

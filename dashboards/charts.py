@@ -263,7 +263,7 @@ def incidence(run: PairedRun) -> Figure:
             {"fold": list(columns), "as": ["key", "rate"]},
             {"calculate": "split(datum.key, '|')[0]", "as": "virus"},
             {
-                "calculate": f"{json.dumps(palette.ARM_LABEL)}[split(datum.key, '|')[1]]",
+                "calculate": f"{json.dumps(_ARM_CODES)}[split(datum.key, '|')[1]]",
                 "as": "arm",
             },
         ],
@@ -389,7 +389,7 @@ def so_far(run: PairedRun) -> Figure:
             {"fold": list(columns), "as": ["key", "total"]},
             {"calculate": f"{json.dumps(labels)}[split(datum.key, '|')[0]]", "as": "outcome"},
             {
-                "calculate": f"{json.dumps(palette.ARM_LABEL)}[split(datum.key, '|')[1]]",
+                "calculate": f"{json.dumps(_ARM_CODES)}[split(datum.key, '|')[1]]",
                 "as": "arm",
             },
         ],

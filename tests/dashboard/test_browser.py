@@ -19,6 +19,7 @@ from pandas.testing import assert_frame_equal
 
 from conftest import ARTIFACTS, ROOT
 from dashboards.parameters import Settings, to_scenario
+from dashboards.session import DashboardSession
 from hrsim import load_scenario
 from hrsim.paired_run import PairedRun
 
@@ -233,3 +234,46 @@ def test_mesa_plot_component_draws_any_weekly_result_and_follows_the_run(watched
     assert before != after
     watched.shot("04-explorer")
     watched.assert_clean()
+
+
+def test_every_figure_runs_in_vega_and_derives_every_field(browser, server):
+    # Compile each figure of a real session with the page's own Vega-Lite and run its
+    # dataflow: the fields the specs compute in the browser (which arm, which outcome, where
+    # a tie's ends are) must exist for every row, or lines get joined across arms.
+    session = DashboardSession(Settings.from_file("full_package.toml", people=600))
+    session.step(60)
+    page = browser.new_page()  # a blank page: vega registers as a global, not an AMD module
+    page.set_content(
+        f'<script src="{server}_solara/cdn/vega@5/build/vega.min.js"></script>'
+        f'<script src="{server}_solara/cdn/vega-lite@5/build/vega-lite.min.js"></script>'
+    )
+    page.wait_for_function("() => window.vega && window.vegaLite")
+    derived = {"arm", "outcome", "virus", "tie", "x", "y", "x2", "y2", "state", "total"}
+    for name in ("network", "care_states", "overdoses", "incidence", "retention", "so_far"):
+        rows = page.evaluate(
+            """async spec => {
+                const compiled = vegaLite.compile(spec).spec;
+                const view = new vega.View(vega.parse(compiled), {renderer: 'none'});
+                await view.runAsync();
+                const out = [];
+                for (const d of compiled.data) out.push(...view.data(d.name));
+                return out;
+            }""",
+            session.figures[name].full(),
+        )
+        assert rows, name
+        for row in rows:
+            for field in derived & set(row):
+                assert row[field] is not None, (name, field, row)
+    # The two arms of the "so far" curves really are two lines each.
+    arms = page.evaluate(
+        """async spec => {
+            const compiled = vegaLite.compile(spec).spec;
+            const view = new vega.View(vega.parse(compiled), {renderer: 'none'});
+            await view.runAsync();
+            return [...new Set(view.data('data_0').map(d => d.arm))];
+        }""",
+        session.figures["so_far"].full(),
+    )
+    assert sorted(arms) == ["Baseline (no programmes)", "Scenario"]
+    page.close()
