@@ -12,17 +12,18 @@ import re
 import subprocess
 import sys
 from io import StringIO
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pandas as pd
 from pandas.testing import assert_frame_equal
 
-from conftest import ARTIFACTS, ROOT
 from dashboards.parameters import Settings, to_scenario
 from dashboards.session import DashboardSession
 from hrsim import load_scenario
 from hrsim.paired_run import PairedRun
 
+ROOT = Path(__file__).resolve().parents[2]
 CHARTS = ("network-chart", "so-far", "care-states", "overdoses", "incidence", "retention")
 AVERTED = ("deaths_all_causes", "fatal_overdoses", "new_hiv", "new_hcv")
 
@@ -74,18 +75,27 @@ def slider(page, scope: str):
     return page.locator(f"{scope} [role=slider]")
 
 
-def press(page, scope: str, *keys: str) -> None:
+def press(page, scope: str, keys: tuple[str, ...], label: str) -> None:
+    """Press keys on a slider, then wait until its label reads ``label`` (the run restarts)."""
     handle = slider(page, scope)
     for key in keys:
         handle.focus()
         page.keyboard.press(key)
-    wait_until_drawn(page, 0)  # any change of a setting restarts the run at week 0
+    page.wait_for_function(
+        "([scope, label]) => document.querySelector(scope + ' .hrsim-slider-label')"
+        ".innerText.trim() === label",
+        arg=[scope, label],
+    )
+    # The label and the new run come from the same render: the page is now at week 0.
+    wait_until_drawn(page, 0)
 
 
 def play_until(page, at_least: int) -> int:
     """Press Play (fast), wait until the week reaches ``at_least``, pause; returns the week."""
     page.click(".hrsim-controls .v-btn:has-text('Fast')")
+    page.wait_for_selector(".hrsim-controls .v-btn--active:has-text('Fast')")
     page.click(".hrsim-play")
+    page.wait_for_selector(".hrsim-play:has-text('Pause')")
     page.wait_for_function(
         """n => {
             const m = document.querySelector('.hrsim-clock').innerText.match(/Week ([\\d,]+) of/);
@@ -154,10 +164,9 @@ def test_step_advances_the_week_and_reset_returns_to_week_0(watched):
 def test_moving_a_coverage_slider_changes_the_averted_deaths(watched):
     page = watched.page
     pick_scenario(page, "naloxone_distribution.toml")
-    press(page, ".hrsim-slider-seed", "Home", "ArrowRight", "ArrowRight")  # seed 3
+    press(page, ".hrsim-slider-seed", ("Home", "ArrowRight", "ArrowRight"), "Random seed: 3")
     programme = ".hrsim-programme-naloxone_distribution"
-    press(page, programme, "Home")  # coverage 0%: the programme reaches nobody
-    assert "0%" in page.inner_text(f"{programme} .hrsim-slider-label")
+    press(page, programme, ("Home",), "Coverage: 0%")  # the programme reaches nobody
     settings = Settings.from_file("naloxone_distribution.toml", seed=3)
 
     week = play_until(page, 30)
@@ -167,8 +176,7 @@ def test_moving_a_coverage_slider_changes_the_averted_deaths(watched):
     # At zero coverage the two arms share every random draw: nothing is averted.
     assert averted_on_page(page) == expected_averted(run) == dict.fromkeys(AVERTED, 0)
 
-    press(page, programme, "End")  # coverage 100%; the run restarts at week 0
-    assert "100%" in page.inner_text(f"{programme} .hrsim-slider-label")
+    press(page, programme, ("End",), "Coverage: 100%")  # the run restarts at week 0
     week = play_until(page, 30)
     on = settings.with_programme("naloxone_distribution", 1.0)
     run = PairedRun(to_scenario(on))
@@ -182,7 +190,7 @@ def test_moving_a_coverage_slider_changes_the_averted_deaths(watched):
     watched.assert_clean()
 
 
-def test_downloads_give_a_scenario_hrsim_runs_and_the_results_so_far(watched, tmp_path):
+def test_downloads_give_a_scenario_hrsim_runs_and_the_results_so_far(watched, tmp_path, artifacts):
     page = watched.page
     pick_scenario(page, "syringe_services.toml")
     for week in (1, 2, 3, 4, 5):
@@ -194,7 +202,7 @@ def test_downloads_give_a_scenario_hrsim_runs_and_the_results_so_far(watched, tm
 
     with page.expect_download() as download:
         page.click(".hrsim-downloads .v-btn:has-text('Scenario TOML')")
-    toml = ARTIFACTS / download.value.suggested_filename
+    toml = artifacts / download.value.suggested_filename
     download.value.save_as(toml)
     assert toml.name == "syringe_services-2000people-seed1.toml"
     assert load_scenario(toml).hash() == to_scenario(settings).hash()
@@ -208,7 +216,7 @@ def test_downloads_give_a_scenario_hrsim_runs_and_the_results_so_far(watched, tm
 
     with page.expect_download() as download:
         page.click(".hrsim-downloads .v-btn:has-text('Results CSV')")
-    csv = ARTIFACTS / download.value.suggested_filename
+    csv = artifacts / download.value.suggested_filename
     download.value.save_as(csv)
     shown = pd.read_csv(StringIO(csv.read_text(encoding="utf-8")))
     assert_frame_equal(shown, expected.results_frame(), check_dtype=False)
