@@ -323,6 +323,12 @@ def Averted(session: DashboardSession) -> None:
             f"Averted so far: {snapshot.clock.text()}",
             style={"font-weight": "bold", "font-size": "1.15em"},
         )
+        if snapshot.clock.week == 0:
+            solara.Text(
+                " Press Play or Step (left) to start the run.",
+                classes=["hrsim-start-hint"],
+                style={"color": "#0072B2", "font-size": "1.05em"},
+            )
         with solara.Row(style={"gap": "24px", "margin": "8px 0 0 0", "padding-left": "40px"}):
             for key, (title, _) in charts.SO_FAR.items():
                 value = averted[key]

@@ -95,6 +95,8 @@ def care_states(run: PairedRun) -> Figure:
         {"year": year, **{c: columns[c][w] for c in STATE_COLUMNS}}
         for w, year in zip(weeks, _years(weeks), strict=True)
     ]
+    # Counts hold for a whole week: the last week also gets its width (and week 0 shows).
+    rows.append({**rows[-1], "year": round((run.week + 1) / WEEKS_PER_YEAR, 4)})
     spec = base(
         "People in each care state",
         "the scenario, each week",

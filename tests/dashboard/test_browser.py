@@ -134,6 +134,11 @@ def test_page_loads_offline_with_every_panel_drawn(watched, server):
     for name in CHARTS:
         assert page.locator(f".hrsim-{name} svg.marks").count() == 1, name
     assert "People in each care state" in page.inner_text(".hrsim-care-states")
+    # Week 0 already has people in each state: the stacked areas are drawn, not blank.
+    areas = page.locator(".hrsim-care-states svg g.mark-area path")
+    assert areas.count() >= 5 and all(len(d or "") > 10 for d in areas.evaluate_all(
+        "paths => paths.map(p => p.getAttribute('d'))"))  # fmt: skip
+    assert "Press Play or Step" in page.inner_text(".hrsim-averted")
     assert averted_on_page(page) == dict.fromkeys(AVERTED, 0)
     assert week_on_page(page) == 0
     # Every slider has its explanation and its source.

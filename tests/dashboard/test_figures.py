@@ -144,10 +144,11 @@ def test_every_figure_is_valid_vega_lite_5(session, name):
 def test_care_state_rows_are_the_timeseries(session):
     rows = pd.DataFrame(session.figures["care_states"].data["weeks"])
     ts = session.run.model.timeseries_frame()
-    assert len(rows) == session.run.week + 1 == len(ts)
+    # One row per week, and the last week's counts again at its end (a step has a width).
+    assert len(rows) == session.run.week + 2 == len(ts) + 1
     for state in ("active", "methadone", "recovery", "prison"):
-        assert rows[state].tolist() == ts[state].tolist()
-    assert np.allclose(rows["year"], ts["week"] / 52, atol=1e-4)
+        assert rows[state].tolist() == [*ts[state], ts[state].iloc[-1]]
+    assert np.allclose(rows["year"], [*(ts["week"] / 52), (session.run.week + 1) / 52], atol=1e-4)
 
 
 def test_overdose_bars_add_up_to_the_weekly_counts(session):
