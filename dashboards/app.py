@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any, cast
@@ -70,6 +71,8 @@ generation = solara.reactive(0)  # bumped by Reset: same settings, fresh run
 shown = solara.reactive(cast(Snapshot | None, None))  # the week on screen
 playing = solara.reactive(False)
 speed = solara.reactive("Normal")
+exploring = solara.reactive(False)  # the Mesa plot is open
+finished = solara.reactive(False)  # the run on screen has reached its horizon
 
 
 def _build(s: Settings, _generation: int) -> tuple[DashboardSession | None, str | None]:
@@ -82,7 +85,13 @@ def _build(s: Settings, _generation: int) -> tuple[DashboardSession | None, str 
 def _show(session: DashboardSession) -> None:
     """Put the session's latest week on screen."""
     shown.value = session.snapshot
-    force_update()  # Mesa's own components (the measure explorer) listen to this
+    finished.value = session.snapshot.done
+    if exploring.value:
+        force_update()  # Mesa's own components (the measure explorer) listen to this
+
+
+def _clock_text(snapshot: Snapshot) -> str:
+    return snapshot.clock.text()
 
 
 def _on_screen(session: DashboardSession) -> Snapshot:
@@ -106,16 +115,24 @@ def VegaView(
 
 
 @solara.component
-def Vega(figure: Figure, name: str, week: int, renderer: str = "svg") -> None:
-    """One figure of the current week (drawn in the browser from locally served files)."""
+def LiveVega(session: DashboardSession, figure: str, name: str) -> None:
+    """One figure of the week on screen (the only part of a panel redrawn every week)."""
+    snapshot = _on_screen(session)
+    chart: Figure = snapshot.figures[figure]
     with solara.Div(classes=[f"hrsim-{name}"]):
         VegaView(
-            spec=figure.spec,
-            datasets=figure.json(),
-            signals=figure.signals,
-            week=week,
-            renderer=renderer,
+            spec=chart.spec,
+            datasets=chart.json(),
+            signals=chart.signals,
+            week=snapshot.clock.week,
+            renderer="svg",
         )
+
+
+@solara.component
+def LiveText(session: DashboardSession, text: Callable[[Snapshot], str], **kwargs: Any) -> None:
+    """A line of text computed from the week on screen."""
+    solara.Text(text(_on_screen(session)), **kwargs)
 
 
 @solara.component
@@ -179,8 +196,7 @@ def ScenarioPicker() -> None:
 @solara.component
 def Controls(session: DashboardSession | None) -> None:
     """Play, Step, Reset, the speed, and where the run is."""
-    snapshot = _on_screen(session) if session is not None else None
-    done = snapshot is None or snapshot.done
+    done = session is None or finished.value
 
     def step() -> None:
         if session is not None:
@@ -210,14 +226,15 @@ def Controls(session: DashboardSession | None) -> None:
             solara.Text("Speed")
             solara.ToggleButtonsSingle(value=speed, values=list(SPEEDS), dense=True)
         solara.Text(SPEED_HELP[speed.value], style={"font-size": "0.8em", "color": "#666"})
-        if snapshot is not None:
-            solara.Text(
-                snapshot.clock.text(),
+        if session is not None:
+            LiveText(
+                session,
+                _clock_text,
                 classes=["hrsim-clock"],
                 style={"font-size": "1.05em", "font-weight": "bold", "display": "block",
                        "margin-top": "8px"},
             )  # fmt: skip
-            if snapshot.done:
+            if done:
                 solara.Text("The run has reached its horizon. Reset to watch it again.")
 
 
@@ -313,43 +330,44 @@ def Downloads(session: DashboardSession | None) -> None:
 
 # -- the main area -------------------------------------------------------------------------
 @solara.component
-def Averted(session: DashboardSession) -> None:
-    """Deaths and infections averted so far (baseline minus scenario), with their curves."""
+def AvertedNumbers(session: DashboardSession) -> None:
+    """The week, and the four counts averted so far with both arms' totals."""
     snapshot = _on_screen(session)
     result = snapshot.figures["averted"]
-    averted = result.averted
-    with solara.Card(margin=0, classes=["hrsim-averted"]):
+    solara.Text(
+        f"Averted so far: {snapshot.clock.text()}",
+        style={"font-weight": "bold", "font-size": "1.15em"},
+    )
+    if snapshot.clock.week == 0:
         solara.Text(
-            f"Averted so far: {snapshot.clock.text()}",
-            style={"font-weight": "bold", "font-size": "1.15em"},
+            " Press Play or Step (left) to start the run.",
+            classes=["hrsim-start-hint"],
+            style={"color": "#0072B2", "font-size": "1.05em"},
         )
-        if snapshot.clock.week == 0:
-            solara.Text(
-                " Press Play or Step (left) to start the run.",
-                classes=["hrsim-start-hint"],
-                style={"color": "#0072B2", "font-size": "1.05em"},
-            )
-        with solara.Row(style={"gap": "24px", "margin": "8px 0 0 0", "padding-left": "40px"}):
-            for key, (title, _) in charts.SO_FAR.items():
-                value = averted[key]
-                with solara.Div(
-                    classes=[f"hrsim-averted-{key}"],
-                    style={"width": "210px", "padding": "2px 10px",
-                           "border-left": "4px solid #0072B2"},
-                ):  # fmt: skip
-                    solara.Text(f"{title} averted", style={"font-size": "0.85em",
-                                                           "display": "block"})  # fmt: skip
-                    solara.Text(
-                        f"{value:,}",
-                        classes=["hrsim-averted-value"],
-                        style={"font-size": "1.8em", "font-weight": "bold", "display": "block"},
-                    )
-                    solara.Text(
-                        f"{result.scenario[key]:,} in the scenario, "
-                        f"{result.baseline[key]:,} in the baseline",
-                        style={"font-size": "0.75em", "color": "#555", "display": "block"},
-                    )
-        Vega(snapshot.figures["so_far"], "so-far", snapshot.clock.week)
+    # One block of HTML rather than a dozen components: it changes every week.
+    cells = "".join(
+        f'<div class="hrsim-averted-{key}" style="width:210px;padding:2px 10px;'
+        f'border-left:4px solid #0072B2">'
+        f'<div style="font-size:0.85em">{title} averted</div>'
+        f'<div class="hrsim-averted-value" style="font-size:1.8em;font-weight:bold">'
+        f"{result.averted[key]:,}</div>"
+        f'<div style="font-size:0.75em;color:#555">{result.scenario[key]:,} in the scenario, '
+        f"{result.baseline[key]:,} in the baseline</div></div>"
+        for key, (title, _) in charts.SO_FAR.items()
+    )
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=cells,
+        style="display:flex;gap:24px;margin:8px 0 0 0;padding-left:40px",
+    )
+
+
+@solara.component
+def Averted(session: DashboardSession) -> None:
+    """Deaths and infections averted so far (baseline minus scenario), with their curves."""
+    with solara.Card(margin=0, classes=["hrsim-averted"]):
+        AvertedNumbers(session)
+        LiveVega(session, "so_far", "so-far")
         solara.Text(
             "Baseline: the same scenario with every programme off, run alongside on the same "
             "seed, so both runs meet the same chance events (common random numbers) and the gap "
@@ -363,35 +381,30 @@ def Averted(session: DashboardSession) -> None:
 @solara.component
 def Network(session: DashboardSession) -> None:
     """The network panel."""
-    snapshot = _on_screen(session)
     with solara.Card("The network: who is where, and who is tied to whom", margin=0,
                      classes=["hrsim-network"]):  # fmt: skip
-        solara.Text(snapshot.figures["network_caption"], style={"font-size": "0.85em"})
-        Vega(snapshot.figures["network"], "network-chart", snapshot.clock.week)
+        solara.Text(session.figures["network_caption"], style={"font-size": "0.85em"})
+        LiveVega(session, "network", "network-chart")
 
 
 @solara.component
 def Curves(session: DashboardSession) -> None:
     """The curves."""
-    snapshot = _on_screen(session)
-    f, week = snapshot.figures, snapshot.clock.week
     with solara.Card(margin=0, classes=["hrsim-curves"]):
         with solara.Row(style={"flex-wrap": "wrap", "gap": "8px"}):
-            Vega(f["care_states"], "care-states", week)
-            Vega(f["overdoses"], "overdoses", week)
-            Vega(f["incidence"], "incidence", week)
-            Vega(f["retention"], "retention", week)
+            LiveVega(session, "care_states", "care-states")
+            LiveVega(session, "overdoses", "overdoses")
+            LiveVega(session, "incidence", "incidence")
+            LiveVega(session, "retention", "retention")
 
 
 @solara.component
 def Explorer(session: DashboardSession) -> None:
     """Any weekly result of the scenario, through Mesa's own plot component."""
     measure = solara.use_reactive("naloxone_kits_used")
-    open_, set_open = solara.use_state(False)
     with solara.Card(margin=0, classes=["hrsim-explorer"]):
-        solara.Checkbox(label="Explore any weekly result (Mesa's DataCollector)", value=open_,
-                        on_value=set_open)  # fmt: skip
-        if open_:
+        solara.Checkbox(label="Explore any weekly result (Mesa's DataCollector)", value=exploring)
+        if exploring.value:
             solara.Select(
                 "Weekly result",
                 values=[c for c in TIMESERIES_COLUMNS if c != "week"],
@@ -430,6 +443,8 @@ def Page() -> None:
         _show(session)  # whatever the last frame left, the screen ends on the latest week
 
     solara.use_thread(play, dependencies=[playing.value, session], intrusive_cancel=False)
+    # A new run starts unfinished, whatever the last one did.
+    solara.use_effect(lambda: finished.set(session.done if session else False), [session])
 
     solara.Title("hrsim dashboard")
     solara.Style(_CSS)

@@ -220,6 +220,15 @@ def _dashboard(args: argparse.Namespace) -> int:
     app = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
     if not app.is_file():
         raise ScenarioError(f"the dashboard is not here: {app} (it ships with a source checkout)")
+    from solara.server import settings as solara_settings
+
+    cache = Path(solara_settings.assets.proxy_cache_dir)
+    if not (cache / "vega@5" / "build" / "vega.min.js").is_file():
+        print(
+            "hrsim: note: the chart files are not installed for offline use (the page will "
+            "fetch them from a CDN): run `python dashboards/offline_assets.py` or `make dashboard`",
+            file=sys.stderr,
+        )
     command = [sys.executable, "-m", "solara", "run", str(app), "--production"]
     command += ["--host", args.host, "--port", str(args.port)]
     command += ["--open" if args.open else "--no-open"]
