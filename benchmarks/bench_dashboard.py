@@ -107,7 +107,7 @@ def in_browser(people: int) -> dict[str, object]:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1600, "height": 2300})
             page.goto(url)
-            page.wait_for_selector(".hrsim-network-chart svg .mark-symbol", timeout=60_000)
+            page.wait_for_selector(".hrsim-network-chart [data-week='0']", timeout=60_000)
             if people != 2000:
                 raise SystemExit("the browser part runs at the page's default, 2,000 people")
             page.wait_for_timeout(1000)

@@ -125,7 +125,7 @@ def LiveVega(session: DashboardSession, figure: str, name: str) -> None:
             datasets=chart.json(),
             signals=chart.signals,
             week=snapshot.clock.week,
-            renderer="svg",
+            renderer="canvas",  # redraws in a third of SVG's time (no DOM per mark)
         )
 
 

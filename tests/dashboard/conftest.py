@@ -124,6 +124,6 @@ def watched(browser, server):
     page = context.new_page()
     w = Watched(page)
     page.goto(server)
-    page.wait_for_selector(".hrsim-network-chart svg .mark-symbol", timeout=60_000)
+    page.wait_for_selector(".hrsim-network-chart [data-week='0']", timeout=60_000)
     yield w
     context.close()
