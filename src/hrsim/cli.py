@@ -1,4 +1,4 @@
-"""The ``hrsim`` command: run, compare, validate, sweep, report, calibrate, sensitivity, params.
+"""The ``hrsim`` command: run, compare, validate, sweep, report, calibrate, sensitivity, dashboard.
 
 Bad input (unknown key, value out of range, malformed TOML, missing file, bad ``--set``)
 prints one line on stderr and exits with code 2, writing nothing.
@@ -121,6 +121,15 @@ def build_parser() -> argparse.ArgumentParser:
     par = sub.add_parser("params", help="list every default parameter with its unit and source")
     par.add_argument("--markdown", action="store_true", help="as a Markdown table")
     _add_sweep_commands(sub)
+
+    dash = sub.add_parser("dashboard", help="open the browser dashboard (needs the viz extra)")
+    dash.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0: everyone)",
+    )
+    dash.add_argument("--port", type=int, default=8765, help="port (default 8765; 0: any free)")
+    dash.add_argument("--open", action="store_true", help="open it in the default web browser")
     return parser
 
 
@@ -173,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         "params": _params,
         "sweep": _sweep,
         "report": _report,
+        "dashboard": _dashboard,
     }
     try:
         if getattr(args, "plugin", None):
@@ -508,6 +518,43 @@ def _params(args: argparse.Namespace) -> int:
 
     print(parameter_markdown() if args.markdown else parameter_text())
     return 0
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    """Serve dashboards/app.py with Solara (imported only here: ``import hrsim`` stays light)."""
+    if not 0 <= args.port <= 65535:
+        raise ScenarioError(f"--port {args.port} is out of range: allowed 0 to 65535")
+    try:
+        import solara  # noqa: F401
+    except ImportError:
+        print(
+            "hrsim: error: the dashboard needs the viz extra: pip install -e '.[viz]' "
+            "(or run `make dashboard`)",
+            file=sys.stderr,
+        )
+        return 1
+    app = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
+    if not app.is_file():
+        raise ScenarioError(f"the dashboard is not here: {app} (it ships with a source checkout)")
+    from solara.server import settings as solara_settings
+
+    cache = Path(solara_settings.assets.proxy_cache_dir)
+    if not (cache / "vega@5" / "build" / "vega.min.js").is_file():
+        print(
+            "hrsim: note: the chart files are not installed for offline use (the page will "
+            "fetch them from a CDN): run `python dashboards/offline_assets.py` or `make dashboard`",
+            file=sys.stderr,
+        )
+    command = [sys.executable, "-m", "solara", "run", str(app), "--production"]
+    command += ["--host", args.host, "--port", str(args.port)]
+    command += ["--open" if args.open else "--no-open"]
+    # Solara reports usage to a web service by default; a dashboard for health departments
+    # and classrooms should not phone home.
+    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+    sys.stdout.flush()
+    # Become the server (same process), so Ctrl-C and kill reach it directly.
+    os.execve(sys.executable, command, env)
+    return 0  # not reached
 
 
 if __name__ == "__main__":

@@ -154,6 +154,30 @@ class EventLog:
     def __len__(self) -> int:
         return sum(c[0].size for c in self._chunks)
 
+    def since(self, week: int, kind: str) -> tuple[np.ndarray, list[str]]:
+        """Pids and details of the events of ``kind`` logged in ``week`` or later.
+
+        Reads back from the newest chunk, so asking about the last week or two of a long run
+        costs only those weeks (the dashboard asks every week).
+        """
+        code = self._kinds.get(kind)
+        names = {c: d for d, c in self._details.items()}
+        found: list[tuple[np.ndarray, list[str]]] = []
+        for chunk in reversed(self._chunks):
+            if chunk[1] < week:
+                break
+            if chunk[2] != code:
+                continue
+            detail = chunk[5]
+            if isinstance(detail, np.ndarray):
+                found.append((chunk[0], [names[int(c)] for c in detail]))
+            else:
+                found.append((chunk[0], [names[int(detail)]] * chunk[0].size))
+        found.reverse()  # back to the order they were logged
+        if not found:
+            return np.zeros(0, dtype=np.int64), []
+        return np.concatenate([p for p, _ in found]), [d for _, ds in found for d in ds]
+
     def _column(self, i: int, lengths: np.ndarray, dtype: type) -> np.ndarray:
         """Column ``i`` of every chunk, scalars repeated over their chunk's length."""
         values = [c[i] for c in self._chunks]
