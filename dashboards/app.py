@@ -45,11 +45,12 @@ from dashboards.parameters import (  # noqa: E402
 )
 from dashboards.session import DashboardSession, Snapshot  # noqa: E402
 from dashboards.vega import Figure  # noqa: E402
+from hrsim.interventions import programme_defaults  # noqa: E402
 from hrsim.results import TIMESERIES_COLUMNS  # noqa: E402
 from hrsim.scenario import ScenarioError  # noqa: E402
 
-# Play speeds: label -> (weeks per frame, seconds per frame). A frame is never shorter than
-# 1/6 s: Solara's chart widget waits for 100 ms without updates before it redraws.
+# Play speeds: label -> (weeks per frame, seconds per frame). Six frames a second is as many
+# as a student can follow and leaves the browser time to draw; Fast skips weeks, not frames.
 SPEEDS: dict[str, tuple[int, float]] = {
     "Slow": (1, 0.5),
     "Normal": (1, 1 / 6),
@@ -295,8 +296,6 @@ def ProgrammeSliders() -> None:
 
 
 def _default_level(type_: str) -> float:
-    from hrsim.interventions import programme_defaults
-
     key = PROGRAMMES[type_].slider.key
     return float(programme_defaults()[type_][key]["value"])
 
