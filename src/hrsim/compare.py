@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from hrsim.executors import execute
 from hrsim.model import HarmReductionModel
@@ -114,6 +113,8 @@ def paired(baseline: np.ndarray, arm: np.ndarray) -> OutcomeComparison:
     Returns the means, the paired difference with a t interval, and the ratio of means with a
     delta-method interval on the log scale (using the pairs' covariance).
     """
+    from scipy import stats  # here, not at the top: runs (on every worker) do not need it
+
     r = baseline.size
     diff = arm - baseline
     mean_d = float(diff.mean())

@@ -672,6 +672,7 @@ def run_experiment(
     """
     from tqdm import tqdm
 
+    import hrsim.compare  # noqa: F401 - imported once here, inherited by forked workers
     from hrsim.executors import execute
 
     plan = plan_sweep(sweep, people=people, years=years, replicates=replicates, seed=seed)
