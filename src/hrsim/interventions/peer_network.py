@@ -5,11 +5,11 @@ peers; who is a peer is each person's fixed draw. The practice is not using alon
 the supply. Each week a contact (injecting or social) of a peer who has not taken it up does
 so with the adoption probability per peer contact; contacts of adopters take it up with that
 probability times ``secondary_spread_fraction`` (spread beyond the peers). Each tie is its own
-chance (see ``spread``). Adopters may drop
-the practice again. Peers practise it themselves. People who practise use alone less
-(``alone_multiplier``) and overdose less because they test the supply
-(``overdose_multiplier``). Peers also hand naloxone kits to contacts without one; a kit used
-at an overdose leaves circulation. Costs: a training cost per new peer and a weekly stipend.
+chance (see ``spread``). Adopters may drop the practice again. Peers practise it themselves.
+People who practise use alone less (``alone_multiplier``) and overdose less because they test
+the supply (``overdose_multiplier``). Peers also hand naloxone kits to contacts without one; a
+kit used at an overdose leaves circulation. Costs: a training cost per new peer and a weekly
+stipend.
 """
 
 from __future__ import annotations
