@@ -35,7 +35,6 @@ from __future__ import annotations
 import difflib
 import json
 import math
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,7 +46,7 @@ import pandas as pd
 from hrsim.executors import execute
 from hrsim.measures import STATISTICS, run_statistics
 from hrsim.rng import replicate_seeds
-from hrsim.scenario import Scenario, ScenarioError
+from hrsim.scenario import Scenario, ScenarioError, read_toml
 
 SETTINGS = {"trials": 40, "batch": 8, "replicates": 3, "seed": 1}
 
@@ -152,14 +151,7 @@ def check_parameter(
 def load_targets(path: str | Path, scenario: Scenario) -> CalibrationSpec:
     """Read and check a targets file against ``scenario``; every error is one line."""
     file = Path(path)
-    if not file.is_file():
-        raise ScenarioError(f"targets file not found: {file}")
-    try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{file}: malformed TOML: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(f"{file}: malformed TOML: not valid UTF-8 (byte {exc.start})") from None
+    data = read_toml(file, "targets file")
     _check_keys(str(file), data, ["calibration", "parameters", "targets"], [])
     settings = dict(SETTINGS)
     for key, value in data.get("calibration", {}).items():

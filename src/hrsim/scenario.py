@@ -323,6 +323,23 @@ def build_scenario(data: dict[str, Any], origin: str = "scenario") -> Scenario:
     return _validate(merged, origin)
 
 
+def read_toml(
+    path: str | Path, what: str = "scenario file", error: type[ScenarioError] = ScenarioError
+) -> dict[str, Any]:
+    """Read a TOML file into a dict; a missing, unreadable or malformed file is one line."""
+    file = Path(path)
+    if not file.is_file():
+        raise error(f"{what} not found: {file}")
+    try:
+        return tomllib.loads(file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{file}: malformed TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise error(f"{file}: malformed TOML: not valid UTF-8 (byte {exc.start})") from None
+    except OSError as exc:
+        raise error(f"{file}: cannot read: {exc.strerror}") from None
+
+
 def load_scenario(
     path: str | Path | None = None, overrides: dict[str, Any] | None = None
 ) -> Scenario:
@@ -330,20 +347,7 @@ def load_scenario(
     if path is None:
         scenario = Scenario.default()
     else:
-        file = Path(path)
-        if not file.is_file():
-            raise ScenarioError(f"scenario file not found: {file}")
-        try:
-            data = tomllib.loads(file.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ScenarioError(f"{file}: malformed TOML: {exc}") from None
-        except UnicodeDecodeError as exc:
-            raise ScenarioError(
-                f"{file}: malformed TOML: not valid UTF-8 (byte {exc.start})"
-            ) from None
-        except OSError as exc:
-            raise ScenarioError(f"{file}: cannot read: {exc.strerror}") from None
-        scenario = build_scenario(data, origin=str(file))
+        scenario = build_scenario(read_toml(path), origin=str(Path(path)))
     return scenario.with_overrides(overrides) if overrides else scenario
 
 

@@ -42,7 +42,6 @@ import json
 import math
 import sys
 import time
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,7 +50,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from hrsim.scenario import Scenario, ScenarioError, build_scenario, load_scenario
+from hrsim.scenario import Scenario, ScenarioError, build_scenario, load_scenario, read_toml
 from hrsim.store import FORMAT, Experiment, Store, encode_run, load_experiment
 
 SECTIONS = ("sweep", "set", "grid", "sample")
@@ -190,17 +189,7 @@ class SweepSummary:
 
 def read_spec(path: str | Path) -> dict[str, Any]:
     """Read a sweep TOML file into a dict (one-line errors)."""
-    file = Path(path)
-    if not file.is_file():
-        raise SweepError(f"sweep file not found: {file}")
-    try:
-        return tomllib.loads(file.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise SweepError(f"{file}: malformed TOML: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise SweepError(f"{file}: malformed TOML: not valid UTF-8 (byte {exc.start})") from None
-    except OSError as exc:
-        raise SweepError(f"{file}: cannot read: {exc.strerror}") from None
+    return read_toml(path, "sweep file", SweepError)
 
 
 def plan_sweep(
