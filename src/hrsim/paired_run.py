@@ -24,6 +24,7 @@ from hrsim.model import HarmReductionModel
 from hrsim.people import Care, People
 from hrsim.results import TIMESERIES_COLUMNS
 from hrsim.scenario import Scenario
+from hrsim.validation import kaplan_meier_curve
 
 ARMS: tuple[str, ...] = ("scenario", "baseline")
 
@@ -91,14 +92,13 @@ class MoudRetention:
         ongoing = self.week - self._start[self._start >= 0]
         longest = int(max(ended.max(initial=0), ongoing.max(initial=0)))
         t_max = min(max_weeks, longest)
-        events = np.bincount(ended, minlength=t_max + 2)[: t_max + 1]
-        lengths = np.bincount(np.concatenate([ended, ongoing]), minlength=t_max + 2)
-        # At risk at t: every episode that lasted at least t weeks (ended at t or later, or
-        # still under way after t or more weeks).
-        at_risk = lengths[::-1].cumsum()[::-1][: t_max + 1]
-        hazard = np.divide(events, at_risk, out=np.zeros(t_max + 1), where=at_risk > 0)
-        hazard[0] = 0.0
-        return np.arange(t_max + 1), np.cumprod(1.0 - hazard), at_risk
+        lengths = np.concatenate([ended, ongoing])
+        stopped = np.arange(lengths.size) < ended.size  # the rest are censored (still on)
+        share, _ = kaplan_meier_curve(lengths, stopped, t_max)
+        # At risk at t: every episode that lasted at least t weeks.
+        at_risk = np.bincount(np.minimum(lengths, t_max + 1), minlength=t_max + 2)
+        at_risk = at_risk[::-1].cumsum()[::-1][: t_max + 1]
+        return np.arange(t_max + 1), share, at_risk
 
 
 @dataclass(frozen=True)
