@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from hrsim.executors import execute
+from hrsim.files import write_text_atomic
 from hrsim.measures import STATISTICS, run_statistics
 from hrsim.rng import replicate_seeds
 from hrsim.scenario import Scenario, ScenarioError, read_toml
@@ -369,7 +370,7 @@ def write_outputs(
         + "".join(f"# {k} = {v!r}\n" for k, v in best.params.items())
     )
     paths = {
-        "scenario": _write_text(out / "calibrated.toml", header + fitted.to_toml()),
+        "scenario": write_text_atomic(out / "calibrated.toml", header + fitted.to_toml()),
         "trials": out / "trials.csv",
         "loss": save_png(loss_figure(result), out / "loss.png"),
         "fit": save_png(fit_figure(result), out / "fit.png"),
@@ -397,24 +398,15 @@ def write_outputs(
             for p in result.spec.parameters
         ],
     }
-    paths["summary"] = _write_text(out / "calibration.json", json.dumps(summary, indent=2) + "\n")
+    summary_text = json.dumps(summary, indent=2) + "\n"
+    paths["summary"] = write_text_atomic(out / "calibration.json", summary_text)
     return paths
 
 
 def write_trials(result: CalibrationResult, path: Path) -> Path:
     """The trial history as CSV (written to a temporary file, then renamed)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    result.frame().to_csv(tmp, index=False, float_format="%.17g")
-    tmp.replace(path)
-    return path
-
-
-def _write_text(path: Path, text: str) -> Path:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_text_atomic(path, result.frame().to_csv(index=False, float_format="%.17g"))
 
 
 def loss_figure(result: CalibrationResult) -> Any:

@@ -21,6 +21,8 @@ matplotlib.use("Agg")  # before pyplot: files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from hrsim.files import write_atomic, write_text_atomic  # noqa: E402
+
 #: Okabe-Ito: distinguishable with the common kinds of colour blindness.
 PALETTE: tuple[str, ...] = (
     "#0072B2",
@@ -100,10 +102,7 @@ class Page:
     def write(self, path: Path) -> Path:
         """Write the page atomically (a temporary file, then a rename)."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(self.render(), encoding="utf-8")
-        tmp.replace(path)
-        return path
+        return write_text_atomic(path, self.render())
 
 
 def save_png(fig: Any, path: Path, dpi: int = 150) -> Path:
@@ -112,9 +111,7 @@ def save_png(fig: Any, path: Path, dpi: int = 150) -> Path:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(fig)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(buffer.getvalue())
-    tmp.replace(path)
+    write_atomic(path, buffer.getvalue())
     return path
 
 

@@ -28,6 +28,7 @@ from scipy import stats
 
 from hrsim import figures
 from hrsim.compare import OUTCOMES, paired
+from hrsim.files import write_text_atomic
 from hrsim.store import Experiment, StoreError
 
 #: What the report calls each outcome.
@@ -650,6 +651,4 @@ def _methods(page: figures.Page, experiment: Experiment) -> None:
 
 
 def _save_csv(frame: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    frame.to_csv(tmp, index=False)
-    tmp.replace(path)
+    write_text_atomic(path, frame.to_csv(index=False))

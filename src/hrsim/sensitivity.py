@@ -30,6 +30,7 @@ import pandas as pd
 from hrsim.calibration import check_parameter, current_value
 from hrsim.compare import OUTCOMES, run_outcomes
 from hrsim.executors import execute
+from hrsim.files import write_text_atomic
 from hrsim.rng import replicate_seeds
 from hrsim.scenario import Scenario, ScenarioError
 
@@ -354,9 +355,7 @@ def write_outputs(result: SensitivityResult, out: Path) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     paths = {"indices": out / "indices.csv", "samples": out / "samples.csv"}
     for key, frame in (("indices", result.indices), ("samples", result.samples_frame())):
-        tmp = paths[key].with_name(paths[key].name + ".tmp")
-        frame.to_csv(tmp, index=False)
-        tmp.replace(paths[key])
+        write_text_atomic(paths[key], frame.to_csv(index=False))
     page = Page(f"hrsim sensitivity: {result.outcome_label}", out)
     ranges = ", ".join(f"{p.name} {p.low:g} to {p.high:g}" for p in result.params)
     page.paragraph(

@@ -21,8 +21,6 @@ import contextlib
 import fcntl
 import io
 import json
-import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -34,6 +32,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from hrsim.files import write_atomic
 from hrsim.scenario import ScenarioError
 
 FORMAT = "hrsim-sweep/1"
@@ -64,22 +63,6 @@ def encode_run(identity: dict[str, Any], series: pd.DataFrame, outcomes: dict[st
     buffer = io.BytesIO()
     pq.write_table(table.replace_schema_metadata(meta), buffer, write_page_checksum=True)
     return buffer.getvalue()
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that ``path`` exists only if the whole file is there."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())  # on disk before the name says it is complete
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def read_identity(path: Path) -> tuple[dict[str, Any], dict[str, float], int]:
