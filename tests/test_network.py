@@ -8,9 +8,10 @@ import pandas as pd
 
 from conftest import isolated_model
 from hrsim import HarmReductionModel
-from hrsim.network import LAYERS, bernoulli_positions
+from hrsim.network import LAYERS
 from hrsim.people import Care
 from hrsim.processes import Ties
+from hrsim.sampling import bernoulli_positions
 
 
 def _check_invariants(m: HarmReductionModel) -> None:

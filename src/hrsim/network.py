@@ -23,6 +23,7 @@ import networkx as nx
 import numpy as np
 
 from hrsim.people import Care
+from hrsim.sampling import bernoulli_positions
 
 if TYPE_CHECKING:
     from hrsim.people import People
@@ -167,27 +168,6 @@ class Layer:
         self.main_indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 
 
-def bernoulli_positions(rng: np.random.Generator, size: int, p: float) -> np.ndarray:
-    """Sorted positions in ``range(size)``, each picked independently with probability ``p``.
-
-    The gaps between picks are geometric, so the cost is proportional to the number picked,
-    not to ``size``, and the positions come out sorted.
-    """
-    if size == 0 or p <= 0.0:
-        return np.zeros(0, dtype=np.int64)
-    if p >= 1.0:
-        return np.arange(size, dtype=np.int64)
-    chunks, last = [], -1
-    while True:
-        expected = (size - last - 1) * p
-        positions = last + np.cumsum(rng.geometric(p, size=int(expected + 4 * expected**0.5) + 16))
-        if positions[-1] >= size:
-            chunks.append(positions[positions < size])
-            return np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
-        chunks.append(positions)
-        last = int(positions[-1])
-
-
 def _merge_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """One sorted array from two sorted ones (a stable sort of two runs is a single merge)."""
     return np.sort(np.concatenate([a, b]), kind="stable")
@@ -322,8 +302,8 @@ class ContactNetwork:
         target = getattr(people, f"target_{name}")
         short = np.flatnonzero(masks.eligible(name) & (layer.degree < target))
         if weekly:
-            rows = short[rng.random(short.size) < self.formation_probability]
-            layer.add(*self._weekly_pairs(name, rows, short, masks, rng))
+            picked = np.flatnonzero(rng.random(short.size) < self.formation_probability)
+            layer.add(*self._weekly_pairs(name, picked, short, masks, rng))
             return
         rows = np.repeat(short, target[short] - layer.degree[short])
         if rows.size < 2:
@@ -341,12 +321,12 @@ class ContactNetwork:
     def _weekly_pairs(
         self,
         name: str,
-        stubs: np.ndarray,
+        picked: np.ndarray,
         short: np.ndarray,
         masks: _WeekMasks,
         rng: np.random.Generator,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """This week's new ties for ``stubs`` (people making a tie this week).
+        """This week's new ties for ``short[picked]`` (people making a tie this week).
 
         A local stub picks a partner among everyone in its neighbourhood who is short of ties
         (not only among this week's stubs, which would rarely share a neighbourhood: the
@@ -354,25 +334,18 @@ class ContactNetwork:
         recovery) picks among people in recovery short of ties; whoever finds nobody, and the
         other stubs, pair at random.
         """
-        if stubs.size == 0:
-            return stubs, stubs
-        local = rng.random(stubs.size) < self.local_fraction
-        size = self.community_size
-        a1, b1, alone = _pick_partners(
-            stubs[local], short, short // size, stubs[local] // size, rng
-        )
-        rest = np.concatenate([alone, stubs[~local]])
-        a2 = b2 = np.zeros(0, dtype=stubs.dtype)
+        if picked.size == 0:
+            return short[picked], short[picked]
+        local = rng.random(picked.size) < self.local_fraction
+        a1, b1, alone = _pick_partners(short, short // self.community_size, picked[local], rng)
+        rest = np.concatenate([alone, short[picked[~local]]])
+        a2 = b2 = np.zeros(0, dtype=short.dtype)
         if name == "social" and self.homophily > 0:
             recovering = masks.recovering
             sober = recovering[rest] & (rng.random(rest.size) < self.homophily)
             pool = short[recovering[short]]
             a2, b2, alone = _pick_partners(
-                rest[sober],
-                pool,
-                np.zeros(pool.size, np.int64),
-                np.zeros(sober.sum(), np.int64),
-                rng,
+                pool, np.zeros(pool.size, np.int64), np.searchsorted(pool, rest[sober]), rng
             )
             rest = np.concatenate([alone, rest[~sober]])
         rest = rest[rng.permutation(rest.size)]
@@ -473,24 +446,23 @@ def _pair_within_groups(
 
 
 def _pick_partners(
-    stubs: np.ndarray,
-    pool: np.ndarray,
-    pool_key: np.ndarray,
-    stub_key: np.ndarray,
-    rng: np.random.Generator,
+    pool: np.ndarray, pool_group: np.ndarray, stubs: np.ndarray, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each stub picks a random partner among the ``pool`` rows with its key, other than itself.
+    """Each stub picks a random partner among the ``pool`` rows of its group, other than itself.
 
-    ``pool`` is sorted by row and ``pool_key`` by key in the same order; every stub is in the
-    pool. Returns the stubs that found a partner, their partners, and the stubs that did not.
+    ``pool`` is sorted by row and ``pool_group`` (non-negative group ids) is non-decreasing in
+    the same order; ``stubs`` are positions in ``pool``. Returns the rows that found a partner,
+    their partners, and the rows that did not.
     """
-    lo = np.searchsorted(pool_key, stub_key, side="left")
-    others = np.searchsorted(pool_key, stub_key, side="right") - lo - 1
+    counts = np.bincount(pool_group)
+    group = pool_group[stubs]
+    others = counts[group] - 1
     found = others >= 1
-    chosen, lo, others = stubs[found], lo[found], others[found]
-    index = lo + (rng.random(chosen.size) * others).astype(np.int64)
-    index += index >= np.searchsorted(pool, chosen)  # skip the stub itself
-    return chosen, pool[index], stubs[~found]
+    chosen, others = stubs[found], others[found]
+    start = (np.cumsum(counts) - counts)[group[found]]
+    index = start + (rng.random(chosen.size) * others).astype(np.int64)
+    index += index >= chosen  # skip the stub itself
+    return pool[chosen], pool[index], pool[stubs[~found]]
 
 
 def _expand_ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:

@@ -23,7 +23,7 @@ from hrsim.interventions import register
 from hrsim.interventions.base import Intervention, InterventionParams, retire_used_kits
 from hrsim.interventions.naloxone_distribution import pick_contact
 from hrsim.interventions.syringe_services import enrol_to_coverage
-from hrsim.network import bernoulli_positions
+from hrsim.sampling import bernoulli_positions
 
 if TYPE_CHECKING:
     from hrsim.model import HarmReductionModel
