@@ -20,6 +20,7 @@ import numpy as np
 
 from hrsim.people import Care as S
 from hrsim.processes.base import Process, move, weekly_probability
+from hrsim.sampling import thinned_draws
 
 if TYPE_CHECKING:
     from hrsim.model import HarmReductionModel
@@ -42,6 +43,7 @@ class Care(Process):
         self.pop = model.scenario.population
         self.relapse_first = -np.log1p(-c.relapse_first_week_probability)
         self.relapse_late = c.relapse_late_rate_per_year / 52.0
+        self._base_relapse = np.zeros(0)
         self.moud_late_hazard = {
             S.METHADONE: self._late_hazard(c.methadone_retention_12_months),
             S.BUPRENORPHINE: self._late_hazard(c.buprenorphine_retention_12_months),
@@ -78,7 +80,18 @@ class Care(Process):
     # -- hazards ---------------------------------------------------------------------------
     def base_relapse_hazard(self, week_of_recovery: np.ndarray) -> np.ndarray:
         """Relapse hazard of the reference person in week ``week_of_recovery`` (1 = first)."""
-        t = np.maximum(week_of_recovery, 1).astype(np.float64)
+        weeks = np.asarray(week_of_recovery)
+        if not np.issubdtype(weeks.dtype, np.integer):
+            return self._base_relapse_formula(np.maximum(weeks, 1).astype(np.float64))
+        t = np.maximum(weeks, 1)
+        longest = int(t.max(initial=0))
+        if longest >= self._base_relapse.size:  # a table by week: the power is the costly part
+            table = np.arange(max(2 * longest, 1024), dtype=np.float64)
+            table[0] = 1.0
+            self._base_relapse = self._base_relapse_formula(table)
+        return self._base_relapse[t]
+
+    def _base_relapse_formula(self, t: np.ndarray) -> np.ndarray:
         return self.relapse_late + (self.relapse_first - self.relapse_late) * t ** (
             -self.c.relapse_hazard_decay_exponent
         )
@@ -128,7 +141,6 @@ class Care(Process):
         """Decide every transition from the state at the start of the step, then apply."""
         c, people, hooks = self.c, model.people, model.hooks
         rng = model.streams.generator(self.name, model.week)
-        u, relapse_u = rng.random((2, people.n), dtype=np.float32)
         state = people.state
         streams, week, pid = model.streams, model.week, people.pid
 
@@ -138,7 +150,8 @@ class Care(Process):
 
         # Active use: detox, MOUD initiation, arrest, remission as competing risks. Only
         # people whose draw falls under the largest possible probability can have an event
-        # (thinning); the exact hazards are computed for them alone.
+        # (thinning: ``thinned_draws`` gives just those rows and draws); the exact hazards
+        # are computed for them alone.
         # People referred after last week's overdose, or whose delayed referral (a peer
         # navigator's) falls due, go to MOUD (if there is a place) instead.
         due = people.referred_to_moud | (people.moud_referral_week == week)
@@ -152,14 +165,13 @@ class Care(Process):
             + c.arrest_rate_per_year * self.max_arrest_hr
             + c.spontaneous_remission_rate_per_year
         )
-        active = np.flatnonzero(u < weekly_probability(max_total))
-        active = active[state[active] == S.ACTIVE]
-        active = np.setdiff1d(active, referred, assume_unique=True)
+        active, ua = thinned_draws(rng, people.n, weekly_probability(max_total))
+        keep = (state[active] == S.ACTIVE) & ~due[active]
+        active, ua = active[keep], ua[keep]
         lam_arrest = self.arrest_rate(model, active)
         lam_remit = c.spontaneous_remission_rate_per_year
         total = lam_detox + lam_moud + lam_arrest + lam_remit
         p_any = weekly_probability(total)
-        ua = u[active]
         happens = ua < p_any
         x = np.where(happens, ua / np.where(p_any > 0, p_any, 1.0) * total, np.inf)
         to_detox = active[x < lam_detox]
@@ -169,7 +181,7 @@ class Care(Process):
 
         # Detox: geometric stay; discharge to MOUD or to recovery (aftercare or not).
         detox = np.flatnonzero(state == S.DETOX)
-        discharged = detox[u[detox] < 1.0 / c.detox_mean_weeks]
+        discharged = detox[draw("detox_stay", detox) < 1.0 / c.detox_mean_weeks]
         to_moud = draw("after_detox", discharged) < c.detox_to_moud_fraction
         detox_to_moud, detox_to_recovery = discharged[to_moud], discharged[~to_moud]
 
@@ -179,11 +191,12 @@ class Care(Process):
             * self.max_moud_phase
             * hooks.moud_discontinuation_hazard_ratio
         )
-        on_moud = np.flatnonzero(u < -np.expm1(-h_max))
-        on_moud = on_moud[(state[on_moud] == S.METHADONE) | (state[on_moud] == S.BUPRENORPHINE)]
+        on_moud, um = thinned_draws(rng, people.n, -np.expm1(-h_max))
+        keep = (state[on_moud] == S.METHADONE) | (state[on_moud] == S.BUPRENORPHINE)
+        on_moud, um = on_moud[keep], um[keep]
         h_leave = self.moud_exit_hazard(model, on_moud)
         h_arrest = self.arrest_rate(model, on_moud) * c.arrest_hr_on_moud / 52.0
-        leaves = u[on_moud] < -np.expm1(-h_leave)
+        leaves = um < -np.expm1(-h_leave)
         arrest_share = np.minimum(h_arrest / np.maximum(h_leave, 1e-12), 1.0)
         leavers = on_moud[leaves]
         is_arrest = draw("moud_exit_cause", leavers) < arrest_share[leaves]
@@ -193,7 +206,7 @@ class Care(Process):
 
         # Prison: release onto MOUD (if continued) or into abstinence.
         prison = np.flatnonzero(state == S.PRISON)
-        released = prison[u[prison] < 1.0 / c.prison_mean_weeks]
+        released = prison[draw("prison_stay", prison) < 1.0 / c.prison_mean_weeks]
         onto_moud = draw("release_to", released) < hooks.post_release_moud_fraction
         release_to_moud, release_to_recovery = released[onto_moud], released[~onto_moud]
 
@@ -259,17 +272,19 @@ class Care(Process):
 
         # Relapse, last: everyone now in recovery, including those who entered this week
         # (for them it is the first week, the most dangerous one: Smyth 2010).
-        self._relapse(model, relapse_u)
+        self._relapse(model)
 
-    def _relapse(self, model: HarmReductionModel, u: np.ndarray) -> None:
+    def _relapse(self, model: HarmReductionModel) -> None:
         people = model.people
         recovering = np.flatnonzero(people.state == S.RECOVERY)
+        u = model.streams.uniform("care.relapse", model.week, people.pid[recovering])
         bound = -np.expm1(
             -self.base_relapse_hazard(people.weeks_in_state[recovering] + 1)
             * self.max_relapse_multiplier
             * model.max_hook("relapse_multiplier")
         )
-        recovering = recovering[u[recovering] < bound]
+        keep = u < bound
+        recovering, u = recovering[keep], u[keep]
         relapse_p = -np.expm1(-self.relapse_hazard(model, recovering))
-        relapses = recovering[u[recovering] < relapse_p]
+        relapses = recovering[u < relapse_p]
         move(model, relapses, S.ACTIVE, "relapse", flow="relapses")

@@ -13,6 +13,7 @@ import numpy as np
 from hrsim.people import Care
 from hrsim.processes.base import Process, move, weekly_probability
 from hrsim.results import NO_STATE
+from hrsim.sampling import thinned_draws
 
 if TYPE_CHECKING:
     from hrsim.model import HarmReductionModel
@@ -34,7 +35,10 @@ class Demography(Process):
         """Replace last week's leavers, age everyone, then this week's deaths and exits."""
         people, week = model.people, model.week
         rng = model.streams.generator(self.name, week)
-        u = rng.random(people.n, dtype=np.float32)  # other-cause death, every row
+        # Thinning: only rows whose draw falls under the largest weekly probability can die
+        # of other causes (drawn before the refill, so the draws follow rows as before).
+        bound = max(self.p_other_on, self.p_other_off) + self.p_hiv_extra
+        rows, u = thinned_draws(rng, people.n, bound)
 
         # Rows of people who died or left last week take new initiates.
         free = np.flatnonzero(~people.alive)
@@ -45,14 +49,11 @@ class Demography(Process):
 
         people.age += np.float32(1.0 / 52.0)
         state = people.state
-        # Thinning: only draws under the largest weekly probability can be deaths.
-        bound = max(self.p_other_on, self.p_other_off) + self.p_hiv_extra
-        rows = np.flatnonzero(u < bound)
         s = state[rows]
         on_moud = (s == Care.METHADONE) | (s == Care.BUPRENORPHINE)
         p = np.where(on_moud, self.p_other_on, self.p_other_off)
         p += np.where(people.hiv[rows] & ~people.hiv_on_art[rows], self.p_hiv_extra, 0.0)
-        rows = rows[(s < Care.DEAD) & (u[rows] < p)]
+        rows = rows[(s < Care.DEAD) & (u < p)]
         move(model, rows, Care.DEAD, "other_cause", flow="deaths_other")
         model.timeseries.add("exits", rows.size)
 

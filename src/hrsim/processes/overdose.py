@@ -22,6 +22,7 @@ import numpy as np
 
 from hrsim.people import Care as S
 from hrsim.processes.base import Process, move
+from hrsim.sampling import thinned_draws
 
 if TYPE_CHECKING:
     from hrsim.model import HarmReductionModel
@@ -99,15 +100,14 @@ class Overdose(Process):
         """Draw overdoses, witnesses, naloxone and outcomes."""
         o, people, hooks = self.o, model.people, model.hooks
         rng = model.streams.generator(self.name, model.week)
-        u = rng.random(people.n, dtype=np.float32)
-
+        # Thinning: only rows whose draw falls under the largest possible probability can
+        # overdose; a tighter bound from the care state, then the exact hazard.
         bound = self._rate_bound(model)
-        candidates = np.flatnonzero(u < -np.expm1(-bound * self.state_max.max()))
-        # Second, tighter bound from the person's care state before the exact hazard.
-        tighter = -np.expm1(-bound * self.state_max[people.state[candidates]])
-        candidates = candidates[u[candidates] < tighter]
+        candidates, u = thinned_draws(rng, people.n, -np.expm1(-bound * self.state_max.max()))
+        keep = u < -np.expm1(-bound * self.state_max[people.state[candidates]])
+        candidates, u = candidates[keep], u[keep]
         p = -np.expm1(-self.rate(model, candidates))
-        od = candidates[u[candidates] < p]
+        od = candidates[u < p]
         model.naloxone_used = od[:0]
         if od.size == 0:
             return
@@ -121,7 +121,7 @@ class Overdose(Process):
         row, contact = model.network.neighbours_of(od)
         can_attend = (people.state[contact] < S.PRISON) & (people.state[contact] != S.DETOX)
         present = can_attend & (rng.random(contact.size) < hooks.neighbour_present_probability)
-        index = np.searchsorted(od, row)  # od is sorted (flatnonzero)
+        index = np.searchsorted(od, row)  # od is sorted (thinned_draws gives sorted rows)
         any_present = np.zeros(od.size, dtype=bool)
         any_present[index[present]] = True
         with_kit = present & people.carries_naloxone[contact]
