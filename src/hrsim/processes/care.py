@@ -165,7 +165,7 @@ class Care(Process):
             + c.arrest_rate_per_year * self.max_arrest_hr
             + c.spontaneous_remission_rate_per_year
         )
-        active, ua = thinned_draws(rng, people.n, weekly_probability(max_total))
+        active, ua = thinned_draws(rng, people.n, float(weekly_probability(max_total)))
         keep = (state[active] == S.ACTIVE) & ~due[active]
         active, ua = active[keep], ua[keep]
         lam_arrest = self.arrest_rate(model, active)
