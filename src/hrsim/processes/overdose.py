@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from hrsim.people import STATE_NAMES
 from hrsim.people import Care as S
 from hrsim.processes.base import Process, move
 from hrsim.sampling import thinned_draws
@@ -48,11 +49,11 @@ class Overdose(Process):
         """Per-state use factors and the thinning bound's constant parts."""
         o = model.scenario.overdose
         self.o = o
-        self.use = np.zeros(len(S), dtype=np.float64)
+        self.use = np.zeros(len(STATE_NAMES), dtype=np.float64)
         self.use[S.ACTIVE] = 1.0
         self.use[S.METHADONE] = o.methadone_rate_ratio
         self.use[S.BUPRENORPHINE] = o.buprenorphine_rate_ratio
-        self.induction = np.ones(len(S), dtype=np.float64)
+        self.induction = np.ones(len(STATE_NAMES), dtype=np.float64)
         self.induction[S.METHADONE] = o.methadone_induction_rr
         self.induction[S.BUPRENORPHINE] = o.buprenorphine_induction_rr
         # The largest use factor per state (with induction and post-MOUD windows).

@@ -17,15 +17,18 @@ if TYPE_CHECKING:
     from hrsim.model import HarmReductionModel
 
 
-USING: tuple[Care, ...] = (Care.ACTIVE, Care.METHADONE, Care.BUPRENORPHINE)  # target 1
-NOT_USING: tuple[Care, ...] = (Care.DETOX, Care.RECOVERY, Care.PRISON)  # target 0
+USING: tuple[int, ...] = (Care.ACTIVE, Care.METHADONE, Care.BUPRENORPHINE)  # target 1
+NOT_USING: tuple[int, ...] = (Care.DETOX, Care.RECOVERY, Care.PRISON)  # target 0
+# Tolerance under this is zero: left to decay, it would reach subnormal floats, whose
+# arithmetic is tens of times slower. It changes the overdose rate by under a millionth.
+FLOOR = np.float32(1e-6)
 
 
 class Tolerance(Process):
     """``tolerance += (target - tolerance) * speed`` for every living person.
 
     The target is 1 with speed ``regain_fraction_per_week`` while using (or on MOUD) and 0
-    with the speed of the loss half-life while not using.
+    with the speed of the loss half-life while not using. Below ``FLOOR`` it is zero.
     """
 
     name = "tolerance"
@@ -48,9 +51,10 @@ class Tolerance(Process):
         target -= tol
         target *= speed
         tol += target
+        np.multiply(tol, tol >= FLOOR, out=tol)
 
 
-def _any_of(state: np.ndarray, states: tuple[Care, ...]) -> np.ndarray:
+def _any_of(state: np.ndarray, states: tuple[int, ...]) -> np.ndarray:
     mask = state == states[0]
     for s in states[1:]:
         mask |= state == s
