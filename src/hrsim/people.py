@@ -142,6 +142,8 @@ class People:
         for name, dtype in FIELDS.items():
             setattr(self, name, np.zeros(n, dtype=dtype))
         self.next_pid = 0
+        # Every call's rows, in order: who needs per-person state redrawn (see Intervention.place).
+        self.filled: list[np.ndarray] = []
 
     @property
     def alive(self) -> np.ndarray:
@@ -159,6 +161,7 @@ class People:
         """Draw characteristics for ``rows``: the initial population, or new initiates."""
         k = rows.size
         pop, demo, net = scenario.population, scenario.demography, scenario.network
+        self.filled.append(rows.copy())
         self.pid[rows] = np.arange(self.next_pid, self.next_pid + k)
         self.next_pid += k
         if entrants:

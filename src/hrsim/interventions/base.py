@@ -49,7 +49,7 @@ class Intervention:
         self.enrolled = np.zeros(0, dtype=bool)
         self.stream = f"programme.{self.type}"
         self._place = np.zeros(0)
-        self._place_pid = np.zeros(0, dtype=np.int64)
+        self._fills_seen = 0  # how many of ``people.filled`` the places account for
 
     # -- life cycle ------------------------------------------------------------------------
     def init(self, model: HarmReductionModel) -> None:
@@ -65,8 +65,8 @@ class Intervention:
 
     def week_step(self, model: HarmReductionModel) -> None:
         """The model's entry point: drop clients who left, charge fixed costs, then ``step``."""
-        gone = np.flatnonzero(self.enrolled & ~model.week_view.alive)
-        self.leave(model, gone, "left_population")
+        left = model.week_view.left
+        self.leave(model, left[self.enrolled[left]], "left_population")
         if model.week >= self.params.start_week:
             self.spend(model, self.params.fixed_cost_usd_per_week)
         self.step(model)
@@ -92,17 +92,16 @@ class Intervention:
         """Every person's fixed place in this programme's queue, a uniform in [0, 1).
 
         A person is reached at coverage c when their place is below c, so a higher coverage
-        reaches a superset of the people a lower one reaches. Places are drawn once per person
-        (rows are redrawn only when a new person takes the row).
+        reaches a superset of the people a lower one reaches. Places are drawn once per person:
+        only rows that ``People.fill`` gave a new person since the last call are drawn.
         """
-        pid = model.people.pid
-        if self._place.size != pid.size:
-            self._place = np.zeros(pid.size)
-            self._place_pid = np.full(pid.size, -1, dtype=np.int64)
-        stale = np.flatnonzero(self._place_pid != pid)
-        if stale.size:
-            self._place[stale] = model.streams.uniform(f"{self.stream}.place", 0, pid[stale])
-            self._place_pid[stale] = pid[stale]
+        people = model.people
+        if self._place.size != people.n:
+            self._place = np.zeros(people.n)
+            self._fills_seen = 0
+        for rows in people.filled[self._fills_seen :]:
+            self._place[rows] = model.streams.uniform(f"{self.stream}.place", 0, people.pid[rows])
+        self._fills_seen = len(people.filled)
         return self._place
 
     def uniform(self, model: HarmReductionModel, purpose: str, rows: np.ndarray) -> np.ndarray:
@@ -159,6 +158,11 @@ class WeekView:
     def alive(self) -> np.ndarray:
         """Living people."""
         return self.people.alive
+
+    @cached_property
+    def left(self) -> np.ndarray:
+        """Rows of people who died or left (sorted); a new person takes them this week."""
+        return np.flatnonzero(~self.alive)
 
     @cached_property
     def active(self) -> np.ndarray:

@@ -84,8 +84,7 @@ class NaloxoneDistribution(Intervention):
         people = model.people
         released = (self.last_state == Care.PRISON) & (people.state < Care.PRISON)
         self.released_week[released] = model.week - 1  # released during last week's step
-        gone = ~model.week_view.alive
-        self.released_week[gone] = NEVER_RELEASED
+        self.released_week[model.week_view.left] = NEVER_RELEASED
         self.last_state = people.state.copy()
 
     def step(self, model: HarmReductionModel) -> None:
@@ -96,7 +95,8 @@ class NaloxoneDistribution(Intervention):
 
         used = retire_used_kits(model, self.holds_kit)
         # Kits of holders who died or left go with them; the rest may be lost this week.
-        gone = np.flatnonzero(self.holds_kit & ~model.week_view.alive)
+        left = model.week_view.left
+        gone = left[self.holds_kit[left]]
         holders = np.flatnonzero(self.holds_kit & model.week_view.alive)
         lost = holders[self.uniform(model, "loss", holders) < p.kit_loss_probability_per_week]
         lost = np.concatenate([gone, lost])

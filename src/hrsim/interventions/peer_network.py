@@ -97,7 +97,7 @@ class PeerNetwork(Intervention):
         people = model.people
         alive = model.week_view.alive
         # A row whose person died or left will hold a newcomer: forget them.
-        gone = ~alive
+        gone = model.week_view.left
         self.trained[gone] = False
         self.adopted[gone] = False
         self.holds_kit[gone] = False
