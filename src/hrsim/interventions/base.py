@@ -19,7 +19,6 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from hrsim.people import Care
-from hrsim.results import NO_STATE
 
 if TYPE_CHECKING:
     from hrsim.model import HarmReductionModel
@@ -50,6 +49,8 @@ class Intervention:
         self.stream = f"programme.{self.type}"
         self._place = np.zeros(0)
         self._fills_seen = 0  # how many of ``people.filled`` the places account for
+        self._reached = np.zeros(0, dtype=bool)  # place < self._reached_coverage
+        self._reached_coverage = np.nan
 
     # -- life cycle ------------------------------------------------------------------------
     def init(self, model: HarmReductionModel) -> None:
@@ -98,11 +99,46 @@ class Intervention:
         people = model.people
         if self._place.size != people.n:
             self._place = np.zeros(people.n)
+            self._reached = np.zeros(people.n, dtype=bool)
+            self._reached_coverage = np.nan
             self._fills_seen = 0
         for rows in people.filled[self._fills_seen :]:
             self._place[rows] = model.streams.uniform(f"{self.stream}.place", 0, people.pid[rows])
+            self._reached[rows] = self._place[rows] < self._reached_coverage
         self._fills_seen = len(people.filled)
         return self._place
+
+    def reached(self, model: HarmReductionModel, coverage: float) -> np.ndarray:
+        """Who the programme reaches at ``coverage``: ``place(model) < coverage``.
+
+        Kept from week to week (places are fixed), so it costs a pass over the population
+        only when the coverage changes, as during the ramp-up.
+        """
+        place = self.place(model)
+        if coverage != self._reached_coverage:
+            self._reached = place < coverage
+            self._reached_coverage = coverage
+        return self._reached
+
+    def enrol_to_coverage(
+        self, model: HarmReductionModel, eligible: np.ndarray, coverage: float
+    ) -> None:
+        """Enrol eligible people until ``coverage`` of them are clients.
+
+        Clients who are no longer eligible leave. Who is enrolled is decided by each person's
+        own fixed draw, so a higher coverage enrols a superset of the people a lower one
+        would.
+        """
+        if coverage <= 0:
+            self.leave(model, np.flatnonzero(self.enrolled & ~eligible), "no_longer_eligible")
+            return
+        # One pass finds every row whose enrolment may change: clients not in the target
+        # (eligible and reached) and people in it who are not clients.
+        target = eligible & self.reached(model, coverage)
+        changed = np.flatnonzero(target ^ self.enrolled)
+        was_client = self.enrolled[changed]
+        self.leave(model, changed[was_client & ~eligible[changed]], "no_longer_eligible")
+        self.enrol(model, changed[~was_client])
 
     def uniform(self, model: HarmReductionModel, purpose: str, rows: np.ndarray) -> np.ndarray:
         """Per-person uniforms from this programme's own stream."""
@@ -130,9 +166,10 @@ class Intervention:
             model.programme_outputs.add(self.type, "cost_usd", usd)
 
     def _log(self, model: HarmReductionModel, rows: np.ndarray, detail: str) -> None:
-        p = model.people
-        state = np.where(p.state[rows] < 0, NO_STATE, p.state[rows])
-        model.events.add(p.pid[rows], model.week, self.type, state, state, detail)
+        if rows.size:
+            p = model.people
+            state = p.state[rows]
+            model.events.add(p.pid[rows], model.week, self.type, state, state, detail)
 
 
 def retire_used_kits(model: HarmReductionModel, holds_kit: np.ndarray) -> np.ndarray:

@@ -20,7 +20,6 @@ from pydantic import Field
 
 from hrsim.interventions import register
 from hrsim.interventions.base import Intervention, InterventionParams
-from hrsim.interventions.syringe_services import enrol_to_coverage
 
 if TYPE_CHECKING:
     from hrsim.model import HarmReductionModel
@@ -62,8 +61,8 @@ class ContingencyManagement(Intervention):
         # whose occupant died or was replaced: they are not in recovery).
         self.completed &= in_recovery
         before = self.enrolled.copy()
-        enrol_to_coverage(
-            self, model, in_recovery & ~self.completed, p.coverage_fraction * self.scale(model.week)
+        self.enrol_to_coverage(
+            model, in_recovery & ~self.completed, p.coverage_fraction * self.scale(model.week)
         )
         self.weeks_enrolled[self.enrolled & ~before] = 0
         clients = np.flatnonzero(self.enrolled)

@@ -23,7 +23,6 @@ from pydantic import Field
 
 from hrsim.interventions import register
 from hrsim.interventions.base import Intervention, InterventionParams
-from hrsim.interventions.syringe_services import enrol_to_coverage
 
 if TYPE_CHECKING:
     from hrsim.model import HarmReductionModel
@@ -53,7 +52,7 @@ class FentanylTestStrips(Intervention):
         p: FentanylTestStripsParams = self.params  # type: ignore[assignment]
         people = model.people
         eligible = model.week_view.active
-        enrol_to_coverage(self, model, eligible, p.coverage_fraction * self.scale(model.week))
+        self.enrol_to_coverage(model, eligible, p.coverage_fraction * self.scale(model.week))
         users = np.flatnonzero(self.enrolled)
         if users.size == 0:
             return

@@ -42,7 +42,6 @@ from pydantic import Field
 
 from hrsim.interventions import register
 from hrsim.interventions.base import Intervention, InterventionParams
-from hrsim.interventions.syringe_services import enrol_to_coverage
 from hrsim.processes.base import weekly_probability
 
 if TYPE_CHECKING:
@@ -93,7 +92,7 @@ class HivHcvTestingTreatment(Intervention):
 
         scale = self.scale(model.week)
         eligible = model.week_view.alive & ~model.week_view.prison
-        enrol_to_coverage(self, model, eligible, p.coverage_fraction * scale)
+        self.enrol_to_coverage(model, eligible, p.coverage_fraction * scale)
         if scale > 0:
             hooks = model.hooks
             hooks.art_start_multiplier *= 1.0 + (p.art_start_multiplier - 1.0) * scale

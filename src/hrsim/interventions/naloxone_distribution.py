@@ -19,7 +19,6 @@ from pydantic import Field
 
 from hrsim.interventions import register
 from hrsim.interventions.base import Intervention, InterventionParams, retire_used_kits
-from hrsim.interventions.syringe_services import enrol_to_coverage
 from hrsim.people import Care
 
 if TYPE_CHECKING:
@@ -109,7 +108,7 @@ class NaloxoneDistribution(Intervention):
         )
         eligible = model.week_view.active | model.week_view.on_moud | recently_released
         reach = p.coverage_fraction * self.scale(model.week)
-        enrol_to_coverage(self, model, eligible, reach)
+        self.enrol_to_coverage(model, eligible, reach)
         clients = np.flatnonzero(self.enrolled)
         given = np.zeros(0, dtype=np.intp)
         network = np.zeros(0, dtype=np.intp)

@@ -22,7 +22,6 @@ from pydantic import Field
 from hrsim.interventions import register
 from hrsim.interventions.base import Intervention, InterventionParams, retire_used_kits
 from hrsim.interventions.naloxone_distribution import pick_contact
-from hrsim.interventions.syringe_services import enrol_to_coverage
 from hrsim.sampling import bernoulli_positions
 
 if TYPE_CHECKING:
@@ -106,7 +105,7 @@ class PeerNetwork(Intervention):
         view = model.week_view
         eligible = view.active | view.recovery | view.on_moud
         was_peer = self.enrolled.copy()
-        enrol_to_coverage(self, model, eligible, p.peers_fraction * self.scale(model.week))
+        self.enrol_to_coverage(model, eligible, p.peers_fraction * self.scale(model.week))
         # A peer who is no longer one (in prison, say) keeps the practice as an adopter.
         self.adopted[was_peer & ~self.enrolled & alive] = True
         peers = np.flatnonzero(self.enrolled)

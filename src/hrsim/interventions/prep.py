@@ -22,7 +22,6 @@ from pydantic import Field
 
 from hrsim.interventions import register
 from hrsim.interventions.base import Intervention, InterventionParams
-from hrsim.interventions.syringe_services import enrol_to_coverage
 
 if TYPE_CHECKING:
     from hrsim.model import HarmReductionModel
@@ -52,7 +51,7 @@ class Prep(Intervention):
         # Seroconversion first, so it is logged as such rather than as lost eligibility.
         self.leave(model, np.flatnonzero(self.enrolled & people.hiv), "seroconverted")
         eligible = model.week_view.injecting & ~people.hiv
-        enrol_to_coverage(self, model, eligible, p.coverage_fraction * self.scale(model.week))
+        self.enrol_to_coverage(model, eligible, p.coverage_fraction * self.scale(model.week))
         clients = np.flatnonzero(self.enrolled)
         if clients.size == 0:
             return

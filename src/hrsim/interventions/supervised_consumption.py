@@ -18,7 +18,6 @@ from pydantic import Field
 
 from hrsim.interventions import register
 from hrsim.interventions.base import Intervention, InterventionParams
-from hrsim.interventions.syringe_services import enrol_to_coverage
 
 if TYPE_CHECKING:
     from hrsim.model import HarmReductionModel
@@ -63,7 +62,7 @@ class SupervisedConsumption(Intervention):
         people = model.people
         eligible = model.week_view.injecting
         # Who is within reach is each person's fixed draw (enrol_to_coverage's queue place).
-        enrol_to_coverage(self, model, eligible, p.reach_fraction * self.scale(model.week))
+        self.enrol_to_coverage(model, eligible, p.reach_fraction * self.scale(model.week))
         clients = np.flatnonzero(self.enrolled)
         share = self.supervised_share(clients.size)
         if share <= 0.0:

@@ -31,26 +31,6 @@ class SyringeServicesParams(InterventionParams):
     cost_usd_per_naloxone_kit: float = Field(ge=0.0, le=1e4)
 
 
-def enrol_to_coverage(
-    programme: Intervention,
-    model: HarmReductionModel,
-    eligible: np.ndarray,
-    coverage: float,
-) -> None:
-    """Enrol eligible people until ``coverage`` of them are clients.
-
-    Clients who are no longer eligible leave. Who is enrolled is decided by each person's own
-    fixed draw, so a higher coverage enrols a superset of the people a lower one would.
-    """
-    leaving = np.flatnonzero(programme.enrolled & ~eligible)
-    programme.leave(model, leaving, "no_longer_eligible")
-    if coverage <= 0:
-        return
-    # A person joins once their (fixed, per-person) place in the queue is within coverage.
-    reached = eligible & (programme.place(model) < coverage)
-    programme.enrol(model, np.flatnonzero(reached & ~programme.enrolled))
-
-
 @register
 class SyringeServices(Intervention):
     """A syringe services programme for people who actively inject."""
@@ -64,7 +44,7 @@ class SyringeServices(Intervention):
         p: SyringeServicesParams = self.params  # type: ignore[assignment]
         people = model.people
         eligible = model.week_view.injecting
-        enrol_to_coverage(self, model, eligible, p.coverage_fraction * self.scale(model.week))
+        self.enrol_to_coverage(model, eligible, p.coverage_fraction * self.scale(model.week))
         clients = np.flatnonzero(self.enrolled)
         if clients.size == 0:
             return
