@@ -106,8 +106,8 @@ class HivHcvTestingTreatment(Intervention):
             1.0, self.p_hcv_test * p.testing_rr
         )
         tests = float(hiv_tests + hcv_tests)
-        paid = clients[self.art_paid_pid[clients] == people.pid[clients]]
-        art_weeks = int(np.count_nonzero(people.hiv_on_art[paid]))
+        on_art = clients[people.hiv_on_art[clients]]
+        art_weeks = int(np.count_nonzero(self.art_paid_pid[on_art] == people.pid[on_art]))
         self.report(model, "expected_tests", tests)
         self.report(model, "art_person_weeks", art_weeks)
         self.report(model, "daa_courses", daa_courses)
