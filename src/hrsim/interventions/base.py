@@ -166,7 +166,7 @@ class Intervention:
             model.programme_outputs.add(self.type, "cost_usd", usd)
 
     def _log(self, model: HarmReductionModel, rows: np.ndarray, detail: str) -> None:
-        if rows.size:
+        if rows.size and model.events.enabled:
             p = model.people
             state = p.state[rows]
             model.events.add(p.pid[rows], model.week, self.type, state, state, detail)

@@ -57,8 +57,11 @@ class FentanylTestStrips(Intervention):
         if users.size == 0:
             return
         p_positive = p.detection_sensitivity * model.scenario.fentanyl_share(model.week)
-        positive = users[self.uniform(model, "positive", users) < p_positive]
-        changed = positive[self.uniform(model, "change", positive) < p.behaviour_change_probability]
+        # One draw per user decides both: positive below p_positive, and a changed dose below
+        # p_positive x behaviour_change_probability (a change always follows a positive).
+        u = self.uniform(model, "test", users)
+        positive = users[u < p_positive]
+        changed = users[u < p_positive * p.behaviour_change_probability]
         # Only this week's dose changes: the hook is reset to neutral every week.
         people.overdose_multiplier[changed] *= p.changed_dose_overdose_rr
         strips = users.size * p.strips_per_user_per_week

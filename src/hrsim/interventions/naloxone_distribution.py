@@ -20,6 +20,7 @@ from pydantic import Field
 from hrsim.interventions import register
 from hrsim.interventions.base import Intervention, InterventionParams, retire_used_kits
 from hrsim.people import Care
+from hrsim.sampling import bernoulli_positions
 
 if TYPE_CHECKING:
     from hrsim.model import HarmReductionModel
@@ -97,7 +98,8 @@ class NaloxoneDistribution(Intervention):
         left = model.week_view.left
         gone = left[self.holds_kit[left]]
         holders = np.flatnonzero(self.holds_kit & model.week_view.alive)
-        lost = holders[self.uniform(model, "loss", holders) < p.kit_loss_probability_per_week]
+        loss = model.streams.generator(f"{self.stream}.loss", model.week)  # O(kits lost)
+        lost = holders[bernoulli_positions(loss, holders.size, p.kit_loss_probability_per_week)]
         lost = np.concatenate([gone, lost])
         self.holds_kit[lost] = False
         people.carries_naloxone[lost] = False

@@ -74,12 +74,13 @@ class SupervisedConsumption(Intervention):
             self.uniform(model, "moud_referral", clients) < p.moud_referral_probability_per_week
         ]
         people.referred_to_moud[to_moud] = True
-        # No hook admits a person to detox: the referrals are counted, not acted on.
-        to_detox = self.uniform(model, "detox_referral", clients) < (
-            p.detox_referral_probability_per_week
+        # No hook admits a person to detox: the referrals are counted, not acted on, so only
+        # their number is drawn.
+        to_detox = model.streams.generator(f"{self.stream}.detox_referral", model.week).binomial(
+            clients.size, p.detox_referral_probability_per_week
         )
         self.report(model, "visits", visits)
         self.report(model, "supervised_fraction", share)
         self.report(model, "moud_referrals", to_moud.size)
-        self.report(model, "detox_referrals", int(np.count_nonzero(to_detox)))
+        self.report(model, "detox_referrals", int(to_detox))
         self.spend(model, visits * p.cost_usd_per_visit)
