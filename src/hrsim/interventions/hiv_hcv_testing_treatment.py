@@ -97,16 +97,17 @@ class HivHcvTestingTreatment(Intervention):
             hooks = model.hooks
             hooks.art_start_multiplier *= 1.0 + (p.art_start_multiplier - 1.0) * scale
             hooks.hcv_treatment_multiplier *= 1.0 + (p.hcv_treatment_multiplier - 1.0) * scale
-        clients = np.flatnonzero(self.enrolled)
-        people.testing_multiplier[clients] *= p.testing_rr
-        hiv_tests = np.count_nonzero(~people.hiv_diagnosed[clients]) * min(
+        # Whole-population masks: cheaper than gathers over the (many) clients.
+        enrolled = self.enrolled
+        people.testing_multiplier[np.flatnonzero(enrolled)] *= p.testing_rr
+        hiv_tests = np.count_nonzero(enrolled & ~people.hiv_diagnosed) * min(
             1.0, self.p_hiv_test * p.testing_rr
         )
-        hcv_tests = np.count_nonzero(~people.hcv_diagnosed[clients]) * min(
+        hcv_tests = np.count_nonzero(enrolled & ~people.hcv_diagnosed) * min(
             1.0, self.p_hcv_test * p.testing_rr
         )
         tests = float(hiv_tests + hcv_tests)
-        on_art = clients[people.hiv_on_art[clients]]
+        on_art = np.flatnonzero(enrolled & people.hiv_on_art)
         art_weeks = int(np.count_nonzero(self.art_paid_pid[on_art] == people.pid[on_art]))
         self.report(model, "expected_tests", tests)
         self.report(model, "art_person_weeks", art_weeks)
