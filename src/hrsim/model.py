@@ -104,6 +104,7 @@ class HarmReductionModel(mesa.Model):
         self.timeseries = Timeseries(self.weeks)
         self._persons: list[Person | None] | None = None
         self.naloxone_used = np.zeros(0, dtype=np.intp)  # rows whose kit was used this week
+        self._hook_max: dict[str, float] = {}  # max_hook's values this week
         self._viewed_pids = np.zeros(0, dtype=np.int64)
         self._space: Network | None = None
         self._space_week = -1
@@ -176,6 +177,7 @@ class HarmReductionModel(mesa.Model):
         Programmes set this week's hooks, the processes run in order, then the week is recorded.
         """
         self.week += 1
+        self._hook_max = {}
         if self.interventions:
             self.week_view = WeekView(self.people)  # masks shared by programmes this week
             self.programme_outputs.week = self.week
@@ -223,8 +225,15 @@ class HarmReductionModel(mesa.Model):
 
     # -- hooks other code uses -------------------------------------------------------------
     def max_hook(self, name: str) -> float:
-        """The largest value of a per-person programme hook (1.0 when no programme runs)."""
-        return float(getattr(self.people, name).max()) if self.interventions else 1.0
+        """The largest value of a per-person programme hook (1.0 when no programme runs).
+
+        Computed once a week: programmes set the hooks before the processes read them.
+        """
+        if not self.interventions:
+            return 1.0
+        if name not in self._hook_max:
+            self._hook_max[name] = float(getattr(self.people, name).max())
+        return self._hook_max[name]
 
     def share_of_contacts_using(self, rows: np.ndarray) -> np.ndarray:
         """For each row, the share of its social contacts in active use (0 with none)."""

@@ -119,6 +119,9 @@ class Infections(Process):
         injecting = model.network.layers["injecting"]
         sexual = model.network.layers["sexual"]
         acts = i.shared_injections_per_partner_per_week
+        # Hooks with their largest value, for the thinning bound.
+        max_acquisition = model.max_hook("hiv_acquisition_multiplier")
+        max_sharing = model.max_hook("sharing_multiplier")
         hiv_inj = _transmit_along(
             p,
             rng,
@@ -129,9 +132,9 @@ class Infections(Process):
             i.hiv_art_transmission_rr,
             i.hiv_per_shared_injection,
             acts,
-            p.hiv_acquisition_multiplier,
+            (p.hiv_acquisition_multiplier, max_acquisition),
             p.shares_syringes,
-            p.sharing_multiplier,
+            (p.sharing_multiplier, max_sharing),
         )
         hcv_inj = _transmit_along(
             p,
@@ -145,7 +148,7 @@ class Infections(Process):
             acts,
             None,
             p.shares_syringes,
-            p.sharing_multiplier,
+            (p.sharing_multiplier, max_sharing),
         )
         hiv_sex = _transmit_along(
             p,
@@ -157,7 +160,7 @@ class Infections(Process):
             i.hiv_art_transmission_rr,
             i.hiv_per_sex_act,
             i.sex_acts_per_partner_per_week,
-            p.hiv_acquisition_multiplier,
+            (p.hiv_acquisition_multiplier, max_acquisition),
             None,
             None,
         )
@@ -197,22 +200,23 @@ def _transmit_along(
     treated_rr: float,
     p_act: float,
     acts: float,
-    acquisition: np.ndarray | None,
+    acquisition: tuple[np.ndarray, float] | None,
     receptive: np.ndarray | None,
-    acts_multiplier: np.ndarray | None,
+    acts_multiplier: tuple[np.ndarray, float] | None,
 ) -> np.ndarray:
     """Rows newly infected along directed ties ``src -> dst`` this week (sorted, unique).
 
     Every tie is stored in both directions; the direction from the infected person to the
     susceptible one carries the risk ``1 - (1 - p_act)^acts`` (per-act probability lowered
     by the source's treatment, raised or lowered by the destination's acquisition multiplier,
-    acts scaled by the destination's sharing multiplier). Thinning: directed ties are sampled
-    at an upper bound of that probability and accepted with the ratio of exact to bound.
+    acts scaled by the destination's sharing multiplier; each multiplier comes with its
+    largest value). Thinning: directed ties are sampled at an upper bound of that probability
+    and accepted with the ratio of exact to bound.
     """
     if ties.size == 0 or p_act == 0.0 or acts == 0.0:
         return np.zeros(0, dtype=np.intp)
-    max_acq = float(acquisition.max()) if acquisition is not None else 1.0
-    max_acts = acts * (float(acts_multiplier.max()) if acts_multiplier is not None else 1.0)
+    max_acq = acquisition[1] if acquisition is not None else 1.0
+    max_acts = acts * (acts_multiplier[1] if acts_multiplier is not None else 1.0)
     bound = float(-np.expm1(max_acts * np.log1p(-min(p_act * max_acq, 1.0 - 1e-12))))
     picked = ties.sample_keys(rng, bound)
     src, dst = (picked >> 32).astype(np.intp), (picked & 0xFFFFFFFF).astype(np.intp)
@@ -224,12 +228,12 @@ def _transmit_along(
     src, dst = src[ok], dst[ok]
     n_acts = np.full(dst.size, acts)
     if acts_multiplier is not None:
-        n_acts *= acts_multiplier[dst]
+        n_acts *= acts_multiplier[0][dst]
     if receptive is not None:  # injecting ties: no syringe is shared at a supervised site
         n_acts *= 1.0 - people.supervised_fraction[dst]
     per_act = np.full(dst.size, p_act)
     per_act[treated[src]] *= treated_rr
     if acquisition is not None:
-        per_act *= acquisition[dst]
+        per_act *= acquisition[0][dst]
     p = -np.expm1(n_acts * np.log1p(-np.minimum(per_act, 1.0 - 1e-12)))
     return np.unique(dst[rng.random(dst.size) * bound < p])
