@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from programme_helpers import programme_scenario, run_model
@@ -88,3 +89,19 @@ def test_ramp_up_reaches_full_scale_after_ramp_up_weeks(start, ramp, expected):
         ).interventions[0]
     )
     assert [programme.scale(week) for week in range(1, 6)] == pytest.approx(expected)
+
+
+def test_client_lists_follow_enrolment_and_cannot_be_written_to():
+    """``clients`` is kept by enrol and leave, without a pass over everyone: it must always
+    equal the rows of the ``enrolled`` mask, and neither may be written by programme code."""
+    m = HarmReductionModel("scenarios/full_package.toml", people=3000, years=2, seed=2)
+    for _ in range(m.weeks):
+        m.step()
+        for programme in m.interventions:
+            np.testing.assert_array_equal(programme.clients, np.flatnonzero(programme.enrolled))
+    programme = m.interventions[0]
+    assert programme.clients.size > 0
+    with pytest.raises(ValueError, match="read-only"):
+        programme.enrolled[0] = True
+    with pytest.raises(ValueError, match="read-only"):
+        programme.clients[0] = 1

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from hrsim.network import merge_sorted
 from hrsim.people import Care
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ class Intervention:
 
     def __init__(self, params: InterventionParams) -> None:
         self.params = params
-        self.enrolled = np.zeros(0, dtype=bool)
+        self._reset_enrolment(0)
         self.stream = f"programme.{self.type}"
         self._place = np.zeros(0)
         self._fills_seen = 0  # how many of ``people.filled`` the places account for
@@ -55,7 +56,19 @@ class Intervention:
     # -- life cycle ------------------------------------------------------------------------
     def init(self, model: HarmReductionModel) -> None:
         """Prepare per-person state; called once after the population exists."""
-        self.enrolled = np.zeros(model.people.n, dtype=bool)
+        self._reset_enrolment(model.people.n)
+
+    def _reset_enrolment(self, n: int) -> None:
+        # ``enrolled`` (a mask) and ``clients`` (its rows) are read-only views; ``enrol`` and
+        # ``leave`` change them, so the client list is kept without a pass over everyone.
+        self._enrolled = np.zeros(n, dtype=bool)
+        self.enrolled = _read_only(self._enrolled.view())
+        self._clients = _read_only(np.zeros(0, dtype=np.intp))
+
+    @property
+    def clients(self) -> np.ndarray:
+        """Rows of the people enrolled, sorted (``np.flatnonzero(self.enrolled)``)."""
+        return self._clients
 
     def step(self, model: HarmReductionModel) -> None:
         """Advance one week: enrol, exit, and write this week's hooks."""
@@ -146,14 +159,19 @@ class Intervention:
 
     def enrol(self, model: HarmReductionModel, rows: np.ndarray, detail: str = "enrol") -> None:
         """Enrol ``rows`` (logged as events of kind ``type``)."""
-        rows = rows[~self.enrolled[rows]]
-        self.enrolled[rows] = True
+        rows = rows[~self._enrolled[rows]]
+        if rows.size:
+            self._enrolled[rows] = True
+            self._clients = _read_only(merge_sorted(self._clients, np.unique(rows)))
         self._log(model, rows, detail)
 
     def leave(self, model: HarmReductionModel, rows: np.ndarray, detail: str = "exit") -> None:
         """End the enrolment of ``rows``."""
-        rows = rows[self.enrolled[rows]]
-        self.enrolled[rows] = False
+        rows = rows[self._enrolled[rows]]
+        if rows.size:
+            self._enrolled[rows] = False
+            gone = np.searchsorted(self._clients, np.unique(rows))
+            self._clients = _read_only(np.delete(self._clients, gone))
         self._log(model, rows, detail)
 
     def report(self, model: HarmReductionModel, output: str, value: float) -> None:
@@ -170,6 +188,11 @@ class Intervention:
             p = model.people
             state = p.state[rows]
             model.events.add(p.pid[rows], model.week, self.type, state, state, detail)
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
 
 
 def retire_used_kits(model: HarmReductionModel, holds_kit: np.ndarray) -> np.ndarray:

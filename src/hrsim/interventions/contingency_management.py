@@ -65,7 +65,7 @@ class ContingencyManagement(Intervention):
             model, in_recovery & ~self.completed, p.coverage_fraction * self.scale(model.week)
         )
         self.weeks_enrolled[self.enrolled & ~before] = 0
-        clients = np.flatnonzero(self.enrolled)
+        clients = self.clients
         self.report(model, "completions", done.size)
         if clients.size == 0:
             return

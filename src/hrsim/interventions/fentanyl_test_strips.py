@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
 from pydantic import Field
 
 from hrsim.interventions import register
@@ -53,7 +52,7 @@ class FentanylTestStrips(Intervention):
         people = model.people
         eligible = model.week_view.active
         self.enrol_to_coverage(model, eligible, p.coverage_fraction * self.scale(model.week))
-        users = np.flatnonzero(self.enrolled)
+        users = self.clients
         if users.size == 0:
             return
         p_positive = p.detection_sensitivity * model.scenario.fentanyl_share(model.week)

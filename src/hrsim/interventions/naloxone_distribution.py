@@ -111,7 +111,7 @@ class NaloxoneDistribution(Intervention):
         eligible = model.week_view.active | model.week_view.on_moud | recently_released
         reach = p.coverage_fraction * self.scale(model.week)
         self.enrol_to_coverage(model, eligible, reach)
-        clients = np.flatnonzero(self.enrolled)
+        clients = self.clients
         given = np.zeros(0, dtype=np.intp)
         network = np.zeros(0, dtype=np.intp)
         if clients.size:

@@ -108,7 +108,7 @@ class PeerNetwork(Intervention):
         self.enrol_to_coverage(model, eligible, p.peers_fraction * self.scale(model.week))
         # A peer who is no longer one (in prison, say) keeps the practice as an adopter.
         self.adopted[was_peer & ~self.enrolled & alive] = True
-        peers = np.flatnonzero(self.enrolled)
+        peers = self.clients
         self.adopted[peers] = False  # peers practise as peers, not as adopters
         new_peers = peers[~self.trained[peers]]
         self.trained[new_peers] = True

@@ -52,7 +52,7 @@ class Prep(Intervention):
         self.leave(model, np.flatnonzero(self.enrolled & people.hiv), "seroconverted")
         eligible = model.week_view.injecting & ~people.hiv
         self.enrol_to_coverage(model, eligible, p.coverage_fraction * self.scale(model.week))
-        clients = np.flatnonzero(self.enrolled)
+        clients = self.clients
         if clients.size == 0:
             return
         people.hiv_acquisition_multiplier[clients] *= 1.0 - p.efficacy * p.adherence_fraction

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
 from pydantic import Field
 
 from hrsim.interventions import register
@@ -63,7 +62,7 @@ class SupervisedConsumption(Intervention):
         eligible = model.week_view.injecting
         # Who is within reach is each person's fixed draw (enrol_to_coverage's queue place).
         self.enrol_to_coverage(model, eligible, p.reach_fraction * self.scale(model.week))
-        clients = np.flatnonzero(self.enrolled)
+        clients = self.clients
         share = self.supervised_share(clients.size)
         if share <= 0.0:
             return  # a site with no capacity or no opening hours changes nothing

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
 from pydantic import Field
 
 from hrsim.interventions import register
@@ -45,7 +44,7 @@ class SyringeServices(Intervention):
         people = model.people
         eligible = model.week_view.injecting
         self.enrol_to_coverage(model, eligible, p.coverage_fraction * self.scale(model.week))
-        clients = np.flatnonzero(self.enrolled)
+        clients = self.clients
         if clients.size == 0:
             return
         people.sharing_multiplier[clients] *= p.sharing_rr
