@@ -131,7 +131,7 @@ class Layer:
         fresh = fresh[~_find(self.delta, fresh)[1]]
         if fresh.size:
             both = np.sort(np.concatenate([fresh, _reverse(fresh)]))
-            self.delta = merge_sorted(self.delta, both)
+            self.delta = _merge_sorted(self.delta, both)
             _count_into(self.degree, both >> 32, +1)
         self._ends = None
         self._maybe_merge()
@@ -160,7 +160,7 @@ class Layer:
 
     def merge(self) -> None:
         """Fold the delta into the main array and drop dead slots (one pass over the layer)."""
-        self.main = merge_sorted(self.main[self.main_live], self.delta)
+        self.main = _merge_sorted(self.main[self.main_live], self.delta)
         self.main_live = np.ones(self.main.size, dtype=bool)
         self.delta = np.zeros(0, dtype=np.int64)
         self.dead = 0
@@ -168,7 +168,7 @@ class Layer:
         self.main_indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 
 
-def merge_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _merge_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """One sorted array from two sorted ones (a stable sort of two runs is a single merge)."""
     return np.sort(np.concatenate([a, b]), kind="stable")
 

@@ -92,8 +92,8 @@ def test_ramp_up_reaches_full_scale_after_ramp_up_weeks(start, ramp, expected):
 
 
 def test_client_lists_follow_enrolment_and_cannot_be_written_to():
-    """``clients`` is kept by enrol and leave, without a pass over everyone: it must always
-    equal the rows of the ``enrolled`` mask, and neither may be written by programme code."""
+    """``clients`` is kept until enrol or leave changes the enrolment: it must always equal
+    the rows of the ``enrolled`` mask, and neither may be written by programme code."""
     m = HarmReductionModel("scenarios/full_package.toml", people=3000, years=2, seed=2)
     for _ in range(m.weeks):
         m.step()

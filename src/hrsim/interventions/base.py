@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from hrsim.network import merge_sorted
 from hrsim.people import Care
 
 if TYPE_CHECKING:
@@ -59,15 +58,17 @@ class Intervention:
         self._reset_enrolment(model.people.n)
 
     def _reset_enrolment(self, n: int) -> None:
-        # ``enrolled`` (a mask) and ``clients`` (its rows) are read-only views; ``enrol`` and
-        # ``leave`` change them, so the client list is kept without a pass over everyone.
+        # ``enrolled`` is a read-only view: only ``enrol`` and ``leave`` change it, so the
+        # client list can be kept until they do.
         self._enrolled = np.zeros(n, dtype=bool)
         self.enrolled = _read_only(self._enrolled.view())
-        self._clients = _read_only(np.zeros(0, dtype=np.intp))
+        self._clients: np.ndarray | None = None
 
     @property
     def clients(self) -> np.ndarray:
-        """Rows of the people enrolled, sorted (``np.flatnonzero(self.enrolled)``)."""
+        """Rows of the people enrolled, sorted (``np.flatnonzero(self.enrolled)``; read-only)."""
+        if self._clients is None:
+            self._clients = _read_only(np.flatnonzero(self._enrolled))
         return self._clients
 
     def step(self, model: HarmReductionModel) -> None:
@@ -162,7 +163,7 @@ class Intervention:
         rows = rows[~self._enrolled[rows]]
         if rows.size:
             self._enrolled[rows] = True
-            self._clients = _read_only(merge_sorted(self._clients, np.unique(rows)))
+            self._clients = None
         self._log(model, rows, detail)
 
     def leave(self, model: HarmReductionModel, rows: np.ndarray, detail: str = "exit") -> None:
@@ -170,8 +171,7 @@ class Intervention:
         rows = rows[self._enrolled[rows]]
         if rows.size:
             self._enrolled[rows] = False
-            gone = np.searchsorted(self._clients, np.unique(rows))
-            self._clients = _read_only(np.delete(self._clients, gone))
+            self._clients = None
         self._log(model, rows, detail)
 
     def report(self, model: HarmReductionModel, output: str, value: float) -> None:
