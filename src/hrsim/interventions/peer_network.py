@@ -124,16 +124,24 @@ class PeerNetwork(Intervention):
             q=p.adoption_probability_per_week,
             less=p.secondary_spread_fraction,
         )
-        old = np.flatnonzero(self.adopted & alive)
+        # Each adopter drops the practice with its probability: rows drawn by geometric gaps
+        # (the cost follows the rows drawn), kept if they are adopters.
         rng = model.streams.generator(f"{self.stream}.abandon", model.week)
-        dropped = old[bernoulli_positions(rng, old.size, p.abandon_probability_per_week)]
-        self.adopted[dropped] = False
+        dropped = bernoulli_positions(rng, people.n, p.abandon_probability_per_week)
+        self.adopted[dropped[self.adopted[dropped] & alive[dropped]]] = False
         self.adopted[new] = True
 
-        practising = np.flatnonzero((self.adopted | self.enrolled) & alive)
-        if practising.size:
-            people.alone_multiplier[practising] *= p.alone_rr
-            people.overdose_multiplier[practising] *= p.overdose_rr_from_testing
+        # Most people may practise: scale the hooks by masks, not by gathering their rows.
+        # m rr + (1 - m) is exactly rr where m is 1 and exactly 1 where m is 0.
+        m = ((self.adopted | self.enrolled) & alive).view(np.uint8).astype(np.float32)
+        not_m = 1.0 - m
+        for hook, rr in (
+            (people.alone_multiplier, p.alone_rr),
+            (people.overdose_multiplier, p.overdose_rr_from_testing),
+        ):
+            factor = m * hook.dtype.type(rr)
+            factor += not_m
+            hook *= factor
 
         giving = peers[self.uniform(model, "naloxone", peers) < p.naloxone_probability_per_week]
         kits = pick_contact(
