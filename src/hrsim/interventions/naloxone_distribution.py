@@ -97,16 +97,17 @@ class NaloxoneDistribution(Intervention):
         # Kits of holders who died or left go with them; the rest may be lost this week.
         left = model.week_view.left
         gone = left[self.holds_kit[left]]
-        holders = np.flatnonzero(self.holds_kit & model.week_view.alive)
-        loss = model.streams.generator(f"{self.stream}.loss", model.week)  # O(kits lost)
-        lost = holders[bernoulli_positions(loss, holders.size, p.kit_loss_probability_per_week)]
-        lost = np.concatenate([gone, lost])
+        # Each living holder's kit is lost with its probability: rows drawn by geometric gaps
+        # (the cost follows the rows drawn), kept if they hold a kit.
+        loss = model.streams.generator(f"{self.stream}.loss", model.week)
+        lost = bernoulli_positions(loss, people.n, p.kit_loss_probability_per_week)
+        lost = np.concatenate([gone, lost[self.holds_kit[lost] & model.week_view.alive[lost]]])
         self.holds_kit[lost] = False
         people.carries_naloxone[lost] = False
 
         state = people.state
         recently_released = (state < Care.PRISON) & (
-            model.week - self.released_week <= p.release_window_weeks
+            self.released_week >= model.week - p.release_window_weeks
         )
         eligible = model.week_view.active | model.week_view.on_moud | recently_released
         reach = p.coverage_fraction * self.scale(model.week)
@@ -118,7 +119,7 @@ class NaloxoneDistribution(Intervention):
             if reach > 0 and p.reversal_probability > model.hooks.naloxone_reversal_probability:
                 # Training raises the reversal probability; it never lowers it.
                 model.hooks.naloxone_reversal_probability = p.reversal_probability
-            no_kit = clients[~people.carries_naloxone[clients]]
+            no_kit = np.flatnonzero(self.enrolled & ~people.carries_naloxone)
             given = no_kit[self.uniform(model, "kit", no_kit) < p.kit_probability_per_week]
             self._give(people, given)
             passing = given[self.uniform(model, "network", given) < p.network_share]

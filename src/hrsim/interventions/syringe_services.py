@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
 from pydantic import Field
 
 from hrsim.interventions import register
@@ -53,7 +54,7 @@ class SyringeServices(Intervention):
             self.uniform(model, "referral", clients) < p.moud_referral_probability_per_week
         ]
         people.referred_to_moud[referred] = True
-        no_kit = clients[~people.carries_naloxone[clients]]
+        no_kit = np.flatnonzero(self.enrolled & ~people.carries_naloxone)
         kits = no_kit[self.uniform(model, "naloxone", no_kit) < p.naloxone_kit_probability_per_week]
         people.carries_naloxone[kits] = True
         syringes = clients.size * p.syringes_per_client_per_week
