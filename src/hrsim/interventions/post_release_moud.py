@@ -43,9 +43,10 @@ class PostReleaseMoud(Intervention):
     outputs = ("enrolled", "starts_at_release")
 
     def init(self, model: HarmReductionModel) -> None:
-        """Who was in prison at the start of last week (pid per row, -1 for nobody)."""
+        """Who was in prison at the start of last week (their rows and pids)."""
         super().init(model)
-        self.prison_pid = np.full(model.people.n, -1, dtype=np.int64)
+        self.prison_rows = np.zeros(0, dtype=np.intp)
+        self.prison_pids = np.zeros(0, dtype=np.int64)
         self.ran_last_week = False
 
     def step(self, model: HarmReductionModel) -> None:
@@ -53,9 +54,11 @@ class PostReleaseMoud(Intervention):
         p: PostReleaseMoudParams = self.params  # type: ignore[assignment]
         people, hooks = model.people, model.hooks
         if self.ran_last_week:
-            on_moud = (people.state == Care.METHADONE) | (people.state == Care.BUPRENORPHINE)
+            rows = self.prison_rows
+            state = people.state[rows]
+            on_moud = (state == Care.METHADONE) | (state == Care.BUPRENORPHINE)
             # The pid check skips rows that a new initiate has taken since.
-            starts = int(np.count_nonzero(on_moud & (self.prison_pid == people.pid)))
+            starts = int(np.count_nonzero(on_moud & (people.pid[rows] == self.prison_pids)))
             self.report(model, "starts_at_release", starts)
             self.spend(model, starts * p.cost_usd_per_start_at_release)
         s = self.scale(model.week)
@@ -65,4 +68,5 @@ class PostReleaseMoud(Intervention):
         # Starts are the programme's (and paid for) only while it runs.
         self.ran_last_week = s > 0 and p.coverage_fraction > 0
         if self.ran_last_week:
-            self.prison_pid = np.where(people.state == Care.PRISON, people.pid, -1)
+            self.prison_rows = np.flatnonzero(people.state == Care.PRISON)
+            self.prison_pids = people.pid[self.prison_rows]
