@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
 from pydantic import Field
 
 from hrsim.interventions import Intervention, InterventionParams, register
@@ -45,13 +44,11 @@ class NeverUseAlone(Intervention):
     def step(self, model: HarmReductionModel) -> None:
         """Enrol people in active use up to coverage; clients use alone less this week."""
         p: NeverUseAloneParams = self.params  # type: ignore[assignment]
-        active = model.week_view.active
-        self.leave(model, np.flatnonzero(self.enrolled & ~active), "no_longer_active")
+        # People in active use join while their fixed place in the queue is within the
+        # coverage (a higher coverage reaches a superset); clients who stop using leave.
         coverage = p.coverage_fraction * self.scale(model.week)
-        # Each person's fixed place in the queue: a higher coverage reaches a superset.
-        reached = active & (self.place(model) < coverage)
-        self.enrol(model, np.flatnonzero(reached & ~self.enrolled))
-        clients = np.flatnonzero(self.enrolled)
+        self.enrol_to_coverage(model, model.week_view.active, coverage)
+        clients = self.clients
         model.people.alone_multiplier[clients] *= 1.0 - p.call_probability
         self.report(model, "clients_calling", clients.size)
         self.spend(model, clients.size * p.cost_usd_per_client_per_week)

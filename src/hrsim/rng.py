@@ -4,8 +4,8 @@ Every process draws from its own named stream, re-keyed each week from
 ``SeedSequence([seed, crc32(name), week])``, so one process's draws never shift another's
 (Starsim's "worlds" idea). Two kinds of draw:
 
-- ``generator(name, week)``: a NumPy generator, used for whole-population vectors (drawn for
-  every row, eligible or not) and for draws about ties;
+- ``generator(name, week)``: a NumPy generator, used for draws over rows (rows picked by
+  geometric gaps, eligible or not: ``hrsim.sampling``) and for draws about ties;
 - ``uniform(name, week, pids)``: one uniform per person from a counter-based hash of
   (seed, name, week, person id). A person's draw is the same whoever else is in the subset,
   so decisions about a few people cost O(few) and stay paired between two arms of a run.

@@ -10,8 +10,9 @@ is present. A present contact carrying naloxone reverses it with some probabilit
 it is fatal with the witnessed or the alone probability. A survivor may be referred to MOUD.
 
 The hazard is computed exactly only for people whose uniform draw falls under an upper bound
-of everyone's probability (thinning), so the cost is a compare per person plus work per
-candidate; the draws themselves are made for every row (common random numbers).
+of everyone's probability (thinning). Those rows and their draws come straight from
+``hrsim.sampling.thinned_draws``, so the cost follows the number of candidates, not the
+population; the same seed picks the same rows in every arm (common random numbers).
 """
 
 from __future__ import annotations
