@@ -41,7 +41,7 @@ import numpy as np
 from pydantic import Field
 
 from hrsim.interventions import register
-from hrsim.interventions.base import Intervention, InterventionParams
+from hrsim.interventions.base import Intervention, InterventionParams, multiply_where
 from hrsim.processes.base import weekly_probability
 
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ class HivHcvTestingTreatment(Intervention):
             hooks.hcv_treatment_multiplier *= 1.0 + (p.hcv_treatment_multiplier - 1.0) * scale
         # Whole-population masks: cheaper than gathers over the (many) clients.
         enrolled = self.enrolled
-        people.testing_multiplier[np.flatnonzero(enrolled)] *= p.testing_rr
+        multiply_where(people.testing_multiplier, enrolled, p.testing_rr)
         hiv_tests = np.count_nonzero(enrolled & ~people.hiv_diagnosed) * min(
             1.0, self.p_hiv_test * p.testing_rr
         )

@@ -20,7 +20,12 @@ import numpy as np
 from pydantic import Field
 
 from hrsim.interventions import register
-from hrsim.interventions.base import Intervention, InterventionParams, retire_used_kits
+from hrsim.interventions.base import (
+    Intervention,
+    InterventionParams,
+    multiply_where,
+    retire_used_kits,
+)
 from hrsim.interventions.naloxone_distribution import pick_contact
 from hrsim.sampling import bernoulli_positions
 
@@ -131,17 +136,9 @@ class PeerNetwork(Intervention):
         self.adopted[dropped[self.adopted[dropped] & alive[dropped]]] = False
         self.adopted[new] = True
 
-        # Most people may practise: scale the hooks by masks, not by gathering their rows.
-        # m rr + (1 - m) is exactly rr where m is 1 and exactly 1 where m is 0.
-        m = ((self.adopted | self.enrolled) & alive).view(np.uint8).astype(np.float32)
-        not_m = 1.0 - m
-        for hook, rr in (
-            (people.alone_multiplier, p.alone_rr),
-            (people.overdose_multiplier, p.overdose_rr_from_testing),
-        ):
-            factor = m * hook.dtype.type(rr)
-            factor += not_m
-            hook *= factor
+        practising = (self.adopted | self.enrolled) & alive  # often most people
+        multiply_where(people.alone_multiplier, practising, p.alone_rr)
+        multiply_where(people.overdose_multiplier, practising, p.overdose_rr_from_testing)
 
         giving = peers[self.uniform(model, "naloxone", peers) < p.naloxone_probability_per_week]
         kits = pick_contact(
