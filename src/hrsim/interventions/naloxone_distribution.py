@@ -112,10 +112,9 @@ class NaloxoneDistribution(Intervention):
         eligible = model.week_view.active | model.week_view.on_moud | recently_released
         reach = p.coverage_fraction * self.scale(model.week)
         self.enrol_to_coverage(model, eligible, reach)
-        clients = self.clients
         given = np.zeros(0, dtype=np.intp)
         network = np.zeros(0, dtype=np.intp)
-        if clients.size:
+        if self.enrolled.any():
             if reach > 0 and p.reversal_probability > model.hooks.naloxone_reversal_probability:
                 # Training raises the reversal probability; it never lowers it.
                 model.hooks.naloxone_reversal_probability = p.reversal_probability

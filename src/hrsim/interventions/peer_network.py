@@ -73,9 +73,12 @@ def spread(
     taken = []
     for name in SPREAD_LAYERS:
         keys = model.network.layers[name].sample_keys(rng, q)
+        keys = keys[open_to[keys & 0xFFFFFFFF]]
         src, dst = keys >> 32, keys & 0xFFFFFFFF
-        weaker = passes_on_less[src] & (rng.random(keys.size) < less)
-        taken.append(dst[(passes_on[src] | weaker) & open_to[dst]])
+        passes = passes_on[src]
+        weaker = np.flatnonzero(passes_on_less[src] & ~passes)
+        passes[weaker[rng.random(weaker.size) < less]] = True  # thinned to q * less
+        taken.append(dst[passes])
     return np.unique(np.concatenate(taken))
 
 
