@@ -53,8 +53,10 @@ class ContingencyManagement(Intervention):
         p: ContingencyManagementParams = self.params  # type: ignore[assignment]
         people = model.people
         in_recovery = model.week_view.recovery
-        self.leave(model, np.flatnonzero(self.enrolled & ~in_recovery), "relapsed")
-        done = np.flatnonzero(self.enrolled & (self.weeks_enrolled >= p.duration_weeks))
+        clients = self.clients
+        self.leave(model, clients[~in_recovery[clients]], "relapsed")
+        clients = self.clients
+        done = clients[self.weeks_enrolled[clients] >= p.duration_weeks]
         self.leave(model, done, "completed")
         self.completed[done] = True
         # A completion holds for the current recovery episode only (this also clears rows

@@ -52,7 +52,8 @@ class PeerNavigation(Intervention):
         p: PeerNavigationParams = self.params  # type: ignore[assignment]
         people, week = model.people, model.week
         # An episode lasts up to and including its referral week.
-        finished = np.flatnonzero(self.enrolled & (self.until < week))
+        clients = self.clients  # few: people navigated after an overdose
+        finished = clients[self.until[clients] < week]
         self.leave(model, finished, "completed")
         coverage = p.coverage_fraction * self.scale(week)
         if coverage <= 0:
