@@ -28,6 +28,7 @@ class Streams:
 
     def __init__(self, seed: int) -> None:
         self.seed = int(seed)
+        self._keys: dict[tuple[str, int], np.uint64] = {}  # some (name, week) recur weekly
 
     def generator(self, name: str, week: int) -> np.random.Generator:
         """A fresh generator for ``name`` in ``week``; identical for the same (seed, name, week)."""
@@ -36,8 +37,12 @@ class Streams:
 
     def uniform(self, name: str, week: int, pids: np.ndarray) -> np.ndarray:
         """One uniform in [0, 1) per person id: splitmix64 of (stream key + id)."""
-        seq = np.random.SeedSequence([self.seed, stream_key(name), int(week)])
-        key = seq.generate_state(1, dtype=np.uint64)[0]
+        key = self._keys.get((name, week))
+        if key is None:
+            if len(self._keys) > 4096:
+                self._keys.clear()
+            seq = np.random.SeedSequence([self.seed, stream_key(name), int(week)])
+            key = self._keys[(name, week)] = seq.generate_state(1, dtype=np.uint64)[0]
         x = np.asarray(pids).astype(np.uint64) * _GOLDEN + key
         x ^= x >> np.uint64(30)
         x *= _MIX1
