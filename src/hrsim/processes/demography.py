@@ -36,7 +36,8 @@ class Demography(Process):
         people, week = model.people, model.week
         rng = model.streams.generator(self.name, week)
         # Thinning: only rows whose draw falls under the largest weekly probability can die
-        # of other causes (drawn before the refill, so the draws follow rows as before).
+        # of other causes. Drawn over all rows before the refill: a newcomer's row is a
+        # candidate like any other.
         bound = max(self.p_other_on, self.p_other_off) + self.p_hiv_extra
         rows, u = thinned_draws(rng, people.n, bound)
 
