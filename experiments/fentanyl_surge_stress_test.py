@@ -10,36 +10,16 @@ writes the HTML report with the surge without naloxone as the baseline arm.
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
+from sweep_cli import run_sweep
 
-import hrsim
 from hrsim.compare import paired
 from hrsim.report import write_report
 
-HERE = Path(__file__).resolve().parent
 NALOXONE = "interventions.naloxone_distribution.coverage_fraction"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--people", type=int)
-    parser.add_argument("--years", type=float)
-    parser.add_argument("--replicates", type=int)
-    parser.add_argument("--workers", type=int, help="local processes (default: all cores)")
-    parser.add_argument("--scheduler", help="a Dask scheduler address instead")
-    parser.add_argument("--out", type=Path, default=Path("runs/fentanyl_surge_stress_test"))
-    args = parser.parse_args()
-
-    exp = hrsim.run_experiment(
-        HERE / "fentanyl_surge_stress_test.toml",
-        args.out,
-        people=args.people,
-        years=args.years,
-        replicates=args.replicates,
-        workers=args.workers,
-        scheduler=args.scheduler,
-    )
+    exp, out = run_sweep(__file__, __doc__ or "")
     wide = exp.outcomes_wide().sort_values("replicate")
 
     def deaths(scenario: str, coverage: float):
@@ -62,9 +42,9 @@ def main() -> None:
          deaths("fentanyl_surge", 0.5))  # fmt: skip
 
     surge_arm = exp.arms.query(f"scenario == 'fentanyl_surge' and `{NALOXONE}` == 0.0")
-    report = write_report(exp, args.out / "report" / "report.html", surge_arm["arm"].iloc[0])
+    report = write_report(exp, out / "report" / "report.html", surge_arm["arm"].iloc[0])
     print(f"report: {report}")
 
 
-if __name__ == "__main__":  # the local process pool starts fresh interpreters (spawn)
+if __name__ == "__main__":  # where fork is missing, pool workers re-import this file
     main()

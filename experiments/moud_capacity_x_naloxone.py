@@ -10,36 +10,16 @@ replicates), asks whether the two programmes add up, and writes the HTML report.
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
+from sweep_cli import run_sweep
 
-import hrsim
 from hrsim.report import write_report
 
-HERE = Path(__file__).resolve().parent
 MOUD = "care.moud_capacity_fraction"
 NALOXONE = "interventions.naloxone_distribution.coverage_fraction"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--people", type=int)
-    parser.add_argument("--years", type=float)
-    parser.add_argument("--replicates", type=int)
-    parser.add_argument("--workers", type=int, help="local processes (default: all cores)")
-    parser.add_argument("--scheduler", help="a Dask scheduler address instead")
-    parser.add_argument("--out", type=Path, default=Path("runs/moud_capacity_x_naloxone"))
-    args = parser.parse_args()
-
-    exp = hrsim.run_experiment(
-        HERE / "moud_capacity_x_naloxone.toml",
-        args.out,
-        people=args.people,
-        years=args.years,
-        replicates=args.replicates,
-        workers=args.workers,
-        scheduler=args.scheduler,
-    )
+    exp, out = run_sweep(__file__, __doc__ or "")
     wide = exp.outcomes_wide()
     base = wide[wide["arm"] == exp.baseline].set_index("replicate")["deaths_all_causes"]
     wide["deaths_averted"] = base.loc[wide["replicate"]].to_numpy() - wide["deaths_all_causes"]
@@ -54,9 +34,9 @@ def main() -> None:
     apart = cells.loc[high_moud, none] + cells.loc[low_moud, most]
     print(f"\nboth at their highest: {both:.1f}; the sum of each alone: {apart:.1f}")
 
-    report = write_report(exp, args.out / "report" / "report.html")
+    report = write_report(exp, out / "report" / "report.html")
     print(f"report: {report}")
 
 
-if __name__ == "__main__":  # the local process pool starts fresh interpreters (spawn)
+if __name__ == "__main__":  # where fork is missing, pool workers re-import this file
     main()

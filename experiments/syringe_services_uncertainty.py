@@ -9,36 +9,14 @@ regression coefficient on HIV + HCV infections averted, and writes the report (t
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
 import numpy as np
+from sweep_cli import run_sweep
 
-import hrsim
 from hrsim.report import write_report
-
-HERE = Path(__file__).resolve().parent
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--people", type=int)
-    parser.add_argument("--years", type=float)
-    parser.add_argument("--replicates", type=int)
-    parser.add_argument("--workers", type=int, help="local processes (default: all cores)")
-    parser.add_argument("--scheduler", help="a Dask scheduler address instead")
-    parser.add_argument("--out", type=Path, default=Path("runs/syringe_services_uncertainty"))
-    args = parser.parse_args()
-
-    exp = hrsim.run_experiment(
-        HERE / "syringe_services_uncertainty.toml",
-        args.out,
-        people=args.people,
-        years=args.years,
-        replicates=args.replicates,
-        workers=args.workers,
-        scheduler=args.scheduler,
-    )
+    exp, out = run_sweep(__file__, __doc__ or "")
     wide = exp.outcomes_wide()
     wide["infections"] = wide["new_hiv"] + wide["new_hcv"]
     base = wide[wide["arm"] == exp.baseline].set_index("replicate")["infections"]
@@ -56,9 +34,9 @@ def main() -> None:
     for name, value in sorted(zip(exp.parameters, src, strict=True), key=lambda p: -abs(p[1])):
         print(f"  {name:<52}{value:+.2f}")
 
-    report = write_report(exp, args.out / "report" / "report.html")
+    report = write_report(exp, out / "report" / "report.html")
     print(f"report: {report}")
 
 
-if __name__ == "__main__":  # the local process pool starts fresh interpreters (spawn)
+if __name__ == "__main__":  # where fork is missing, pool workers re-import this file
     main()
