@@ -7,7 +7,7 @@ VIZ_STAMP := $(VENV)/.viz-installed
 BROWSER_STAMP := $(VENV)/.browser-installed
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint validate bench clean dashboard
+.PHONY: run test lint validate bench clean dashboard baseline
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PY) >/dev/null 2>&1 || { echo "need Python 3.11 ($(PY))"; exit 1; }
@@ -45,6 +45,10 @@ test: $(STAMP) $(BROWSER_STAMP) $(CHROMIUM)
 
 validate: $(STAMP)
 	$(BIN)/hrsim validate
+
+# Rerun the regression cases and rewrite tests/regression/baseline.json (review the diff).
+baseline: $(STAMP)
+	$(BIN)/python tests/regression/update_baseline.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_run.py
