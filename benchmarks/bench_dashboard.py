@@ -30,8 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dashboards.parameters import Settings  # noqa: E402
-from dashboards.session import DashboardSession  # noqa: E402
+from hrsim.dashboard.parameters import Settings  # noqa: E402
+from hrsim.dashboard.session import DashboardSession  # noqa: E402
 
 CHROMIUM_ARGS = [
     "--no-sandbox",

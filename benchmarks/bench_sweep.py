@@ -86,7 +86,7 @@ import json, time, tempfile
 from pathlib import Path
 from hrsim import run_experiment
 from hrsim.model import HarmReductionModel
-from hrsim.sweep import plan_sweep
+from hrsim.batch.sweep import plan_sweep
 
 if __name__ == "__main__":
     spec = {tiny_spec(runs)!r}

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from sweep_cli import run_sweep
 
-from hrsim.compare import paired
-from hrsim.report import write_report
+from hrsim.analysis.compare import paired
+from hrsim.reporting.report import write_report
 
 NALOXONE = "interventions.naloxone_distribution.coverage_fraction"
 

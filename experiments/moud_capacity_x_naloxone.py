@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from sweep_cli import run_sweep
 
-from hrsim.report import write_report
+from hrsim.reporting.report import write_report
 
 MOUD = "care.moud_capacity_fraction"
 NALOXONE = "interventions.naloxone_distribution.coverage_fraction"

@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 
 import hrsim
-from hrsim.store import Experiment
+from hrsim.batch.store import Experiment
 
 
 def run_sweep(script: str, doc: str) -> tuple[Experiment, Path]:

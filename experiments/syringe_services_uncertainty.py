@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from sweep_cli import run_sweep
 
-from hrsim.report import write_report
+from hrsim.reporting.report import write_report
 
 
 def main() -> None:

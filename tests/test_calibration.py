@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hrsim.calibration import CalibrationSpec, Parameter, Target, calibrate
+from hrsim.analysis.calibration import CalibrationSpec, Parameter, Target, calibrate
+from hrsim.analysis.measures import run_statistics
 from hrsim.cli import main
-from hrsim.measures import run_statistics
-from hrsim.rng import replicate_seeds
+from hrsim.core.rng import replicate_seeds
 from hrsim.scenario import Scenario, load_scenario
 
 TRUTH = 0.045  # overdose.base_rate_per_year the targets are made with (the default is 0.029)

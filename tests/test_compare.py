@@ -12,7 +12,7 @@ import pytest
 from scipy import stats
 
 from hrsim import HarmReductionModel
-from hrsim.compare import OUTCOMES, compare, paired, run_outcomes
+from hrsim.analysis.compare import OUTCOMES, compare, paired, run_outcomes
 from hrsim.scenario import Scenario, build_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"

@@ -8,8 +8,8 @@ import pytest
 
 from hrsim.cli import main
 from hrsim.interventions import programme_defaults
-from hrsim.paramdocs import BEGIN, END, parameter_markdown, with_tables
 from hrsim.scenario import parameter_table
+from hrsim.scenario.paramdocs import BEGIN, END, parameter_markdown, with_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 ODD = ROOT / "docs" / "ODD.md"
@@ -17,7 +17,7 @@ ODD = ROOT / "docs" / "ODD.md"
 
 def test_committed_parameter_tables_equal_the_generated_ones():
     text = ODD.read_text(encoding="utf-8")
-    assert with_tables(text) == text, "run: python -m hrsim.paramdocs docs/ODD.md"
+    assert with_tables(text) == text, "run: python -m hrsim.scenario.paramdocs docs/ODD.md"
 
 
 def test_every_default_is_in_the_tables_with_its_unit_and_source():
@@ -72,9 +72,9 @@ def test_user_guide_links_and_example_files_exist():
 
 
 def test_example_sweep_and_calibration_targets_are_valid():
-    from hrsim.calibration import load_targets
+    from hrsim.analysis.calibration import load_targets
+    from hrsim.batch.sweep import plan_sweep
     from hrsim.scenario import Scenario
-    from hrsim.sweep import plan_sweep
 
     plan = plan_sweep(ROOT / "docs" / "examples" / "county_sweep.toml")
     assert len(plan.run_ids) == 4 * 20

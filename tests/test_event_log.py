@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from hrsim import HarmReductionModel
-from hrsim.results import STATE_COLUMNS
+from hrsim.core.results import STATE_COLUMNS
 from hrsim.scenario import build_scenario
 
 STATE_KINDS = ["initial", "transition", "death", "exit", "entry"]

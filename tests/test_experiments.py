@@ -38,7 +38,7 @@ def test_experiment_script_runs(tmp_path, script, expected, workers):
 
 
 def test_every_sweep_file_in_experiments_is_valid():
-    from hrsim.sweep import plan_sweep
+    from hrsim.batch.sweep import plan_sweep
 
     specs = sorted(EXPERIMENTS.glob("*.toml"))
     assert len(specs) >= 3

@@ -3,7 +3,7 @@ import re
 
 import pandas as pd
 
-from hrsim.figures import Page, horizontal_bars, tornado
+from hrsim.reporting.figures import Page, horizontal_bars, tornado
 
 
 def test_page_embeds_figures_and_saves_pngs(tmp_path):

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from hrsim import Scenario
-from hrsim.measures import STATISTICS, observe_run, pwid_weekly, run_statistics
+from hrsim.analysis.measures import STATISTICS, observe_run, pwid_weekly, run_statistics
 
 SMALL = {"run.people": 1500, "run.years": 2.0, "run.seed": 11}
 # Nobody leaves active use: no detox, MOUD, arrest, remission; everyone starts active.

@@ -7,7 +7,7 @@ import numpy as np
 from mesa.discrete_space import Network
 
 from hrsim import HarmReductionModel, Person
-from hrsim.people import STATE_NAMES, Care
+from hrsim.core.states import STATE_NAMES, Care
 
 
 def test_every_living_person_is_a_mesa_agent():

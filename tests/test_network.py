@@ -8,10 +8,10 @@ import pandas as pd
 
 from conftest import isolated_model
 from hrsim import HarmReductionModel
-from hrsim.network import LAYERS
-from hrsim.people import Care
+from hrsim.core.network import LAYERS
+from hrsim.core.sampling import bernoulli_positions
+from hrsim.core.states import Care
 from hrsim.processes import Ties
-from hrsim.sampling import bernoulli_positions
 
 
 def _check_invariants(m: HarmReductionModel) -> None:

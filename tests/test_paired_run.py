@@ -8,8 +8,8 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from hrsim import HarmReductionModel, load_scenario
-from hrsim.paired_run import MoudRetention, PairedRun, without_programmes
-from hrsim.people import Care
+from hrsim.core.states import Care
+from hrsim.dashboard.paired_run import MoudRetention, PairedRun, without_programmes
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 

@@ -7,7 +7,8 @@ import pytest
 
 from conftest import binomial_se, isolated_model, within
 from hrsim import HarmReductionModel
-from hrsim.people import NEVER, Care
+from hrsim.core.people import NEVER
+from hrsim.core.states import Care
 from hrsim.processes import CareProcess, Demography, Infections, Overdose, Tolerance
 
 QUIET_CARE = {

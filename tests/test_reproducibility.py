@@ -7,7 +7,7 @@ import multiprocessing as mp
 import pandas as pd
 
 from hrsim import HarmReductionModel, Scenario
-from hrsim.rng import replicate_seeds
+from hrsim.core.rng import replicate_seeds
 
 
 def _run(seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:

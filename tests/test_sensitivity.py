@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hrsim.analysis.sensitivity import parse_parameters, run_sensitivity
 from hrsim.cli import main
 from hrsim.scenario import Scenario, load_scenario
-from hrsim.sensitivity import parse_parameters, run_sensitivity
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = str(ROOT / "scenarios" / "baseline.toml")

@@ -11,13 +11,13 @@ import pandas as pd
 import pytest
 
 from hrsim import load_experiment, run_experiment
+from hrsim.analysis.compare import OUTCOMES, compare, run_outcomes
+from hrsim.batch.store import Store, StoreError
+from hrsim.batch.sweep import RunFailures, SweepError, latin_hypercube, plan_sweep
 from hrsim.cli import main
-from hrsim.compare import OUTCOMES, compare, run_outcomes
+from hrsim.core.rng import replicate_seeds
 from hrsim.interventions import Intervention, InterventionParams, register
-from hrsim.rng import replicate_seeds
 from hrsim.scenario import Scenario, build_scenario, load_scenario
-from hrsim.store import Store, StoreError
-from hrsim.sweep import RunFailures, SweepError, latin_hypercube, plan_sweep
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 

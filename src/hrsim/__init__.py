@@ -5,22 +5,33 @@ Public API::
     from hrsim import HarmReductionModel, Scenario, load_scenario, run
     from hrsim import run_experiment, load_experiment      # sweeps (loaded on first use)
 
+The package is arranged by floor, each folder importing only from the floors below it:
+``scenario`` (inputs) -> ``core`` (state) -> ``processes`` and ``interventions`` (dynamics and
+programmes) -> ``model.py`` (the week) -> ``runner.py`` (one run) -> ``batch`` (many runs) ->
+``analysis`` -> ``reporting`` and ``dashboard`` (pages) -> ``cli.py`` (the command).
+``errors.py`` and ``files.py`` serve every floor.
+
 ``import hrsim`` never imports the dashboard's dependencies (solara).
 """
 
 from typing import Any
 
+from hrsim import _compat
+from hrsim._version import __version__
+from hrsim.core.agents import Person
+from hrsim.core.states import Care
+from hrsim.errors import HrsimError, ScenarioError
 from hrsim.model import HarmReductionModel, Hooks
-from hrsim.people import Care, Person
-from hrsim.runner import RunResult, run
-from hrsim.scenario import Scenario, ScenarioError, load_scenario
+from hrsim.runner import RunResult, run, run_model
+from hrsim.scenario import Scenario, load_scenario
 
-__version__ = "0.1.0"
+_compat.install()  # the 0.1 import paths (hrsim.people, hrsim.compare, ...) for one release
 
 __all__ = [
     "Care",
     "HarmReductionModel",
     "Hooks",
+    "HrsimError",
     "Person",
     "RunResult",
     "Scenario",
@@ -30,9 +41,10 @@ __all__ = [
     "load_scenario",
     "run",
     "run_experiment",
+    "run_model",
 ]
 
-_LAZY = {"run_experiment": "hrsim.sweep", "load_experiment": "hrsim.store"}
+_LAZY = {"run_experiment": "hrsim.batch.sweep", "load_experiment": "hrsim.batch.store"}
 
 
 def __getattr__(name: str) -> Any:

@@ -170,7 +170,7 @@ def _add_sweep_commands(sub: Any) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
-    from hrsim.executors import ExecutorError
+    from hrsim.batch.executors import ExecutorError
 
     args = build_parser().parse_args(argv)
     commands = {
@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     try:
         if getattr(args, "plugin", None):
-            from hrsim.plugins import load_plugins
+            from hrsim.interventions.plugins import load_plugins
 
             load_plugins(args.plugin)
         if getattr(args, "workers", None) is not None and args.workers < 1:
@@ -274,7 +274,7 @@ def _summary_table(summary: dict[str, float], wall: float, out: Path) -> str:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from hrsim.compare import compare, format_comparison
+    from hrsim.analysis.compare import compare, format_comparison
 
     if args.replicates < 2:
         raise ScenarioError("--replicates must be at least 2 for paired intervals")
@@ -299,9 +299,9 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from hrsim.executors import ExecutorError
-    from hrsim.store import Store
-    from hrsim.sweep import RunFailures, plan_sweep, run_experiment
+    from hrsim.batch.executors import ExecutorError
+    from hrsim.batch.store import Store
+    from hrsim.batch.sweep import RunFailures, plan_sweep, run_experiment
 
     if args.workers is not None and args.workers < 1:
         raise ScenarioError("--workers must be at least 1")
@@ -354,8 +354,8 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from hrsim.report import write_report
-    from hrsim.store import load_experiment
+    from hrsim.batch.store import load_experiment
+    from hrsim.reporting.report import write_report
 
     experiment = load_experiment(args.store)
     out = args.out or args.store / "report" / "report.html"
@@ -368,7 +368,7 @@ def _report(args: argparse.Namespace) -> int:
 def _validate(args: argparse.Namespace) -> int:
     import time
 
-    from hrsim.validation import (
+    from hrsim.analysis.validation import (
         DEFAULT_PEOPLE,
         DEFAULT_REPLICATES,
         DEFAULT_YEARS,
@@ -405,7 +405,7 @@ def _validate(args: argparse.Namespace) -> int:
         print(format_table(results))
         print(f"wall time {wall:.0f} s")
     if args.html is not None:
-        from hrsim.validation_page import write_validation_page
+        from hrsim.reporting.validation_page import write_validation_page
 
         what = f"Scenario {args.scenario}" if args.scenario else "Default scenario"
         settings = (
@@ -428,7 +428,7 @@ def _run_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    from hrsim.calibration import (
+    from hrsim.analysis.calibration import (
         CalibrationResult,
         calibrate,
         format_summary,
@@ -469,7 +469,7 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def _sensitivity(args: argparse.Namespace) -> int:
-    from hrsim.sensitivity import (
+    from hrsim.analysis.sensitivity import (
         check_outcome,
         format_summary,
         parse_parameters,
@@ -514,7 +514,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
 
 
 def _params(args: argparse.Namespace) -> int:
-    from hrsim.paramdocs import parameter_markdown, parameter_text
+    from hrsim.scenario.paramdocs import parameter_markdown, parameter_text
 
     print(parameter_markdown() if args.markdown else parameter_text())
     return 0

@@ -11,56 +11,47 @@ at them does not pay for a million Python objects) and kept in step with the arr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from collections import defaultdict
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import mesa
 import numpy as np
 from mesa.discrete_space import Network
+from mesa.experimental.scenarios import Scenario as MesaScenario
 
-from hrsim.interventions import Intervention, ProgrammeOutputs, create
-from hrsim.interventions.base import WeekView
-from hrsim.network import ContactNetwork
-from hrsim.people import Care, People, Person
+from hrsim.core.agents import MesaView, Person
+from hrsim.core.hooks import Hooks
+from hrsim.core.network import ContactNetwork
+from hrsim.core.people import People, WeekView
+from hrsim.core.results import (
+    NO_STATE,
+    TIMESERIES_COLUMNS,
+    EventLog,
+    ProgrammeOutputs,
+    Timeseries,
+)
+from hrsim.core.rng import Streams
+from hrsim.core.states import Care
+from hrsim.interventions import Intervention, create
 from hrsim.processes import DEFAULT_PROCESSES, Process
-from hrsim.results import NO_STATE, TIMESERIES_COLUMNS, EventLog, Timeseries
-from hrsim.rng import Streams
 from hrsim.scenario import Scenario, load_scenario
 
+__all__ = ["HarmReductionModel", "Hooks", "WeekObserver"]
 
-@dataclass
-class Hooks:
-    """Model-wide knobs that programmes turn (per-person hooks are arrays in People)."""
 
-    moud_capacity_places: int
-    moud_initiation_multiplier: float
-    moud_discontinuation_hazard_ratio: float
-    overdose_referral_to_moud_probability: float
-    post_release_moud_fraction: float
-    naloxone_reversal_probability: float
-    neighbour_present_probability: float
-    supervised_reversal_probability: float = 1.0
-    arrest_diversion_fraction: float = 0.0
-    art_start_multiplier: float = 1.0
-    hcv_treatment_multiplier: float = 1.0
-    methadone_share_of_starts: float = 0.5
+class WeekObserver(Protocol):
+    """Sees every week: called before the week starts and after it is recorded."""
 
-    @classmethod
-    def from_scenario(cls, scenario: Scenario) -> Hooks:
-        """The hooks' baseline values."""
-        c, o = scenario.care, scenario.overdose
-        return cls(
-            moud_capacity_places=int(round(c.moud_capacity_fraction * scenario.run.people)),
-            moud_initiation_multiplier=1.0,
-            moud_discontinuation_hazard_ratio=c.moud_discontinuation_hazard_ratio,
-            overdose_referral_to_moud_probability=c.overdose_referral_to_moud_probability,
-            post_release_moud_fraction=c.post_release_moud_fraction,
-            naloxone_reversal_probability=o.naloxone_reversal_probability,
-            neighbour_present_probability=o.neighbour_present_probability,
-            methadone_share_of_starts=c.methadone_share_of_starts,
-        )
+    def before_step(self, model: HarmReductionModel) -> None:
+        """Called before the week's programmes and processes run."""
+        ...
+
+    def after_step(self, model: HarmReductionModel) -> None:
+        """Called after the week is recorded."""
+        ...
 
 
 class HarmReductionModel(mesa.Model):
@@ -84,6 +75,7 @@ class HarmReductionModel(mesa.Model):
         seed: int | None = None,
         record_events: bool = True,
         processes: tuple[type[Process], ...] = DEFAULT_PROCESSES,
+        profile: bool = False,
         **params: Any,
     ) -> None:
         if not isinstance(scenario, Scenario):
@@ -94,7 +86,7 @@ class HarmReductionModel(mesa.Model):
                 overrides[key] = value
         if overrides:
             scenario = scenario.with_overrides(overrides)
-        super().__init__(seed=scenario.run.seed)
+        super().__init__(rng=scenario.run.seed)
         self.scenario = scenario
         self.week = 0
         self.weeks = scenario.weeks
@@ -102,12 +94,12 @@ class HarmReductionModel(mesa.Model):
         self.hooks = Hooks.from_scenario(scenario)
         self.events = EventLog(enabled=record_events)
         self.timeseries = Timeseries(self.weeks)
-        self._persons: list[Person | None] | None = None
         self.naloxone_used = np.zeros(0, dtype=np.intp)  # rows whose kit was used this week
         self._hook_max: dict[str, float] = {}  # max_hook's values this week
-        self._viewed_pids = np.zeros(0, dtype=np.int64)
-        self._space: Network | None = None
-        self._space_week = -1
+        self._mesa = MesaView(self)
+        self.observers: list[WeekObserver] = []  # see hrsim.runner.run_model
+        # Seconds spent in each phase of the week, when asked for (``profile=True``).
+        self.phase_seconds: dict[str, float] | None = defaultdict(float) if profile else None
 
         n = scenario.run.people
         self.people = People(n)
@@ -132,6 +124,22 @@ class HarmReductionModel(mesa.Model):
         self._record()
 
     # -- initial population ----------------------------------------------------------------
+    # Mesa 3.5 has a ``scenario`` of its own (``mesa.experimental.scenarios.Scenario``, set in
+    # ``Model.__init__``). hrsim's ``model.scenario`` is the validated hrsim Scenario every
+    # process reads; Mesa's is kept as ``mesa_scenario``.
+    @property
+    def scenario(self) -> Scenario:
+        """The hrsim scenario this model runs (Mesa's own is ``mesa_scenario``)."""
+        return self._hrsim_scenario
+
+    @scenario.setter
+    def scenario(self, value: Any) -> None:
+        if isinstance(value, MesaScenario):
+            self.mesa_scenario = value
+            value.model = self
+        else:
+            self._hrsim_scenario = value
+
     def _initialise_people(self, rng: np.random.Generator) -> None:
         pop, p = self.scenario.population, self.people
         rows = np.arange(p.n)
@@ -176,20 +184,52 @@ class HarmReductionModel(mesa.Model):
 
         Programmes set this week's hooks, the processes run in order, then the week is recorded.
         """
+        for observer in self.observers:
+            observer.before_step(self)
+        if self.phase_seconds is not None:
+            self._profiled_step(self.phase_seconds)
+        else:
+            self._start_week()
+            for programme in self.interventions:
+                programme.week_step(self)
+            for process in self.processes:
+                process.step(self)
+            for programme in self.interventions:
+                programme.after_week(self)
+            self._record()
+        for observer in self.observers:
+            observer.after_step(self)
+
+    def _start_week(self) -> None:
         self.week += 1
         self._hook_max = {}
+        self.week_view = WeekView(self.people)  # masks shared by programmes and the network
         if self.interventions:
-            self.week_view = WeekView(self.people)  # masks shared by programmes this week
             self.programme_outputs.week = self.week
             self.hooks = Hooks.from_scenario(self.scenario)
             self.people.reset_programme_hooks()
-            for programme in self.interventions:
-                programme.week_step(self)
+
+    def _profiled_step(self, seconds: dict[str, float]) -> None:
+        """The same week as ``step``, timing each phase (``hrsim run --profile``)."""
+        clock = time.perf_counter
+        t0 = clock()
+        self._start_week()
+        t1 = clock()
+        seconds["week setup"] += t1 - t0
+        for programme in self.interventions:
+            programme.week_step(self)
+            t0, t1 = t1, clock()
+            seconds[f"programme {programme.type}"] += t1 - t0
         for process in self.processes:
             process.step(self)
+            t0, t1 = t1, clock()
+            seconds[f"process {process.name}"] += t1 - t0
         for programme in self.interventions:
             programme.after_week(self)
+            t0, t1 = t1, clock()
+            seconds[f"programme {programme.type} (after week)"] += t1 - t0
         self._record()
+        seconds["record"] += clock() - t1
 
     def _record(self) -> None:
         p = self.people
@@ -199,8 +239,8 @@ class HarmReductionModel(mesa.Model):
             p.weeks_since_overdose += 1
         self.timeseries.close_week(self.week, p.state, p.hiv, p.hcv)
         self.datacollector.collect(self)
-        if self._persons is not None:
-            self._sync_persons()
+        if self._mesa.built:
+            self._mesa.sync()
 
     def run(self, weeks: int | None = None, progress: Any = None) -> HarmReductionModel:
         """Run ``weeks`` more weeks (default: to the scenario's horizon).
@@ -264,11 +304,7 @@ class HarmReductionModel(mesa.Model):
     @property
     def agents(self) -> mesa.agent.AgentSet:
         """Every living person as a ``Person`` agent (built on first use)."""
-        if self._persons is None:
-            self._persons = [None] * self.people.n
-            self._viewed_pids = np.full(self.people.n, -1, dtype=np.int64)
-            self._sync_persons()
-        return self._all_agents
+        return self._mesa.agents()
 
     @agents.setter
     def agents(self, value: Any) -> None:
@@ -276,42 +312,12 @@ class HarmReductionModel(mesa.Model):
 
     def person(self, row: int) -> Person:
         """The ``Person`` agent living in ``row``."""
-        self.agents  # noqa: B018  (materialise the view)
-        assert self._persons is not None
-        agent = self._persons[row]
-        if agent is None:
-            raise KeyError(f"row {row} holds nobody alive")
-        return agent
-
-    def _sync_persons(self) -> None:
-        """Remove agents of people who left and add agents for new people (changed rows only)."""
-        assert self._persons is not None
-        p = self.people
-        # pid each row's agent stands for (-1: no agent); a mismatch means the row changed.
-        viewed = self._viewed_pids
-        wanted = np.where(p.alive, p.pid, -1)
-        for row in np.flatnonzero(viewed != wanted).tolist():
-            agent = self._persons[row]
-            if agent is not None:
-                agent.cell = None
-                agent.remove()
-            self._persons[row] = Person(self, row) if wanted[row] >= 0 else None
-        self._viewed_pids = wanted
-        self._space_week = -1  # the space needs re-placing
+        return self._mesa.person(row)
 
     @property
     def space(self) -> Network:
         """A ``mesa.discrete_space.Network`` of the current ties with every Person placed."""
-        agents = self.agents
-        if self._space is None or self._space_week != self.week:
-            graph = self.network.graph(self.people)
-            for agent in agents:
-                agent.cell = None
-            self._space = Network(graph, random=self.random)
-            for agent in agents:
-                agent.cell = self._space[agent.row]
-            self._space_week = self.week
-        return self._space
+        return self._mesa.space()
 
     def graph(self) -> Any:
         """A networkx graph of living people and their current ties (see ``ContactNetwork``)."""

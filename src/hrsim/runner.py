@@ -1,4 +1,4 @@
-"""Run one scenario to the end and write its results to disk."""
+"""One run: build a model, run it to its horizon, collect its results and write them to disk."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from hrsim.model import HarmReductionModel
+from hrsim._version import __version__
+from hrsim.model import HarmReductionModel, WeekObserver
 from hrsim.scenario import Scenario
 
 
@@ -30,6 +32,7 @@ class RunResult:
     events: pa.Table
     metadata: dict[str, Any]
     programmes: pd.DataFrame
+    phase_seconds: dict[str, float] | None = None  # with ``profile``: seconds per phase
 
     def summary(self) -> dict[str, float]:
         """Totals over the run and the final week's levels."""
@@ -68,13 +71,33 @@ def git_commit() -> str | None:
     return out.stdout.strip() or None
 
 
-def run(scenario: Scenario, progress: Any = None, record_events: bool = True) -> RunResult:
-    """Build the model for ``scenario`` and run it to its horizon."""
-    from hrsim import __version__
+def run_model(
+    scenario: Scenario,
+    *,
+    record_events: bool = False,
+    progress: Any = None,
+    profile: bool = False,
+    observers: Sequence[Callable[[HarmReductionModel], WeekObserver]] = (),
+) -> HarmReductionModel:
+    """Build the model for ``scenario`` and run it to its horizon.
 
-    start = time.perf_counter()
-    model = HarmReductionModel(scenario, record_events=record_events)
+    The one place a model is built and run to the end: runs, comparisons, sweeps,
+    validation, calibration and sensitivity all come through here. Each of ``observers`` is
+    called with the built model and returns an observer that sees every week.
+    """
+    model = HarmReductionModel(scenario, record_events=record_events, profile=profile)
+    for make in observers:
+        model.observers.append(make(model))
     model.run(progress=progress)
+    return model
+
+
+def run(
+    scenario: Scenario, progress: Any = None, record_events: bool = True, profile: bool = False
+) -> RunResult:
+    """Build the model for ``scenario``, run it to its horizon, and collect its results."""
+    start = time.perf_counter()
+    model = run_model(scenario, record_events=record_events, progress=progress, profile=profile)
     wall = time.perf_counter() - start
     metadata = {
         "hrsim_version": __version__,
@@ -94,6 +117,7 @@ def run(scenario: Scenario, progress: Any = None, record_events: bool = True) ->
         model.events.to_arrow(),
         metadata,
         model.programme_frame(),
+        dict(model.phase_seconds) if model.phase_seconds is not None else None,
     )
 
 

@@ -19,11 +19,11 @@ import pandas as pd
 from pandas.testing import assert_frame_equal
 from PIL import Image
 
-from dashboards.palette import STATES
-from dashboards.parameters import Settings, to_scenario
-from dashboards.session import DashboardSession
 from hrsim import load_scenario
-from hrsim.paired_run import PairedRun
+from hrsim.dashboard.paired_run import PairedRun
+from hrsim.dashboard.palette import STATES
+from hrsim.dashboard.parameters import Settings, to_scenario
+from hrsim.dashboard.session import DashboardSession
 
 ROOT = Path(__file__).resolve().parents[2]
 CHARTS = ("network-chart", "so-far", "care-states", "overdoses", "incidence", "retention")

@@ -20,7 +20,8 @@ def python(code: str) -> subprocess.CompletedProcess:
 
 def test_import_hrsim_does_not_import_solara():
     proc = python(
-        "import sys, hrsim, hrsim.cli, hrsim.paired_run, hrsim.runner, hrsim.compare\n"
+        "import sys, hrsim, hrsim.cli, hrsim.dashboard.paired_run, hrsim.runner\n"
+        "import hrsim.analysis.compare\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
         "('solara', 'ipyvuetify', 'ipywidgets', 'reacton', 'altair', 'playwright'))\n"
         "print(heavy)"

@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboards.charts import MAX_POINTS, shown_weeks
-from dashboards.network_view import NetworkView, ring_layout, sample_rows
-from dashboards.parameters import Settings
-from dashboards.session import Clock, DashboardSession
-from dashboards.vega import Figure
 from hrsim import HarmReductionModel, load_scenario
-from hrsim.people import STATE_NAMES
+from hrsim.core.states import STATE_NAMES
+from hrsim.dashboard.charts import MAX_POINTS, shown_weeks
+from hrsim.dashboard.network_view import NetworkView, ring_layout, sample_rows
+from hrsim.dashboard.parameters import Settings
+from hrsim.dashboard.session import Clock, DashboardSession
+from hrsim.dashboard.vega import Figure
 
 FIGURES = ("network", "care_states", "overdoses", "incidence", "retention", "so_far")
 

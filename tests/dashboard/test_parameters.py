@@ -2,7 +2,8 @@
 
 import pytest
 
-from dashboards.parameters import (
+from hrsim import ScenarioError, load_scenario
+from hrsim.dashboard.parameters import (
     CORE_SLIDERS,
     PROGRAMMES,
     SCENARIOS,
@@ -12,7 +13,6 @@ from dashboards.parameters import (
     scenario_toml,
     to_scenario,
 )
-from hrsim import ScenarioError, load_scenario
 from hrsim.interventions import BUILT_IN, lookup, programme_defaults
 from hrsim.scenario import parameter_table
 

@@ -9,7 +9,7 @@ from programme_helpers import assert_same_as_baseline, programme_scenario, run_m
 
 from conftest import binomial_se, within
 from hrsim import HarmReductionModel
-from hrsim.people import Care
+from hrsim.core.states import Care
 from hrsim.processes import CareProcess
 from hrsim.scenario import load_scenario
 

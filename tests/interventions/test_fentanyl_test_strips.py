@@ -15,7 +15,7 @@ from programme_helpers import (
 
 from conftest import binomial_se, within
 from hrsim import HarmReductionModel
-from hrsim.people import Care
+from hrsim.core.states import Care
 from hrsim.scenario import load_scenario
 
 TYPE = "fentanyl_test_strips"

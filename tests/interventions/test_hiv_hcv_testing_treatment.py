@@ -14,7 +14,7 @@ from programme_helpers import (
 
 from conftest import binomial_se, within
 from hrsim import HarmReductionModel
-from hrsim.people import Care
+from hrsim.core.states import Care
 from hrsim.processes import Infections
 from hrsim.processes.base import weekly_probability
 from hrsim.scenario import load_scenario

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from programme_helpers import programme_scenario
 
-from hrsim.compare import compare
+from hrsim.analysis.compare import compare
 
 RUN = {"people": 3000, "years": 2.0, "seed": 11, "name": "arm"}
 LEVELS = (0.0, 0.5, 1.0)

@@ -10,8 +10,8 @@ from programme_helpers import assert_same_as_baseline, programme_scenario, run_m
 
 from conftest import binomial_se, within
 from hrsim import HarmReductionModel
+from hrsim.core.states import Care
 from hrsim.model import Hooks
-from hrsim.people import Care
 from hrsim.processes import DEFAULT_PROCESSES, CareProcess
 from hrsim.scenario import load_scenario
 

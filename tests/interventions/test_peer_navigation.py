@@ -14,7 +14,8 @@ from programme_helpers import (
 
 from conftest import binomial_se, within
 from hrsim import HarmReductionModel
-from hrsim.people import NEVER, Care
+from hrsim.core.people import NEVER
+from hrsim.core.states import Care
 from hrsim.processes import CareProcess, Overdose
 from hrsim.scenario import load_scenario
 

@@ -15,7 +15,7 @@ from programme_helpers import (
 
 from conftest import within
 from hrsim import HarmReductionModel
-from hrsim.people import Care
+from hrsim.core.states import Care
 from hrsim.processes import Infections
 from hrsim.scenario import load_scenario
 

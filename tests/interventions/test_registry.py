@@ -109,7 +109,7 @@ def test_client_lists_follow_enrolment_and_cannot_be_written_to():
 
 @pytest.mark.parametrize("factor", [0.0, 0.4, 0.9, 1.0, 1.7, 3.0])
 def test_multiply_where_is_the_indexed_product_bit_for_bit(factor):
-    from hrsim.interventions.base import multiply_where
+    from hrsim.interventions.helpers import multiply_where
 
     rng = np.random.default_rng(5)
     hook = rng.uniform(0.1, 2.0, 10_001).astype(np.float32)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from hrsim.validation import (
+from hrsim.analysis.validation import (
     exact_binomial,
     follow_until_removed,
     kaplan_meier,

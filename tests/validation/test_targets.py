@@ -2,7 +2,7 @@
 
 The experiments run once per module (30,000 people, 4 replicates, 10 years, two settings,
 through the local process pool); each target is its own test so a failure names the target.
-Tolerances are set in hrsim.validation from the studies' uncertainty and the simulation's
+Tolerances are set in hrsim.analysis.validation from the studies' uncertainty and the simulation's
 standard errors; none is chosen here.
 
 Targets the model meets must pass. Targets it misses must be reported as failing, and each miss
@@ -20,7 +20,7 @@ import sys
 
 import pytest
 
-from hrsim.validation import run_validation
+from hrsim.analysis.validation import run_validation
 
 MEETS = [
     "relapse within 1 week of detox discharge, no aftercare",

@@ -12,28 +12,14 @@ coverage leaves every other draw, and so every result, exactly as in the baselin
 from __future__ import annotations
 
 import builtins
-from functools import cached_property
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 
-from hrsim.people import Care
+from hrsim.interventions.params import InterventionParams
 
 if TYPE_CHECKING:
     from hrsim.model import HarmReductionModel
-    from hrsim.people import People
-
-
-class InterventionParams(BaseModel):
-    """Parameters every programme has. Subclasses add their own (with units in the names)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    type: str
-    start_week: int = Field(0, ge=0, le=5200)
-    ramp_up_weeks: int = Field(0, ge=0, le=5200)
-    fixed_cost_usd_per_week: float = Field(0.0, ge=0.0, le=1e9)
 
 
 class Intervention:
@@ -190,133 +176,6 @@ class Intervention:
             model.events.add(p.pid[rows], model.week, self.type, state, state, detail)
 
 
-def multiply_where(hook: np.ndarray, mask: np.ndarray, factor: float) -> None:
-    """``hook[mask] *= factor`` for a mask that holds much of the population.
-
-    ``m factor + (1 - m)`` is exactly ``factor`` where m is 1 and exactly 1 where it is 0, so
-    this is the same arithmetic as the indexed product, in a few fast whole-array passes
-    instead of a gather and a scatter over many rows.
-    """
-    m = mask.view(np.uint8).astype(hook.dtype)
-    scaled = m * hook.dtype.type(factor)
-    m -= 1
-    scaled -= m
-    hook *= scaled
-
-
 def _read_only(array: np.ndarray) -> np.ndarray:
     array.flags.writeable = False
     return array
-
-
-def retire_used_kits(model: HarmReductionModel, holds_kit: np.ndarray) -> np.ndarray:
-    """Take a programme's kits used at last week's overdoses out of circulation.
-
-    ``holds_kit`` marks who holds one of the programme's kits; it is updated in place and the
-    rows whose kit was used are returned (a witness who used a kit twice counts once).
-    """
-    used = np.unique(model.naloxone_used)
-    used = used[holds_kit[used]]
-    holds_kit[used] = False
-    model.people.carries_naloxone[used] = False
-    return used
-
-
-class WeekView:
-    """Masks many programmes need, computed at most once a week (as programmes act)."""
-
-    def __init__(self, people: People) -> None:
-        self.people = people
-
-    @cached_property
-    def alive(self) -> np.ndarray:
-        """Living people."""
-        return self.people.alive
-
-    @cached_property
-    def left(self) -> np.ndarray:
-        """Rows of people who died or left (sorted); a new person takes them this week."""
-        return np.flatnonzero(~self.alive)
-
-    @cached_property
-    def active(self) -> np.ndarray:
-        """In active use."""
-        return self.people.state == Care.ACTIVE
-
-    @cached_property
-    def injecting(self) -> np.ndarray:
-        """In active use and injecting."""
-        return self.active & self.people.injects
-
-    @cached_property
-    def on_moud(self) -> np.ndarray:
-        """On methadone or buprenorphine."""
-        state = self.people.state
-        return (state == Care.METHADONE) | (state == Care.BUPRENORPHINE)
-
-    @cached_property
-    def recovery(self) -> np.ndarray:
-        """In recovery."""
-        return self.people.state == Care.RECOVERY
-
-    @cached_property
-    def prison(self) -> np.ndarray:
-        """In prison."""
-        return self.people.state == Care.PRISON
-
-    @cached_property
-    def free(self) -> np.ndarray:
-        """Alive and neither in prison nor in inpatient detox (can meet people)."""
-        state = self.people.state
-        return (state < Care.PRISON) & (state != Care.DETOX)
-
-
-class ProgrammeOutputs:
-    """Weekly outputs of every programme, in long form ``(week, programme, output, value)``."""
-
-    def __init__(self, weeks: int) -> None:
-        self.weeks = weeks
-        self.series: dict[tuple[str, str], np.ndarray] = {}
-        self.week = 0
-
-    def declare(self, programme: str, outputs: tuple[str, ...]) -> None:
-        """Create zero series for a programme's outputs (so they exist even if never used)."""
-        for output in (*outputs, "cost_usd"):
-            self.series.setdefault((programme, output), np.zeros(self.weeks + 1))
-
-    def add(self, programme: str, output: str, value: float) -> None:
-        """Add to the current week's value."""
-        key = (programme, output)
-        if key not in self.series:
-            self.series[key] = np.zeros(self.weeks + 1)
-        self.series[key][self.week] += value
-
-    def to_frame(self, weeks: int) -> "pd.DataFrame":  # noqa: UP037
-        """The recorded weeks as a long DataFrame."""
-        import pandas as pd
-
-        frames = [
-            pd.DataFrame(
-                {
-                    "week": np.arange(weeks + 1),
-                    "programme": prog,
-                    "output": out,
-                    "value": values[: weeks + 1],
-                }
-            )
-            for (prog, out), values in sorted(self.series.items())
-        ]
-        if not frames:
-            return pd.DataFrame(
-                {
-                    "week": pd.Series(dtype="int64"),
-                    "programme": pd.Series(dtype="object"),
-                    "output": pd.Series(dtype="object"),
-                    "value": pd.Series(dtype="float64"),
-                }
-            )
-        return pd.concat(frames, ignore_index=True)
-
-
-if TYPE_CHECKING:
-    import pandas as pd

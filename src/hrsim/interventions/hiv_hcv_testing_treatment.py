@@ -40,8 +40,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import Field
 
-from hrsim.interventions import register
-from hrsim.interventions.base import Intervention, InterventionParams, multiply_where
+from hrsim.interventions.base import Intervention
+from hrsim.interventions.helpers import multiply_where
+from hrsim.interventions.params import InterventionParams
+from hrsim.interventions.registry import register
 from hrsim.processes.base import weekly_probability
 
 if TYPE_CHECKING:

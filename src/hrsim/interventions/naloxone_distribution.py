@@ -17,14 +17,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import Field
 
-from hrsim.interventions import register
-from hrsim.interventions.base import Intervention, InterventionParams, retire_used_kits
-from hrsim.people import Care
-from hrsim.sampling import bernoulli_positions
+from hrsim.core.sampling import bernoulli_positions
+from hrsim.core.states import Care
+from hrsim.interventions.base import Intervention
+from hrsim.interventions.helpers import pick_contact, retire_used_kits
+from hrsim.interventions.params import InterventionParams
+from hrsim.interventions.registry import register
 
 if TYPE_CHECKING:
+    from hrsim.core.people import People
     from hrsim.model import HarmReductionModel
-    from hrsim.people import People
 
 NEVER_RELEASED = -1_000_000
 
@@ -39,28 +41,6 @@ class NaloxoneDistributionParams(InterventionParams):
     release_window_weeks: int = Field(ge=0, le=520)
     reversal_probability: float = Field(ge=0.0, le=1.0)
     cost_usd_per_kit: float = Field(ge=0.0, le=1e4)
-
-
-def pick_contact(
-    model: HarmReductionModel, stream: str, givers: np.ndarray, wanted: np.ndarray
-) -> np.ndarray:
-    """One random contact (injecting or social) per giver among rows where ``wanted`` is True.
-
-    Returns the distinct contacts picked (two givers may pick the same person, who then gets
-    one kit). Givers with no such contact pick nobody.
-    """
-    row, contact = model.network.neighbours_of(givers)
-    keep = wanted[contact]
-    row, contact = row[keep], contact[keep]
-    if row.size == 0:
-        return row
-    # Random key per pair; each giver takes the pair with the smallest key.
-    key = model.streams.generator(stream, model.week).random(row.size)
-    order = np.lexsort((key, row))
-    row, contact = row[order], contact[order]
-    first = np.ones(row.size, dtype=bool)
-    first[1:] = row[1:] != row[:-1]
-    return np.unique(contact[first])
 
 
 @register

@@ -19,15 +19,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import Field
 
-from hrsim.interventions import register
-from hrsim.interventions.base import (
-    Intervention,
-    InterventionParams,
-    multiply_where,
-    retire_used_kits,
-)
-from hrsim.interventions.naloxone_distribution import pick_contact
-from hrsim.sampling import bernoulli_positions
+from hrsim.core.sampling import bernoulli_positions
+from hrsim.interventions.base import Intervention
+from hrsim.interventions.helpers import multiply_where, pick_contact, retire_used_kits
+from hrsim.interventions.params import InterventionParams
+from hrsim.interventions.registry import register
 
 if TYPE_CHECKING:
     from hrsim.model import HarmReductionModel

@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import Field
 
-from hrsim.interventions import register
-from hrsim.interventions.base import Intervention, InterventionParams
-from hrsim.people import Care
+from hrsim.core.states import Care
+from hrsim.interventions.base import Intervention
+from hrsim.interventions.params import InterventionParams
+from hrsim.interventions.registry import register
 
 if TYPE_CHECKING:
     from hrsim.model import HarmReductionModel

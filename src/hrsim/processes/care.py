@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hrsim.people import Care as S
+from hrsim.core.sampling import thinned_draws
+from hrsim.core.states import Care as S
 from hrsim.processes.base import Process, move, weekly_probability
-from hrsim.sampling import thinned_draws
 
 if TYPE_CHECKING:
     from hrsim.model import HarmReductionModel

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hrsim.people import Care
+from hrsim.core.results import NO_STATE
+from hrsim.core.sampling import thinned_draws
+from hrsim.core.states import Care
 from hrsim.processes.base import Process, move, weekly_probability
-from hrsim.results import NO_STATE
-from hrsim.sampling import thinned_draws
 
 if TYPE_CHECKING:
     from hrsim.model import HarmReductionModel

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hrsim.people import Care as S
+from hrsim.core.states import Care as S
 from hrsim.processes.base import Process, weekly_probability
 
 if TYPE_CHECKING:
+    from hrsim.core.network import Layer
+    from hrsim.core.people import People
     from hrsim.model import HarmReductionModel
-    from hrsim.network import Layer
-    from hrsim.people import People
 
 
 class Infections(Process):

@@ -11,7 +11,7 @@ it is fatal with the witnessed or the alone probability. A survivor may be refer
 
 The hazard is computed exactly only for people whose uniform draw falls under an upper bound
 of everyone's probability (thinning). Those rows and their draws come straight from
-``hrsim.sampling.thinned_draws``, so the cost follows the number of candidates, not the
+``hrsim.core.sampling.thinned_draws``, so the cost follows the number of candidates, not the
 population; the same seed picks the same rows in every arm (common random numbers).
 """
 
@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hrsim.people import STATE_NAMES
-from hrsim.people import Care as S
+from hrsim.core.sampling import thinned_draws
+from hrsim.core.states import STATE_NAMES
+from hrsim.core.states import Care as S
 from hrsim.processes.base import Process, move
-from hrsim.sampling import thinned_draws
 
 if TYPE_CHECKING:
     from hrsim.model import HarmReductionModel

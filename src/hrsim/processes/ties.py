@@ -1,4 +1,4 @@
-"""Ties end and form each week (the rules live in ``hrsim.network``)."""
+"""Ties end and form each week (the rules live in ``hrsim.core.network``)."""
 
 from __future__ import annotations
 
@@ -17,4 +17,4 @@ class Ties(Process):
 
     def step(self, model: HarmReductionModel) -> None:
         """End ties (including every tie of people who left), then form new ones."""
-        model.network.turnover(model.people, model.streams, model.week)
+        model.network.turnover(model.people, model.week_view, model.streams, model.week)

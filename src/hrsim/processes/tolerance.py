@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hrsim.people import Care
+from hrsim.core.states import Care
 from hrsim.processes.base import Process
 
 if TYPE_CHECKING:

@@ -1,0 +1,144 @@
+"""The statistical estimators hrsim reports with: survival, proportions, rates, pairs.
+
+Kaplan-Meier with Greenwood errors, binomial and Clopper-Pearson intervals, Poisson rates,
+t intervals over replicates, and the paired comparison of two arms on common random numbers.
+Used by validation, comparisons, reports and the dashboard. SciPy (a third of a second to
+import) is loaded on first use, so a worker that only runs models never pays for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+Z95 = 1.96
+
+
+def _scipy_stats() -> ModuleType:
+    from scipy import stats
+
+    return stats
+
+
+def kaplan_meier_curve(
+    durations: np.ndarray, events: np.ndarray, until: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Survival at weeks 0..until and its Greenwood standard error (vectorised)."""
+    d = np.asarray(durations, dtype=np.int64)
+    e = np.asarray(events, dtype=bool)
+    clipped = np.clip(d, 0, until + 1)
+    counts = np.bincount(clipped, minlength=until + 2)
+    at_risk = np.cumsum(counts[::-1])[::-1][: until + 1].astype(np.float64)  # d >= t
+    ev = d[e & (d >= 1) & (d <= until)]
+    deaths = np.bincount(ev, minlength=until + 1).astype(np.float64)[: until + 1]
+    deaths[0] = 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(at_risk > 0, 1.0 - deaths / at_risk, 1.0)
+        green = np.where(at_risk > deaths, deaths / (at_risk * (at_risk - deaths)), 0.0)
+    surv = np.cumprod(factor)
+    se = surv * np.sqrt(np.cumsum(green))
+    return surv, se
+
+
+def kaplan_meier(durations: np.ndarray, events: np.ndarray, at: int) -> tuple[float, float]:
+    """Survival at ``at`` (same units as durations) and its Greenwood standard error."""
+    surv, se = kaplan_meier_curve(durations, events, at)
+    return float(surv[at]), float(se[at])
+
+
+def normal_interval(value: float, se: float) -> tuple[float, float]:
+    """A normal 95% interval: value plus or minus 1.96 standard errors."""
+    return (value - Z95 * se, value + Z95 * se)
+
+
+def binomial_se(p: float, n: int) -> float:
+    """Standard error of a proportion ``p`` out of ``n``."""
+    return float(np.sqrt(p * (1 - p) / n))
+
+
+def exact_binomial(k: int, n: int) -> tuple[float, float]:
+    """Clopper-Pearson 95% interval for k events out of n."""
+    low = 0.0 if k == 0 else float(_scipy_stats().beta.ppf(0.025, k, n - k + 1))
+    high = 1.0 if k == n else float(_scipy_stats().beta.ppf(0.975, k + 1, n - k))
+    return low, high
+
+
+def log_se_from_ci(low: float, high: float) -> float:
+    """The standard error on the log scale implied by a published 95% interval."""
+    return float((np.log(high) - np.log(low)) / (2 * Z95))
+
+
+def poisson_rate(events: float, exposure: float, per: float) -> tuple[float, float, float]:
+    """A rate per ``per`` units of exposure and its 95% interval (log scale)."""
+    if exposure <= 0 or events <= 0:
+        return float("nan"), float("nan"), float("nan")
+    rate = per * events / exposure
+    spread = np.exp(Z95 / np.sqrt(events))
+    return rate, rate / spread, rate * spread
+
+
+def t_interval(values: np.ndarray) -> tuple[float, float, float]:
+    """Mean over replicates and its 95% t interval (the binomial-free spread of a level)."""
+    values = values[np.isfinite(values)]
+    mean = float(values.mean())
+    if values.size < 2:
+        return mean, float("nan"), float("nan")
+    half = float(
+        _scipy_stats().t.ppf(0.975, values.size - 1) * values.std(ddof=1) / np.sqrt(values.size)
+    )
+    return mean, mean - half, mean + half
+
+
+@dataclass
+class OutcomeComparison:
+    """One outcome of one arm against the baseline, over paired replicates."""
+
+    baseline_mean: float
+    arm_mean: float
+    difference_mean: float
+    difference_ci95: tuple[float, float]
+    relative_risk: float | None
+    relative_risk_ci95: tuple[float, float] | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain types, for JSON."""
+        return {
+            "baseline_mean": self.baseline_mean,
+            "arm_mean": self.arm_mean,
+            "difference_mean": self.difference_mean,
+            "difference_ci95": list(self.difference_ci95),
+            "relative_risk": self.relative_risk,
+            "relative_risk_ci95": list(self.relative_risk_ci95)
+            if self.relative_risk_ci95
+            else None,
+        }
+
+
+def paired(baseline: np.ndarray, arm: np.ndarray) -> OutcomeComparison:
+    """Compare one outcome over paired replicates.
+
+    Returns the means, the paired difference with a t interval, and the ratio of means with a
+    delta-method interval on the log scale (using the pairs' covariance).
+    """
+    stats = _scipy_stats()
+    r = baseline.size
+    diff = arm - baseline
+    mean_d = float(diff.mean())
+    if r > 1:
+        half = float(stats.t.ppf(0.975, r - 1) * diff.std(ddof=1) / np.sqrt(r))
+    else:
+        half = float("nan")
+    b, a = float(baseline.mean()), float(arm.mean())
+    rr: float | None = None
+    rr_ci: tuple[float, float] | None = None
+    if b > 0 and a > 0:
+        rr = a / b
+        if r > 1:
+            cov = np.cov(arm, baseline, ddof=1)
+            var_log = (cov[0, 0] / a**2 + cov[1, 1] / b**2 - 2 * cov[0, 1] / (a * b)) / r
+            spread = float(stats.t.ppf(0.975, r - 1) * np.sqrt(max(var_log, 0.0)))
+            rr_ci = (rr * float(np.exp(-spread)), rr * float(np.exp(spread)))
+    return OutcomeComparison(b, a, mean_d, (mean_d - half, mean_d + half), rr, rr_ci)

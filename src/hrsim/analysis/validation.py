@@ -1,0 +1,683 @@
+"""The validation suite: the default model against every published target it can be held to.
+
+Two experiments run the default scenario (or a given one, e.g. a calibrated scenario) over
+several replicate seeds, in parallel through
+``hrsim.batch.executors``: usual care, and a trial-like MOUD setting (lower discontinuation). Each
+replicate is reduced in its worker to what the targets need (spells, follow-ups, counts and
+weekly PWID series), so only small arrays travel back; the parent pools them and measures
+each quantity the way the study did:
+
+- relapse after detox (Smyth 2010) and abstinence at 12 months (Hunt 1971): Kaplan-Meier;
+- MOUD retention (Soeffing 2009; Kakko 2003): Kaplan-Meier of new starts;
+- overdose death by weeks since prison release (Merrall 2010);
+- overdose and all-cause mortality off vs on methadone and buprenorphine (Sordo 2017);
+- overdose and all-cause deaths after inpatient detox (Strang 2003);
+- fatal overdose among people who inject, followed through every care state as in a cohort
+  (Caudarella 2016);
+- HIV and HCV prevalence (CDC NHBS; Grebely 2019) and incidence (Artenie 2021) among people
+  who injected in the past year, as those studies define them (``hrsim.analysis.measures``).
+
+Tolerances use the published uncertainty. Where a study gives a proportion and its sample
+size, or a 95% interval, the simulated value must lie within 1.96 x the combined standard
+error of the study (from its sample size or interval) and the simulation; ratios and rates
+are compared on the log scale. Where a study gives a range (several surveys, a band read off a
+figure), the simulated 95% interval must overlap it; for small counts the study's exact
+binomial interval is the range. Each result says which rule it used. Nothing is loosened to
+pass: a target the model misses is reported as failing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hrsim.analysis.events import follow_until_removed, spells_from, state_changes
+from hrsim.analysis.measures import PwidWeekly, observe_run, pwid_weekly
+from hrsim.analysis.stats import (
+    Z95,
+    binomial_se,
+    exact_binomial,
+    kaplan_meier,
+    kaplan_meier_curve,
+    log_se_from_ci,
+    normal_interval,
+    poisson_rate,
+    t_interval,
+)
+from hrsim.batch.executors import execute
+from hrsim.core.rng import replicate_seeds
+from hrsim.scenario import Scenario
+
+DEFAULT_PEOPLE = 30_000
+DEFAULT_REPLICATES = 4
+DEFAULT_YEARS = 10.0
+TRIAL_LIKE_HAZARD_RATIO = 0.51  # ln(0.75)/ln(0.569): Kakko 2003 vs Soeffing 2009
+STRANG_WEEKS = 17  # four months after discharge
+
+
+@dataclass
+class Published:
+    """What the study reported: a value (None for a range), its low and high, and where.
+
+    ``at`` is the x position on the target's curve (weeks, years); None means the published
+    value holds over the whole curve (drawn as a band).
+    """
+
+    value: float | None
+    low: float
+    high: float
+    at: float | None = None
+
+
+@dataclass
+class Curve:
+    """The simulated quantity over time, with a 95% interval, for the target's plot."""
+
+    x: list[float]
+    y: list[float]
+    low: list[float]
+    high: list[float]
+    xlabel: str
+    ylabel: str
+
+
+@dataclass
+class TargetResult:
+    """One target: what the study found, what the model gives, and whether they agree."""
+
+    name: str
+    source: str
+    target: str
+    simulated: float
+    interval: tuple[float, float]
+    tolerance: str
+    passed: bool
+    published: Published | None = None
+    curve: Curve | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain types, for JSON (the curve is left out: it is for the HTML page)."""
+        d = asdict(self)
+        d.pop("curve")
+        d["simulated"] = float(self.simulated)
+        d["interval"] = [float(x) for x in self.interval]
+        d["passed"] = bool(self.passed)
+        return d
+
+
+# ---------------------------------------------------------------------------------------------
+# Generic target rules
+
+
+def proportion_target(
+    name: str,
+    source: str,
+    target: float,
+    study_n: int,
+    simulated: float,
+    se: float,
+    published_at: float | None = None,
+    curve: Curve | None = None,
+) -> TargetResult:
+    """A simulated proportion against a study's.
+
+    It passes within 1.96 x the combined standard error of the study (binomial, ``study_n``
+    people) and the simulation.
+    """
+    study_se = binomial_se(target, study_n)
+    tol = Z95 * np.hypot(study_se, se)
+    return TargetResult(
+        name,
+        source,
+        f"{target}",
+        simulated,
+        normal_interval(simulated, se),
+        f"+/- {tol:.3f} (study and simulation SE, 95%)",
+        bool(abs(simulated - target) <= tol),
+        Published(target, target - Z95 * study_se, target + Z95 * study_se, published_at),
+        curve,
+    )
+
+
+def ratio_target(
+    name: str,
+    source: str,
+    published: tuple[float, float, float],
+    simulated: float,
+    sim_log_se: float,
+    curve: Curve | None = None,
+    at: float | None = None,
+) -> TargetResult:
+    """A simulated rate or rate ratio against a published one with a 95% interval.
+
+    Compared on the log scale: it passes within 1.96 x the combined standard error of the
+    study (from its 95% interval) and the simulation.
+    """
+    value, low, high = published
+    pub_se = log_se_from_ci(low, high)
+    tol = Z95 * float(np.hypot(pub_se, sim_log_se))
+    ok = bool(np.isfinite(simulated) and simulated > 0 and abs(np.log(simulated / value)) <= tol)
+    spread = float(np.exp(Z95 * sim_log_se)) if np.isfinite(sim_log_se) else float("nan")
+    return TargetResult(
+        name,
+        source,
+        f"{value:g} (95% CI {low:g}-{high:g})",
+        simulated,
+        (simulated / spread, simulated * spread),
+        f"within x/÷ {np.exp(tol):.2f} (log scale: study CI and simulation SE combined, 95%)",
+        ok,
+        Published(value, low, high, at),
+        curve,
+    )
+
+
+def range_target(
+    name: str,
+    source: str,
+    target: str,
+    published: Published,
+    simulated: float,
+    interval: tuple[float, float],
+    tolerance: str,
+    curve: Curve | None = None,
+) -> TargetResult:
+    """Passes when the simulated 95% interval overlaps the published range."""
+    lo, hi = interval
+    ok = bool(np.isfinite(simulated) and hi >= published.low and lo <= published.high)
+    return TargetResult(name, source, target, simulated, interval, tolerance, ok, published, curve)
+
+
+def _km_curve(
+    d: np.ndarray, e: np.ndarray, until: int, ylabel: str, *, failure: bool = False
+) -> Curve:
+    surv, se = kaplan_meier_curve(d, e, until)
+    lo, hi = np.clip(surv - Z95 * se, 0, 1), np.clip(surv + Z95 * se, 0, 1)
+    if failure:
+        surv, lo, hi = 1 - surv, 1 - hi, 1 - lo
+    return Curve(list(range(until + 1)), surv.tolist(), lo.tolist(), hi.tolist(), "weeks", ylabel)
+
+
+# ---------------------------------------------------------------------------------------------
+# Per-replicate measurements (run in a worker)
+
+
+@dataclass(frozen=True)
+class ReplicateTask:
+    """One replicate of one experiment: everything a worker needs, seed included."""
+
+    experiment: str
+    scenario: Scenario
+
+
+def _on_off_counts(moves: pd.DataFrame, weeks: int, medication: str) -> dict[str, float]:
+    """Deaths and person-years on and off a medication among people who ever started it.
+
+    Time counts from the first start. Off means out of treatment (Sordo's "out of
+    treatment"): time on the other medication is neither on nor off, and time in prison or
+    after death or exit is not at risk.
+    """
+    first = moves[moves["to_state"] == medication].groupby("person")["week"].min()
+    mv = moves[moves["person"].isin(first.index)].copy()
+    mv = mv[mv["week"] >= mv["person"].map(first)]
+    end = np.where(mv["next_week"] >= 0, mv["next_week"], weeks)
+    pt = (end - mv["week"]).to_numpy()
+    state = mv["to_state"]
+    on = (state == medication).to_numpy()
+    off = ~state.isin(["dead", "exited", "prison", "methadone", "buprenorphine"]).to_numpy()
+    od = (mv["next_detail"] == "overdose").to_numpy()
+    dead = (mv["next_to"] == "dead").to_numpy()
+    return {
+        "pt_on": pt[on].sum() / 52.0,
+        "pt_off": pt[off].sum() / 52.0,
+        "od_on": float((on & od).sum()),
+        "od_off": float((off & od).sum()),
+        "dead_on": float((on & dead).sum()),
+        "dead_off": float((off & dead).sum()),
+    }
+
+
+def measure_replicate(task: ReplicateTask) -> dict[str, Any]:
+    """Run one replicate and reduce it to what the targets need (small arrays and counts)."""
+    run = observe_run(task.scenario)
+    moves = state_changes(run.events)
+    weeks = run.weeks
+    starts = (moves["to_state"] == "buprenorphine") & (moves["kind"] != "initial")
+    # New starts only: people already in treatment at week 0 are past the early dropout.
+    out: dict[str, Any] = {
+        "buprenorphine": spells_from(moves, starts, None, weeks, same_week=False)
+    }
+    if task.experiment != "usual_care":
+        return out
+    no_aftercare = moves["detail"] == "discharge_no_aftercare"
+    treated = moves["detail"].isin(["discharge_no_aftercare", "discharge_aftercare"])
+    detox = (moves["to_state"] == "detox") & (moves["kind"] != "initial")
+    releases = moves[(moves["from_state"] == "prison") & (moves["kind"] == "transition")]
+    discharges = moves[(moves["from_state"] == "detox") & (moves["kind"] == "transition")]
+    last, od_week, _ = follow_until_removed(moves, releases, weeks)
+    _, d_od, d_any = follow_until_removed(moves, discharges, weeks, ("dead", "exited"))
+    out.update(
+        relapse_no_aftercare=spells_from(moves, no_aftercare, {"active"}, weeks, same_week=True),
+        relapse_treated=spells_from(moves, treated, {"active"}, weeks, same_week=True),
+        detox=spells_from(moves, detox, None, weeks, same_week=False),
+        release=(last, od_week),
+        detox_discharge=(discharges["week"].to_numpy(), d_od, d_any),
+        methadone=_on_off_counts(moves, weeks, "methadone"),
+        buprenorphine_mortality=_on_off_counts(moves, weeks, "buprenorphine"),
+        pwid=pwid_weekly(run),
+    )
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The targets (pooled over replicates)
+
+
+def _pooled_spells(reps: list[dict[str, Any]], key: str) -> tuple[np.ndarray, np.ndarray]:
+    return (
+        np.concatenate([r[key][0] for r in reps]),
+        np.concatenate([r[key][1] for r in reps]),
+    )
+
+
+def relapse_targets(reps: list[dict[str, Any]]) -> list[TargetResult]:
+    """Smyth 2010 (no aftercare: week 1 and 18-36 months) and Hunt 1971 (12 months)."""
+    d, e = _pooled_spells(reps, "relapse_no_aftercare")
+    s1, se1 = kaplan_meier(d, e, 1)
+    s27, se27 = kaplan_meier(d, e, 117)  # 27 months, the middle of 18-36 months
+    relapsed = "relapsed (Kaplan-Meier), no aftercare"
+    early = _km_curve(d, e, 12, relapsed, failure=True)
+    late = _km_curve(d, e, 156, relapsed, failure=True)
+    d, e = _pooled_spells(reps, "relapse_treated")
+    s52, se52 = kaplan_meier(d, e, 52)
+    return [
+        proportion_target(
+            "relapse within 1 week of detox discharge, no aftercare",
+            "Smyth et al. 2010, Ir J Med Sci (n=109)",
+            0.59,
+            109,
+            1 - s1,
+            se1,
+            1,
+            early,
+        ),
+        proportion_target(
+            "relapsed by 18-36 months (at 27 months) after detox, no aftercare",
+            "Smyth et al. 2010 (99/109)",
+            0.91,
+            109,
+            1 - s27,
+            se27,
+            117,
+            late,
+        ),
+        TargetResult(
+            "abstinent 12 months after treatment (detox, any aftercare)",
+            "Hunt, Barnett & Branch 1971 (C2, a curve pooling 84 studies)",
+            "0.25-0.30",
+            s52,
+            normal_interval(s52, se52),
+            "the published band +/- 0.05 (read off a figure)",
+            0.20 <= s52 <= 0.35,
+            Published(None, 0.25, 0.30, 52),
+            _km_curve(d, e, 104, "abstinent (Kaplan-Meier)"),
+        ),
+    ]
+
+
+def retention_targets(
+    usual: list[dict[str, Any]], trial: list[dict[str, Any]]
+) -> list[TargetResult]:
+    """Buprenorphine retention at 12 months (usual care, trial-like) and without medication."""
+    out = []
+    for reps, target, n, label, source in (
+        (
+            usual,
+            0.569,
+            255,
+            "buprenorphine retained at 12 months, usual care",
+            "Soeffing et al. 2009, J Subst Abuse Treat (145/255)",
+        ),
+        (
+            trial,
+            0.75,
+            20,
+            "buprenorphine retained at 12 months, trial-like setting",
+            "Kakko et al. 2003, Lancet (15/20)",
+        ),
+    ):
+        d, e = _pooled_spells(reps, "buprenorphine")
+        s, se = kaplan_meier(d, e, 52)
+        curve = _km_curve(d, e, 104, "retained on buprenorphine")
+        out.append(proportion_target(label, source, target, n, s, se, 52, curve))
+    d, e = _pooled_spells(usual, "detox")
+    s, se = kaplan_meier(d, e, 52)
+    out.append(
+        TargetResult(
+            "still in treatment at 12 months without medication (detox/psychosocial only)",
+            "Kakko et al. 2003, placebo arm (0/20)",
+            "0.0",
+            s,
+            normal_interval(s, se),
+            "at most 0.15 (upper 95% bound for 0/20, rule of three)",
+            s <= 0.15,
+            Published(0.0, 0.0, 0.15, 52),
+            _km_curve(d, e, 60, "still in detox treatment"),
+        )
+    )
+    return out
+
+
+def post_release_target(reps: list[dict[str, Any]]) -> TargetResult:
+    """Overdose death rate in weeks 1-2 vs 3-12 after prison release (Merrall 2010)."""
+    last = np.concatenate([r["release"][0] for r in reps])
+    od_week = np.concatenate([r["release"][1] for r in reps])
+    pt12 = np.minimum(last, 2).sum()
+    pt312 = np.clip(np.minimum(last, 12) - 2, 0, None).sum()
+    d12 = np.count_nonzero((od_week >= 1) & (od_week <= 2))
+    d312 = np.count_nonzero((od_week >= 3) & (od_week <= 12))
+    if d12 == 0 or d312 == 0:
+        rr, lo, hi = float("nan"), float("nan"), float("nan")
+    else:
+        rr = (d12 / pt12) / (d312 / pt312)
+        se = np.sqrt(1 / d12 + 1 / d312)
+        lo, hi = rr * np.exp(-Z95 * se), rr * np.exp(Z95 * se)
+    return range_target(
+        "overdose death rate, weeks 1-2 vs 3-12 after prison release",
+        f"Merrall et al. 2010, Addiction (deaths here: {d12} and {d312})",
+        "3.1-8.4",
+        Published(None, 3.1, 8.4),
+        rr,
+        (lo, hi),
+        "simulated 95% CI overlaps the published range (estimates across studies)",
+    )
+
+
+def on_off_targets(reps: list[dict[str, Any]]) -> list[TargetResult]:
+    """Overdose and all-cause mortality off vs on MOUD, among people ever treated (Sordo 2017)."""
+    out = []
+    for key, medication, cause, published in (
+        ("methadone", "methadone", "overdose", (4.8, 2.90, 7.95)),
+        ("methadone", "methadone", "all-cause", (3.20, 2.65, 3.86)),
+        ("buprenorphine_mortality", "buprenorphine", "all-cause", (2.20, 1.34, 3.61)),
+    ):
+        total = {k: sum(r[key][k] for r in reps) for k in reps[0][key]}
+        dk = "od" if cause == "overdose" else "dead"
+        d_on, d_off = total[f"{dk}_on"], total[f"{dk}_off"]
+        pt_on, pt_off = total["pt_on"], total["pt_off"]
+        if d_on and d_off:
+            rr = (d_off / pt_off) / (d_on / pt_on)
+            log_se = float(np.sqrt(1 / d_on + 1 / d_off))
+        else:
+            rr, log_se = float("nan"), float("nan")
+        on_rate = 1000 * d_on / max(pt_on, 1e-12)
+        off_rate = 1000 * d_off / max(pt_off, 1e-12)
+        out.append(
+            ratio_target(
+                f"{cause} mortality off vs on {medication} (rate ratio)",
+                f"Sordo et al. 2017, BMJ (here: {on_rate:.1f} on vs {off_rate:.1f} off "
+                f"per 1000 PY; deaths {d_on:.0f} and {d_off:.0f})",
+                published,
+                rr,
+                log_se,
+            )
+        )
+    return out
+
+
+def after_detox_targets(reps: list[dict[str, Any]], weeks: int) -> list[TargetResult]:
+    """Overdose deaths within 4 months, and all deaths within 12 months, of detox (Strang 2003).
+
+    Counted over discharges followed for the whole window (discharged at least that many
+    weeks before the end of the run).
+    """
+    out = []
+    for window, k, cause, label in (
+        (STRANG_WEEKS, 3, 1, "overdose death within 4 months of inpatient detox discharge"),
+        (52, 5, 2, "death from any cause within 12 months of inpatient detox discharge"),
+    ):
+        start = np.concatenate([r["detox_discharge"][0] for r in reps])
+        died = np.concatenate([r["detox_discharge"][cause] for r in reps])
+        full = start <= weeks - window
+        died = died[full]
+        n = int(full.sum())
+        by_week = np.array([np.count_nonzero((died >= 1) & (died <= w)) for w in range(window + 1)])
+        share = by_week / max(n, 1)
+        se = np.sqrt(share * (1 - share) / max(n, 1))
+        curve = Curve(
+            list(range(window + 1)),
+            share.tolist(),
+            np.clip(share - Z95 * se, 0, 1).tolist(),
+            (share + Z95 * se).tolist(),
+            "weeks since discharge",
+            "died (cumulative share)",
+        )
+        low, high = exact_binomial(k, 137)
+        p = float(share[-1])
+        out.append(
+            range_target(
+                label,
+                f"Strang et al. 2003, BMJ ({k}/137 admitted for inpatient detox; "
+                f"here {int(by_week[-1])} of {n} discharges)",
+                f"{k / 137:.3f} (exact 95% CI {low:.3f}-{high:.3f})",
+                Published(k / 137, low, high, window),
+                p,
+                normal_interval(p, float(se[-1])),
+                "simulated 95% CI overlaps the study's exact binomial 95% CI",
+                curve,
+            )
+        )
+    return out
+
+
+def _yearly(weekly: PwidWeekly, numerator: str, denominator: str, per: float) -> Curve:
+    """A rate by simulated year with Poisson 95% intervals (pooled over replicates)."""
+    num, den = getattr(weekly, numerator), getattr(weekly, denominator)
+    years = max(1, num.size // 52)
+    x, y, lo, hi = [], [], [], []
+    for year in range(years):
+        sl = slice(52 * year, 52 * (year + 1))
+        rate, low, high = poisson_rate(num[sl].sum(), den[sl].sum() / 52.0, per)
+        x.append(year + 0.5)
+        y.append(rate)
+        lo.append(low)
+        hi.append(high)
+    return Curve(x, y, lo, hi, "year", "")
+
+
+def _sum_weekly(reps: list[dict[str, Any]]) -> PwidWeekly:
+    weekly = [r["pwid"] for r in reps]
+    return PwidWeekly(
+        *(np.sum([getattr(w, f) for w in weekly], axis=0) for f in PwidWeekly._fields)
+    )
+
+
+def pwid_targets(reps: list[dict[str, Any]]) -> list[TargetResult]:
+    """Fatal overdose, HIV and HCV incidence and prevalence among people who inject."""
+    pooled = _sum_weekly(reps)
+    out = []
+    for name, source, num, den, per, published, unit in (
+        (
+            "fatal overdose rate among people who inject (per 1000 person-years)",
+            "Caudarella et al. 2016, Drug Alcohol Depend (Vancouver cohorts, 134 deaths)",
+            "overdose_deaths",
+            "person_weeks",
+            1000.0,
+            (8.94, 7.55, 10.59),
+            "per 1000 person-years",
+        ),
+        (
+            "HIV incidence among people who injected in the past year (per 100 person-years)",
+            "Artenie et al. 2021, INHSU (global pooled incidence, 46 estimates; C)",
+            "hiv_infections",
+            "hiv_negative_weeks",
+            100.0,
+            (1.7, 1.2, 2.4),
+            "per 100 HIV-negative person-years",
+        ),
+        (
+            "HCV incidence among people who injected in the past year (per 100 person-years)",
+            "Artenie et al. 2021, INHSU (global pooled primary incidence, 54 estimates; C)",
+            "hcv_infections",
+            "hcv_negative_weeks",
+            100.0,
+            (14.8, 12.3, 17.8),
+            "per 100 HCV-negative person-years",
+        ),
+    ):
+        events = float(getattr(pooled, num).sum())
+        rate, _, _ = poisson_rate(events, getattr(pooled, den).sum() / 52.0, per)
+        curve = _yearly(pooled, num, den, per)
+        curve.ylabel = unit
+        log_se = 1 / np.sqrt(events) if events > 0 else float("nan")
+        out.append(ratio_target(name, source, published, rate, float(log_se), curve))
+
+    hiv_mean, _, hiv_interval, hiv_curve = _prevalence_end(reps, "hiv_prevalence")
+    out.append(
+        range_target(
+            "HIV prevalence among people who injected in the past year, at the end",
+            "CDC NHBS, people who inject in US cities: 9% (2009), 11% (2012)",
+            "0.09-0.11",
+            Published(None, 0.09, 0.11),
+            hiv_mean,
+            hiv_interval,
+            "simulated 95% CI (across replicates) overlaps the published range",
+            hiv_curve,
+        )
+    )
+    hcv_mean, hcv_se, hcv_interval, hcv_curve = _prevalence_end(reps, "hcv_prevalence")
+    grebely = Published(0.392, 0.316, 0.470)
+    tol = Z95 * float(np.hypot(hcv_se, (grebely.high - grebely.low) / (2 * Z95)))
+    out.append(
+        TargetResult(
+            "HCV (viraemic) prevalence among people who injected in the past year, at the end",
+            "Grebely et al. 2019, Addiction (global, recent injecting; uncertainty interval)",
+            "0.392 (95% UI 0.316-0.470)",
+            hcv_mean,
+            hcv_interval,
+            f"+/- {tol:.3f} (published interval and simulation SE across replicates combined, 95%)",
+            bool(abs(hcv_mean - 0.392) <= tol),
+            grebely,
+            hcv_curve,
+        )
+    )
+    return out
+
+
+def _prevalence_end(
+    reps: list[dict[str, Any]], field: str
+) -> tuple[float, float, tuple[float, float], Curve]:
+    """Prevalence in the last week: mean over replicates, its SE, 95% t interval, and curve.
+
+    The spread between replicates carries the noise of the whole epidemic, not only of the
+    last week's sample; with one replicate, the binomial SE of that week stands in.
+    """
+    series = np.array([getattr(r["pwid"], field) for r in reps])  # replicates x weeks
+    end = series[:, -1]
+    mean, lo, hi = t_interval(end)
+    if end.size > 1:
+        se = float(end.std(ddof=1) / np.sqrt(end.size))
+    else:
+        n = int(reps[0]["pwid"].recent_weeks[-1])
+        se = binomial_se(mean, max(n, 1))
+        lo, hi = normal_interval(mean, se)
+    return mean, se, (lo, hi), _prevalence_curve(series)
+
+
+def _prevalence_curve(series: np.ndarray) -> Curve:
+    """Prevalence at the start of every year and at the end, mean and 95% t interval."""
+    weeks = series.shape[1] - 1
+    points = sorted({*range(0, weeks + 1, 52), weeks})
+    x, y, lo, hi = [], [], [], []
+    for w in points:
+        mean, low, high = t_interval(series[:, w])
+        x.append(w / 52.0)
+        y.append(mean)
+        lo.append(low if np.isfinite(low) else mean)
+        hi.append(high if np.isfinite(high) else mean)
+    return Curve(x, y, lo, hi, "year", "prevalence")
+
+
+# ---------------------------------------------------------------------------------------------
+# Running the suite
+
+
+EXPERIMENTS = ("usual_care", "trial_like")
+
+
+def validation_tasks(
+    people: int, replicates: int, seed: int, years: float, scenario: Scenario | None = None
+) -> list[ReplicateTask]:
+    """Every replicate of every experiment, each with its own seed.
+
+    The experiments run ``scenario`` (default: the defaults) at the given size; the trial-like
+    one multiplies its MOUD discontinuation hazard ratio by ``TRIAL_LIKE_HAZARD_RATIO``.
+    """
+    base = (scenario or Scenario.default()).with_overrides(
+        {"run.people": people, "run.years": years}
+    )
+    trial_hr = base.care.moud_discontinuation_hazard_ratio * TRIAL_LIKE_HAZARD_RATIO
+    settings = {
+        "usual_care": base,
+        "trial_like": base.with_overrides({"care.moud_discontinuation_hazard_ratio": trial_hr}),
+    }
+    tasks = []
+    for offset, experiment in enumerate(EXPERIMENTS):
+        for s in replicate_seeds(seed + offset, replicates):
+            tasks.append(
+                ReplicateTask(experiment, settings[experiment].with_overrides({"run.seed": s}))
+            )
+    return tasks
+
+
+def run_validation(
+    people: int = DEFAULT_PEOPLE,
+    replicates: int = DEFAULT_REPLICATES,
+    seed: int = 1,
+    years: float = DEFAULT_YEARS,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    scenario: Scenario | None = None,
+) -> list[TargetResult]:
+    """Run every validation experiment and return one result per target.
+
+    ``scenario`` is the parameter set to hold to the targets (default: the defaults), e.g. a
+    calibrated one.
+    """
+    tasks = validation_tasks(people, replicates, seed, years, scenario)
+    results: list[dict[str, Any]] = [{} for _ in tasks]
+    keys = [f"hrsim-validate-{t.experiment}-{t.scenario.run.seed}" for t in tasks]
+    for index, data in execute(
+        measure_replicate, tasks, workers=workers, scheduler=scheduler, keys=keys
+    ):
+        results[index] = data
+    usual = [r for t, r in zip(tasks, results, strict=True) if t.experiment == "usual_care"]
+    trial = [r for t, r in zip(tasks, results, strict=True) if t.experiment == "trial_like"]
+    weeks = tasks[0].scenario.weeks
+    return [
+        *relapse_targets(usual),
+        *retention_targets(usual, trial),
+        post_release_target(usual),
+        *on_off_targets(usual),
+        *after_detox_targets(usual, weeks),
+        *pwid_targets(usual),
+    ]
+
+
+def format_table(results: list[TargetResult]) -> str:
+    """A readable table: name, source, target, simulated (interval), tolerance, pass/fail."""
+    lines = []
+    for r in results:
+        lines.append(f"[{'PASS' if r.passed else 'FAIL'}] {r.name}")
+        lines.append(f"       source:    {r.source}")
+        lines.append(f"       target:    {r.target}")
+        lines.append(
+            f"       simulated: {r.simulated:.3f} "
+            f"(95% interval {r.interval[0]:.3f} to {r.interval[1]:.3f})"
+        )
+        lines.append(f"       tolerance: {r.tolerance}")
+    passed = sum(r.passed for r in results)
+    lines.append(f"\n{passed} of {len(results)} targets met")
+    return "\n".join(lines)

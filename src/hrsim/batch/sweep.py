@@ -1,0 +1,713 @@
+"""Sweeps: many arms x replicates on common random numbers, streamed to a resumable store.
+
+A sweep is a TOML file (or the same structure as a dict)::
+
+    [sweep]
+    name = "moud_x_naloxone"        # default: the file's name
+    scenarios = ["../scenarios/baseline.toml"]   # default: the embedded baseline
+    baseline = "..."                # the arm the others are compared with; default the first
+    replicates = 10                 # paired replicates per arm
+    seed = 1                        # base seed; replicate seeds come from SeedSequence.spawn
+    people = 5000                   # optional, for every arm
+    years = 5                       # optional, for every arm
+    design = "factorial"            # [grid]: every combination, or "one_at_a_time"
+
+    [set]                           # optional: the same overrides for every arm
+    care.aftercare_fraction = 0.3
+
+    [grid]                          # arms: every scenario x every combination
+    care.moud_capacity_fraction = [0.1, 0.2, 0.3]
+    interventions.naloxone_distribution.coverage_fraction = [0, 0.25, 0.5]
+
+    [sample]                        # or: a Latin-hypercube sample of ``points`` arms
+    points = 20
+    seed = 1
+    ranges = { "care.moud_capacity_fraction" = [0.1, 0.4] }
+
+Every arm runs every replicate seed (common random numbers), so differences between arms
+within a replicate are mostly the arms' doing. A parameter of a programme the scenario does not
+have (``interventions.<type>.<key>``) adds that programme with its defaults, then sets the key.
+Every arm's scenario is built and validated before anything runs or is written, so a bad key
+or value fails in a second with one line. Run ids (``a0003-r0007``: arm 3, replicate 7) follow
+from the spec alone, so a rerun, a different number of workers or a Dask cluster writes the
+same files with the same contents.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from hrsim.batch.outcomes import outcomes_of, weekly_cost
+from hrsim.batch.store import FORMAT, Experiment, Store, encode_run, load_experiment
+from hrsim.errors import ScenarioError, SweepError
+from hrsim.messages import unknown
+from hrsim.runner import run_model
+from hrsim.scenario import Scenario, build_scenario, load_scenario, read_toml
+
+SECTIONS = ("sweep", "set", "grid", "sample")
+DESIGNS = ("factorial", "one_at_a_time")
+MAX_ARMS = 100_000
+
+
+class RunFailures(RuntimeError):
+    """Some runs raised an error; the others are saved, and a rerun retries the failed ones."""
+
+    def __init__(self, message: str, experiment: Experiment) -> None:
+        super().__init__(message)
+        self.experiment = experiment
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SweepSettings(_Spec):
+    """The ``[sweep]`` table."""
+
+    name: str | None = None
+    scenarios: list[str | Scenario] = Field(default_factory=list, max_length=1000)
+    baseline: str | None = None
+    replicates: int = Field(10, ge=1, le=100_000)
+    seed: int = Field(1, ge=0, le=2**63 - 1)
+    people: int | None = Field(None, ge=10, le=20_000_000)
+    years: float | None = Field(None, gt=0.0, le=100.0)
+    design: Literal["factorial", "one_at_a_time"] = "factorial"
+
+
+class SampleSettings(_Spec):
+    """The ``[sample]`` table: a Latin hypercube over parameter ranges."""
+
+    points: int = Field(ge=2, le=100_000)
+    seed: int = Field(1, ge=0, le=2**63 - 1)
+    ranges: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One arm: a scenario with its swept parameter values (seed set per replicate)."""
+
+    id: str
+    name: str
+    scenario: str
+    parameters: dict[str, Any]
+    spec: Scenario
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """What a worker needs for one run: everything, seed included."""
+
+    run_id: str
+    arm_id: str
+    replicate: int
+    seed: int
+    scenario: Scenario
+
+
+@dataclass(frozen=True)
+class RunOutput:
+    """A finished run, ready to store (``payload``), or the one-line error it raised."""
+
+    run_id: str
+    payload: bytes
+    wall_time_s: float
+    error: str | None = None
+
+
+@dataclass
+class Plan:
+    """A validated sweep: its arms, seeds and runs, and the manifest that describes them."""
+
+    name: str
+    baseline: str
+    arms: list[Arm]
+    seeds: list[int]
+    manifest: dict[str, Any]
+
+    @property
+    def run_ids(self) -> list[str]:
+        """Every run id, arm by arm, replicate by replicate."""
+        return [r["run_id"] for r in self.manifest["runs"]]
+
+    def describe(self) -> str:
+        """The arms and the number of runs, for ``hrsim sweep --dry-run``."""
+        lines = [
+            f"sweep {self.name}: {len(self.arms)} arms x {len(self.seeds)} replicates = "
+            f"{len(self.arms) * len(self.seeds)} runs; baseline: {self.baseline}"
+        ]
+        for arm in self.arms:
+            spec = arm.spec.run
+            lines.append(f"  {arm.id}  {arm.name}  ({spec.people:,} people, {spec.years:g} years)")
+        return "\n".join(lines)
+
+
+@dataclass
+class SweepSummary:
+    """What one call of ``run_experiment`` did."""
+
+    total: int
+    done_before: int
+    done_now: int
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    wall_time_s: float = 0.0
+    out: Path = Path()
+
+    def format(self) -> str:
+        """A short table for the end of ``hrsim sweep``."""
+        rows = [
+            ("runs in the sweep", f"{self.total:,}"),
+            ("done now", f"{self.done_now:,}"),
+            ("already done before", f"{self.done_before:,}"),
+            ("failed", f"{len(self.failures):,}"),
+            ("still missing", f"{self.total - self.done_before - self.done_now:,}"),
+            ("wall time", f"{self.wall_time_s:,.1f} s"),
+            ("results in", f"{self.out}/"),
+        ]
+        width = max(len(k) for k, _ in rows)
+        lines = [f"{k:<{width}}  {v}" for k, v in rows]
+        for run_id, message in self.failures[:5]:
+            lines.append(f"failed: {run_id}: {message}")
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading and validating a spec
+
+
+def read_spec(path: str | Path) -> dict[str, Any]:
+    """Read a sweep TOML file into a dict (one-line errors)."""
+    return read_toml(path, "sweep file", SweepError)
+
+
+def plan_sweep(
+    sweep: str | Path | Mapping[str, Any],
+    *,
+    people: int | None = None,
+    years: float | None = None,
+    replicates: int | None = None,
+    seed: int | None = None,
+) -> Plan:
+    """Validate a sweep (file or dict) and build every arm's scenario; nothing runs or is written.
+
+    ``people``, ``years``, ``replicates`` and ``seed`` override the ``[sweep]`` table's.
+    """
+    if isinstance(sweep, str | Path):
+        origin, base_dir, raw = str(sweep), Path(sweep).parent, read_spec(sweep)
+        default_name = Path(sweep).stem
+    else:
+        origin, base_dir, raw = "sweep", Path.cwd(), dict(sweep)
+        default_name = "sweep"
+    for section in raw:
+        if section not in SECTIONS:
+            raise SweepError(unknown(origin, section, list(SECTIONS), list_valid=8))
+    settings = _settings(origin, raw.get("sweep", {}), people, years, replicates, seed)
+    fixed = _flat_table(origin, "set", raw.get("set", {}))
+    grid = _flat_table(origin, "grid", raw.get("grid", {}))
+    if "grid" in raw and "sample" in raw:
+        raise SweepError(f"{origin}: use [grid] or [sample], not both")
+    sample = _sample(origin, raw.get("sample")) if "sample" in raw else None
+    if "grid" in raw and not grid:
+        raise SweepError(f"{origin}: [grid] is empty; give at least one parameter and its values")
+    for key in [*fixed, *grid, *(sample.ranges if sample else {})]:
+        _check_key(origin, key)
+    if grid and settings.design == "factorial":
+        count = math.prod(len(v) for v in grid.values()) * max(1, len(settings.scenarios))
+        if count > MAX_ARMS:
+            raise SweepError(
+                f"{origin}: [grid] makes {count:,} arms; at most {MAX_ARMS:,} (try"
+                ' design = "one_at_a_time" or a [sample])'
+            )
+
+    scenarios = _base_scenarios(origin, base_dir, settings, fixed)
+    arms = _arms(origin, scenarios, settings, grid, sample)
+    names = [a.name for a in arms]
+    baseline = settings.baseline or names[0]
+    if baseline not in names:
+        raise SweepError(unknown(origin, baseline, names, what="baseline arm", list_valid=8))
+    from hrsim.core.rng import replicate_seeds
+
+    seeds = replicate_seeds(settings.seed, settings.replicates)
+    name = settings.name or default_name
+    parameters = list(grid) if grid else list(sample.ranges) if sample else []
+    design = "sample" if sample else settings.design if grid else "scenarios"
+    manifest = _manifest(raw, origin, name, baseline, settings, seeds, scenarios, arms)
+    manifest["parameters"] = parameters
+    manifest["design"] = design
+    return Plan(name, baseline, arms, seeds, manifest)
+
+
+def _settings(
+    origin: str,
+    table: Any,
+    people: int | None,
+    years: float | None,
+    replicates: int | None,
+    seed: int | None,
+) -> SweepSettings:
+    if not isinstance(table, dict):
+        raise SweepError(f"{origin}: [sweep] must be a table")
+    data = dict(table)
+    for key, value in (
+        ("people", people),
+        ("years", years),
+        ("replicates", replicates),
+        ("seed", seed),
+    ):
+        if value is not None:
+            data[key] = value
+    if isinstance(data.get("scenarios"), str):
+        data["scenarios"] = [data["scenarios"]]
+    try:
+        return SweepSettings.model_validate(data)
+    except ValidationError as exc:
+        raise SweepError(
+            _describe(origin, "sweep", exc, list(SweepSettings.model_fields))
+        ) from None
+
+
+def _sample(origin: str, table: Any) -> SampleSettings:
+    if not isinstance(table, dict):
+        raise SweepError(f"{origin}: [sample] must be a table")
+    try:
+        sample = SampleSettings.model_validate(table)
+    except ValidationError as exc:
+        raise SweepError(
+            _describe(origin, "sample", exc, list(SampleSettings.model_fields))
+        ) from None
+    ranges = _flat_table(origin, "sample.ranges", sample.ranges, leaf_is_range=True)
+    if not ranges:
+        raise SweepError(f"{origin}: [sample] ranges is empty; give parameter = [low, high]")
+    for key, bounds in ranges.items():
+        lo, hi = bounds
+        if not all(isinstance(b, int | float) and not isinstance(b, bool) for b in bounds):
+            raise SweepError(
+                f"{origin}: sample.ranges.{key} = {bounds!r}: need [low, high] numbers"
+            )
+        if not lo < hi:
+            raise SweepError(f"{origin}: sample.ranges.{key} = {bounds!r}: low must be below high")
+    return sample.model_copy(update={"ranges": ranges})
+
+
+def _flat_table(
+    origin: str, section: str, table: Any, leaf_is_range: bool = False
+) -> dict[str, Any]:
+    """``{care: {x: v}}`` and ``{"care.x": v}`` alike become ``{"care.x": v}``."""
+    if not isinstance(table, dict):
+        raise SweepError(f"{origin}: [{section}] must be a table")
+    flat: dict[str, Any] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(f"{prefix}.{k}" if prefix else str(k), v)
+            return
+        flat[prefix] = value
+
+    walk("", table)
+    if section == "grid" or leaf_is_range:
+        for key, values in flat.items():
+            if not isinstance(values, list):
+                raise SweepError(
+                    f"{origin}: {section}.{key} = {values!r}: expected a list of values"
+                    if section == "grid"
+                    else f"{origin}: {section}.{key} = {values!r}: expected [low, high]"
+                )
+            if section == "grid":
+                if not values:
+                    raise SweepError(f"{origin}: grid.{key} is an empty list; give its values")
+                seen: list[Any] = []
+                for v in values:
+                    if v in seen:
+                        raise SweepError(f"{origin}: grid.{key} repeats the value {v!r}")
+                    seen.append(v)
+            elif len(values) != 2:
+                raise SweepError(f"{origin}: {section}.{key} = {values!r}: expected [low, high]")
+    return flat
+
+
+def _check_key(origin: str, key: str) -> None:
+    parts = key.split(".")
+    if not (len(parts) == 2 or (parts[0] == "interventions" and len(parts) == 3)):
+        raise SweepError(
+            f"{origin}: '{key}' must be section.key (e.g. care.aftercare_fraction) or"
+            " interventions.<type>.<key>"
+        )
+    if key == "run.seed":
+        raise SweepError(f"{origin}: run.seed cannot be swept; the seeds come from [sweep] seed")
+
+
+def _base_scenarios(
+    origin: str, base_dir: Path, settings: SweepSettings, fixed: dict[str, Any]
+) -> dict[str, tuple[Scenario, str | None]]:
+    """Each named scenario with ``people``, ``years`` and ``[set]`` applied, and its file."""
+    overrides: dict[str, Any] = {}
+    if settings.people is not None:
+        overrides["run.people"] = settings.people
+    if settings.years is not None:
+        overrides["run.years"] = settings.years
+    loaded: list[tuple[Scenario, str | None]] = []
+    entries: list[str | Scenario | None] = [*settings.scenarios] or [None]
+    for entry in entries:
+        if isinstance(entry, Scenario):
+            scenario, file = entry, None
+        elif entry is None:
+            scenario, file = Scenario.default(), None
+        else:
+            path = Path(entry) if Path(entry).is_absolute() else base_dir / entry
+            try:
+                scenario = load_scenario(path)
+            except ScenarioError as exc:
+                raise SweepError(f"{origin}: scenarios: {exc}") from None
+            file = str(path)
+        scenario = _apply(origin, "[sweep]", scenario, overrides)
+        scenario = _apply(origin, "[set]", scenario, fixed)
+        loaded.append((scenario, file))
+    names = [s.run.name for s, _ in loaded]
+    if len(set(names)) < len(names):  # two files with the same run.name: use the file names
+        names = [Path(f).stem if f else s.run.name for s, f in loaded]
+    if len(set(names)) < len(names):
+        raise SweepError(f"{origin}: scenarios: two scenarios share the name '{names[0]}'")
+    return dict(zip(names, loaded, strict=True))
+
+
+def _apply(origin: str, where: str, scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
+    """Apply dotted overrides, first adding any programme they name that is not there."""
+    if not overrides:
+        return scenario
+    present = {p.type for p in scenario.interventions}
+    missing = sorted(
+        {k.split(".")[1] for k in overrides if k.startswith("interventions.")} - present
+    )
+    try:
+        if missing:
+            data = scenario.model_dump()
+            data["interventions"] = [*data["interventions"], *({"type": t} for t in missing)]
+            scenario = build_scenario(data, origin="override")
+        return scenario.with_overrides(overrides)
+    except ScenarioError as exc:
+        raise SweepError(f"{origin}: {where}: {str(exc).removeprefix('override: ')}") from None
+
+
+def _arms(
+    origin: str,
+    scenarios: dict[str, tuple[Scenario, str | None]],
+    settings: SweepSettings,
+    grid: dict[str, list[Any]],
+    sample: SampleSettings | None,
+) -> list[Arm]:
+    points: list[tuple[str, dict[str, Any]]] = []  # (label, parameters); "" = the scenario
+    if grid and settings.design == "factorial":
+        for combo in itertools.product(*grid.values()):
+            values = dict(zip(grid, combo, strict=True))
+            points.append((_label(values), values))
+    elif grid:  # one at a time: the scenario itself, then each parameter alone
+        points.append(("", {}))
+        for key, levels in grid.items():
+            points += [(_label({key: v}), {key: v}) for v in levels]
+    elif sample is not None:
+        points.append(("", {}))
+        for i, values in enumerate(latin_hypercube(sample.ranges, sample.points, sample.seed)):
+            points.append((f"point {i + 1:0{len(str(sample.points))}d}", values))
+    else:
+        points.append(("", {}))
+    several = len(scenarios) > 1
+    arms: list[Arm] = []
+    for name, (scenario, _) in scenarios.items():
+        for label, values in points:
+            arm_name = name if not label else f"{name} | {label}" if several else label
+            where = f"[grid] arm '{arm_name}'" if grid else f"[sample] arm '{arm_name}'"
+            spec = _apply(origin, where, scenario, values)
+            arms.append(Arm(f"a{len(arms):04d}", arm_name, name, values, spec))
+    return arms
+
+
+def _label(values: dict[str, Any]) -> str:
+    def short(key: str) -> str:
+        parts = key.split(".")
+        return ".".join(parts[1:]) if parts[0] == "interventions" else parts[-1]
+
+    def show(v: Any) -> str:
+        return f"{v:.6g}" if isinstance(v, float) else json.dumps(v)
+
+    return ", ".join(f"{short(k)}={show(v)}" for k, v in values.items())
+
+
+def latin_hypercube(
+    ranges: dict[str, Sequence[float]], points: int, seed: int
+) -> list[dict[str, float | int]]:
+    """``points`` parameter sets, one per stratum of every range (a Latin hypercube).
+
+    A range of two integers gives integers (for counts and weeks); otherwise floats.
+    """
+    rng = np.random.default_rng(seed)
+    strata = np.argsort(rng.random((len(ranges), points)), axis=1)  # a permutation per range
+    u = (strata + rng.random((len(ranges), points))) / points
+    out: list[dict[str, float | int]] = [{} for _ in range(points)]
+    for row, (key, (lo, hi)) in enumerate(ranges.items()):
+        integer = isinstance(lo, int) and isinstance(hi, int)
+        for i in range(points):
+            if integer:
+                out[i][key] = int(min(hi, lo + np.floor(u[row, i] * (hi - lo + 1))))
+            else:
+                out[i][key] = float(lo + u[row, i] * (hi - lo))
+    return out
+
+
+def _manifest(
+    raw: dict[str, Any],
+    origin: str,
+    name: str,
+    baseline: str,
+    settings: SweepSettings,
+    seeds: list[int],
+    scenarios: dict[str, tuple[Scenario, str | None]],
+    arms: list[Arm],
+) -> dict[str, Any]:
+    from hrsim import __version__
+    from hrsim.runner import git_commit
+
+    arm_rows = [
+        {
+            "id": a.id,
+            "name": a.name,
+            "scenario": a.scenario,
+            "parameters": a.parameters,
+            "hash": a.spec.hash(),
+            "people": a.spec.run.people,
+            "years": a.spec.run.years,
+            "weeks": a.spec.weeks,
+        }
+        for a in arms
+    ]
+    # Only what changes results: arms (names and parameter hashes), seeds, hrsim's version.
+    identity = {
+        "arms": [(a["id"], a["name"], a["hash"]) for a in arm_rows],
+        "seeds": seeds,
+        "hrsim_version": __version__,
+    }
+    fingerprint = hashlib.sha256(json.dumps(identity).encode()).hexdigest()[:16]
+    return {
+        "format": FORMAT,
+        "name": name,
+        "baseline": baseline,
+        "fingerprint": fingerprint,
+        "hrsim_version": __version__,
+        "git_commit": git_commit(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "spec_file": origin,
+        "spec": _jsonable(raw),
+        "replicates": settings.replicates,
+        "seed": settings.seed,
+        "seeds": seeds,
+        "scenarios": {
+            n: {"file": f, "hash": s.hash(), "scenario": s.model_dump(mode="json")}
+            for n, (s, f) in scenarios.items()
+        },
+        "arms": arm_rows,
+        "runs": [
+            {"run_id": f"{a['id']}-r{r:04d}", "arm_id": a["id"], "replicate": r, "seed": s}
+            for a in arm_rows
+            for r, s in enumerate(seeds)
+        ],
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Scenario):
+        return {"scenario": value.run.name, "hash": value.hash()}
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)  # TOML dates and times
+
+
+def _describe(origin: str, section: str, exc: ValidationError, fields: list[str]) -> str:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"] if not isinstance(p, int))
+    key = loc.split(".")[0] if loc else ""
+    if err["type"] == "extra_forbidden":
+        return unknown(origin, f"{section}.{key}", [f"{section}.{f}" for f in fields], list_valid=8)
+    if err["type"] == "missing":
+        return f"{origin}: {section}.{key} is required"
+    value = err.get("input")
+    ctx = err.get("ctx") or {}
+    bounds = " and ".join(
+        f"{word} {ctx[k]}"
+        for k, word in (("ge", "at least"), ("gt", "more than"), ("le", "at most"), ("lt", "below"))
+        if k in ctx
+    )
+    if bounds:
+        return f"{origin}: {section}.{key} = {value!r} is out of range: allowed {bounds}"
+    if err["type"] == "literal_error":
+        return f"{origin}: {section}.{key} = {value!r}: allowed {', '.join(map(repr, DESIGNS))}"
+    return f"{origin}: {section}.{key} = {value!r}: {err['msg']}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Running
+
+
+def run_one(task: RunTask) -> RunOutput:
+    """Run one arm on one replicate seed; return its stored form (done on a worker).
+
+    The model runs once: the outcome totals are computed from the same timeseries that is
+    kept as the weekly series. An error is returned as one line, not raised, so one bad run
+    does not stop the others.
+    """
+    start = time.perf_counter()
+    try:
+        scenario = task.scenario.with_overrides({"run.seed": task.seed})
+        model = run_model(scenario)
+        series = model.timeseries_frame()
+        programmes = model.programme_frame()
+        outcomes = outcomes_of(scenario, series, programmes)
+        series["cost_usd"] = weekly_cost(scenario, series, programmes)
+        identity = {
+            "run_id": task.run_id,
+            "arm_id": task.arm_id,
+            "replicate": task.replicate,
+            "seed": task.seed,
+            "arm_hash": task.scenario.hash(),
+            "scenario_hash": scenario.hash(),
+        }
+        payload = encode_run(identity, series, outcomes)
+    except Exception as exc:  # noqa: BLE001 - reported per run; the sweep goes on
+        message = " ".join(f"{type(exc).__name__}: {exc}".split())
+        return RunOutput(task.run_id, b"", time.perf_counter() - start, message[:300])
+    return RunOutput(task.run_id, payload, time.perf_counter() - start)
+
+
+class _Tasks(Sequence[RunTask]):
+    """The runs still to do, built one at a time as the executor asks for them."""
+
+    def __init__(self, plan: Plan, run_ids: list[str]) -> None:
+        self._arms = {a.id: a for a in plan.arms}
+        runs = {r["run_id"]: r for r in plan.manifest["runs"]}
+        self._runs = [runs[r] for r in run_ids]
+
+    def __len__(self) -> int:
+        return len(self._runs)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        run = self._runs[index]
+        arm = self._arms[run["arm_id"]]
+        return RunTask(run["run_id"], arm.id, run["replicate"], run["seed"], arm.spec)
+
+
+def run_experiment(
+    sweep: str | Path | Mapping[str, Any],
+    out: str | Path | None = None,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    people: int | None = None,
+    years: float | None = None,
+    replicates: int | None = None,
+    seed: int | None = None,
+    progress: bool = True,
+) -> Experiment:
+    """Run a sweep into its store and return its results as tidy frames.
+
+    Args:
+        sweep: a sweep TOML file, or the same structure as a dict.
+        out: the store directory (default ``runs/<sweep name>``). If it already holds this
+            sweep, only the runs not yet finished are run; another sweep's store is refused.
+        workers: local processes (default: all cores; 1 runs in this process).
+        scheduler: address of a running Dask scheduler (``tcp://HOST:PORT``) instead.
+        people: population size of every arm (overrides the spec).
+        years: years to simulate in every arm (overrides the spec).
+        replicates: paired replicates per arm (overrides the spec).
+        seed: base seed of the replicate seeds (overrides the spec).
+        progress: show a progress bar (on stderr, when it is a terminal).
+
+    Returns:
+        The :class:`hrsim.batch.store.Experiment` (``.outcomes``, ``.series``, ``.comparison()``),
+        the same as ``load_experiment(out)``; ``.summary`` says what this call did.
+
+    Raises:
+        SweepError: the spec or the store is not usable (before anything is written).
+        RunFailures: some runs raised errors (the rest are saved; run again to retry).
+        KeyboardInterrupt: on Ctrl-C, after the finished runs are saved.
+    """
+    from tqdm import tqdm
+
+    import hrsim.analysis.compare  # noqa: F401 - imported once here, inherited by forked workers
+    from hrsim.batch.executors import execute
+
+    plan = plan_sweep(sweep, people=people, years=years, replicates=replicates, seed=seed)
+    store = Store(Path(out) if out is not None else Path("runs") / plan.name)
+    if workers is not None and workers < 1:
+        raise SweepError("workers must be at least 1")
+    store.check_usable(plan.manifest)
+    start = time.perf_counter()
+    with store.lock():
+        stored = store.read_manifest()
+        if stored is None or (stored["baseline"], stored["name"]) != (plan.baseline, plan.name):
+            manifest = (
+                plan.manifest
+                if stored is None
+                else {
+                    **stored,
+                    "baseline": plan.baseline,
+                    "name": plan.name,
+                }
+            )
+            store.write_manifest(manifest)
+        done = store.scan(plan.manifest, repair=True)
+        todo = [r for r in plan.run_ids if r not in done]
+        summary = SweepSummary(len(plan.run_ids), len(done), 0, out=store.root)
+        keys = [f"hrsim-{plan.manifest['fingerprint']}-{r}" for r in todo]
+        bar = tqdm(
+            total=len(plan.run_ids),
+            initial=len(done),
+            desc=plan.name,
+            unit="run",
+            file=sys.stderr,
+            disable=None if progress else True,
+            dynamic_ncols=True,
+            postfix=f"{len(todo):,} left",
+            bar_format="{desc}: {bar} {n_fmt}/{total_fmt} runs done{postfix} "
+            "[{elapsed} elapsed, about {remaining} left]",
+        )
+        try:
+            for _, output in execute(
+                run_one, _Tasks(plan, todo), workers=workers, scheduler=scheduler, keys=keys
+            ):
+                if output.error is None:
+                    store.write_run(output.run_id, output.payload)
+                    summary.done_now += 1
+                else:
+                    summary.failures.append((output.run_id, output.error))
+                bar.update(1)
+                left = len(todo) - summary.done_now - len(summary.failures)
+                bar.set_postfix_str(f"{left:,} left", refresh=True)
+        finally:
+            bar.close()
+            summary.wall_time_s = time.perf_counter() - start
+    experiment = load_experiment(store.root)
+    experiment.summary = summary
+    if summary.failures:
+        run_id, message = summary.failures[0]
+        raise RunFailures(
+            f"{len(summary.failures)} of {len(todo)} runs failed (first: {run_id}: {message});"
+            f" the others are saved in {store.root}; run again to retry the failed ones",
+            experiment,
+        )
+    return experiment

@@ -1,0 +1,242 @@
+"""The people: a structure of NumPy arrays, and the week's shared masks over them.
+
+Rows are reused: when a person dies or leaves, a new initiate takes the row the next week,
+so the arrays keep the population's size. ``pid`` is the person's lifelong id (the ``person``
+column of the event log); the row is only where they live in memory.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from hrsim.core.states import Care, free_to_meet, injecting_now, on_moud
+
+if TYPE_CHECKING:
+    from hrsim.scenario import Scenario
+
+
+NEVER = np.int32(1_000_000)  # "weeks since" value for something that never happened
+
+# Weekly programme hooks and their neutral value (what they hold with no programme).
+PROGRAMME_HOOKS: dict[str, float] = {
+    "sharing_multiplier": 1.0,
+    "alone_multiplier": 1.0,
+    "overdose_multiplier": 1.0,
+    "relapse_multiplier": 1.0,
+    "testing_multiplier": 1.0,
+    "hiv_acquisition_multiplier": 1.0,
+    "supervised_fraction": 0.0,
+}
+
+# Array name -> dtype. Hooks that programmes act through are per-person arrays here too.
+FIELDS: dict[str, Any] = {
+    "pid": np.int64,
+    "state": np.int8,
+    "weeks_in_state": np.int32,
+    "age": np.float32,
+    "male": np.bool_,
+    "injects": np.bool_,
+    "heavy_use": np.bool_,
+    "tolerance": np.float32,
+    "housing_unstable": np.bool_,
+    "prison_count": np.int16,
+    "aftercare": np.bool_,
+    "weeks_since_moud_exit": np.int32,
+    "weeks_since_overdose": np.int32,
+    "referred_to_moud": np.bool_,
+    "hiv": np.bool_,
+    "hiv_diagnosed": np.bool_,
+    "hiv_on_art": np.bool_,
+    "hcv": np.bool_,
+    "hcv_weeks": np.int32,
+    "hcv_will_clear": np.bool_,
+    "hcv_diagnosed": np.bool_,
+    "hcv_treatment_weeks": np.int32,
+    # Per-person hooks (programmes change these; processes read them). The multipliers and
+    # supervised_fraction are reset to neutral each week (see PROGRAMME_HOOKS) and each
+    # programme multiplies in its own factor, so programmes combine.
+    "shares_syringes": np.bool_,
+    "carries_naloxone": np.bool_,
+    "uses_alone_probability": np.float32,
+    "sharing_multiplier": np.float32,
+    "alone_multiplier": np.float32,
+    "overdose_multiplier": np.float32,
+    "relapse_multiplier": np.float32,
+    "testing_multiplier": np.float32,
+    "hiv_acquisition_multiplier": np.float32,
+    "supervised_fraction": np.float32,
+    "moud_referral_week": np.int32,
+    # Targets for the number of ties per layer.
+    "target_injecting": np.int32,
+    "target_social": np.int32,
+    "target_sexual": np.int32,
+}
+
+
+class People:
+    """All person arrays for one run. ``people.state`` etc. are plain NumPy arrays."""
+
+    pid: np.ndarray
+    state: np.ndarray
+    weeks_in_state: np.ndarray
+    age: np.ndarray
+    male: np.ndarray
+    injects: np.ndarray
+    heavy_use: np.ndarray
+    tolerance: np.ndarray
+    housing_unstable: np.ndarray
+    prison_count: np.ndarray
+    aftercare: np.ndarray
+    weeks_since_moud_exit: np.ndarray
+    weeks_since_overdose: np.ndarray
+    referred_to_moud: np.ndarray
+    hiv: np.ndarray
+    hiv_diagnosed: np.ndarray
+    hiv_on_art: np.ndarray
+    hcv: np.ndarray
+    hcv_weeks: np.ndarray
+    hcv_will_clear: np.ndarray
+    hcv_diagnosed: np.ndarray
+    hcv_treatment_weeks: np.ndarray
+    shares_syringes: np.ndarray
+    carries_naloxone: np.ndarray
+    uses_alone_probability: np.ndarray
+    sharing_multiplier: np.ndarray
+    alone_multiplier: np.ndarray
+    overdose_multiplier: np.ndarray
+    relapse_multiplier: np.ndarray
+    testing_multiplier: np.ndarray
+    hiv_acquisition_multiplier: np.ndarray
+    supervised_fraction: np.ndarray
+    moud_referral_week: np.ndarray
+    target_injecting: np.ndarray
+    target_social: np.ndarray
+    target_sexual: np.ndarray
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        for name, dtype in FIELDS.items():
+            setattr(self, name, np.zeros(n, dtype=dtype))
+        self.next_pid = 0
+        # Every call's rows, in order: who needs per-person state redrawn (see Intervention.place).
+        self.filled: list[np.ndarray] = []
+
+    @property
+    def alive(self) -> np.ndarray:
+        """Rows holding a living person this week."""
+        return self.state < Care.DEAD
+
+    def reset_programme_hooks(self) -> None:
+        """Set every weekly programme hook back to neutral (programmes then apply theirs)."""
+        for name, neutral in PROGRAMME_HOOKS.items():
+            getattr(self, name).fill(neutral)
+
+    def fill(
+        self, rows: np.ndarray, scenario: Scenario, rng: np.random.Generator, *, entrants: bool
+    ) -> None:
+        """Draw characteristics for ``rows``: the initial population, or new initiates."""
+        k = rows.size
+        pop, demo, net = scenario.population, scenario.demography, scenario.network
+        self.filled.append(rows.copy())
+        self.pid[rows] = np.arange(self.next_pid, self.next_pid + k)
+        self.next_pid += k
+        if entrants:
+            age = rng.normal(demo.entrant_mean_age_years, demo.entrant_sd_age_years, k)
+            inject_p, heavy_p = demo.entrant_inject_fraction, demo.entrant_heavy_use_fraction
+        else:
+            age = rng.normal(pop.mean_age_years, pop.sd_age_years, k)
+            inject_p, heavy_p = pop.inject_fraction, pop.heavy_use_fraction
+        self.age[rows] = np.clip(age, 18.0, demo.age_out_years - 1.0)
+        self.male[rows] = rng.random(k) < pop.male_fraction
+        injects = rng.random(k) < inject_p
+        self.injects[rows] = injects
+        self.heavy_use[rows] = rng.random(k) < heavy_p
+        self.housing_unstable[rows] = rng.random(k) < pop.housing_unstable_fraction
+        history = (not entrants) and pop.prison_history_fraction > 0
+        self.prison_count[rows] = (rng.random(k) < pop.prison_history_fraction) if history else 0
+        self.shares_syringes[rows] = injects & (rng.random(k) < pop.shares_syringes_fraction)
+        self.carries_naloxone[rows] = rng.random(k) < pop.naloxone_carrier_fraction
+        self.uses_alone_probability[rows] = pop.uses_alone_probability
+        for name, neutral in PROGRAMME_HOOKS.items():
+            getattr(self, name)[rows] = neutral
+        self.moud_referral_week[rows] = NEVER
+        self.tolerance[rows] = 1.0
+        self.weeks_in_state[rows] = 0
+        self.aftercare[rows] = False
+        self.referred_to_moud[rows] = False
+        self.weeks_since_moud_exit[rows] = NEVER
+        self.weeks_since_overdose[rows] = NEVER
+        self.state[rows] = Care.ACTIVE
+        for name in (
+            "hiv",
+            "hiv_diagnosed",
+            "hiv_on_art",
+            "hcv",
+            "hcv_will_clear",
+            "hcv_diagnosed",
+        ):
+            getattr(self, name)[rows] = False
+        self.hcv_weeks[rows] = 0
+        self.hcv_treatment_weeks[rows] = 0
+        # Targets for ties: injecting partners only for people who inject (TITAN's gamma).
+        inj = rng.gamma(net.injecting_degree_shape, net.injecting_degree_scale, k)
+        self.target_injecting[rows] = np.where(injects, np.rint(inj), 0)
+        social_shape = 2.0
+        soc = rng.gamma(social_shape, net.social_mean_degree / social_shape, k)
+        self.target_social[rows] = np.rint(soc)
+        self.target_sexual[rows] = rng.poisson(net.sexual_mean_degree, k)
+
+
+class WeekView:
+    """Masks many processes and programmes need, each computed at most once a week.
+
+    The model makes a new view at the start of every week, before programmes act; nothing
+    changes care states between then and the network's turnover, so the programmes and the
+    network read the same masks.
+    """
+
+    def __init__(self, people: People) -> None:
+        self.people = people
+
+    @cached_property
+    def alive(self) -> np.ndarray:
+        """Living people."""
+        return self.people.alive
+
+    @cached_property
+    def left(self) -> np.ndarray:
+        """Rows of people who died or left (sorted); a new person takes them this week."""
+        return np.flatnonzero(~self.alive)
+
+    @cached_property
+    def active(self) -> np.ndarray:
+        """In active use."""
+        return self.people.state == Care.ACTIVE
+
+    @cached_property
+    def injecting(self) -> np.ndarray:
+        """In active use and injecting."""
+        return injecting_now(self.people.state, self.people.injects)
+
+    @cached_property
+    def on_moud(self) -> np.ndarray:
+        """On methadone or buprenorphine."""
+        return on_moud(self.people.state)
+
+    @cached_property
+    def recovery(self) -> np.ndarray:
+        """In recovery."""
+        return self.people.state == Care.RECOVERY
+
+    @cached_property
+    def prison(self) -> np.ndarray:
+        """In prison."""
+        return self.people.state == Care.PRISON
+
+    @cached_property
+    def free(self) -> np.ndarray:
+        """Alive and neither in prison nor in inpatient detox (can meet people)."""
+        return free_to_meet(self.people.state)

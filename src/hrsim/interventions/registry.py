@@ -1,0 +1,140 @@
+"""The registry of programme types: built-ins, researchers' plug-ins and entry points.
+
+A scenario declares programmes as ``[[interventions]]`` tables with ``type = "..."``; each
+built-in programme lives in its own module here and registers itself with ``@register``. A
+researcher registers their own class the same way from their own file, without editing hrsim.
+Defaults for the built-in programmes, each with a unit and a source, are in
+``interventions/defaults.toml``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from importlib import import_module, resources
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from hrsim.errors import InterventionSpecError, ScenarioError
+from hrsim.interventions.base import Intervention
+from hrsim.interventions.params import InterventionParams
+from hrsim.interventions.plugins import load_listed_plugins
+from hrsim.messages import did_you_mean
+
+_REGISTRY: dict[str, type[Intervention]] = {}
+BUILT_IN = (
+    "syringe_services",
+    "supervised_consumption",
+    "naloxone_distribution",
+    "peer_network",
+    "peer_navigation",
+    "moud_expansion",
+    "post_release_moud",
+    "fentanyl_test_strips",
+    "hiv_hcv_testing_treatment",
+    "prep",
+    "contingency_management",
+    "diversion",
+)
+
+T = TypeVar("T", bound=type[Intervention])
+
+
+def register[T: type[Intervention]](cls: T) -> T:
+    """Class decorator: make ``cls`` available as ``type = cls.type`` in scenarios."""
+    _REGISTRY[cls.type] = cls
+    return cls
+
+
+def registered() -> dict[str, type[Intervention]]:
+    """Every registered programme type (built-ins are imported on first use)."""
+    for name in BUILT_IN:
+        if name not in _REGISTRY:
+            try:
+                import_module(f"hrsim.interventions.{name}")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"hrsim.interventions.{name}":
+                    raise
+    _load_entry_points()
+    return _REGISTRY
+
+
+#: Installed packages add programmes through entry points in this group (see plugins.py).
+ENTRY_POINT_GROUP = "hrsim.interventions"
+
+
+@cache
+def _load_entry_points() -> None:
+    """Import installed plug-ins and the files listed in ``HRSIM_PLUGINS``, once.
+
+    An entry point names a module (which registers its classes) or a class.
+    """
+    from importlib.metadata import entry_points
+
+    try:
+        load_listed_plugins()
+    except ScenarioError as exc:
+        raise InterventionSpecError(f"HRSIM_PLUGINS: {exc}") from None
+
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            loaded = ep.load()
+        except Exception as exc:  # noqa: BLE001 - a broken plug-in is reported in one line
+            raise InterventionSpecError(
+                f"plug-in entry point '{ep.name}' ({ep.value}) failed to load: "
+                f"{type(exc).__name__}: {exc}"
+            ) from None
+        if isinstance(loaded, type) and issubclass(loaded, Intervention):
+            _REGISTRY.setdefault(loaded.type, loaded)
+
+
+@cache
+def programme_defaults() -> dict[str, dict[str, dict[str, Any]]]:
+    """Defaults for built-in programmes: ``{type: {key: {"value", "unit", "source"}}}``."""
+    text = resources.files("hrsim.interventions").joinpath("defaults.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def lookup(type_name: str) -> type[Intervention]:
+    """The class registered as ``type_name``; an unknown name lists the valid ones."""
+    types = registered()
+    if type_name not in types:
+        hint = did_you_mean(str(type_name), sorted(types), label="valid types", always_list=True)
+        raise InterventionSpecError(
+            f"unknown intervention type '{type_name}'{hint} "
+            "(your own programme? load its file with --plugin FILE.py)"
+        )
+    return types[type_name]
+
+
+def build_params(spec: Any, index: int) -> InterventionParams:
+    """Validate one ``[[interventions]]`` table on top of its programme's defaults."""
+    if isinstance(spec, InterventionParams):
+        return spec
+    where = f"interventions[{index}]"
+    if not isinstance(spec, dict) or "type" not in spec:
+        raise InterventionSpecError(f"{where}: each intervention needs a 'type'")
+    cls = lookup(spec["type"])
+    where = f"{where} ({spec['type']})"
+    defaults = {k: v["value"] for k, v in programme_defaults().get(cls.type, {}).items()}
+    fields = cls.Params.model_fields
+    for key in spec:
+        if key not in fields:
+            hint = did_you_mean(key, list(fields), label="valid keys", list_valid=True)
+            raise InterventionSpecError(f"{where}: unknown key '{key}'{hint}")
+    try:
+        return cls.Params.model_validate({**defaults, **spec})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"])
+        value = err.get("input")
+        ctx = err.get("ctx") or {}
+        bounds = ", ".join(f"{k} {v}" for k, v in ctx.items() if k in ("ge", "gt", "le", "lt"))
+        rng = f" (allowed: {bounds})" if bounds else ""
+        raise InterventionSpecError(f"{where}: {key} = {value!r}: {err['msg']}{rng}") from None
+
+
+def create(params: InterventionParams) -> Intervention:
+    """A programme instance for validated parameters."""
+    return lookup(params.type)(params)

@@ -1,0 +1,7 @@
+"""Pages and figures people read: the sweep report, the validation page, PNGs and CSVs.
+
+What lives here: ``figures.py`` (the palette, offline HTML pages, PNG figures), ``report.py``
+(``hrsim report``), ``validation_page.py`` (``hrsim validate --html``).
+
+May import: ``hrsim.analysis``, ``hrsim.batch`` and below; matplotlib (Agg), never Solara.
+"""

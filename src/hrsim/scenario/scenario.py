@@ -1,0 +1,461 @@
+"""Scenarios: validated, frozen parameter sets loaded from TOML.
+
+A scenario file names only what it changes; everything else comes from ``defaults.toml``
+(package data, one value, unit and source per parameter). Validation is strict: unknown keys
+are rejected with the closest valid key, out-of-range values name the field and the range.
+All errors surface as :class:`ScenarioError` with one readable line.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import math
+import tomllib
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+import annotated_types
+import tomli_w
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializeAsAny,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from hrsim.errors import InterventionSpecError, ScenarioError
+from hrsim.interventions.params import InterventionParams
+from hrsim.interventions.registry import build_params
+from hrsim.messages import unknown
+
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+Rate = Annotated[float, Field(ge=0.0, le=1000.0)]
+Ratio = Annotated[float, Field(ge=0.0, le=1000.0)]
+Weeks = Annotated[float, Field(ge=0.0, le=5200.0)]
+PositiveWeeks = Annotated[float, Field(ge=0.5, le=5200.0)]
+Years = Annotated[float, Field(ge=0.0, le=120.0)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RunParams(_Section):
+    """What to run: size, horizon and seed."""
+
+    name: str
+    people: Annotated[int, Field(ge=10, le=20_000_000)]
+    years: Annotated[float, Field(gt=0.0, le=100.0)]
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)]
+
+
+class PopulationParams(_Section):
+    """Initial shares and characteristics of the population."""
+
+    mean_age_years: Annotated[float, Field(ge=18.0, le=80.0)]
+    sd_age_years: Annotated[float, Field(ge=0.0, le=30.0)]
+    male_fraction: Fraction
+    inject_fraction: Fraction
+    heavy_use_fraction: Fraction
+    housing_unstable_fraction: Fraction
+    prison_history_fraction: Fraction
+    moud_fraction: Fraction
+    methadone_share_of_moud: Fraction
+    recovery_fraction: Fraction
+    detox_fraction: Fraction
+    prison_fraction: Fraction
+    hiv_prevalence_inject: Fraction
+    hiv_prevalence_noninject: Fraction
+    hcv_prevalence_inject: Fraction
+    hcv_prevalence_noninject: Fraction
+    hiv_diagnosed_fraction: Fraction
+    hiv_on_art_fraction_of_diagnosed: Fraction
+    shares_syringes_fraction: Fraction
+    naloxone_carrier_fraction: Fraction
+    uses_alone_probability: Fraction
+
+    @model_validator(mode="after")
+    def _shares_fit(self) -> PopulationParams:
+        total = self.moud_fraction + self.recovery_fraction + self.detox_fraction
+        total += self.prison_fraction
+        if total > 1.0:
+            raise ValueError(
+                f"initial shares moud_fraction + recovery_fraction + detox_fraction + "
+                f"prison_fraction add up to {total:.3f}; they must not exceed 1"
+            )
+        return self
+
+
+class DemographyParams(_Section):
+    """Entry and exit: background mortality, ageing out, sustained recovery, new initiates."""
+
+    other_death_rate_per_year_off_moud: Rate
+    other_death_rate_per_year_on_moud: Rate
+    hiv_untreated_extra_death_rate_per_year: Rate
+    age_out_years: Annotated[float, Field(ge=19.0, le=120.0)]
+    sustained_recovery_exit_weeks: Annotated[int, Field(ge=1, le=5200)]
+    entrant_mean_age_years: Annotated[float, Field(ge=18.0, le=80.0)]
+    entrant_sd_age_years: Annotated[float, Field(ge=0.0, le=30.0)]
+    entrant_inject_fraction: Fraction
+    entrant_heavy_use_fraction: Fraction
+
+
+class NetworkParams(_Section):
+    """The three tie layers (injecting, social, sexual) and how they turn over."""
+
+    injecting_degree_shape: Annotated[float, Field(gt=0.0, le=100.0)]
+    injecting_degree_scale: Annotated[float, Field(ge=0.0, le=100.0)]
+    injecting_tie_mean_weeks: PositiveWeeks
+    social_mean_degree: Annotated[float, Field(ge=0.0, le=100.0)]
+    social_tie_mean_weeks: PositiveWeeks
+    sexual_mean_degree: Annotated[float, Field(ge=0.0, le=20.0)]
+    sexual_tie_mean_weeks: PositiveWeeks
+    community_size: Annotated[int, Field(ge=2, le=100_000)]
+    local_tie_fraction: Fraction
+    recovery_homophily_fraction: Fraction
+    mixed_tie_dissolution_multiplier: Annotated[float, Field(ge=0.0, le=100.0)]
+    tie_formation_probability_per_week: Fraction
+
+
+class CareParams(_Section):
+    """The care cascade: detox, relapse, MOUD, prison."""
+
+    detox_entry_rate_per_year: Rate
+    detox_mean_weeks: PositiveWeeks
+    detox_to_moud_fraction: Fraction
+    aftercare_fraction: Fraction
+    aftercare_relapse_hazard_ratio: Ratio
+    relapse_first_week_probability: Annotated[float, Field(ge=0.0, lt=1.0)]
+    relapse_hazard_decay_exponent: Annotated[float, Field(ge=0.0, le=10.0)]
+    relapse_late_rate_per_year: Rate
+    relapse_hr_per_decade_younger: Ratio
+    relapse_hr_heavy_use: Ratio
+    relapse_hr_injecting: Ratio
+    relapse_hr_all_contacts_using: Ratio
+    spontaneous_remission_rate_per_year: Rate
+    moud_initiation_rate_per_year: Rate
+    moud_capacity_fraction: Fraction
+    methadone_share_of_starts: Fraction
+    buprenorphine_retention_12_months: Annotated[float, Field(gt=0.0, le=1.0)]
+    methadone_retention_12_months: Annotated[float, Field(gt=0.0, le=1.0)]
+    moud_early_hazard_ratio_weeks_1_4: Ratio
+    moud_mid_hazard_ratio_weeks_5_26: Ratio
+    moud_discontinuation_hazard_ratio: Ratio
+    moud_exit_to_recovery_fraction: Fraction
+    overdose_referral_to_moud_probability: Fraction
+    arrest_rate_per_year: Rate
+    arrest_hr_housing_unstable: Ratio
+    arrest_hr_prison_history: Ratio
+    arrest_hr_on_moud: Ratio
+    prison_mean_weeks: PositiveWeeks
+    post_release_moud_fraction: Fraction
+
+
+class ToleranceParams(_Section):
+    """Opioid tolerance: lost while not using, regained with use."""
+
+    regain_fraction_per_week: Fraction
+    loss_half_life_weeks: Annotated[float, Field(gt=0.0, le=520.0)]
+
+
+class OverdoseParams(_Section):
+    """Overdose hazard, witnessing, naloxone and fatality."""
+
+    base_rate_per_year: Rate
+    injecting_rr: Ratio
+    heavy_use_rr: Ratio
+    fentanyl_rr_full_share: Ratio
+    fentanyl_share_by_year: Annotated[list[Fraction], Field(min_length=1, max_length=200)]
+    low_tolerance_rr: Annotated[float, Field(ge=1.0, le=1000.0)]
+    recent_overdose_rr: Ratio
+    recent_overdose_window_weeks: Annotated[int, Field(ge=0, le=5200)]
+    methadone_rate_ratio: Ratio
+    buprenorphine_rate_ratio: Ratio
+    methadone_induction_rr: Ratio
+    buprenorphine_induction_rr: Ratio
+    moud_exit_rr_weeks_1_2: Ratio
+    moud_exit_rr_weeks_3_4: Ratio
+    neighbour_present_probability: Fraction
+    naloxone_reversal_probability: Fraction
+    fatal_probability_alone: Fraction
+    fatal_probability_witnessed: Fraction
+
+
+class InfectionParams(_Section):
+    """HIV and HCV transmission, natural history, testing and treatment."""
+
+    hiv_per_shared_injection: Fraction
+    hcv_per_shared_injection: Fraction
+    shared_injections_per_partner_per_week: Annotated[float, Field(ge=0.0, le=100.0)]
+    hiv_per_sex_act: Fraction
+    sex_acts_per_partner_per_week: Annotated[float, Field(ge=0.0, le=100.0)]
+    hiv_art_transmission_rr: Fraction
+    hcv_treatment_transmission_rr: Fraction
+    hcv_spontaneous_clearance_fraction: Fraction
+    hcv_acute_weeks: Annotated[int, Field(ge=1, le=520)]
+    hiv_testing_rate_per_year: Rate
+    hiv_art_start_rate_per_year: Rate
+    hcv_testing_rate_per_year: Rate
+    hcv_treatment_start_rate_per_year: Rate
+    hcv_treatment_weeks: Annotated[int, Field(ge=1, le=520)]
+    hcv_cure_probability: Fraction
+
+
+class CostParams(_Section):
+    """Unit costs of treatment the model counts outside programmes (US dollars)."""
+
+    methadone_usd_per_person_year: Annotated[float, Field(ge=0.0, le=1e7)]
+    buprenorphine_usd_per_person_year: Annotated[float, Field(ge=0.0, le=1e7)]
+
+
+class Scenario(_Section):
+    """A complete, validated parameter set. Build with :func:`load_scenario` or :meth:`default`.
+
+    ``interventions`` holds the programmes (``[[interventions]]`` tables in TOML), each
+    validated by its registered class (see ``hrsim.interventions``).
+    """
+
+    run: RunParams
+    population: PopulationParams
+    demography: DemographyParams
+    network: NetworkParams
+    care: CareParams
+    tolerance: ToleranceParams
+    overdose: OverdoseParams
+    infection: InfectionParams
+    costs: CostParams
+    interventions: tuple[SerializeAsAny[InterventionParams], ...] = ()
+
+    @field_validator("interventions", mode="before")
+    @classmethod
+    def _programmes(cls, value: Any) -> tuple[InterventionParams, ...]:
+        if not isinstance(value, list | tuple):
+            raise InterventionSpecError("interventions must be a list of [[interventions]] tables")
+        specs = tuple(build_params(spec, i) for i, spec in enumerate(value))
+        types = [s.type for s in specs]
+        for t in types:
+            if types.count(t) > 1:
+                raise InterventionSpecError(f"interventions: '{t}' is declared more than once")
+        return specs
+
+    @property
+    def weeks(self) -> int:
+        """Number of weekly steps in the run."""
+        return max(1, round(self.run.years * 52))
+
+    @classmethod
+    def default(cls) -> Scenario:
+        """The embedded default scenario (the baseline)."""
+        return build_scenario({})
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
+        """A copy with dotted-key overrides applied and validated (``{"care.x": 1.0}``)."""
+        data = self.model_dump()
+        for key, value in overrides.items():
+            _set_dotted(data, key, value)
+        return _validate(data, origin="override")
+
+    def hash(self) -> str:
+        """A stable hash of every parameter value (16 hex digits)."""
+        canonical = json.dumps(self.model_dump(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+    def to_toml(self) -> str:
+        """The fully resolved scenario as TOML; loading it gives the same scenario."""
+        return tomli_w.dumps(self.model_dump())
+
+    def fentanyl_share(self, week: int) -> float:
+        """Fentanyl share of the supply in a given week (series by year, last value carried)."""
+        series = self.overdose.fentanyl_share_by_year
+        return series[min(week // 52, len(series) - 1)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Defaults and loading
+
+
+@cache
+def parameter_table() -> dict[str, dict[str, dict[str, Any]]]:
+    """Every default parameter: ``{section: {key: {"value", "unit", "source"}}}``."""
+    text = resources.files("hrsim.scenario").joinpath("defaults.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def default_values() -> dict[str, dict[str, Any]]:
+    """The default value of every parameter, nested by section."""
+    return {
+        section: {key: entry["value"] for key, entry in params.items()}
+        for section, params in parameter_table().items()
+    }
+
+
+def build_scenario(data: dict[str, Any], origin: str = "scenario") -> Scenario:
+    """Validate ``data`` (nested by section, any subset of keys) on top of the defaults."""
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{origin}: expected a table of sections, got {type(data).__name__}")
+    merged: dict[str, Any] = default_values()
+    for section, params in data.items():
+        if section == "interventions":
+            merged["interventions"] = params
+            continue
+        if section not in merged:
+            raise ScenarioError(unknown(origin, section, [*merged, "interventions"]))
+        if not isinstance(params, dict):
+            raise ScenarioError(f"{origin}: [{section}] must be a table of parameters")
+        for key, value in params.items():
+            if key not in merged[section]:
+                raise ScenarioError(unknown(origin, f"{section}.{key}", _all_dotted_keys()))
+            merged[section][key] = value
+    return _validate(merged, origin)
+
+
+def read_toml(
+    path: str | Path, what: str = "scenario file", error: type[ScenarioError] = ScenarioError
+) -> dict[str, Any]:
+    """Read a TOML file into a dict; a missing, unreadable or malformed file is one line."""
+    file = Path(path)
+    if not file.is_file():
+        raise error(f"{what} not found: {file}")
+    try:
+        return tomllib.loads(file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{file}: malformed TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise error(f"{file}: malformed TOML: not valid UTF-8 (byte {exc.start})") from None
+    except OSError as exc:
+        raise error(f"{file}: cannot read: {exc.strerror}") from None
+
+
+def load_scenario(
+    path: str | Path | None = None, overrides: dict[str, Any] | None = None
+) -> Scenario:
+    """Load a scenario TOML file (or the default when ``path`` is None) and apply overrides."""
+    if path is None:
+        scenario = Scenario.default()
+    else:
+        scenario = build_scenario(read_toml(path), origin=str(Path(path)))
+    return scenario.with_overrides(overrides) if overrides else scenario
+
+
+def parse_set(assignments: list[str]) -> dict[str, Any]:
+    """Parse ``--set dotted.key=value`` strings; values are TOML literals or bare text."""
+    overrides: dict[str, Any] = {}
+    for item in assignments:
+        key, sep, raw = item.partition("=")
+        key, raw = key.strip(), raw.strip()
+        if not sep or not key or not raw:
+            raise ScenarioError(f"bad --set {item!r}: expected section.key=value")
+        if key.count(".") != 1 and not (key.startswith("interventions.") and key.count(".") == 2):
+            raise ScenarioError(
+                f"bad --set {item!r}: the key must be section.key (e.g. care.aftercare_fraction)"
+                " or interventions.<type>.<key>"
+            )
+        try:
+            value = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw  # bare text, e.g. run.name=county
+        overrides[key] = value
+    return overrides
+
+
+def _all_dotted_keys() -> list[str]:
+    return [f"{s}.{k}" for s, params in parameter_table().items() for k in params]
+
+
+def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
+    if key.startswith("interventions."):
+        _set_programme(data, key, value)
+        return
+    section, _, name = key.partition(".")
+    if section not in data or not name or name not in data[section]:
+        raise ScenarioError(unknown("override", key, _all_dotted_keys()))
+    data[section] = copy.copy(data[section])
+    data[section][name] = value
+
+
+def _set_programme(data: dict[str, Any], key: str, value: Any) -> None:
+    """``interventions.<type>.<key>``: change a parameter of the scenario's programme."""
+    parts = key.split(".")
+    if len(parts) != 3:
+        raise ScenarioError(f"override: '{key}' must be interventions.<type>.<key>")
+    _, type_name, name = parts
+    programmes = [dict(p) for p in data.get("interventions", ())]
+    for programme in programmes:
+        if programme["type"] == type_name:
+            programme[name] = value
+            data["interventions"] = programmes
+            return
+    present = ", ".join(p["type"] for p in programmes) or "none"
+    raise ScenarioError(
+        f"override: '{key}': this scenario has no '{type_name}' programme (it has: {present})"
+    )
+
+
+def _validate(data: dict[str, Any], origin: str) -> Scenario:
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(_describe(exc, data, origin)) from None
+    except InterventionSpecError as exc:
+        raise ScenarioError(f"{origin}: {exc}") from None
+
+
+def _describe(exc: ValidationError, data: dict[str, Any], origin: str) -> str:
+    err = exc.errors()[0]
+    loc = [str(p) for p in err["loc"]]
+    key = ".".join(p for p in loc if not p.isdigit())
+    if err["type"] == "extra_forbidden":
+        return unknown(origin, key, _all_dotted_keys())
+    value = err.get("input")
+    if err["type"] in {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}:
+        allowed = _range_text(loc[0], loc[1]) if len(loc) >= 2 else "?"
+        unit = parameter_table().get(loc[0], {}).get(loc[1], {}).get("unit", "")
+        where = f"{key}[{loc[2]}]" if len(loc) > 2 else key
+        return f"{origin}: {where} = {value!r} is out of range: allowed {allowed}" + (
+            f" ({unit})" if unit else ""
+        )
+    if err["type"] == "value_error":  # a rule across fields, e.g. initial shares
+        return f"{origin}: {key}: {err['msg'].removeprefix('Value error, ')}"
+    return f"{origin}: {key} = {value!r}: {err['msg']}"
+
+
+def _range_text(section: str, name: str) -> str:
+    """The allowed range of a field, e.g. ``0 to 1`` or ``more than 0, up to 100``."""
+    section_field = Scenario.model_fields.get(section)
+    annotation = section_field.annotation if section_field is not None else None
+    field = getattr(annotation, "model_fields", {}).get(name)
+    if field is None:
+        return "?"
+    metadata = list(field.metadata)
+    for arg in getattr(field.annotation, "__args__", ()):  # list[Fraction]: the item type
+        for meta in getattr(arg, "__metadata__", ()):
+            metadata += [meta, *getattr(meta, "metadata", [])]
+    lo = hi = "?"
+    lo_strict = hi_strict = False
+    for meta in metadata:
+        if isinstance(meta, annotated_types.Ge):
+            lo = _fmt(meta.ge)  # type: ignore[arg-type]
+        elif isinstance(meta, annotated_types.Gt):
+            lo, lo_strict = _fmt(meta.gt), True  # type: ignore[arg-type]
+        if isinstance(meta, annotated_types.Le):
+            hi = _fmt(meta.le)  # type: ignore[arg-type]
+        elif isinstance(meta, annotated_types.Lt):
+            hi, hi_strict = _fmt(meta.lt), True  # type: ignore[arg-type]
+    if not lo_strict and not hi_strict:
+        return f"{lo} to {hi}"
+    low = f"more than {lo}" if lo_strict else f"at least {lo}"
+    high = f"less than {hi}" if hi_strict else f"up to {hi}"
+    return f"{low}, {high}"
+
+
+def _fmt(x: float) -> str:
+    if isinstance(x, float) and math.isfinite(x) and x == int(x) and abs(x) < 1e15:
+        return str(int(x))
+    return str(x)
