@@ -136,7 +136,9 @@ class MesaView:
             graph = model.network.graph(model.people)
             for agent in agents:
                 agent.cell = None
-            self._space = Network(graph, random=model.random)
+            # layout=None: Mesa 3.5 otherwise computes an (unseeded) spring layout of every
+            # node, 5 s at 1,000 people; hrsim's ties carry no positions.
+            self._space = Network(graph, random=model.random, layout=None)
             for agent in agents:
                 agent.cell = self._space[agent.row]
             self._space_week = model.week
