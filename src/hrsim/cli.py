@@ -47,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, help="output directory (default: runs/NAME-seedS)")
     run.add_argument("--no-events", action="store_true", help="skip the event log")
     run.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    run.add_argument(
+        "--profile",
+        action="store_true",
+        help="time each phase of the week (every process and programme) and print the table",
+    )
     _plugin_option(run)
 
     cmp = sub.add_parser("compare", help="compare programme arms with a baseline, paired")
@@ -206,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from hrsim.runner import run, write_run
+    from hrsim.runner import format_profile, run, write_run
 
     overrides: dict[str, Any] = parse_set(args.set)
     for key, value in (
@@ -228,10 +233,14 @@ def _run(args: argparse.Namespace) -> int:
         disable=True if args.quiet else None,
         desc=f"{scenario.run.name} ({scenario.run.people:,} people)",
     ) as bar:
-        result = run(scenario, progress=bar.update, record_events=not args.no_events)
+        result = run(
+            scenario, progress=bar.update, record_events=not args.no_events, profile=args.profile
+        )
     write_run(result, out)
     if not args.quiet:
         print(_summary_table(result.summary(), result.metadata["wall_time_s"], out))
+    if result.phase_seconds is not None:
+        print(format_profile(result.phase_seconds, scenario.weeks))
     return 0
 
 
@@ -433,9 +442,8 @@ def _calibrate(args: argparse.Namespace) -> int:
         calibrate,
         format_summary,
         load_targets,
-        write_outputs,
-        write_trials,
     )
+    from hrsim.reporting.calibration_page import write_outputs, write_trials
 
     scenario = load_scenario(args.scenario)
     run_scenario = (
@@ -476,8 +484,8 @@ def _sensitivity(args: argparse.Namespace) -> int:
         run_sensitivity,
         runs_needed,
         sample,
-        write_outputs,
     )
+    from hrsim.reporting.sensitivity_page import write_outputs
 
     overrides = _run_overrides(args)
     baseline = load_scenario(args.scenario, overrides or None)

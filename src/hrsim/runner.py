@@ -54,6 +54,22 @@ class RunResult:
         }
 
 
+def format_profile(phase_seconds: dict[str, float], weeks: int) -> str:
+    """A table of time per phase of the week, largest first (``hrsim run --profile``)."""
+    total = sum(phase_seconds.values())
+    width = max([len("phase"), *map(len, phase_seconds)])
+    lines = [
+        f"{'phase':<{width}}  {'total s':>8}  {'ms/week':>8}  {'share':>6}",
+        f"{'-' * width}  {'-' * 8}  {'-' * 8}  {'-' * 6}",
+    ]
+    for name, seconds in sorted(phase_seconds.items(), key=lambda kv: -kv[1]):
+        share = seconds / total if total > 0 else 0.0
+        per_week = 1000.0 * seconds / max(weeks, 1)
+        lines.append(f"{name:<{width}}  {seconds:>8.3f}  {per_week:>8.3f}  {share:>6.1%}")
+    lines.append(f"{'all phases':<{width}}  {total:>8.3f}  {1000.0 * total / max(weeks, 1):>8.3f}")
+    return "\n".join(lines)
+
+
 def git_commit() -> str | None:
     """The current git commit of the source tree, if it is a checkout."""
     here = Path(__file__).resolve().parent
@@ -99,7 +115,7 @@ def run(
     start = time.perf_counter()
     model = run_model(scenario, record_events=record_events, progress=progress, profile=profile)
     wall = time.perf_counter() - start
-    metadata = {
+    metadata: dict[str, Any] = {
         "hrsim_version": __version__,
         "git_commit": git_commit(),
         "scenario_name": scenario.run.name,
@@ -111,6 +127,8 @@ def run(
         "python": platform.python_version(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
+    if model.phase_seconds is not None:
+        metadata["phase_seconds"] = {k: round(v, 6) for k, v in model.phase_seconds.items()}
     return RunResult(
         scenario,
         model.timeseries_frame(),

@@ -7,6 +7,12 @@
 4. overdose    overdose hazard; witnessed or alone; naloxone; fatal or not; referral
 5. tolerance   lost while not using, regained with use
 6. infections  HIV and HCV along ties; HCV clearance; testing and treatment
+
+What lives here: ``base.py`` (``Process``, ``move``, ``weekly_probability``) and one file per
+process above.
+
+May import: ``hrsim.core`` (state, streams, the week's context). A process reads and writes
+only what ``hrsim.core.context.WeekContext`` offers, never the model itself.
 """
 
 from hrsim.processes.base import Process, move
