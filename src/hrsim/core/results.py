@@ -8,13 +8,11 @@ so that person-time in any state can be rebuilt from the log alone.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from hrsim.core.states import LIVING_STATES, STATE_NAMES
 
@@ -222,10 +220,6 @@ class EventLog:
     def to_frame(self) -> pd.DataFrame:
         """The log as a DataFrame (text columns as categoricals)."""
         return self.to_arrow().to_pandas()
-
-    def write(self, path: Path) -> None:
-        """Write the log as Parquet."""
-        pq.write_table(self.to_arrow(), path)
 
 
 class ProgrammeOutputs:

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from hrsim.core.states import Care
+
 if TYPE_CHECKING:
     from hrsim.model import HarmReductionModel
 
@@ -43,7 +45,7 @@ def move(
     if rows.size == 0:
         return
     people = model.people
-    kind = "death" if to_state == 6 else "exit" if to_state == 7 else "transition"
+    kind = "death" if to_state == Care.DEAD else "exit" if to_state == Care.EXITED else "transition"
     model.events.add(people.pid[rows], model.week, kind, people.state[rows], to_state, detail)
     people.state[rows] = to_state
     people.weeks_in_state[rows] = 0

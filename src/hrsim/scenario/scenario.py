@@ -38,9 +38,7 @@ from hrsim.messages import unknown
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 Rate = Annotated[float, Field(ge=0.0, le=1000.0)]
 Ratio = Annotated[float, Field(ge=0.0, le=1000.0)]
-Weeks = Annotated[float, Field(ge=0.0, le=5200.0)]
 PositiveWeeks = Annotated[float, Field(ge=0.5, le=5200.0)]
-Years = Annotated[float, Field(ge=0.0, le=120.0)]
 
 
 class _Section(BaseModel):
