@@ -34,7 +34,7 @@ class NeverUseAloneParams(InterventionParams):
 
 
 @register
-class NeverUseAlone(Intervention):
+class NeverUseAlone(Intervention[NeverUseAloneParams]):
     """A hotline for people who use alone."""
 
     type = "never_use_alone"
@@ -43,7 +43,7 @@ class NeverUseAlone(Intervention):
 
     def step(self, model: HarmReductionModel) -> None:
         """Enrol people in active use up to coverage; clients use alone less this week."""
-        p: NeverUseAloneParams = self.params  # type: ignore[assignment]
+        p = self.params
         # People in active use join while their fixed place in the queue is within the
         # coverage (a higher coverage reaches a superset); clients who stop using leave.
         coverage = p.coverage_fraction * self.scale(model.week)

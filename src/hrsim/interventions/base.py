@@ -22,15 +22,24 @@ if TYPE_CHECKING:
     from hrsim.model import HarmReductionModel
 
 
-class Intervention:
-    """A programme. Subclasses set ``type``, ``Params`` and ``outputs``, and write ``step``."""
+class Intervention[P: InterventionParams]:
+    """A programme. Subclasses set ``type``, ``Params`` and ``outputs``, and write ``step``.
+
+    ``P`` is the programme's parameter class, so ``self.params`` has its fields' types::
+
+        class Hotline(Intervention[HotlineParams]):
+            type = "hotline"
+            Params = HotlineParams      # what the registry validates a scenario table with
+
+    ``Params`` names the same class at run time (a class variable cannot be typed ``P``).
+    """
 
     type: ClassVar[str]
     Params: ClassVar[builtins.type[InterventionParams]] = InterventionParams
     outputs: ClassVar[tuple[str, ...]] = ("enrolled",)
 
-    def __init__(self, params: InterventionParams) -> None:
-        self.params = params
+    def __init__(self, params: P) -> None:
+        self.params: P = params
         self._reset_enrolment(0)
         self.stream = f"programme.{self.type}"
         self._place = np.zeros(0)

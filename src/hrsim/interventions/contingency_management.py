@@ -36,7 +36,7 @@ class ContingencyManagementParams(InterventionParams):
 
 
 @register
-class ContingencyManagement(Intervention):
+class ContingencyManagement(Intervention[ContingencyManagementParams]):
     """Prize-based incentives for abstinence during recovery."""
 
     type = "contingency_management"
@@ -51,7 +51,7 @@ class ContingencyManagement(Intervention):
 
     def step(self, model: HarmReductionModel) -> None:
         """Discharge relapsers and completers, enrol toward coverage, write the hooks."""
-        p: ContingencyManagementParams = self.params  # type: ignore[assignment]
+        p = self.params
         people = model.people
         in_recovery = model.week_view.recovery
         clients = self.clients

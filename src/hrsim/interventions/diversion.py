@@ -32,7 +32,7 @@ class DiversionParams(InterventionParams):
 
 
 @register
-class Diversion(Intervention):
+class Diversion(Intervention[DiversionParams]):
     """Arrests diverted to detox instead of prison."""
 
     type = "diversion"
@@ -41,7 +41,7 @@ class Diversion(Intervention):
 
     def step(self, model: HarmReductionModel) -> None:
         """Set this week's share of diverted arrests."""
-        p: DiversionParams = self.params  # type: ignore[assignment]
+        p = self.params
         f = p.diversion_fraction * self.scale(model.week)
         if f <= 0:
             return

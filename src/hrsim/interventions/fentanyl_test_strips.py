@@ -40,7 +40,7 @@ class FentanylTestStripsParams(InterventionParams):
 
 
 @register
-class FentanylTestStrips(Intervention):
+class FentanylTestStrips(Intervention[FentanylTestStripsParams]):
     """Fentanyl test strip distribution to people in active use."""
 
     type = "fentanyl_test_strips"
@@ -49,7 +49,7 @@ class FentanylTestStrips(Intervention):
 
     def step(self, model: HarmReductionModel) -> None:
         """Enrol toward coverage, then draw this week's tests and lower changed doses' risk."""
-        p: FentanylTestStripsParams = self.params  # type: ignore[assignment]
+        p = self.params
         people = model.people
         eligible = model.week_view.active
         self.enrol_to_coverage(model, eligible, p.coverage_fraction * self.scale(model.week))

@@ -63,7 +63,7 @@ class HivHcvTestingTreatmentParams(InterventionParams):
 
 
 @register
-class HivHcvTestingTreatment(Intervention):
+class HivHcvTestingTreatment(Intervention[HivHcvTestingTreatmentParams]):
     """More HIV and HCV testing for clients, faster ART and DAA starts for everyone diagnosed."""
 
     type = "hiv_hcv_testing_treatment"
@@ -84,7 +84,7 @@ class HivHcvTestingTreatment(Intervention):
 
     def step(self, model: HarmReductionModel) -> None:
         """Cost last week's treatment starts, enrol, then write this week's hooks."""
-        p: HivHcvTestingTreatmentParams = self.params  # type: ignore[assignment]
+        p = self.params
         people = model.people
         # Treatment started in last week's infections step, by people who were clients then.
         art_starts = np.flatnonzero(self.enrolled & people.hiv_on_art & ~self.on_art_before)

@@ -36,7 +36,7 @@ def ramped(value: float, scale: float) -> float:
 
 
 @register
-class MoudExpansion(Intervention):
+class MoudExpansion(Intervention[MoudExpansionParams]):
     """More MOUD places, faster starts, longer retention."""
 
     type = "moud_expansion"
@@ -45,7 +45,7 @@ class MoudExpansion(Intervention):
 
     def step(self, model: HarmReductionModel) -> None:
         """Scale this week's MOUD hooks by the ramped multipliers."""
-        p: MoudExpansionParams = self.params  # type: ignore[assignment]
+        p = self.params
         hooks = model.hooks
         s = self.scale(model.week)
         if s > 0:

@@ -44,7 +44,7 @@ class NaloxoneDistributionParams(InterventionParams):
 
 
 @register
-class NaloxoneDistribution(Intervention):
+class NaloxoneDistribution(Intervention[NaloxoneDistributionParams]):
     """Take-home naloxone for people at risk of overdose and their contacts."""
 
     type = "naloxone_distribution"
@@ -69,7 +69,7 @@ class NaloxoneDistribution(Intervention):
 
     def step(self, model: HarmReductionModel) -> None:
         """Retire used and lost kits, then hand out new ones."""
-        p: NaloxoneDistributionParams = self.params  # type: ignore[assignment]
+        p = self.params
         people = model.people
         self._track_releases(model)
 

@@ -36,7 +36,7 @@ class PeerNavigationParams(InterventionParams):
 
 
 @register
-class PeerNavigation(Intervention):
+class PeerNavigation(Intervention[PeerNavigationParams]):
     """Peers who reach overdose survivors and link them to MOUD after a delay."""
 
     type = "peer_navigation"
@@ -50,7 +50,7 @@ class PeerNavigation(Intervention):
 
     def step(self, model: HarmReductionModel) -> None:
         """End finished episodes, then reach last week's overdose survivors."""
-        p: PeerNavigationParams = self.params  # type: ignore[assignment]
+        p = self.params
         people, week = model.people, model.week
         # An episode lasts up to and including its referral week.
         clients = self.clients  # few: people navigated after an overdose

@@ -79,7 +79,7 @@ def spread(
 
 
 @register
-class PeerNetwork(Intervention):
+class PeerNetwork(Intervention[PeerNetworkParams]):
     """Trained peers who pass on naloxone and safer use along the network."""
 
     type = "peer_network"
@@ -96,7 +96,7 @@ class PeerNetwork(Intervention):
 
     def step(self, model: HarmReductionModel) -> None:
         """Train peers, spread and drop the practice, hand out kits, write the hooks."""
-        p: PeerNetworkParams = self.params  # type: ignore[assignment]
+        p = self.params
         people = model.people
         alive = model.week_view.alive
         # A row whose person died or left will hold a newcomer: forget them.

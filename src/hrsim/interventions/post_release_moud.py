@@ -36,7 +36,7 @@ class PostReleaseMoudParams(InterventionParams):
 
 
 @register
-class PostReleaseMoud(Intervention):
+class PostReleaseMoud(Intervention[PostReleaseMoudParams]):
     """MOUD in prison, continued at release."""
 
     type = "post_release_moud"
@@ -52,7 +52,7 @@ class PostReleaseMoud(Intervention):
 
     def step(self, model: HarmReductionModel) -> None:
         """Count and pay for last week's starts at release, then set this week's share."""
-        p: PostReleaseMoudParams = self.params  # type: ignore[assignment]
+        p = self.params
         people, hooks = model.people, model.hooks
         if self.ran_last_week:
             rows = self.prison_rows

@@ -38,7 +38,7 @@ class PrepParams(InterventionParams):
 
 
 @register
-class Prep(Intervention):
+class Prep(Intervention[PrepParams]):
     """Oral PrEP for HIV-negative people who actively inject."""
 
     type = "prep"
@@ -47,7 +47,7 @@ class Prep(Intervention):
 
     def step(self, model: HarmReductionModel) -> None:
         """Stop PrEP for new HIV infections, enrol toward coverage, protect this week's clients."""
-        p: PrepParams = self.params  # type: ignore[assignment]
+        p = self.params
         people = model.people
         # Seroconversion first, so it is logged as such rather than as lost eligibility.
         self.leave(model, np.flatnonzero(self.enrolled & people.hiv), "seroconverted")

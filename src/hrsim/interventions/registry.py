@@ -12,7 +12,7 @@ from __future__ import annotations
 import tomllib
 from functools import cache
 from importlib import import_module, resources
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -22,7 +22,7 @@ from hrsim.interventions.params import InterventionParams
 from hrsim.interventions.plugins import load_listed_plugins
 from hrsim.messages import did_you_mean
 
-_REGISTRY: dict[str, type[Intervention]] = {}
+_REGISTRY: dict[str, type[Intervention[Any]]] = {}
 BUILT_IN = (
     "syringe_services",
     "supervised_consumption",
@@ -38,16 +38,14 @@ BUILT_IN = (
     "diversion",
 )
 
-T = TypeVar("T", bound=type[Intervention])
 
-
-def register[T: type[Intervention]](cls: T) -> T:
+def register[T: type[Intervention[Any]]](cls: T) -> T:
     """Class decorator: make ``cls`` available as ``type = cls.type`` in scenarios."""
     _REGISTRY[cls.type] = cls
     return cls
 
 
-def registered() -> dict[str, type[Intervention]]:
+def registered() -> dict[str, type[Intervention[Any]]]:
     """Every registered programme type (built-ins are imported on first use)."""
     for name in BUILT_IN:
         if name not in _REGISTRY:
@@ -96,7 +94,7 @@ def programme_defaults() -> dict[str, dict[str, dict[str, Any]]]:
     return tomllib.loads(text)
 
 
-def lookup(type_name: str) -> type[Intervention]:
+def lookup(type_name: str) -> type[Intervention[Any]]:
     """The class registered as ``type_name``; an unknown name lists the valid ones."""
     types = registered()
     if type_name not in types:
@@ -135,6 +133,6 @@ def build_params(spec: Any, index: int) -> InterventionParams:
         raise InterventionSpecError(f"{where}: {key} = {value!r}: {err['msg']}{rng}") from None
 
 
-def create(params: InterventionParams) -> Intervention:
+def create(params: InterventionParams) -> Intervention[Any]:
     """A programme instance for validated parameters."""
     return lookup(params.type)(params)

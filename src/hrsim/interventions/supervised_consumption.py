@@ -37,7 +37,7 @@ class SupervisedConsumptionParams(InterventionParams):
 
 
 @register
-class SupervisedConsumption(Intervention):
+class SupervisedConsumption(Intervention[SupervisedConsumptionParams]):
     """A supervised consumption site for people who actively inject."""
 
     type = "supervised_consumption"
@@ -50,7 +50,7 @@ class SupervisedConsumption(Intervention):
         The site is open for ``open_hours_fraction`` of the time, and its capacity is shared
         equally among its clients when they would need more visits than it has.
         """
-        p: SupervisedConsumptionParams = self.params  # type: ignore[assignment]
+        p = self.params
         if clients == 0:
             return 0.0
         by_capacity = p.capacity_visits_per_week / (clients * p.injections_per_client_per_week)
@@ -58,7 +58,7 @@ class SupervisedConsumption(Intervention):
 
     def step(self, model: HarmReductionModel) -> None:
         """Enrol the people within reach who inject, then write this week's hooks."""
-        p: SupervisedConsumptionParams = self.params  # type: ignore[assignment]
+        p = self.params
         people = model.people
         eligible = model.week_view.injecting
         # Who is within reach is each person's fixed draw (enrol_to_coverage's queue place).

@@ -33,7 +33,7 @@ class SyringeServicesParams(InterventionParams):
 
 
 @register
-class SyringeServices(Intervention):
+class SyringeServices(Intervention[SyringeServicesParams]):
     """A syringe services programme for people who actively inject."""
 
     type = "syringe_services"
@@ -42,7 +42,7 @@ class SyringeServices(Intervention):
 
     def step(self, model: HarmReductionModel) -> None:
         """Enrol toward coverage, then write the clients' hooks for this week."""
-        p: SyringeServicesParams = self.params  # type: ignore[assignment]
+        p = self.params
         people = model.people
         eligible = model.week_view.injecting
         self.enrol_to_coverage(model, eligible, p.coverage_fraction * self.scale(model.week))
