@@ -22,7 +22,7 @@ from pydantic import Field
 from hrsim.interventions import Intervention, InterventionParams, register
 
 if TYPE_CHECKING:
-    from hrsim.model import HarmReductionModel
+    from hrsim.core.context import WeekContext
 
 
 class NeverUseAloneParams(InterventionParams):
@@ -41,7 +41,7 @@ class NeverUseAlone(Intervention[NeverUseAloneParams]):
     Params = NeverUseAloneParams
     outputs = ("enrolled", "clients_calling")
 
-    def step(self, model: HarmReductionModel) -> None:
+    def step(self, model: WeekContext) -> None:
         """Enrol people in active use up to coverage; clients use alone less this week."""
         p = self.params
         # People in active use join while their fixed place in the queue is within the

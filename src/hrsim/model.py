@@ -15,7 +15,7 @@ import time
 from collections import defaultdict
 from functools import partial
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import mesa
 import numpy as np
@@ -38,6 +38,9 @@ from hrsim.core.states import Care
 from hrsim.interventions import Intervention, create
 from hrsim.processes import DEFAULT_PROCESSES, Process
 from hrsim.scenario import Scenario, load_scenario
+
+if TYPE_CHECKING:
+    from hrsim.core.context import WeekContext
 
 __all__ = ["HarmReductionModel", "Hooks", "WeekObserver"]
 
@@ -327,3 +330,14 @@ class HarmReductionModel(mesa.Model):
 def _latest(model: HarmReductionModel, column: str) -> float:
     """DataCollector model reporter: the latest weekly value of one declared result."""
     return model.timeseries.latest(column)
+
+
+if TYPE_CHECKING:
+
+    def _satisfies_week_context(model: HarmReductionModel) -> WeekContext:
+        """Static check: the model is a ``WeekContext``.
+
+        Mesa ships no types, so a plain ``mypy src`` accepts any subclass of ``mesa.Model``
+        here; ``tests/test_context.py`` repeats the check with Mesa followed.
+        """
+        return model

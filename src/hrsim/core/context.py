@@ -3,7 +3,11 @@
 Processes and programmes are typed against ``WeekContext`` rather than the whole model, so a
 type checker tells when a plug-in reaches past the hooks (into the Mesa view, the
 DataCollector, the list of programmes or the processes). ``HarmReductionModel`` satisfies
-this protocol; a test checks that it does.
+this protocol: ``hrsim.model`` checks it statically, and ``tests/test_context.py`` checks that
+mypy flags a programme that reaches past it.
+
+Every member is read-only: a week changes what the people, the network, the hooks and the
+records hold, never which objects they are (nor the week number or the scenario).
 """
 
 from __future__ import annotations
@@ -24,16 +28,56 @@ if TYPE_CHECKING:
 class WeekContext(Protocol):
     """The state one week's processes and programmes share."""
 
-    scenario: Scenario
-    week: int
-    people: People
-    network: ContactNetwork
-    hooks: Hooks
-    streams: Streams
-    events: EventLog
-    timeseries: Timeseries
-    programme_outputs: ProgrammeOutputs
-    week_view: WeekView
+    @property
+    def scenario(self) -> Scenario:
+        """The scenario being run (read its parameters; never replaced)."""
+        ...
+
+    @property
+    def week(self) -> int:
+        """The current week (1 in the first simulated week)."""
+        ...
+
+    @property
+    def people(self) -> People:
+        """Every person's arrays, including the per-person programme hooks."""
+        ...
+
+    @property
+    def network(self) -> ContactNetwork:
+        """The three layers of ties."""
+        ...
+
+    @property
+    def hooks(self) -> Hooks:
+        """This week's model-wide knobs (reset each week in which programmes run)."""
+        ...
+
+    @property
+    def streams(self) -> Streams:
+        """Named random streams (each process and programme draws from its own)."""
+        ...
+
+    @property
+    def events(self) -> EventLog:
+        """The event log."""
+        ...
+
+    @property
+    def timeseries(self) -> Timeseries:
+        """The weekly results (processes add this week's flows)."""
+        ...
+
+    @property
+    def programme_outputs(self) -> ProgrammeOutputs:
+        """Programmes' weekly outputs and costs."""
+        ...
+
+    @property
+    def week_view(self) -> WeekView:
+        """This week's shared masks (alive, left, active, injecting, on MOUD, free, ...)."""
+        ...
+
     naloxone_used: np.ndarray
 
     def max_hook(self, name: str) -> float:

@@ -19,7 +19,7 @@ import numpy as np
 from hrsim.interventions.params import InterventionParams
 
 if TYPE_CHECKING:
-    from hrsim.model import HarmReductionModel
+    from hrsim.core.context import WeekContext
 
 
 class Intervention[P: InterventionParams]:
@@ -48,7 +48,7 @@ class Intervention[P: InterventionParams]:
         self._reached_coverage = np.nan
 
     # -- life cycle ------------------------------------------------------------------------
-    def init(self, model: HarmReductionModel) -> None:
+    def init(self, model: WeekContext) -> None:
         """Prepare per-person state; called once after the population exists."""
         self._reset_enrolment(model.people.n)
 
@@ -66,14 +66,14 @@ class Intervention[P: InterventionParams]:
             self._clients = _read_only(np.flatnonzero(self._enrolled))
         return self._clients
 
-    def step(self, model: HarmReductionModel) -> None:
+    def step(self, model: WeekContext) -> None:
         """Advance one week: enrol, exit, and write this week's hooks."""
         raise NotImplementedError
 
-    def after_week(self, model: HarmReductionModel) -> None:
+    def after_week(self, model: WeekContext) -> None:
         """Optional: called after the week's processes, to count what happened this week."""
 
-    def week_step(self, model: HarmReductionModel) -> None:
+    def week_step(self, model: WeekContext) -> None:
         """The model's entry point: drop clients who left, charge fixed costs, then ``step``."""
         left = model.week_view.left
         self.leave(model, left[self.enrolled[left]], "left_population")
@@ -98,7 +98,7 @@ class Intervention[P: InterventionParams]:
             return 1.0
         return min(1.0, (week - first + 1) / p.ramp_up_weeks)
 
-    def place(self, model: HarmReductionModel) -> np.ndarray:
+    def place(self, model: WeekContext) -> np.ndarray:
         """Every person's fixed place in this programme's queue, a uniform in [0, 1).
 
         A person is reached at coverage c when their place is below c, so a higher coverage
@@ -117,7 +117,7 @@ class Intervention[P: InterventionParams]:
         self._fills_seen = len(people.filled)
         return self._place
 
-    def reached(self, model: HarmReductionModel, coverage: float) -> np.ndarray:
+    def reached(self, model: WeekContext, coverage: float) -> np.ndarray:
         """Who the programme reaches at ``coverage``: ``place(model) < coverage``.
 
         Kept from week to week (places are fixed), so it costs a pass over the population
@@ -129,9 +129,7 @@ class Intervention[P: InterventionParams]:
             self._reached_coverage = coverage
         return self._reached
 
-    def enrol_to_coverage(
-        self, model: HarmReductionModel, eligible: np.ndarray, coverage: float
-    ) -> None:
+    def enrol_to_coverage(self, model: WeekContext, eligible: np.ndarray, coverage: float) -> None:
         """Enrol eligible people until ``coverage`` of them are clients.
 
         Clients who are no longer eligible leave. Who is enrolled is decided by each person's
@@ -149,11 +147,11 @@ class Intervention[P: InterventionParams]:
         self.leave(model, changed[was_client & ~eligible[changed]], "no_longer_eligible")
         self.enrol(model, changed[~was_client])
 
-    def uniform(self, model: HarmReductionModel, purpose: str, rows: np.ndarray) -> np.ndarray:
+    def uniform(self, model: WeekContext, purpose: str, rows: np.ndarray) -> np.ndarray:
         """Per-person uniforms from this programme's own stream."""
         return model.streams.uniform(f"{self.stream}.{purpose}", model.week, model.people.pid[rows])
 
-    def enrol(self, model: HarmReductionModel, rows: np.ndarray, detail: str = "enrol") -> None:
+    def enrol(self, model: WeekContext, rows: np.ndarray, detail: str = "enrol") -> None:
         """Enrol ``rows`` (logged as events of kind ``type``)."""
         rows = rows[~self._enrolled[rows]]
         if rows.size:
@@ -161,7 +159,7 @@ class Intervention[P: InterventionParams]:
             self._clients = None
         self._log(model, rows, detail)
 
-    def leave(self, model: HarmReductionModel, rows: np.ndarray, detail: str = "exit") -> None:
+    def leave(self, model: WeekContext, rows: np.ndarray, detail: str = "exit") -> None:
         """End the enrolment of ``rows``."""
         rows = rows[self._enrolled[rows]]
         if rows.size:
@@ -169,16 +167,16 @@ class Intervention[P: InterventionParams]:
             self._clients = None
         self._log(model, rows, detail)
 
-    def report(self, model: HarmReductionModel, output: str, value: float) -> None:
+    def report(self, model: WeekContext, output: str, value: float) -> None:
         """Add ``value`` to this week's ``output``."""
         model.programme_outputs.add(self.type, output, value)
 
-    def spend(self, model: HarmReductionModel, usd: float) -> None:
+    def spend(self, model: WeekContext, usd: float) -> None:
         """Add to this week's cost."""
         if usd:
             model.programme_outputs.add(self.type, "cost_usd", usd)
 
-    def _log(self, model: HarmReductionModel, rows: np.ndarray, detail: str) -> None:
+    def _log(self, model: WeekContext, rows: np.ndarray, detail: str) -> None:
         if rows.size and model.events.enabled:
             p = model.people
             state = p.state[rows]

@@ -23,7 +23,7 @@ from hrsim.interventions.params import InterventionParams
 from hrsim.interventions.registry import register
 
 if TYPE_CHECKING:
-    from hrsim.model import HarmReductionModel
+    from hrsim.core.context import WeekContext
 
 
 class ContingencyManagementParams(InterventionParams):
@@ -43,13 +43,13 @@ class ContingencyManagement(Intervention[ContingencyManagementParams]):
     Params = ContingencyManagementParams
     outputs = ("enrolled", "completions")
 
-    def init(self, model: HarmReductionModel) -> None:
+    def init(self, model: WeekContext) -> None:
         """Weeks each client has been enrolled, and who completed this recovery episode."""
         super().init(model)
         self.weeks_enrolled = np.zeros(model.people.n, dtype=np.int32)
         self.completed = np.zeros(model.people.n, dtype=bool)
 
-    def step(self, model: HarmReductionModel) -> None:
+    def step(self, model: WeekContext) -> None:
         """Discharge relapsers and completers, enrol toward coverage, write the hooks."""
         p = self.params
         people = model.people

@@ -22,7 +22,7 @@ from hrsim.interventions.params import InterventionParams
 from hrsim.interventions.registry import register
 
 if TYPE_CHECKING:
-    from hrsim.model import HarmReductionModel
+    from hrsim.core.context import WeekContext
 
 
 class DiversionParams(InterventionParams):
@@ -39,7 +39,7 @@ class Diversion(Intervention[DiversionParams]):
     Params = DiversionParams
     outputs = ("enrolled", "diversion_fraction")
 
-    def step(self, model: HarmReductionModel) -> None:
+    def step(self, model: WeekContext) -> None:
         """Set this week's share of diverted arrests."""
         p = self.params
         f = p.diversion_fraction * self.scale(model.week)

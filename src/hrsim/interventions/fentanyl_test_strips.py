@@ -25,7 +25,7 @@ from hrsim.interventions.params import InterventionParams
 from hrsim.interventions.registry import register
 
 if TYPE_CHECKING:
-    from hrsim.model import HarmReductionModel
+    from hrsim.core.context import WeekContext
 
 
 class FentanylTestStripsParams(InterventionParams):
@@ -47,7 +47,7 @@ class FentanylTestStrips(Intervention[FentanylTestStripsParams]):
     Params = FentanylTestStripsParams
     outputs = ("enrolled", "users_with_strips", "strips", "positive_tests", "changed_use")
 
-    def step(self, model: HarmReductionModel) -> None:
+    def step(self, model: WeekContext) -> None:
         """Enrol toward coverage, then draw this week's tests and lower changed doses' risk."""
         p = self.params
         people = model.people

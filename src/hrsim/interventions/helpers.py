@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from hrsim.model import HarmReductionModel
+    from hrsim.core.context import WeekContext
 
 
 def multiply_where(hook: np.ndarray, mask: np.ndarray, factor: float) -> None:
@@ -24,7 +24,7 @@ def multiply_where(hook: np.ndarray, mask: np.ndarray, factor: float) -> None:
     hook *= scaled
 
 
-def retire_used_kits(model: HarmReductionModel, holds_kit: np.ndarray) -> np.ndarray:
+def retire_used_kits(model: WeekContext, holds_kit: np.ndarray) -> np.ndarray:
     """Take a programme's kits used at last week's overdoses out of circulation.
 
     ``holds_kit`` marks who holds one of the programme's kits; it is updated in place and the
@@ -38,7 +38,7 @@ def retire_used_kits(model: HarmReductionModel, holds_kit: np.ndarray) -> np.nda
 
 
 def pick_contact(
-    model: HarmReductionModel, stream: str, givers: np.ndarray, wanted: np.ndarray
+    model: WeekContext, stream: str, givers: np.ndarray, wanted: np.ndarray
 ) -> np.ndarray:
     """One random contact (injecting or social) per giver among rows where ``wanted`` is True.
 

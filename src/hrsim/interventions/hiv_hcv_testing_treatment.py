@@ -47,7 +47,7 @@ from hrsim.interventions.registry import register
 from hrsim.processes.base import weekly_probability
 
 if TYPE_CHECKING:
-    from hrsim.model import HarmReductionModel
+    from hrsim.core.context import WeekContext
 
 
 class HivHcvTestingTreatmentParams(InterventionParams):
@@ -70,7 +70,7 @@ class HivHcvTestingTreatment(Intervention[HivHcvTestingTreatmentParams]):
     Params = HivHcvTestingTreatmentParams
     outputs = ("enrolled", "expected_tests", "art_person_weeks", "daa_courses")
 
-    def init(self, model: HarmReductionModel) -> None:
+    def init(self, model: WeekContext) -> None:
         """Weekly baseline testing probabilities and the state needed to see treatment starts."""
         super().init(model)
         i = model.scenario.infection
@@ -82,7 +82,7 @@ class HivHcvTestingTreatment(Intervention[HivHcvTestingTreatmentParams]):
         # are reused, so the pid tells whether the row still holds that person.
         self.art_paid_pid = np.full(people.n, -1, dtype=np.int64)
 
-    def step(self, model: HarmReductionModel) -> None:
+    def step(self, model: WeekContext) -> None:
         """Cost last week's treatment starts, enrol, then write this week's hooks."""
         p = self.params
         people = model.people

@@ -19,7 +19,7 @@ from hrsim.interventions.params import InterventionParams
 from hrsim.interventions.registry import register
 
 if TYPE_CHECKING:
-    from hrsim.model import HarmReductionModel
+    from hrsim.core.context import WeekContext
 
 
 class MoudExpansionParams(InterventionParams):
@@ -43,7 +43,7 @@ class MoudExpansion(Intervention[MoudExpansionParams]):
     Params = MoudExpansionParams
     outputs = ("enrolled", "capacity_places")
 
-    def step(self, model: HarmReductionModel) -> None:
+    def step(self, model: WeekContext) -> None:
         """Scale this week's MOUD hooks by the ramped multipliers."""
         p = self.params
         hooks = model.hooks

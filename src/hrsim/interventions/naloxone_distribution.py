@@ -25,8 +25,8 @@ from hrsim.interventions.params import InterventionParams
 from hrsim.interventions.registry import register
 
 if TYPE_CHECKING:
+    from hrsim.core.context import WeekContext
     from hrsim.core.people import People
-    from hrsim.model import HarmReductionModel
 
 NEVER_RELEASED = -1_000_000
 
@@ -51,7 +51,7 @@ class NaloxoneDistribution(Intervention[NaloxoneDistributionParams]):
     Params = NaloxoneDistributionParams
     outputs = ("enrolled", "kits_given", "network_kits", "kits_used", "kits_lost", "carriers")
 
-    def init(self, model: HarmReductionModel) -> None:
+    def init(self, model: WeekContext) -> None:
         """Per-person books: who holds one of this programme's kits, and last release week."""
         super().init(model)
         n = model.people.n
@@ -59,7 +59,7 @@ class NaloxoneDistribution(Intervention[NaloxoneDistributionParams]):
         self.released_week = np.full(n, NEVER_RELEASED, dtype=np.int32)
         self.last_state = model.people.state.copy()
 
-    def _track_releases(self, model: HarmReductionModel) -> None:
+    def _track_releases(self, model: WeekContext) -> None:
         """Note who left prison since last week (a refilled row's newcomer was never there)."""
         people = model.people
         released = (self.last_state == Care.PRISON) & (people.state < Care.PRISON)
@@ -67,7 +67,7 @@ class NaloxoneDistribution(Intervention[NaloxoneDistributionParams]):
         self.released_week[model.week_view.left] = NEVER_RELEASED
         self.last_state = people.state.copy()
 
-    def step(self, model: HarmReductionModel) -> None:
+    def step(self, model: WeekContext) -> None:
         """Retire used and lost kits, then hand out new ones."""
         p = self.params
         people = model.people

@@ -23,7 +23,7 @@ from hrsim.interventions.params import InterventionParams
 from hrsim.interventions.registry import register
 
 if TYPE_CHECKING:
-    from hrsim.model import HarmReductionModel
+    from hrsim.core.context import WeekContext
 
 
 class PeerNavigationParams(InterventionParams):
@@ -43,12 +43,12 @@ class PeerNavigation(Intervention[PeerNavigationParams]):
     Params = PeerNavigationParams
     outputs = ("enrolled", "episodes", "linkages")
 
-    def init(self, model: HarmReductionModel) -> None:
+    def init(self, model: WeekContext) -> None:
         """Per-person week at which each client's navigation ends (their referral week)."""
         super().init(model)
         self.until = np.zeros(model.people.n, dtype=np.int64)
 
-    def step(self, model: HarmReductionModel) -> None:
+    def step(self, model: WeekContext) -> None:
         """End finished episodes, then reach last week's overdose survivors."""
         p = self.params
         people, week = model.people, model.week

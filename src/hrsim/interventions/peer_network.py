@@ -26,7 +26,7 @@ from hrsim.interventions.params import InterventionParams
 from hrsim.interventions.registry import register
 
 if TYPE_CHECKING:
-    from hrsim.model import HarmReductionModel
+    from hrsim.core.context import WeekContext
 
 
 class PeerNetworkParams(InterventionParams):
@@ -48,7 +48,7 @@ SPREAD_LAYERS = ("injecting", "social")  # practice passes where people use or m
 
 
 def spread(
-    model: HarmReductionModel,
+    model: WeekContext,
     rng: np.random.Generator,
     passes_on: np.ndarray,
     passes_on_less: np.ndarray,
@@ -86,7 +86,7 @@ class PeerNetwork(Intervention[PeerNetworkParams]):
     Params = PeerNetworkParams
     outputs = ("enrolled", "peers", "new_peers", "adopters", "new_adopters", "kits_given")
 
-    def init(self, model: HarmReductionModel) -> None:
+    def init(self, model: WeekContext) -> None:
         """Per-person state: trained once, practising, holding one of the peers' kits."""
         super().init(model)
         n = model.people.n
@@ -94,7 +94,7 @@ class PeerNetwork(Intervention[PeerNetworkParams]):
         self.adopted = np.zeros(n, dtype=bool)
         self.holds_kit = np.zeros(n, dtype=bool)
 
-    def step(self, model: HarmReductionModel) -> None:
+    def step(self, model: WeekContext) -> None:
         """Train peers, spread and drop the practice, hand out kits, write the hooks."""
         p = self.params
         people = model.people

@@ -25,7 +25,7 @@ from hrsim.interventions.params import InterventionParams
 from hrsim.interventions.registry import register
 
 if TYPE_CHECKING:
-    from hrsim.model import HarmReductionModel
+    from hrsim.core.context import WeekContext
 
 
 class PostReleaseMoudParams(InterventionParams):
@@ -43,14 +43,14 @@ class PostReleaseMoud(Intervention[PostReleaseMoudParams]):
     Params = PostReleaseMoudParams
     outputs = ("enrolled", "starts_at_release")
 
-    def init(self, model: HarmReductionModel) -> None:
+    def init(self, model: WeekContext) -> None:
         """Who was in prison at the start of last week (their rows and pids)."""
         super().init(model)
         self.prison_rows = np.zeros(0, dtype=np.intp)
         self.prison_pids = np.zeros(0, dtype=np.int64)
         self.ran_last_week = False
 
-    def step(self, model: HarmReductionModel) -> None:
+    def step(self, model: WeekContext) -> None:
         """Count and pay for last week's starts at release, then set this week's share."""
         p = self.params
         people, hooks = model.people, model.hooks

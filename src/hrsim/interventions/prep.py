@@ -25,7 +25,7 @@ from hrsim.interventions.params import InterventionParams
 from hrsim.interventions.registry import register
 
 if TYPE_CHECKING:
-    from hrsim.model import HarmReductionModel
+    from hrsim.core.context import WeekContext
 
 
 class PrepParams(InterventionParams):
@@ -45,7 +45,7 @@ class Prep(Intervention[PrepParams]):
     Params = PrepParams
     outputs = ("enrolled", "person_weeks")
 
-    def step(self, model: HarmReductionModel) -> None:
+    def step(self, model: WeekContext) -> None:
         """Stop PrEP for new HIV infections, enrol toward coverage, protect this week's clients."""
         p = self.params
         people = model.people

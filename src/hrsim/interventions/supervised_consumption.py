@@ -20,7 +20,7 @@ from hrsim.interventions.params import InterventionParams
 from hrsim.interventions.registry import register
 
 if TYPE_CHECKING:
-    from hrsim.model import HarmReductionModel
+    from hrsim.core.context import WeekContext
 
 
 class SupervisedConsumptionParams(InterventionParams):
@@ -56,7 +56,7 @@ class SupervisedConsumption(Intervention[SupervisedConsumptionParams]):
         by_capacity = p.capacity_visits_per_week / (clients * p.injections_per_client_per_week)
         return float(min(p.open_hours_fraction, by_capacity))
 
-    def step(self, model: HarmReductionModel) -> None:
+    def step(self, model: WeekContext) -> None:
         """Enrol the people within reach who inject, then write this week's hooks."""
         p = self.params
         people = model.people

@@ -16,7 +16,7 @@ from hrsim.interventions.params import InterventionParams
 from hrsim.interventions.registry import register
 
 if TYPE_CHECKING:
-    from hrsim.model import HarmReductionModel
+    from hrsim.core.context import WeekContext
 
 
 class SyringeServicesParams(InterventionParams):
@@ -40,7 +40,7 @@ class SyringeServices(Intervention[SyringeServicesParams]):
     Params = SyringeServicesParams
     outputs = ("enrolled", "visits", "syringes", "moud_referrals", "naloxone_kits")
 
-    def step(self, model: HarmReductionModel) -> None:
+    def step(self, model: WeekContext) -> None:
         """Enrol toward coverage, then write the clients' hooks for this week."""
         p = self.params
         people = model.people

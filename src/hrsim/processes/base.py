@@ -13,7 +13,7 @@ import numpy as np
 from hrsim.core.states import Care
 
 if TYPE_CHECKING:
-    from hrsim.model import HarmReductionModel
+    from hrsim.core.context import WeekContext
 
 
 class Process:
@@ -25,10 +25,10 @@ class Process:
 
     name: ClassVar[str] = "process"
 
-    def init(self, model: HarmReductionModel) -> None:
+    def init(self, model: WeekContext) -> None:
         """Prepare anything derived from the scenario."""
 
-    def step(self, model: HarmReductionModel) -> None:
+    def step(self, model: WeekContext) -> None:
         """Advance one week."""
         raise NotImplementedError
 
@@ -39,7 +39,7 @@ def weekly_probability(rate_per_year: float | np.ndarray) -> float | np.ndarray:
 
 
 def move(
-    model: HarmReductionModel, rows: np.ndarray, to_state: int, detail: str, flow: str | None = None
+    model: WeekContext, rows: np.ndarray, to_state: int, detail: str, flow: str | None = None
 ) -> None:
     """Move ``rows`` to ``to_state``: log a transition event each, reset time in state."""
     if rows.size == 0:

@@ -23,7 +23,7 @@ from hrsim.core.states import Care as S
 from hrsim.processes.base import Process, move, weekly_probability
 
 if TYPE_CHECKING:
-    from hrsim.model import HarmReductionModel
+    from hrsim.core.context import WeekContext
 
 
 # Weeks in treatment credited to MOUD continued at release (begun in prison): past the
@@ -36,7 +36,7 @@ class Care(Process):
 
     name = "care"
 
-    def init(self, model: HarmReductionModel) -> None:
+    def init(self, model: WeekContext) -> None:
         """Turn the scenario's rates into weekly hazards."""
         c = model.scenario.care
         self.c = c
@@ -96,7 +96,7 @@ class Care(Process):
             -self.c.relapse_hazard_decay_exponent
         )
 
-    def relapse_hazard(self, model: HarmReductionModel, rows: np.ndarray) -> np.ndarray:
+    def relapse_hazard(self, model: WeekContext, rows: np.ndarray) -> np.ndarray:
         """Weekly relapse hazard for people in recovery at ``rows``."""
         c, pop, people = self.c, self.pop, model.people
         base = self.base_relapse_hazard(people.weeks_in_state[rows] + 1)
@@ -111,7 +111,7 @@ class Care(Process):
             log_m += np.log(c.relapse_hr_all_contacts_using) * (share - 0.5)
         return base * np.exp(log_m) * people.relapse_multiplier[rows]
 
-    def moud_exit_hazard(self, model: HarmReductionModel, rows: np.ndarray) -> np.ndarray:
+    def moud_exit_hazard(self, model: WeekContext, rows: np.ndarray) -> np.ndarray:
         """Weekly hazard of leaving MOUD for people on MOUD at ``rows``."""
         c, people = self.c, model.people
         t = people.weeks_in_state[rows]
@@ -127,7 +127,7 @@ class Care(Process):
         )
         return late * phase * model.hooks.moud_discontinuation_hazard_ratio
 
-    def arrest_rate(self, model: HarmReductionModel, rows: np.ndarray) -> np.ndarray:
+    def arrest_rate(self, model: WeekContext, rows: np.ndarray) -> np.ndarray:
         """Yearly arrest rate for ``rows`` (before any MOUD hazard ratio)."""
         c, people = self.c, model.people
         return (
@@ -137,7 +137,7 @@ class Care(Process):
         )
 
     # -- the week --------------------------------------------------------------------------
-    def step(self, model: HarmReductionModel) -> None:
+    def step(self, model: WeekContext) -> None:
         """Decide every transition from the state at the start of the step, then apply."""
         c, people, hooks = self.c, model.people, model.hooks
         rng = model.streams.generator(self.name, model.week)
@@ -274,7 +274,7 @@ class Care(Process):
         # (for them it is the first week, the most dangerous one: Smyth 2010).
         self._relapse(model)
 
-    def _relapse(self, model: HarmReductionModel) -> None:
+    def _relapse(self, model: WeekContext) -> None:
         people = model.people
         recovering = np.flatnonzero(people.state == S.RECOVERY)
         u = model.streams.uniform("care.relapse", model.week, people.pid[recovering])

@@ -16,7 +16,7 @@ from hrsim.core.states import Care
 from hrsim.processes.base import Process, move, weekly_probability
 
 if TYPE_CHECKING:
-    from hrsim.model import HarmReductionModel
+    from hrsim.core.context import WeekContext
 
 
 class Demography(Process):
@@ -24,14 +24,14 @@ class Demography(Process):
 
     name = "demography"
 
-    def init(self, model: HarmReductionModel) -> None:
+    def init(self, model: WeekContext) -> None:
         """Precompute weekly death probabilities."""
         d = model.scenario.demography
         self.p_other_off = float(weekly_probability(d.other_death_rate_per_year_off_moud))
         self.p_other_on = float(weekly_probability(d.other_death_rate_per_year_on_moud))
         self.p_hiv_extra = float(weekly_probability(d.hiv_untreated_extra_death_rate_per_year))
 
-    def step(self, model: HarmReductionModel) -> None:
+    def step(self, model: WeekContext) -> None:
         """Replace last week's leavers, age everyone, then this week's deaths and exits."""
         people, week = model.people, model.week
         rng = model.streams.generator(self.name, week)

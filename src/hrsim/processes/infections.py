@@ -17,9 +17,9 @@ from hrsim.core.states import Care as S
 from hrsim.processes.base import Process, weekly_probability
 
 if TYPE_CHECKING:
+    from hrsim.core.context import WeekContext
     from hrsim.core.network import Layer
     from hrsim.core.people import People
-    from hrsim.model import HarmReductionModel
 
 
 class Infections(Process):
@@ -27,7 +27,7 @@ class Infections(Process):
 
     name = "infections"
 
-    def init(self, model: HarmReductionModel) -> None:
+    def init(self, model: WeekContext) -> None:
         """Weekly testing and treatment probabilities."""
         i = model.scenario.infection
         self.i = i
@@ -36,7 +36,7 @@ class Infections(Process):
         self.p_hcv_test = float(weekly_probability(i.hcv_testing_rate_per_year))
         self.p_hcv_treat = float(weekly_probability(i.hcv_treatment_start_rate_per_year))
 
-    def step(self, model: HarmReductionModel) -> None:
+    def step(self, model: WeekContext) -> None:
         """Natural history and care first, then this week's transmission."""
         rng = model.streams.generator(self.name, model.week)
         self._hiv_care(model, rng)
@@ -44,7 +44,7 @@ class Infections(Process):
         self._transmit(model, rng)
 
     # -- care and natural history ----------------------------------------------------------
-    def _hiv_care(self, model: HarmReductionModel, rng: np.random.Generator) -> None:
+    def _hiv_care(self, model: WeekContext, rng: np.random.Generator) -> None:
         p, week = model.people, model.week
         infected = np.flatnonzero(p.hiv)
         infected = infected[p.state[infected] < S.DEAD]
@@ -62,7 +62,7 @@ class Infections(Process):
             p.pid[starts], week, "clinical", p.state[starts], p.state[starts], "hiv_art_start"
         )
 
-    def _hcv_course(self, model: HarmReductionModel, rng: np.random.Generator) -> None:
+    def _hcv_course(self, model: WeekContext, rng: np.random.Generator) -> None:
         i, p, week = self.i, model.people, model.week
         infected = np.flatnonzero(p.hcv)
         infected = infected[p.state[infected] < S.DEAD]
@@ -114,7 +114,7 @@ class Infections(Process):
         )
 
     # -- transmission ----------------------------------------------------------------------
-    def _transmit(self, model: HarmReductionModel, rng: np.random.Generator) -> None:
+    def _transmit(self, model: WeekContext, rng: np.random.Generator) -> None:
         i, p = self.i, model.people
         injecting = model.network.layers["injecting"]
         sexual = model.network.layers["sexual"]

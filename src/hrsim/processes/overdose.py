@@ -27,7 +27,7 @@ from hrsim.core.states import Care as S
 from hrsim.processes.base import Process, move
 
 if TYPE_CHECKING:
-    from hrsim.model import HarmReductionModel
+    from hrsim.core.context import WeekContext
 
 OUTCOMES = (
     "fatal_alone",
@@ -46,7 +46,7 @@ class Overdose(Process):
 
     name = "overdose"
 
-    def init(self, model: HarmReductionModel) -> None:
+    def init(self, model: WeekContext) -> None:
         """Per-state use factors and the thinning bound's constant parts."""
         o = model.scenario.overdose
         self.o = o
@@ -64,7 +64,7 @@ class Overdose(Process):
         self.state_max[S.BUPRENORPHINE] *= max(1.0, o.buprenorphine_induction_rr)
         self.codes = {name: model.events.detail_code(name) for name in OUTCOMES}
 
-    def rate(self, model: HarmReductionModel, rows: np.ndarray) -> np.ndarray:
+    def rate(self, model: WeekContext, rows: np.ndarray) -> np.ndarray:
         """Weekly overdose hazard for ``rows``."""
         o, p = self.o, model.people
         state = p.state[rows]
@@ -88,7 +88,7 @@ class Overdose(Process):
         r *= np.where(state == S.ACTIVE, after_exit, 1.0)
         return r * p.overdose_multiplier[rows]
 
-    def _rate_bound(self, model: HarmReductionModel) -> float:
+    def _rate_bound(self, model: WeekContext) -> float:
         """An upper bound of everyone's weekly hazard, before the care-state factor."""
         o = self.o
         fentanyl = 1.0 + (o.fentanyl_rr_full_share - 1.0) * model.scenario.fentanyl_share(
@@ -98,7 +98,7 @@ class Overdose(Process):
         r *= max(o.injecting_rr, 1.0) * max(o.heavy_use_rr, 1.0) * o.low_tolerance_rr
         return r * max(o.recent_overdose_rr, 1.0) * model.max_hook("overdose_multiplier")
 
-    def step(self, model: HarmReductionModel) -> None:
+    def step(self, model: WeekContext) -> None:
         """Draw overdoses, witnesses, naloxone and outcomes."""
         o, people, hooks = self.o, model.people, model.hooks
         rng = model.streams.generator(self.name, model.week)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from hrsim.processes.base import Process
 
 if TYPE_CHECKING:
-    from hrsim.model import HarmReductionModel
+    from hrsim.core.context import WeekContext
 
 
 class Ties(Process):
@@ -15,6 +15,6 @@ class Ties(Process):
 
     name = "ties"
 
-    def step(self, model: HarmReductionModel) -> None:
+    def step(self, model: WeekContext) -> None:
         """End ties (including every tie of people who left), then form new ones."""
         model.network.turnover(model.people, model.week_view, model.streams, model.week)

@@ -14,7 +14,7 @@ from hrsim.core.states import Care
 from hrsim.processes.base import Process
 
 if TYPE_CHECKING:
-    from hrsim.model import HarmReductionModel
+    from hrsim.core.context import WeekContext
 
 
 USING: tuple[int, ...] = (Care.ACTIVE, Care.METHADONE, Care.BUPRENORPHINE)  # target 1
@@ -33,13 +33,13 @@ class Tolerance(Process):
 
     name = "tolerance"
 
-    def init(self, model: HarmReductionModel) -> None:
+    def init(self, model: WeekContext) -> None:
         """Weekly speeds of regain and loss."""
         t = model.scenario.tolerance
         self.regain = np.float32(t.regain_fraction_per_week)
         self.loss = np.float32(1.0 - 0.5 ** (1.0 / t.loss_half_life_weeks))
 
-    def step(self, model: HarmReductionModel) -> None:
+    def step(self, model: WeekContext) -> None:
         """Move every person's tolerance toward their state's target."""
         state, tol = model.people.state, model.people.tolerance
         # Masks from comparisons, not table lookups by state: gathers are several times
