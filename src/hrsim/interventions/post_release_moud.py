@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import Field
 
-from hrsim.core.states import Care
+from hrsim.core.states import Care, on_moud
 from hrsim.interventions.base import Intervention
 from hrsim.interventions.params import InterventionParams
 from hrsim.interventions.registry import register
@@ -56,10 +56,9 @@ class PostReleaseMoud(Intervention[PostReleaseMoudParams]):
         people, hooks = model.people, model.hooks
         if self.ran_last_week:
             rows = self.prison_rows
-            state = people.state[rows]
-            on_moud = (state == Care.METHADONE) | (state == Care.BUPRENORPHINE)
+            treated = on_moud(people.state[rows])
             # The pid check skips rows that a new initiate has taken since.
-            starts = int(np.count_nonzero(on_moud & (people.pid[rows] == self.prison_pids)))
+            starts = int(np.count_nonzero(treated & (people.pid[rows] == self.prison_pids)))
             self.report(model, "starts_at_release", starts)
             self.spend(model, starts * p.cost_usd_per_start_at_release)
         s = self.scale(model.week)

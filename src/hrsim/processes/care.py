@@ -20,6 +20,7 @@ import numpy as np
 
 from hrsim.core.sampling import thinned_draws
 from hrsim.core.states import Care as S
+from hrsim.core.states import on_moud
 from hrsim.processes.base import Process, move, weekly_probability
 
 if TYPE_CHECKING:
@@ -191,14 +192,14 @@ class Care(Process):
             * self.max_moud_phase
             * hooks.moud_discontinuation_hazard_ratio
         )
-        on_moud, um = thinned_draws(rng, people.n, -np.expm1(-h_max))
-        keep = (state[on_moud] == S.METHADONE) | (state[on_moud] == S.BUPRENORPHINE)
-        on_moud, um = on_moud[keep], um[keep]
-        h_leave = self.moud_exit_hazard(model, on_moud)
-        h_arrest = self.arrest_rate(model, on_moud) * c.arrest_hr_on_moud / 52.0
+        treated, um = thinned_draws(rng, people.n, -np.expm1(-h_max))
+        keep = on_moud(state[treated])
+        treated, um = treated[keep], um[keep]
+        h_leave = self.moud_exit_hazard(model, treated)
+        h_arrest = self.arrest_rate(model, treated) * c.arrest_hr_on_moud / 52.0
         leaves = um < -np.expm1(-h_leave)
         arrest_share = np.minimum(h_arrest / np.maximum(h_leave, 1e-12), 1.0)
-        leavers = on_moud[leaves]
+        leavers = treated[leaves]
         is_arrest = draw("moud_exit_cause", leavers) < arrest_share[leaves]
         arrested_moud, stopped = leavers[is_arrest], leavers[~is_arrest]
         tapers = draw("moud_exit_to", stopped) < c.moud_exit_to_recovery_fraction
@@ -235,9 +236,7 @@ class Care(Process):
             (release_to_moud, "at_release"),
             (wants_moud, "moud_initiation"),
         ]
-        free = hooks.moud_capacity_places - int(
-            np.count_nonzero((people.state == S.METHADONE) | (people.state == S.BUPRENORPHINE))
-        )
+        free = hooks.moud_capacity_places - int(np.count_nonzero(on_moud(people.state)))
         all_rows = np.concatenate([r for r, _ in candidates])
         admitted = np.zeros(people.n, dtype=bool)
         if all_rows.size <= free:

@@ -12,7 +12,7 @@ import numpy as np
 
 from hrsim.core.results import NO_STATE
 from hrsim.core.sampling import thinned_draws
-from hrsim.core.states import Care
+from hrsim.core.states import Care, on_moud
 from hrsim.processes.base import Process, move, weekly_probability
 
 if TYPE_CHECKING:
@@ -51,8 +51,7 @@ class Demography(Process):
         people.age += np.float32(1.0 / 52.0)
         state = people.state
         s = state[rows]
-        on_moud = (s == Care.METHADONE) | (s == Care.BUPRENORPHINE)
-        p = np.where(on_moud, self.p_other_on, self.p_other_off)
+        p = np.where(on_moud(s), self.p_other_on, self.p_other_off)
         p += np.where(people.hiv[rows] & ~people.hiv_on_art[rows], self.p_hiv_extra, 0.0)
         rows = rows[(s < Care.DEAD) & (u < p)]
         move(model, rows, Care.DEAD, "other_cause", flow="deaths_other")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from hrsim.core.states import Care as S
+from hrsim.core.states import free_to_meet, injecting_now
 from hrsim.processes.base import Process, weekly_probability
 
 if TYPE_CHECKING:
@@ -180,14 +181,13 @@ class Infections(Process):
 
 
 def _injecting_now(people: People, rows: np.ndarray) -> np.ndarray:
-    """Actively injecting this week."""
-    return (people.state[rows] == S.ACTIVE) & people.injects[rows]
+    """Actively injecting this week (``injecting_now`` for ``rows``)."""
+    return injecting_now(people.state[rows], people.injects[rows])
 
 
 def _free(people: People, rows: np.ndarray) -> np.ndarray:
-    """Alive and neither in prison nor in inpatient detox."""
-    state = people.state[rows]
-    return (state < S.PRISON) & (state != S.DETOX)
+    """Free to meet (``free_to_meet`` for ``rows``)."""
+    return free_to_meet(people.state[rows])
 
 
 def _transmit_along(

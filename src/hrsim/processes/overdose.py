@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from hrsim.core.sampling import thinned_draws
-from hrsim.core.states import STATE_NAMES
+from hrsim.core.states import STATE_NAMES, free_to_meet
 from hrsim.core.states import Care as S
 from hrsim.processes.base import Process, move
 
@@ -121,7 +121,7 @@ class Overdose(Process):
         alone_p = people.uses_alone_probability[od] * people.alone_multiplier[od]
         alone = ~supervised & (streams.uniform("overdose.alone", week, pids) < alone_p)
         row, contact = model.network.neighbours_of(od)
-        can_attend = (people.state[contact] < S.PRISON) & (people.state[contact] != S.DETOX)
+        can_attend = free_to_meet(people.state[contact])
         present = can_attend & (rng.random(contact.size) < hooks.neighbour_present_probability)
         index = np.searchsorted(od, row)  # od is sorted (thinned_draws gives sorted rows)
         any_present = np.zeros(od.size, dtype=bool)
