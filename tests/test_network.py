@@ -8,7 +8,7 @@ import pandas as pd
 
 from conftest import isolated_model
 from hrsim import HarmReductionModel
-from hrsim.core.network import LAYERS
+from hrsim.core.network import LAYERS, decode, encode
 from hrsim.core.sampling import bernoulli_positions
 from hrsim.core.states import Care
 from hrsim.processes import Ties
@@ -21,7 +21,7 @@ def _check_invariants(m: HarmReductionModel) -> None:
         assert np.all(np.diff(keys) > 0), f"{name}: keys sorted and unique"
         src, dst = layer.endpoints()
         assert np.all(src != dst), f"{name}: no self-ties"
-        reverse = np.sort((dst.astype(np.int64) << 32) | src.astype(np.int64))
+        reverse = np.sort(encode(dst, src))
         np.testing.assert_array_equal(reverse, keys, err_msg=f"{name}: symmetric")
         np.testing.assert_array_equal(np.bincount(src, minlength=m.people.n), layer.degree)
 
@@ -32,6 +32,31 @@ def test_invariants_hold_through_a_run():
     for _ in range(30):
         m.step()
         _check_invariants(m)
+
+
+def test_sampled_pairs_are_live_ties_and_the_filter_keeps_marked_destinations():
+    m = HarmReductionModel(people=2000, years=1, seed=9)
+    m.run(weeks=3)  # a delta and dead slots as well as the main array
+    layer = m.network.layers["social"]
+    assert layer.delta.size and layer.dead
+    np.testing.assert_array_equal(np.sort(encode(*layer.sample_pairs(_rng(), 1.0))), layer.keys)
+    src, dst = layer.sample_pairs(_rng(), 0.3)
+    assert src.dtype == dst.dtype == np.intp
+    assert np.isin(encode(src, dst), layer.keys).all()
+    marked = np.zeros(m.people.n, dtype=bool)
+    marked[::3] = True
+    fsrc, fdst = layer.sample_pairs(_rng(), 0.3, to=marked)
+    keep = marked[dst]  # the same draws, filtered on the destination
+    np.testing.assert_array_equal(fsrc, src[keep])
+    np.testing.assert_array_equal(fdst, dst[keep])
+    rows = np.array([0, 5, 2**31 - 1, 7], dtype=np.intp)
+    back = decode(encode(rows, rows[::-1]))
+    np.testing.assert_array_equal(back[0], rows)
+    np.testing.assert_array_equal(back[1], rows[::-1])
+
+
+def _rng() -> np.random.Generator:
+    return np.random.default_rng(3)
 
 
 def test_people_who_left_have_no_ties_when_their_row_is_reused():

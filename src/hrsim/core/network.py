@@ -2,7 +2,9 @@
 
 Each layer keeps every tie in both directions as sorted int64 keys ``(src << 32) | dst`` with
 a CSR row index (see ``Layer``), so a person's ties are one slice, duplicates are found with
-``searchsorted``, and weekly turnover touches only the ties that change.
+``searchsorted``, and weekly turnover touches only the ties that change. The encoding stays in
+this module: other code gets ``(src, dst)`` rows from ``Layer.endpoints``, ``Layer.ties_of``
+and ``Layer.sample_pairs`` (or ``encode`` and ``decode``).
 
 Ties form by pairing "stubs" of people short of their target number of ties: a share of
 stubs pair inside the person's neighbourhood (which closes short cycles, as Dombrowski 2013
@@ -35,6 +37,16 @@ LAYERS: tuple[str, ...] = ("injecting", "social", "sexual")
 _LOW = np.int64(0xFFFFFFFF)
 _RECOVERY_POOL = -1  # group id for recovery-homophilous stubs
 _GLOBAL_POOL = -2
+
+
+def encode(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """The int64 keys of directed ties ``src -> dst``."""
+    return (src.astype(np.int64) << 32) | dst.astype(np.int64)
+
+
+def decode(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Source and destination rows of directed keys (as ``np.intp``)."""
+    return (keys >> 32).astype(np.intp, copy=False), (keys & _LOW).astype(np.intp, copy=False)
 
 
 class Layer:
@@ -73,8 +85,7 @@ class Layer:
     def endpoints(self) -> tuple[np.ndarray, np.ndarray]:
         """Source and destination rows of every directed tie (each tie appears both ways)."""
         if self._ends is None:
-            live = np.concatenate([self.main[self.main_live], self.delta])
-            self._ends = ((live >> 32).astype(np.intp), (live & _LOW).astype(np.intp))
+            self._ends = decode(np.concatenate([self.main[self.main_live], self.delta]))
         return self._ends
 
     def slots_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -89,8 +100,7 @@ class Layer:
     def ties_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(row, neighbour)`` for every tie of ``rows``."""
         pos, dkeys = self.slots_of(rows)
-        keys = np.concatenate([self.main[pos], dkeys])
-        return (keys >> 32).astype(np.intp), (keys & _LOW).astype(np.intp)
+        return decode(np.concatenate([self.main[pos], dkeys]))
 
     def sample(self, rng: np.random.Generator, p: float) -> tuple[np.ndarray, np.ndarray]:
         """Live directed ties, each picked independently with probability ``p``.
@@ -108,6 +118,19 @@ class Layer:
         """Keys of live directed ties, each picked with probability ``p``."""
         pos, dkeys = self.sample(rng, p)
         return np.concatenate([self.main[pos], dkeys])
+
+    def sample_pairs(
+        self, rng: np.random.Generator, p: float, to: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(src, dst)`` of live directed ties, each picked with probability ``p``.
+
+        With ``to`` (a mask over rows), only the picked ties whose destination it marks; the
+        filter runs on the keys, before the sources are decoded.
+        """
+        keys = self.sample_keys(rng, p)
+        if to is not None:
+            keys = keys[to[keys & _LOW]]
+        return decode(keys)
 
     def add(self, a: np.ndarray, b: np.ndarray) -> int:
         """Add ties (duplicates and self-ties ignored); returns how many were new.

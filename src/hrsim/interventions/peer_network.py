@@ -68,9 +68,7 @@ def spread(
     """
     taken = []
     for name in SPREAD_LAYERS:
-        keys = model.network.layers[name].sample_keys(rng, q)
-        keys = keys[open_to[keys & 0xFFFFFFFF]]
-        src, dst = keys >> 32, keys & 0xFFFFFFFF
+        src, dst = model.network.layers[name].sample_pairs(rng, q, to=open_to)
         passes = passes_on[src]
         weaker = np.flatnonzero(passes_on_less[src] & ~passes)
         passes[weaker[rng.random(weaker.size) < less]] = True  # thinned to q * less

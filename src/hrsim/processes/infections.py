@@ -218,8 +218,7 @@ def _transmit_along(
     max_acq = acquisition[1] if acquisition is not None else 1.0
     max_acts = acts * (acts_multiplier[1] if acts_multiplier is not None else 1.0)
     bound = float(-np.expm1(max_acts * np.log1p(-min(p_act * max_acq, 1.0 - 1e-12))))
-    picked = ties.sample_keys(rng, bound)
-    src, dst = (picked >> 32).astype(np.intp), (picked & 0xFFFFFFFF).astype(np.intp)
+    src, dst = ties.sample_pairs(rng, bound)
     ok = infected[src] & ~infected[dst]
     src, dst = src[ok], dst[ok]
     ok = can_transmit(people, src) & can_transmit(people, dst)
