@@ -18,6 +18,7 @@ from hrsim import HarmReductionModel
 from hrsim.core import context
 from hrsim.core.context import WeekContext
 from hrsim.core.hooks import Hooks
+from hrsim.core.kits import NaloxoneKits
 from hrsim.core.network import ContactNetwork
 from hrsim.core.people import People, WeekView
 from hrsim.core.results import EventLog, ProgrammeOutputs, Timeseries
@@ -128,15 +129,16 @@ def test_a_model_has_every_member_of_the_context_with_its_type():
         **{
             cls.__name__: cls
             for cls in (
-                ContactNetwork, EventLog, Hooks, People, ProgrammeOutputs, Scenario,
-                Streams, Timeseries, WeekView,
+                ContactNetwork, EventLog, Hooks, NaloxoneKits, People, ProgrammeOutputs,
+                Scenario, Streams, Timeseries, WeekView,
             )
         },
     }  # fmt: skip
     model = HarmReductionModel(people=200, years=0.1, seed=1)
     model.step()
     members = _members()
-    assert {"people", "network", "hooks", "streams", "events", "week", "scenario"} <= set(members)
+    core = {"people", "network", "hooks", "streams", "events", "week", "scenario", "kits"}
+    assert core <= set(members)
     for name in members:
         declared = vars(WeekContext).get(name)  # None for a plain annotation
         value = getattr(model, name)

@@ -24,6 +24,7 @@ from mesa.experimental.scenarios import Scenario as MesaScenario
 
 from hrsim.core.agents import MesaView, Person
 from hrsim.core.hooks import Hooks
+from hrsim.core.kits import NaloxoneKits
 from hrsim.core.network import ContactNetwork
 from hrsim.core.people import People, WeekView
 from hrsim.core.results import (
@@ -97,7 +98,6 @@ class HarmReductionModel(mesa.Model):
         self.hooks = Hooks.from_scenario(scenario)
         self.events = EventLog(enabled=record_events)
         self.timeseries = Timeseries(self.weeks)
-        self.naloxone_used = np.zeros(0, dtype=np.intp)  # rows whose kit was used this week
         self._hook_max: dict[str, float] = {}  # max_hook's values this week
         self._mesa = MesaView(self)
         self.observers: list[WeekObserver] = []  # see hrsim.runner.run_model
@@ -106,6 +106,7 @@ class HarmReductionModel(mesa.Model):
 
         n = scenario.run.people
         self.people = People(n)
+        self.kits = NaloxoneKits(self.people)  # who carries naloxone, who gave it, kits used
         self.week_view = WeekView(self.people)
         self._initialise_people(self.streams.generator("init.people", 0))
         self.network = ContactNetwork(scenario, n)

@@ -103,21 +103,20 @@ def test_kits_are_accounted_for():
             overdose={"base_rate_per_year": 5.0, "neighbour_present_probability": 0.5},
         )
     )
-    nal = model.interventions[0]
-    people = model.people
+    people, kits = model.people, model.kits
     assert not people.carries_naloxone.any()
     expected_used = []
     while model.running:
-        last_week = np.unique(model.naloxone_used)
-        expected_used.append(int(np.count_nonzero(nal.holds_kit[last_week])))
+        last_week = np.unique(kits.used)
+        expected_used.append(int(np.count_nonzero(kits.holding(TYPE, last_week))))
         model.step()
         alive = people.alive
-        np.testing.assert_array_equal(people.carries_naloxone[alive], nal.holds_kit[alive])
+        np.testing.assert_array_equal(people.carries_naloxone[alive], kits.held_by(TYPE)[alive])
     out = weekly_outputs(model)
     np.testing.assert_array_equal(out["kits_used"], expected_used)
     balance = (out["kits_given"] - out["kits_used"] - out["kits_lost"]).cumsum()
     np.testing.assert_array_equal(out["carriers"], balance)
-    assert out["carriers"].iloc[-1] == np.count_nonzero(nal.holds_kit)
+    assert out["carriers"].iloc[-1] == kits.count(TYPE)
     np.testing.assert_array_equal(out["cost_usd"], out["kits_given"] * 75.0)
     for name in ("kits_used", "kits_lost", "network_kits"):
         assert out[name].sum() > 10, name  # each part of the books was exercised

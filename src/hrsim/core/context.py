@@ -18,6 +18,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from hrsim.core.hooks import Hooks
+    from hrsim.core.kits import NaloxoneKits
     from hrsim.core.network import ContactNetwork
     from hrsim.core.people import People, WeekView
     from hrsim.core.results import EventLog, ProgrammeOutputs, Timeseries
@@ -78,7 +79,10 @@ class WeekContext(Protocol):
         """This week's shared masks (alive, left, active, injecting, on MOUD, free, ...)."""
         ...
 
-    naloxone_used: np.ndarray
+    @property
+    def kits(self) -> NaloxoneKits:
+        """The naloxone kit ledger: who carries a kit, who gave it, which were used."""
+        ...
 
     def max_hook(self, name: str) -> float:
         """The largest value of a per-person programme hook this week."""

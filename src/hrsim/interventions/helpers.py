@@ -1,4 +1,7 @@
-"""Tools several programmes share: exact hook products by masks, kits, picking a contact."""
+"""Tools several programmes share: exact hook products by masks, picking a contact.
+
+Naloxone kits have their own ledger, ``hrsim.core.kits`` (``model.kits``).
+"""
 
 from __future__ import annotations
 
@@ -22,19 +25,6 @@ def multiply_where(hook: np.ndarray, mask: np.ndarray, factor: float) -> None:
     m -= 1
     scaled -= m
     hook *= scaled
-
-
-def retire_used_kits(model: WeekContext, holds_kit: np.ndarray) -> np.ndarray:
-    """Take a programme's kits used at last week's overdoses out of circulation.
-
-    ``holds_kit`` marks who holds one of the programme's kits; it is updated in place and the
-    rows whose kit was used are returned (a witness who used a kit twice counts once).
-    """
-    used = np.unique(model.naloxone_used)
-    used = used[holds_kit[used]]
-    holds_kit[used] = False
-    model.people.carries_naloxone[used] = False
-    return used
 
 
 def pick_contact(

@@ -3,11 +3,11 @@
 The programme reaches a share of the people at risk of overdose: people in active use, on
 MOUD, or released from prison in the last few weeks. Each week a client without a kit gets
 one with some probability, and each kit handed to a client may bring a second kit for one of
-the client's contacts (injecting or social) who has none. The programme keeps its own kits'
-books: a kit used at an overdose (``model.naloxone_used``) or lost leaves circulation, as does
-the kit of a holder who dies or leaves. A holder without a kit can be given a new one. A
-witness with a kit reverses an overdose with ``hooks.naloxone_reversal_probability``; the
-programme's training can raise it.
+the client's contacts (injecting or social) who has none. The programme's kits are kept in
+the run's kit ledger (``model.kits``, see ``hrsim.core.kits``): a kit used at an overdose or
+lost leaves circulation, as does the kit of a holder who dies or leaves. A holder without a
+kit can be given a new one. A witness with a kit reverses an overdose with
+``hooks.naloxone_reversal_probability``; the programme's training can raise it.
 """
 
 from __future__ import annotations
@@ -20,13 +20,12 @@ from pydantic import Field
 from hrsim.core.sampling import bernoulli_positions
 from hrsim.core.states import Care
 from hrsim.interventions.base import Intervention
-from hrsim.interventions.helpers import pick_contact, retire_used_kits
+from hrsim.interventions.helpers import pick_contact
 from hrsim.interventions.params import InterventionParams
 from hrsim.interventions.registry import register
 
 if TYPE_CHECKING:
     from hrsim.core.context import WeekContext
-    from hrsim.core.people import People
 
 NEVER_RELEASED = -1_000_000
 
@@ -52,10 +51,9 @@ class NaloxoneDistribution(Intervention[NaloxoneDistributionParams]):
     outputs = ("enrolled", "kits_given", "network_kits", "kits_used", "kits_lost", "carriers")
 
     def init(self, model: WeekContext) -> None:
-        """Per-person books: who holds one of this programme's kits, and last release week."""
+        """Per-person books: the week of each person's last release from prison."""
         super().init(model)
         n = model.people.n
-        self.holds_kit = np.zeros(n, dtype=bool)
         self.released_week = np.full(n, NEVER_RELEASED, dtype=np.int32)
         self.last_state = model.people.state.copy()
 
@@ -70,20 +68,17 @@ class NaloxoneDistribution(Intervention[NaloxoneDistributionParams]):
     def step(self, model: WeekContext) -> None:
         """Retire used and lost kits, then hand out new ones."""
         p = self.params
-        people = model.people
+        people, kits = model.people, model.kits
         self._track_releases(model)
 
-        used = retire_used_kits(model, self.holds_kit)
+        used = kits.retire_used(self.type)  # used at last week's overdoses
         # Kits of holders who died or left go with them; the rest may be lost this week.
-        left = model.week_view.left
-        gone = left[self.holds_kit[left]]
+        gone = kits.retire(self.type, model.week_view.left)
         # Each living holder's kit is lost with its probability: rows drawn by geometric gaps
-        # (the cost follows the rows drawn), kept if they hold a kit.
+        # (the cost follows the rows drawn), kept if they hold one of the programme's kits.
         loss = model.streams.generator(f"{self.stream}.loss", model.week)
         lost = bernoulli_positions(loss, people.n, p.kit_loss_probability_per_week)
-        lost = np.concatenate([gone, lost[self.holds_kit[lost] & model.week_view.alive[lost]]])
-        self.holds_kit[lost] = False
-        people.carries_naloxone[lost] = False
+        lost = kits.retire(self.type, lost[model.week_view.alive[lost]])
 
         state = people.state
         recently_released = (state < Care.PRISON) & (
@@ -100,22 +95,18 @@ class NaloxoneDistribution(Intervention[NaloxoneDistributionParams]):
                 model.hooks.naloxone_reversal_probability = p.reversal_probability
             no_kit = np.flatnonzero(self.enrolled & ~people.carries_naloxone)
             given = no_kit[self.uniform(model, "kit", no_kit) < p.kit_probability_per_week]
-            self._give(people, given)
+            kits.give(self.type, given)
             passing = given[self.uniform(model, "network", given) < p.network_share]
             free = model.week_view.free
             network = pick_contact(
                 model, f"{self.stream}.contact", passing, free & ~people.carries_naloxone
             )
-            self._give(people, network)
+            kits.give(self.type, network)
 
-        kits = given.size + network.size
-        self.report(model, "kits_given", kits)
+        handed_out = given.size + network.size
+        self.report(model, "kits_given", handed_out)
         self.report(model, "network_kits", network.size)
         self.report(model, "kits_used", used.size)
-        self.report(model, "kits_lost", lost.size)
-        self.report(model, "carriers", int(np.count_nonzero(self.holds_kit)))
-        self.spend(model, kits * p.cost_usd_per_kit)
-
-    def _give(self, people: People, rows: np.ndarray) -> None:
-        self.holds_kit[rows] = True
-        people.carries_naloxone[rows] = True
+        self.report(model, "kits_lost", gone.size + lost.size)
+        self.report(model, "carriers", kits.count(self.type))
+        self.spend(model, handed_out * p.cost_usd_per_kit)

@@ -7,9 +7,10 @@ so with the adoption probability per peer contact; contacts of adopters take it 
 probability times ``secondary_spread_fraction`` (spread beyond the peers). Each tie is its own
 chance (see ``spread``). Adopters may drop the practice again. Peers practise it themselves.
 People who practise use alone less (``alone_multiplier``) and overdose less because they test
-the supply (``overdose_multiplier``). Peers also hand naloxone kits to contacts without one; a
-kit used at an overdose leaves circulation. Costs: a training cost per new peer and a weekly
-stipend.
+the supply (``overdose_multiplier``). Peers also hand naloxone kits to contacts without one,
+through the run's kit ledger (``model.kits``); a kit used at an overdose leaves circulation
+(``kits_used``), as does the kit of a holder who dies or leaves. Costs: a training cost per new
+peer, a weekly stipend and the kits.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pydantic import Field
 
 from hrsim.core.sampling import bernoulli_positions
 from hrsim.interventions.base import Intervention
-from hrsim.interventions.helpers import multiply_where, pick_contact, retire_used_kits
+from hrsim.interventions.helpers import multiply_where, pick_contact
 from hrsim.interventions.params import InterventionParams
 from hrsim.interventions.registry import register
 
@@ -82,27 +83,34 @@ class PeerNetwork(Intervention[PeerNetworkParams]):
 
     type = "peer_network"
     Params = PeerNetworkParams
-    outputs = ("enrolled", "peers", "new_peers", "adopters", "new_adopters", "kits_given")
+    outputs = (
+        "enrolled",
+        "peers",
+        "new_peers",
+        "adopters",
+        "new_adopters",
+        "kits_given",
+        "kits_used",
+    )
 
     def init(self, model: WeekContext) -> None:
-        """Per-person state: trained once, practising, holding one of the peers' kits."""
+        """Per-person state: trained once, practising (the kits are in ``model.kits``)."""
         super().init(model)
         n = model.people.n
         self.trained = np.zeros(n, dtype=bool)
         self.adopted = np.zeros(n, dtype=bool)
-        self.holds_kit = np.zeros(n, dtype=bool)
 
     def step(self, model: WeekContext) -> None:
         """Train peers, spread and drop the practice, hand out kits, write the hooks."""
         p = self.params
-        people = model.people
+        people, kits = model.people, model.kits
         alive = model.week_view.alive
-        # A row whose person died or left will hold a newcomer: forget them.
+        used = kits.retire_used(self.type)  # used at last week's overdoses
+        # A row whose person died or left will hold a newcomer: forget them (and their kit).
         gone = model.week_view.left
         self.trained[gone] = False
         self.adopted[gone] = False
-        self.holds_kit[gone] = False
-        retire_used_kits(model, self.holds_kit)
+        kits.retire(self.type, gone)
 
         view = model.week_view
         eligible = view.active | view.recovery | view.on_moud
@@ -138,20 +146,20 @@ class PeerNetwork(Intervention[PeerNetworkParams]):
         multiply_where(people.overdose_multiplier, practising, p.overdose_rr_from_testing)
 
         giving = peers[self.uniform(model, "naloxone", peers) < p.naloxone_probability_per_week]
-        kits = pick_contact(
+        given = pick_contact(
             model, f"{self.stream}.contact", giving, free & ~people.carries_naloxone
         )
-        self.holds_kit[kits] = True
-        people.carries_naloxone[kits] = True
+        kits.give(self.type, given)
 
         self.report(model, "peers", peers.size)
         self.report(model, "new_peers", new_peers.size)
         self.report(model, "adopters", int(np.count_nonzero(self.adopted & alive)))
         self.report(model, "new_adopters", new.size)
-        self.report(model, "kits_given", kits.size)
+        self.report(model, "kits_given", given.size)
+        self.report(model, "kits_used", used.size)
         self.spend(
             model,
             new_peers.size * p.cost_usd_training_per_peer
             + peers.size * p.cost_usd_stipend_per_peer_per_week
-            + kits.size * p.cost_usd_per_kit,
+            + given.size * p.cost_usd_per_kit,
         )

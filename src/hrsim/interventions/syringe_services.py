@@ -1,7 +1,9 @@
 """Syringe services.
 
 Clients who inject share syringes less, are tested more often, are referred to MOUD, and can
-be given naloxone kits. Syringes are counted and costed.
+be given naloxone kits. The kits are kept in the run's kit ledger (``model.kits``): a kit used
+at an overdose leaves circulation at the programme's next step (``kits_used``), and a client
+without a kit can be given a new one. Syringes and kits are counted and costed.
 """
 
 from __future__ import annotations
@@ -38,12 +40,15 @@ class SyringeServices(Intervention[SyringeServicesParams]):
 
     type = "syringe_services"
     Params = SyringeServicesParams
-    outputs = ("enrolled", "visits", "syringes", "moud_referrals", "naloxone_kits")
+    outputs = ("enrolled", "visits", "syringes", "moud_referrals", "naloxone_kits", "kits_used")
 
     def step(self, model: WeekContext) -> None:
-        """Enrol toward coverage, then write the clients' hooks for this week."""
+        """Retire used kits, enrol toward coverage, then write the clients' hooks for this week."""
         p = self.params
-        people = model.people
+        people, kits = model.people, model.kits
+        used = kits.retire_used(self.type)  # used at last week's overdoses
+        kits.retire(self.type, model.week_view.left)  # a holder who died or left takes theirs
+        self.report(model, "kits_used", used.size)
         eligible = model.week_view.injecting
         self.enrol_to_coverage(model, eligible, p.coverage_fraction * self.scale(model.week))
         clients = self.clients
@@ -56,13 +61,14 @@ class SyringeServices(Intervention[SyringeServicesParams]):
         ]
         people.referred_to_moud[referred] = True
         no_kit = np.flatnonzero(self.enrolled & ~people.carries_naloxone)
-        kits = no_kit[self.uniform(model, "naloxone", no_kit) < p.naloxone_kit_probability_per_week]
-        people.carries_naloxone[kits] = True
+        u = self.uniform(model, "naloxone", no_kit)
+        given = no_kit[u < p.naloxone_kit_probability_per_week]
+        kits.give(self.type, given)
         syringes = clients.size * p.syringes_per_client_per_week
         self.report(model, "visits", clients.size)
         self.report(model, "syringes", syringes)
         self.report(model, "moud_referrals", referred.size)
-        self.report(model, "naloxone_kits", kits.size)
+        self.report(model, "naloxone_kits", given.size)
         self.spend(
-            model, syringes * p.cost_usd_per_syringe + kits.size * p.cost_usd_per_naloxone_kit
+            model, syringes * p.cost_usd_per_syringe + given.size * p.cost_usd_per_naloxone_kit
         )

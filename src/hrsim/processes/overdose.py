@@ -110,7 +110,7 @@ class Overdose(Process):
         candidates, u = candidates[keep], u[keep]
         p = -np.expm1(-self.rate(model, candidates))
         od = candidates[u < p]
-        model.naloxone_used = od[:0]
+        model.kits.record_used(od[:0])
         if od.size == 0:
             return
 
@@ -172,18 +172,19 @@ class Overdose(Process):
         after = np.where(fatal, S.DEAD, people.state[od])
         model.events.add(people.pid[od], model.week, "overdose", people.state[od], after, outcome)
 
-        # Kits used this week: one per overdose where a witness gave naloxone. Programmes that
-        # hand out kits read this to take used kits out of circulation and replace them.
+        # Kits used this week: one per overdose where a witness gave naloxone, recorded in the
+        # kit ledger; the programme that gave a used kit takes it out of circulation.
         first = np.unique(index[with_kit], return_index=True)
         gave = naloxone[first[0]]
-        model.naloxone_used = contact[with_kit][first[1][gave]]
+        used = contact[with_kit][first[1][gave]]
+        model.kits.record_used(used)
 
         ts = model.timeseries
         ts.add("overdoses_fatal", int(fatal.sum()))
         ts.add("overdoses_nonfatal", int((~fatal).sum()))
         ts.add("overdoses_reversed", int(reversed_.sum()))
         ts.add("overdoses_witnessed", int((witnessed | supervised).sum()))
-        ts.add("naloxone_kits_used", int(model.naloxone_used.size))
+        ts.add("naloxone_kits_used", int(used.size))
 
         died = od[fatal]
         move(model, died, S.DEAD, "overdose", flow="deaths_overdose")
