@@ -529,7 +529,7 @@ def _params(args: argparse.Namespace) -> int:
 
 
 def _dashboard(args: argparse.Namespace) -> int:
-    """Serve dashboards/app.py with Solara (imported only here: ``import hrsim`` stays light)."""
+    """Serve the dashboard with Solara (imported only here: ``import hrsim`` stays light)."""
     if not 0 <= args.port <= 65535:
         raise ScenarioError(f"--port {args.port} is out of range: allowed 0 to 65535")
     try:
@@ -541,16 +541,14 @@ def _dashboard(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    app = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
-    if not app.is_file():
-        raise ScenarioError(f"the dashboard is not here: {app} (it ships with a source checkout)")
+    app = Path(__file__).resolve().parent / "dashboard" / "app.py"  # package data of hrsim
     from solara.server import settings as solara_settings
 
     cache = Path(solara_settings.assets.proxy_cache_dir)
     if not (cache / "vega@5" / "build" / "vega.min.js").is_file():
         print(
             "hrsim: note: the chart files are not installed for offline use (the page will "
-            "fetch them from a CDN): run `python dashboards/offline_assets.py` or `make dashboard`",
+            "fetch them from a CDN): run `python -m hrsim.dashboard.offline_assets`",
             file=sys.stderr,
         )
     command = [sys.executable, "-m", "solara", "run", str(app), "--production"]
