@@ -71,14 +71,16 @@ PLUGIN = textwrap.dedent(
 
 
 @pytest.fixture(scope="module")
-def mypy_errors(request) -> list[str]:
+def mypy_errors(request, tmp_path_factory) -> list[str]:
     """mypy's error lines for PLUGIN (Mesa followed; a cache kept between test runs).
 
     The file keeps one path from run to run: mypy reports a cached module's errors with the
-    path it had when they were found.
+    path it had when they were found. Without pytest's cache (``-p no:cacheprovider``) mypy
+    starts cold in a temporary folder (about half a minute).
     """
     api = pytest.importorskip("mypy.api")
-    cache = request.config.cache.mkdir("mypy-week-context")
+    store = getattr(request.config, "cache", None)
+    cache = store.mkdir("mypy-week-context") if store else tmp_path_factory.mktemp("mypy")
     path = cache / "week_context_probe.py"
     path.write_text(PLUGIN, encoding="utf-8")
     out, err, _ = api.run(
