@@ -7,11 +7,12 @@ wheel covers the app bundle, requirejs and font-awesome; this script adds the re
 npm registry with ``npm pack`` (the registry's own client) and unpacks each package where
 Solara's proxy looks first: ``<solara.server.settings.assets.proxy_cache_dir>/NAME@RANGE/``.
 
-    python dashboards/offline_assets.py     # idempotent; `make dashboard` and `make test` run it
+    python -m hrsim.dashboard.offline_assets   # idempotent; `make dashboard` and `make test` run it
 
 Which packages (found by loading the dashboard offline in Chromium and reading the 404s):
-``vega@5``, ``vega-lite@5`` and ``vega-embed@6`` (charts; solara's VegaLite widget) and
-``katex@0.16.9`` (maths in Markdown).
+``vega@5``, ``vega-lite@5`` and ``vega-embed@6`` (charts; solara's VegaLite widget),
+``katex@0.16.9`` (maths in Markdown), and with ipyvuetify 3 the app bundle
+``@widgetti/solara-vuetify3-app@5.2.0``, which ``solara-assets`` 1.58.2 does not have.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ PACKAGES: dict[str, str] = {
     "vega-lite@5": "vega-lite@5",
     "vega-embed@6": "vega-embed@6",
     "katex@0.16.9": "katex@0.16.9",
+    # The Vuetify 3 app bundle solara 1.64 asks for with ipyvuetify 3; solara-assets 1.58.2
+    # (its newest) only has 5.1.1. Keep in step with solara/server/templates/solara.html.j2.
+    "@widgetti/solara-vuetify3-app@5.2.0": "@widgetti/solara-vuetify3-app@5.2.0",
 }
 # One file per package that must exist afterwards (what the browser asks for).
 CHECK: dict[str, str] = {
@@ -36,6 +40,7 @@ CHECK: dict[str, str] = {
     "vega-lite@5": "build/vega-lite.min.js",
     "vega-embed@6": "build/vega-embed.min.js",
     "katex@0.16.9": "dist/katex.min.js",
+    "@widgetti/solara-vuetify3-app@5.2.0": "dist/solara-vuetify-app8.min.js",
 }
 
 
