@@ -27,11 +27,10 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from hrsim.dashboard.parameters import Settings
+from hrsim.dashboard.session import DashboardSession
 
-from hrsim.dashboard.parameters import Settings  # noqa: E402
-from hrsim.dashboard.session import DashboardSession  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -1,9 +1,10 @@
-"""Fixtures for the dashboard: the `dashboards` package, a real server and a real browser.
+"""Fixtures for the dashboard (``hrsim.dashboard``): a real server and a real browser.
 
-The server is ``hrsim dashboard`` (which runs ``solara run dashboards/app.py --production``) on
-a free port; the browser is Debian's Chromium driven by Playwright (STACK.md: never
-``playwright install``). Every page records console errors and failed requests, so a missing
-offline asset shows up as a test failure. Screenshots go to ``test-artifacts/dashboard/``.
+The server is ``hrsim dashboard`` (which runs ``solara run <hrsim>/dashboard/app.py
+--production``: the page inside the installed package) on a free port; the browser is
+Debian's Chromium driven by Playwright (STACK.md: never ``playwright install``). Every page
+records console errors and failed requests, so a missing offline asset shows up as a test
+failure. Screenshots go to ``test-artifacts/dashboard/``.
 """
 
 from __future__ import annotations

@@ -1,32 +1,26 @@
 """The hrsim dashboard: watch a harm-reduction scenario unfold next to its baseline.
 
-Run it with ``make dashboard`` or ``hrsim dashboard`` (both run
-``solara run dashboards/app.py --host 127.0.0.1``). A student picks a scenario, moves sliders
-(each with a plain explanation and its source), and presses Play: the network, the curves and
-the deaths and infections averted so far update week by week.
+Run it with ``make dashboard`` or ``hrsim dashboard`` (which runs
+``solara run <this file> --production --host 127.0.0.1``, this file being wherever hrsim is
+installed). A student picks a scenario, moves sliders (each with a plain explanation and its
+source), and presses Play: the network, the curves and the deaths and infections averted so
+far update week by week.
 
-Only Solara lives here. What the page shows is computed by ``dashboards.session`` (no Solara),
+Only Solara lives here. What the page shows is computed by ``hrsim.dashboard.session`` (no Solara),
 which tests and benchmarks drive directly. Changing any setting restarts the run at week 0
 with the new settings, so what is on the screen always matches the sliders.
 """
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 import warnings
 from collections.abc import Callable
 from functools import partial
-from pathlib import Path
 from typing import Any, cast
 
-# `solara run dashboards/app.py` puts dashboards/ on the path; the package needs its parent.
-_ROOT = str(Path(__file__).resolve().parents[1])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-import solara  # noqa: E402
+import solara
 
 # Mesa's own SolaraViz trips Solara's rules-of-hooks check when its module loads; it is not
 # used here (only the plot component is), so the warning is noise in the server log.
