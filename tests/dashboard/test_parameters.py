@@ -1,12 +1,13 @@
 """The sidebar's settings become exactly the scenario a student would expect."""
 
+from pathlib import Path
+
 import pytest
 
 from hrsim import ScenarioError, load_scenario
 from hrsim.dashboard.parameters import (
     CORE_SLIDERS,
     PROGRAMMES,
-    SCENARIOS,
     Settings,
     describe,
     scenario_files,
@@ -14,7 +15,10 @@ from hrsim.dashboard.parameters import (
     to_scenario,
 )
 from hrsim.interventions import BUILT_IN, lookup, programme_defaults
-from hrsim.scenario import parameter_table
+from hrsim.scenario import builtin, library, parameter_table
+
+# Where users find the built-in scenarios: the top of the repository.
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
 
 @pytest.mark.parametrize("file", scenario_files())
@@ -29,6 +33,16 @@ def test_scenario_files_are_the_folder_baseline_first():
     files = scenario_files()
     assert files[0] == "baseline.toml"
     assert sorted(files) == sorted(p.name for p in SCENARIOS.glob("*.toml"))
+
+
+def test_the_package_library_is_the_repository_folder_itself():
+    # In a checkout the package reads scenarios/ through its link: one copy of each file.
+    assert library().samefile(SCENARIOS)
+    assert builtin("prep").samefile(SCENARIOS / "prep.toml")
+    assert builtin("prep.toml") == builtin("prep")
+    for bad in ("no_such_scenario", "../pyproject", "sub/baseline.toml"):
+        with pytest.raises(ScenarioError, match="no built-in scenario .* there are: baseline, "):
+            builtin(bad)
 
 
 def test_core_sliders_set_their_parameters():

@@ -11,14 +11,21 @@ the same citation the model uses.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from hrsim.interventions import BUILT_IN, programme_defaults
-from hrsim.scenario import Scenario, ScenarioError, build_scenario, load_scenario, parameter_table
+from hrsim.scenario import (
+    Scenario,
+    ScenarioError,
+    build_scenario,
+    builtin,
+    builtin_names,
+    load_scenario,
+    parameter_table,
+)
+from hrsim.scenario.library import BASELINE
 
-SCENARIOS = Path(__file__).resolve().parents[3] / "scenarios"  # TODO: packaged library
-DEFAULT_SCENARIO = "baseline.toml"
+DEFAULT_SCENARIO = BASELINE
 DEFAULT_PEOPLE = 2000  # the dashboard's default: quick to draw (hrsim run's default is 10,000)
 
 
@@ -204,15 +211,18 @@ assert tuple(PROGRAMMES) == BUILT_IN, "one dashboard entry per built-in programm
 
 
 def scenario_files() -> list[str]:
-    """The scenario files a student can pick (``scenarios/*.toml``), baseline first."""
-    names = sorted(p.name for p in SCENARIOS.glob("*.toml"))
-    return sorted(names, key=lambda n: n != DEFAULT_SCENARIO)
+    """The scenario files a student can pick (the built-in ``scenarios/*.toml``), baseline first.
+
+    They are read from :func:`hrsim.scenario.library`: the repository's ``scenarios/`` in a
+    checkout or an editable install, the copy inside the package in an installed wheel.
+    """
+    return builtin_names()
 
 
 def describe(file: str) -> str:
     """The comment at the top of a scenario file, as one paragraph."""
     lines = []
-    for line in (SCENARIOS / file).read_text(encoding="utf-8").splitlines():
+    for line in builtin(file).read_text(encoding="utf-8").splitlines():
         if not line.startswith("#"):
             break
         text = line.lstrip("#").strip()
@@ -237,7 +247,7 @@ class Settings:
     @classmethod
     def from_file(cls, file: str, people: int = DEFAULT_PEOPLE, seed: int = 1) -> Settings:
         """Settings that reproduce a scenario file (at the given population and seed)."""
-        scenario = load_scenario(SCENARIOS / file)
+        scenario = load_scenario(builtin(file))
         return cls(
             scenario_file=file,
             people=people,
@@ -272,8 +282,7 @@ class Settings:
 
 def to_scenario(settings: Settings) -> Scenario:
     """The scenario the settings describe, validated (a ``ScenarioError`` names a bad value)."""
-    file = SCENARIOS / settings.scenario_file
-    base = load_scenario(file)
+    base = load_scenario(builtin(settings.scenario_file))
     data = base.model_dump()
     data["run"].update(people=int(settings.people), seed=int(settings.seed))
     data["overdose"]["fentanyl_share_by_year"] = list(settings.fentanyl_share_by_year)

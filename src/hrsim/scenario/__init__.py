@@ -2,13 +2,15 @@
 
 What lives here: ``scenario.py`` (the section models, ``Scenario``, loading TOML, overrides and
 ``--set``), ``paramdocs.py`` (the ODD
-parameter tables), ``defaults.toml`` (every default with its unit and source).
+parameter tables), ``defaults.toml`` (every default with its unit and source), ``library.py``
+(the built-in scenarios: the repository's ``scenarios/``, shipped in the package as ``builtin``).
 
 May import: ``hrsim.errors``, ``hrsim.messages`` and the programmes' registry (to validate each
 ``[[interventions]]`` table against its programme's parameters); nothing that runs a model.
 """
 
 from hrsim.errors import ScenarioError
+from hrsim.scenario.library import builtin, builtin_names, library
 from hrsim.scenario.scenario import (
     CareParams,
     CostParams,
@@ -41,7 +43,10 @@ __all__ = [
     "ScenarioError",
     "ToleranceParams",
     "build_scenario",
+    "builtin",
+    "builtin_names",
     "default_values",
+    "library",
     "load_scenario",
     "parameter_table",
     "parse_set",
