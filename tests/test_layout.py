@@ -184,3 +184,13 @@ def test_import_hrsim_prints_no_warning() -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
+
+
+def test_names_that_left_interventions_base_still_resolve_with_a_warning() -> None:
+    from hrsim.core.people import WeekView
+    from hrsim.interventions import base
+
+    with pytest.warns(DeprecationWarning, match="hrsim.core.people"):
+        assert base.WeekView is WeekView
+    with pytest.raises(AttributeError):
+        _ = base.not_a_name

@@ -186,3 +186,26 @@ class Intervention[P: InterventionParams]:
 def _read_only(array: np.ndarray) -> np.ndarray:
     array.flags.writeable = False
     return array
+
+
+# Names that lived here in hrsim 0.1, kept for one release (see hrsim._compat).
+_MOVED = {
+    "multiply_where": "hrsim.interventions.helpers",
+    "WeekView": "hrsim.core.people",
+    "ProgrammeOutputs": "hrsim.core.results",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _MOVED:
+        import importlib
+        import warnings
+
+        warnings.warn(
+            f"hrsim.interventions.base.{name} is deprecated and will be removed in hrsim 0.3: "
+            f"import it from {_MOVED[name]} instead",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(importlib.import_module(_MOVED[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
