@@ -369,3 +369,11 @@ def test_every_scenario_file_runs(path):
     model.run()
     ts = model.timeseries_frame()
     assert len(ts) == model.weeks + 1 and (ts["population"] > 0).all()
+
+
+def test_a_bare_name_loads_the_built_in_scenario(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no scenarios/ folder here: only the package's own files
+    assert load_scenario("full_package") == load_scenario(SCENARIOS / "full_package.toml")
+    assert load_scenario("full_package.toml").hash() == load_scenario("full_package").hash()
+    with pytest.raises(ScenarioError, match="did you mean 'full_package'"):
+        load_scenario("full_packag")

@@ -33,7 +33,8 @@ from pydantic import (
 from hrsim.errors import InterventionSpecError, ScenarioError
 from hrsim.interventions.params import InterventionParams
 from hrsim.interventions.registry import build_params
-from hrsim.messages import unknown
+from hrsim.messages import did_you_mean, unknown
+from hrsim.scenario.library import builtin, builtin_names
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 Rate = Annotated[float, Field(ge=0.0, le=1000.0)]
@@ -334,12 +335,30 @@ def read_toml(
 def load_scenario(
     path: str | Path | None = None, overrides: dict[str, Any] | None = None
 ) -> Scenario:
-    """Load a scenario TOML file (or the default when ``path`` is None) and apply overrides."""
+    """Load a scenario TOML file (or the default when ``path`` is None) and apply overrides.
+
+    A bare name that is not a file (``full_package``) names a built-in scenario, so an
+    installed hrsim, which has no checkout, runs them too.
+    """
     if path is None:
         scenario = Scenario.default()
+    elif not Path(path).exists() and Path(path).name == str(path):
+        name = str(path)
+        if not _is_builtin(name):
+            names = [n.removesuffix(".toml") for n in builtin_names()]
+            hint = did_you_mean(name.removesuffix(".toml"), names, label="built-in scenarios")
+            raise ScenarioError(
+                f"scenario file not found: {name}{hint or '; built-in: ' + ', '.join(names)}"
+            )
+        scenario = build_scenario(read_toml(builtin(name)), origin=name)
     else:
         scenario = build_scenario(read_toml(path), origin=str(Path(path)))
     return scenario.with_overrides(overrides) if overrides else scenario
+
+
+def _is_builtin(name: str) -> bool:
+    file = name if name.endswith(".toml") else f"{name}.toml"
+    return file in builtin_names()
 
 
 def parse_set(assignments: list[str]) -> dict[str, Any]:
