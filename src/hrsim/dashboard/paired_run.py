@@ -23,7 +23,7 @@ import pandas as pd
 from hrsim.analysis.validation import kaplan_meier_curve
 from hrsim.core.people import People
 from hrsim.core.results import TIMESERIES_COLUMNS
-from hrsim.core.states import Care
+from hrsim.core.states import on_moud
 from hrsim.model import HarmReductionModel
 from hrsim.scenario import Scenario
 
@@ -42,11 +42,6 @@ OUTCOME_COLUMNS: dict[str, tuple[str, ...]] = {
 def without_programmes(scenario: Scenario) -> Scenario:
     """The baseline of ``scenario``: the same parameters with no programmes."""
     return scenario.model_copy(update={"interventions": ()})
-
-
-def on_moud(state: np.ndarray) -> np.ndarray:
-    """Mask of people on methadone or buprenorphine."""
-    return (state == Care.METHADONE) | (state == Care.BUPRENORPHINE)
 
 
 class MoudRetention:
