@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+import textwrap
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -250,7 +254,11 @@ def test_frames_are_tidy_and_match_the_model(serial):
 
 def test_two_workers_give_identical_results_and_files(serial, tmp_path):
     spec, exp = serial
-    parallel = run_experiment(spec, tmp_path / "store", workers=2, progress=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        parallel = run_experiment(spec, tmp_path / "store", workers=2, progress=False)
+    # This process has threads (pyarrow's, pytest-xdist's): it must not fork.
+    assert not [w for w in caught if "fork" in str(w.message)]
     pd.testing.assert_frame_equal(parallel.outcomes, exp.outcomes, check_exact=True)
     pd.testing.assert_frame_equal(parallel.series, exp.series, check_exact=True)
     for run_id in exp.done:
@@ -264,6 +272,75 @@ def test_two_workers_give_identical_results_and_files(serial, tmp_path):
     reloaded = load_experiment(tmp_path / "store")
     pd.testing.assert_frame_equal(reloaded.outcomes, parallel.outcomes, check_exact=True)
     pd.testing.assert_frame_equal(reloaded.series, parallel.series, check_exact=True)
+
+
+def test_local_workers_come_from_a_single_threaded_process(tmp_path):
+    # Python 3.12+ warns when a process with threads forks; -W always shows the warning from
+    # the coordinator and from the fork server (which inherits the interpreter's -W options).
+    spec = write(tmp_path, GRID)
+    command = [sys.executable, "-W", "always::DeprecationWarning", "-m", "hrsim.cli", "sweep"]
+    proc = subprocess.run(
+        [*command, str(spec), "--workers", "2", "--out", str(tmp_path / "s")],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "fork()" not in proc.stderr
+    assert "multi-threaded" not in proc.stderr
+
+
+NO_OVERDOSE = """
+from hrsim.interventions import Intervention, InterventionParams, register
+
+
+@register
+class NoOverdose(Intervention):
+    type = "{name}"
+    Params = InterventionParams
+
+    def step(self, model):
+        model.people.overdose_multiplier[:] = 0.0
+"""
+
+LATE_PROGRAMMES = """
+import json
+from pathlib import Path
+
+from hrsim.analysis.compare import compare
+from hrsim.interventions.plugins import load_plugin
+from hrsim.scenario import build_scenario
+
+
+def scenario(name, programmes=()):
+    run = {"name": name, "people": 500, "years": 0.5}
+    return build_scenario({"run": run, "interventions": [{"type": p} for p in programmes]})
+
+
+if __name__ == "__main__":
+    base = scenario("base")
+    compare(base, [base], replicates=2, workers=2, names=["a", "b"])  # the workers' server starts
+    load_plugin(Path(__file__).with_name("loaded_later.py"))  # --plugin, after that
+    import imported_later  # a programme from a module imported in the script's main block
+
+    arms = [scenario("loaded", ["loaded_later"]), scenario("imported", ["imported_later"])]
+    print(json.dumps(compare(base, arms, replicates=2, workers=2).runs))
+"""
+
+
+def test_programmes_registered_after_the_workers_server_started_reach_the_workers(tmp_path):
+    # The fork server imports hrsim once, at the first pool; programmes registered in the
+    # coordinator after that must still be known to every worker of a later pool.
+    for name in ("loaded_later", "imported_later"):
+        (tmp_path / f"{name}.py").write_text(NO_OVERDOSE.format(name=name))
+    (tmp_path / "script.py").write_text(textwrap.dedent(LATE_PROGRAMMES))
+    proc = subprocess.run(
+        [sys.executable, "script.py"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    runs = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert sum(r["nonfatal_overdoses"] for r in runs["base"]) > 0
+    for arm in ("loaded", "imported"):  # every replicate of an arm runs in a worker
+        assert [r["nonfatal_overdoses"] + r["fatal_overdoses"] for r in runs[arm]] == [0, 0]
 
 
 def test_sweep_comparison_equals_hrsim_compare(tmp_path):

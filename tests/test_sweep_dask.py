@@ -42,12 +42,10 @@ def free_port() -> int:
 
 def start(command: list[str], log: Path) -> subprocess.Popen:
     # A session of its own: killing the group takes a worker's nanny and process together.
-    return subprocess.Popen(
-        command,
-        stdout=subprocess.DEVNULL,
-        stderr=open(log, "w"),  # noqa: SIM115 - closed with the process
-        start_new_session=True,
-    )
+    with open(log, "w") as stderr:  # the process has its own copy of the file
+        return subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True
+        )
 
 
 def stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
@@ -106,11 +104,8 @@ def test_sweep_on_dask_survives_a_lost_worker_with_identical_results(cluster, tm
     spec.write_text(SPEC)
     out = tmp_path / "on_dask"
     command = [sys.executable, "-m", "hrsim.cli", "sweep", str(spec), "--out", str(out)]
-    sweep = subprocess.Popen(
-        [*command, "--scheduler", address],
-        stdout=open(tmp_path / "stdout.txt", "w"),  # noqa: SIM115
-        stderr=open(tmp_path / "stderr.txt", "w"),  # noqa: SIM115
-    )
+    with open(tmp_path / "stdout.txt", "w") as stdout, open(tmp_path / "stderr.txt", "w") as err:
+        sweep = subprocess.Popen([*command, "--scheduler", address], stdout=stdout, stderr=err)
     try:
         deadline = time.monotonic() + 300
         while len(list((out / "runs").glob("*.parquet"))) < 2:

@@ -42,11 +42,9 @@ def reference(tmp_path_factory):
 
 def start_sweep(spec: Path, out: Path, logs: Path) -> subprocess.Popen:
     command = [sys.executable, "-m", "hrsim.cli", "sweep", str(spec), "--out", str(out)]
-    return subprocess.Popen(
-        [*command, "--workers", "2"],
-        stdout=open(logs / "stdout.txt", "w"),  # noqa: SIM115 - closed with the process
-        stderr=open(logs / "stderr.txt", "w"),  # noqa: SIM115
-    )
+    # The process has its own copies of the files.
+    with open(logs / "stdout.txt", "w") as stdout, open(logs / "stderr.txt", "w") as stderr:
+        return subprocess.Popen([*command, "--workers", "2"], stdout=stdout, stderr=stderr)
 
 
 def wait_for_runs(out: Path, process: subprocess.Popen, at_least: int) -> None:

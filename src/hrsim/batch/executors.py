@@ -5,36 +5,63 @@ when; callers get ``(index, result)`` pairs as runs finish and put them back in 
 themselves. Only a bounded window of runs is in flight at once and each result is handed over
 and forgotten, so the coordinating process holds a few results however many runs there are.
 
-Local workers are forked from the coordinating process where the platform allows it, so they
-start with hrsim (and any plug-ins) already imported instead of spending about a second each
-importing Mesa, pandas and SciPy; elsewhere they are spawned. The coordinator runs no model
-while its pool works, so no model thread is forked mid-step. Workers ignore Ctrl-C, so an
-interrupt stops the coordinator cleanly (pending runs are cancelled, running ones are stopped)
-instead of printing one traceback per worker; a worker whose coordinator was killed exits by
-itself.
+Local workers are forked from a fork server (``multiprocessing``'s "forkserver" start method;
+"spawn" where the platform has none), never from the coordinating process, which usually has
+threads (pyarrow's, tqdm's, Dask's, the social layer's above 300,000 people): forking a process
+that has threads can deadlock the child, and Python 3.12+ warns about it. The server is a
+fresh interpreter started at a process's first pool; it imports what a run needs (``PRELOAD``
+and the module of the function run), starts no thread (pyarrow's idle jemalloc thread is
+turned off there) and then forks every worker of that pool and of the later ones, so workers
+start single-threaded with hrsim, Mesa, pandas and SciPy already imported. The price is the
+server's own import, about a second of one core, once per coordinating process: the first
+runs start that much later than they did when workers were forked from the coordinator.
+
+A worker takes the coordinator's current environment (``HRSIM_PLUGINS`` included) and imports
+the modules that registered the coordinator's programmes (``--plugin`` files, entry points,
+modules a script imported), so it knows every programme the coordinator knows, even one
+registered after the server started. A programme defined in a notebook cell has no module to
+import: put it in a file (``load_plugin``), as for Dask. A script that uses local workers must
+start them under ``if __name__ == "__main__":`` (workers import the script).
+
+Workers ignore Ctrl-C, so an interrupt stops the coordinator cleanly (pending runs are
+cancelled, running ones are stopped) instead of printing one traceback per worker; a worker
+whose coordinator was killed exits by itself.
+
 On Dask, a run lost with its worker is resubmitted by the scheduler; keys name the run, so a
 run is never counted twice.
 """
 
 from __future__ import annotations
 
+import importlib
+import multiprocessing
 import os
 import signal
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_all_start_methods, get_context
 from typing import Any, TypeVar
 
-from hrsim.errors import ExecutorError
+from hrsim.errors import ExecutorError, HrsimError
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-#: How local workers start: forked (cheap, hrsim already imported) where the platform can.
-START_METHOD = "fork" if "fork" in get_all_start_methods() else "spawn"
+#: How local workers start: forked from a single-threaded fork server where the platform has one.
+START_METHOD = "forkserver" if "forkserver" in get_all_start_methods() else "spawn"
+
+#: What the fork server imports before it forks a worker, besides the module of the function
+#: being run: the coordinator's script if it was started from a file ("__main__"; workers
+#: import it anyway), everything a run needs, and what a run would otherwise import lazily.
+PRELOAD = ("__main__", "hrsim.runner", "hrsim.batch.sweep", "pyarrow.pandas_compat")
+
+#: Set in the fork server's environment only, unless the coordinator's already sets it:
+#: pyarrow's bundled jemalloc starts a background thread when pyarrow is loaded (even where,
+#: as here, pyarrow's default memory pool is mimalloc), which would leave the server with a
+#: thread when it forks. Workers then run with the coordinator's environment again.
+SERVER_ENVIRONMENT = {"JE_ARROW_MALLOC_CONF": "background_thread:false"}
 
 #: Runs in flight per worker: enough to keep every worker busy between hand-overs.
 WINDOW_PER_WORKER = 2
@@ -79,30 +106,81 @@ def execute[T, R](
     yield from _on_local_pool(fn, items, workers)
 
 
-def _init_worker(coordinator: int) -> None:
-    """In each local worker: ignore Ctrl-C, and exit once the coordinator is gone."""
+def _init_worker(environment: dict[str, str], modules: tuple[str, ...]) -> None:
+    """In each local worker: the coordinator's environment and programmes, no Ctrl-C, no orphan."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # A forked worker inherits the coordinator's handlers; stopping a worker is plain SIGTERM.
+    # Stopping a worker is plain SIGTERM, whatever handler its parent had.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # The fork server holds the coordinator's environment of the moment it started; a plug-in
+    # loaded since then is listed in HRSIM_PLUGINS only in the coordinator's current one.
+    if os.environ != environment:
+        os.environ.clear()
+        os.environ.update(environment)
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - the coordinator imported it; should it fail here,
+            pass  # a run that needs its programme reports the unknown type, as on Dask
+    parent = multiprocessing.parent_process()
 
     def watch() -> None:
         # A killed coordinator (SIGKILL) cannot stop its pool; without this its workers would
-        # wait for work forever. Re-parenting (to init or a subreaper) shows it is gone.
-        while os.getppid() == coordinator:
-            time.sleep(0.5)
-        os._exit(1)
+        # wait for work forever. The sentinel (a pipe the coordinator holds open) says when it
+        # is gone; the fork server, the workers' parent in the process tree, outlives them.
+        if parent is not None:
+            parent.join()
+            os._exit(1)
 
     threading.Thread(target=watch, name="hrsim-coordinator-watch", daemon=True).start()
+
+
+_SERVER_LOCK = threading.Lock()
+
+
+def _start_fork_server(fn: Callable[..., Any]) -> None:
+    """Start the fork server (once per process) with everything ``fn``'s runs import."""
+    from multiprocessing import forkserver
+
+    module = getattr(fn, "__module__", None)
+    preload = [*PRELOAD, module] if isinstance(module, str) else list(PRELOAD)
+    with _SERVER_LOCK:
+        # Used when the server starts, or restarts after it died; a no-op while it runs.
+        forkserver.set_forkserver_preload(list(dict.fromkeys(preload)))
+        added = [key for key in SERVER_ENVIRONMENT if key not in os.environ]
+        try:
+            os.environ.update({key: SERVER_ENVIRONMENT[key] for key in added})
+            forkserver.ensure_running()
+        finally:
+            for key in added:
+                os.environ.pop(key, None)
+
+
+def _programme_modules() -> tuple[str, ...]:
+    """Modules outside hrsim whose programmes are registered here, for workers to import.
+
+    A fork server may have started before a plug-in was loaded, and a script's own imports
+    happen in its workers only if they are at the top of the script.
+    """
+    from hrsim.interventions import registered
+
+    try:
+        programmes = registered()
+    except HrsimError:  # a broken plug-in: the runs report it
+        return ()
+    names = {cls.__module__ for cls in programmes.values()}
+    return tuple(sorted(n for n in names if not n.startswith(("hrsim.", "__main__", "__mp_"))))
 
 
 def _on_local_pool[T, R](
     fn: Callable[[T], R], items: Sequence[T], workers: int
 ) -> Iterator[tuple[int, R]]:
+    if START_METHOD == "forkserver":
+        _start_fork_server(fn)
     pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=get_context(START_METHOD),
         initializer=_init_worker,
-        initargs=(os.getpid(),),
+        initargs=(dict(os.environ), _programme_modules()),
     )
     pending: dict[Future[R], int] = {}
     next_item = 0
