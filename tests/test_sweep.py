@@ -470,3 +470,25 @@ def test_manifest_records_what_made_the_results(serial):
     assert oct(os.stat(exp.path / "runs" / "a0000-r0000.parquet").st_mode)[-3:] == "644"
     with pytest.raises(SweepError):
         plan_sweep({"sweep": {"replicates": -1}})
+
+
+def test_a_single_threaded_coordinator_forks_its_workers_and_one_with_threads_does_not():
+    # A fresh interpreter as `hrsim sweep` is: hrsim imported first, no thread of its own.
+    code = (
+        "import threading, hrsim, hrsim.cli, hrsim.batch.sweep\n"
+        "from hrsim.batch.executors import _can_fork_here\n"
+        "print(_can_fork_here())\n"
+        "stop = threading.Event(); threading.Thread(target=stop.wait).start()\n"
+        "print(_can_fork_here()); stop.set()\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["True", "False"]
+    # pyarrow loaded before hrsim keeps its allocator thread: the fork server is used then.
+    code = (
+        "import pyarrow, hrsim\n"
+        "from hrsim.batch.executors import _can_fork_here\n"
+        "print(_can_fork_here())\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert proc.stdout.split() == ["False"], proc.stderr

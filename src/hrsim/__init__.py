@@ -14,16 +14,28 @@ programmes) -> ``model.py`` (the week) -> ``runner.py`` (one run) -> ``batch`` (
 ``import hrsim`` never imports the dashboard's dependencies (solara).
 """
 
+import os
+import sys
 from typing import Any
 
-from hrsim import _compat
-from hrsim._version import __version__
-from hrsim.core.agents import Person
-from hrsim.core.states import Care
-from hrsim.errors import HrsimError, ScenarioError
-from hrsim.model import HarmReductionModel, Hooks
-from hrsim.runner import RunResult, run, run_model
-from hrsim.scenario import Scenario, load_scenario
+# pyarrow's bundled jemalloc starts a background thread as soon as pyarrow is loaded (pandas
+# loads it), even though its default memory pool here is mimalloc; with that thread a process
+# cannot fork workers safely (Python 3.12+ warns). Off unless the user set it, and only if
+# pyarrow is not loaded yet: then hrsim.batch.executors may fork workers directly.
+if "pyarrow" not in sys.modules:
+    os.environ.setdefault("JE_ARROW_MALLOC_CONF", "background_thread:false")
+_arrow_thread_off = "pyarrow" not in sys.modules and "background_thread:false" in os.environ.get(
+    "JE_ARROW_MALLOC_CONF", ""
+)
+
+from hrsim import _compat  # noqa: E402
+from hrsim._version import __version__  # noqa: E402
+from hrsim.core.agents import Person  # noqa: E402
+from hrsim.core.states import Care  # noqa: E402
+from hrsim.errors import HrsimError, ScenarioError  # noqa: E402
+from hrsim.model import HarmReductionModel, Hooks  # noqa: E402
+from hrsim.runner import RunResult, run, run_model  # noqa: E402
+from hrsim.scenario import Scenario, load_scenario  # noqa: E402
 
 _compat.install()  # the 0.1 import paths (hrsim.people, hrsim.compare, ...) for one release
 

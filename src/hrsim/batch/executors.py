@@ -5,16 +5,17 @@ when; callers get ``(index, result)`` pairs as runs finish and put them back in 
 themselves. Only a bounded window of runs is in flight at once and each result is handed over
 and forgotten, so the coordinating process holds a few results however many runs there are.
 
-Local workers are forked from a fork server (``multiprocessing``'s "forkserver" start method;
-"spawn" where the platform has none), never from the coordinating process, which usually has
-threads (pyarrow's, tqdm's, Dask's, the social layer's above 300,000 people): forking a process
-that has threads can deadlock the child, and Python 3.12+ warns about it. The server is a
-fresh interpreter started at a process's first pool; it imports what a run needs (``PRELOAD``
-and the module of the function run), starts no thread (pyarrow's idle jemalloc thread is
-turned off there) and then forks every worker of that pool and of the later ones, so workers
-start single-threaded with hrsim, Mesa, pandas and SciPy already imported. The price is the
-server's own import, about a second of one core, once per coordinating process: the first
-runs start that much later than they did when workers were forked from the coordinator.
+Local workers start with hrsim, Mesa, pandas and SciPy already imported, in one of two ways:
+- **Forked from the coordinating process** when it has no thread but its own (``hrsim sweep``
+  and the other commands, and most scripts: ``import hrsim`` keeps pyarrow's allocator thread
+  off, and the sweep's progress bar runs no monitor thread). Workers start at once.
+- **Forked from a fork server** otherwise (``multiprocessing``'s "forkserver"; "spawn" where
+  the platform has none): forking a process that has threads (Dask's, a notebook's, pytest's,
+  pyarrow's when it was loaded before hrsim) can deadlock the child, and Python 3.12+ warns
+  about it. The server is a fresh interpreter started at a process's first pool; it imports
+  what a run needs (``PRELOAD`` and the module of the function run), starts no thread
+  (pyarrow's jemalloc thread is turned off there) and forks every worker of that pool and of
+  the later ones. Its import costs about a second of one core, once per process.
 
 A worker takes the coordinator's current environment (``HRSIM_PLUGINS`` included) and imports
 the modules that registered the coordinator's programmes (``--plugin`` files, entry points,
@@ -171,14 +172,48 @@ def _programme_modules() -> tuple[str, ...]:
     return tuple(sorted(n for n in names if not n.startswith(("hrsim.", "__main__", "__mp_"))))
 
 
+def _can_fork_here() -> bool:
+    """True when this process may fork its workers directly: it has no thread but this one.
+
+    The usual case for ``hrsim sweep`` and the other commands (``import hrsim`` keeps
+    pyarrow's allocator thread off); then workers start at once with everything imported,
+    and the fork server's own import (about a second of one core) is saved.
+    """
+    import hrsim
+
+    if "fork" not in get_all_start_methods() or threading.active_count() != 1:
+        return False
+    if not hrsim._arrow_thread_off:  # pyarrow was loaded before hrsim, with its thread
+        return False
+    try:
+        return len(os.listdir("/proc/self/task")) <= _NATIVE_THREADS_AT_IMPORT
+    except OSError:  # not Linux: trust the Python-level count
+        return True
+
+
+def _native_threads() -> int:
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return 1
+
+
+# NumPy's OpenBLAS pool starts a thread at import; OpenBLAS re-creates its pool in a forked
+# child, and Python 3.12+ does not warn about it. Any thread beyond those present when this
+# module is imported (after NumPy, with pyarrow's kept off by ``import hrsim``) means forking
+# is unsafe, and workers come from the fork server instead.
+_NATIVE_THREADS_AT_IMPORT = _native_threads()
+
+
 def _on_local_pool[T, R](
     fn: Callable[[T], R], items: Sequence[T], workers: int
 ) -> Iterator[tuple[int, R]]:
-    if START_METHOD == "forkserver":
+    method = "fork" if _can_fork_here() else START_METHOD
+    if method == "forkserver":
         _start_fork_server(fn)
     pool = ProcessPoolExecutor(
         max_workers=workers,
-        mp_context=get_context(START_METHOD),
+        mp_context=get_context(method),
         initializer=_init_worker,
         initargs=(dict(os.environ), _programme_modules()),
     )

@@ -648,7 +648,11 @@ def run_experiment(
     """
     from tqdm import tqdm
 
-    import hrsim.analysis.compare  # noqa: F401 - imported once here, inherited by forked workers
+    import hrsim.analysis.compare  # noqa: F401 - the summary at the end needs it
+
+    # tqdm's monitor thread would keep the workers from being forked from this process (see
+    # executors._can_fork_here); the bar is refreshed on every finished run anyway.
+    tqdm.monitor_interval = 0
     from hrsim.batch.executors import execute
 
     plan = plan_sweep(sweep, people=people, years=years, replicates=replicates, seed=seed)
