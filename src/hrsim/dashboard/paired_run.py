@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from hrsim.analysis.validation import kaplan_meier_curve
+from hrsim.analysis.stats import kaplan_meier_curve
 from hrsim.core.people import People
 from hrsim.core.results import TIMESERIES_COLUMNS
 from hrsim.core.states import on_moud
