@@ -78,9 +78,9 @@ class NaloxoneKits:
         code = self._codes.get(giver)
         if code is None:
             return np.zeros(rows.size, dtype=bool)
-        if code == 0:  # baseline: carried, and given by no programme
-            return self.people.carries_naloxone[rows] & (self._source[rows] == 0)
-        return self._source[rows] == code
+        # Carried, and given by ``giver`` (a kit taken away from outside the ledger, e.g. by a
+        # Person agent, is not held however its source reads).
+        return self.people.carries_naloxone[rows] & (self._source[rows] == code)
 
     def held_by(self, giver: str) -> np.ndarray:
         """Everyone who carries a kit ``giver`` gave (a mask over all rows)."""
@@ -92,9 +92,7 @@ class NaloxoneKits:
         code = self._codes.get(giver)
         if code is None:
             return 0
-        if code == 0:
-            return int(np.count_nonzero(self.people.carries_naloxone & (self._source == 0)))
-        return int(np.count_nonzero(self._source == code))
+        return int(np.count_nonzero(self.people.carries_naloxone & (self._source == code)))
 
     # -- the books -------------------------------------------------------------------------
     def give(self, giver: str, rows: np.ndarray) -> None:
