@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -127,7 +128,6 @@ class HarmReductionModel(mesa.Model):
         )
         self._record()
 
-    # -- initial population ----------------------------------------------------------------
     # Mesa 3.5 has a ``scenario`` of its own (``mesa.experimental.scenarios.Scenario``, set in
     # ``Model.__init__``). hrsim's ``model.scenario`` is the validated hrsim Scenario every
     # process reads; Mesa's is kept as ``mesa_scenario``.
@@ -144,6 +144,7 @@ class HarmReductionModel(mesa.Model):
         else:
             self._hrsim_scenario = value
 
+    # -- initial population ----------------------------------------------------------------
     def _initialise_people(self, rng: np.random.Generator) -> None:
         pop, p = self.scenario.population, self.people
         rows = np.arange(p.n)
@@ -193,14 +194,8 @@ class HarmReductionModel(mesa.Model):
         if self.phase_seconds is not None:
             self._profiled_step(self.phase_seconds)
         else:
-            self._start_week()
-            for programme in self.interventions:
-                programme.week_step(self)
-            for process in self.processes:
-                process.step(self)
-            for programme in self.interventions:
-                programme.after_week(self)
-            self._record()
+            for _, phase in self._phases():
+                phase()
         for observer in self.observers:
             observer.after_step(self)
 
@@ -213,27 +208,23 @@ class HarmReductionModel(mesa.Model):
             self.hooks = Hooks.from_scenario(self.scenario)
             self.people.reset_programme_hooks()
 
+    def _phases(self) -> Iterator[tuple[str, Callable[[], None]]]:
+        """The week in order, each phase with its name (the one place the order is written)."""
+        yield "week setup", self._start_week
+        for programme in self.interventions:
+            yield f"programme {programme.type}", partial(programme.week_step, self)
+        for process in self.processes:
+            yield f"process {process.name}", partial(process.step, self)
+        for programme in self.interventions:
+            yield f"programme {programme.type} (after week)", partial(programme.after_week, self)
+        yield "record", self._record
+
     def _profiled_step(self, seconds: dict[str, float]) -> None:
         """The same week as ``step``, timing each phase (``hrsim run --profile``)."""
-        clock = time.perf_counter
-        t0 = clock()
-        self._start_week()
-        t1 = clock()
-        seconds["week setup"] += t1 - t0
-        for programme in self.interventions:
-            programme.week_step(self)
-            t0, t1 = t1, clock()
-            seconds[f"programme {programme.type}"] += t1 - t0
-        for process in self.processes:
-            process.step(self)
-            t0, t1 = t1, clock()
-            seconds[f"process {process.name}"] += t1 - t0
-        for programme in self.interventions:
-            programme.after_week(self)
-            t0, t1 = t1, clock()
-            seconds[f"programme {programme.type} (after week)"] += t1 - t0
-        self._record()
-        seconds["record"] += clock() - t1
+        for name, phase in self._phases():
+            start = time.perf_counter()
+            phase()
+            seconds[name] += time.perf_counter() - start
 
     def _record(self) -> None:
         p = self.people

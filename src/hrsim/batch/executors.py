@@ -185,13 +185,11 @@ def _can_fork_here() -> bool:
         return False
     if not hrsim._arrow_thread_off:  # pyarrow was loaded before hrsim, with its thread
         return False
-    try:
-        return len(os.listdir("/proc/self/task")) <= _NATIVE_THREADS_AT_IMPORT
-    except OSError:  # not Linux: trust the Python-level count
-        return True
+    return _native_threads() <= _NATIVE_THREADS_AT_IMPORT
 
 
 def _native_threads() -> int:
+    """Threads of this process as the OS counts them (1 where it cannot say: not Linux)."""
     try:
         return len(os.listdir("/proc/self/task"))
     except OSError:

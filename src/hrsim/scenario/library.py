@@ -40,9 +40,18 @@ def builtin_names() -> list[str]:
     return sorted(names, key=lambda n: n != BASELINE)
 
 
+def is_builtin(name: str) -> bool:
+    """Whether ``name`` (a file name, with or without ``.toml``) is a built-in scenario."""
+    return _file_name(name) in builtin_names()
+
+
+def _file_name(name: str) -> str:
+    return name if name.endswith(".toml") else f"{name}.toml"
+
+
 def builtin(name: str) -> Path:
     """The path of a built-in scenario, by file name with or without ``.toml``."""
-    file = name if name.endswith(".toml") else f"{name}.toml"
+    file = _file_name(name)
     path = library() / file
     if Path(file).name != file or not path.is_file():
         known = ", ".join(n.removesuffix(".toml") for n in builtin_names())
@@ -50,4 +59,4 @@ def builtin(name: str) -> Path:
     return path
 
 
-__all__ = ["BASELINE", "builtin", "builtin_names", "library"]
+__all__ = ["BASELINE", "builtin", "builtin_names", "is_builtin", "library"]

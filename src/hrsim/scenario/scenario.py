@@ -34,7 +34,7 @@ from hrsim.errors import InterventionSpecError, ScenarioError
 from hrsim.interventions.params import InterventionParams
 from hrsim.interventions.registry import build_params
 from hrsim.messages import did_you_mean, unknown
-from hrsim.scenario.library import builtin, builtin_names
+from hrsim.scenario.library import builtin, builtin_names, is_builtin
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 Rate = Annotated[float, Field(ge=0.0, le=1000.0)]
@@ -344,7 +344,7 @@ def load_scenario(
         scenario = Scenario.default()
     elif not Path(path).exists() and Path(path).name == str(path):
         name = str(path)
-        if not _is_builtin(name):
+        if not is_builtin(name):
             names = [n.removesuffix(".toml") for n in builtin_names()]
             hint = did_you_mean(name.removesuffix(".toml"), names, label="built-in scenarios")
             raise ScenarioError(
@@ -354,11 +354,6 @@ def load_scenario(
     else:
         scenario = build_scenario(read_toml(path), origin=str(Path(path)))
     return scenario.with_overrides(overrides) if overrides else scenario
-
-
-def _is_builtin(name: str) -> bool:
-    file = name if name.endswith(".toml") else f"{name}.toml"
-    return file in builtin_names()
 
 
 def parse_set(assignments: list[str]) -> dict[str, Any]:
