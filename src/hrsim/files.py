@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -33,3 +34,20 @@ def write_text_atomic(path: Path, text: str) -> Path:
     """Write UTF-8 ``text`` to ``path`` atomically; returns ``path``."""
     write_atomic(path, text.encode("utf-8"))
     return path
+
+
+# A file name made from a user's label (a scenario's or a sweep's name): one path component,
+# never "..", no separators, NUL or control characters, and short enough for every file system.
+MAX_NAME_LENGTH = 80
+_UNSAFE_RUN = re.compile(r"[^A-Za-z0-9._+-]+")
+
+
+def safe_file_name(label: str, default: str = "run") -> str:
+    """``label`` as a safe file name: ``"../../x y"`` becomes ``"x_y"``; empty becomes ``default``.
+
+    Letters, digits and ``. _ + -`` are kept; every other run of characters becomes one ``_``;
+    leading dots and underscores are dropped (no hidden files, no ``..``); at most
+    ``MAX_NAME_LENGTH`` characters.
+    """
+    name = _UNSAFE_RUN.sub("_", label).lstrip("._")[:MAX_NAME_LENGTH].rstrip("._")
+    return name or default
