@@ -38,16 +38,17 @@ def write_text_atomic(path: Path, text: str) -> Path:
 
 # A file name made from a user's label (a scenario's or a sweep's name): one path component,
 # never "..", no separators, NUL or control characters, and short enough for every file system.
-MAX_NAME_LENGTH = 80
-_UNSAFE_RUN = re.compile(r"[^A-Za-z0-9._+-]+")
+MAX_NAME_BYTES = 80  # in UTF-8, so that a suffix such as "-seed123" still fits in 255 bytes
+_UNSAFE_RUN = re.compile(r"[^\w.+-]+")
 
 
 def safe_file_name(label: str, default: str = "run") -> str:
     """``label`` as a safe file name: ``"../../x y"`` becomes ``"x_y"``; empty becomes ``default``.
 
-    Letters, digits and ``. _ + -`` are kept; every other run of characters becomes one ``_``;
-    leading dots and underscores are dropped (no hidden files, no ``..``); at most
-    ``MAX_NAME_LENGTH`` characters.
+    Letters (any script), digits and ``. _ + -`` are kept; every other run of characters
+    becomes one ``_``; leading dots and underscores are dropped (no hidden files, no ``..``);
+    at most ``MAX_NAME_BYTES`` bytes in UTF-8, cut on a character boundary.
     """
-    name = _UNSAFE_RUN.sub("_", label).lstrip("._")[:MAX_NAME_LENGTH].rstrip("._")
+    name = _UNSAFE_RUN.sub("_", label).lstrip("._")
+    name = name.encode()[:MAX_NAME_BYTES].decode(errors="ignore").rstrip("._")
     return name or default
