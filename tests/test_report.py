@@ -184,7 +184,8 @@ def test_report_bad_input_and_unfinished_runs(grid_report, tmp_path, capsys):
     import shutil
 
     shutil.copytree(store, partial)
-    (partial / "runs" / "a0002-r0001.parquet").unlink()
+    (run_file,) = (partial / "runs").glob("a0002-r0001.*.parquet")
+    run_file.unlink()
     assert main(["report", str(partial), "--out", str(tmp_path / "p" / "r.html")]) == 0
     text = (tmp_path / "p" / "r.html").read_text()
     assert "1 runs are not finished yet" in text

@@ -16,7 +16,7 @@ import pytest
 
 from hrsim import load_experiment, run_experiment
 from hrsim.analysis.compare import OUTCOMES, compare, run_outcomes
-from hrsim.batch.store import Store, StoreError
+from hrsim.batch.store import Store, StoreError, digest_of
 from hrsim.batch.sweep import RunFailures, SweepError, latin_hypercube, plan_sweep
 from hrsim.cli import main
 from hrsim.core.rng import replicate_seeds
@@ -70,10 +70,11 @@ def test_factorial_grid_builds_every_combination_and_adds_the_programme(tmp_path
     assert plan.baseline == plan.arms[0].name  # default: the first arm
     # Every arm runs every replicate seed, and the seeds are SeedSequence.spawn children.
     assert plan.seeds == replicate_seeds(5, 2)
-    runs = plan.manifest["runs"]
-    assert [r["run_id"] for r in runs[:3]] == ["a0000-r0000", "a0000-r0001", "a0001-r0000"]
-    for arm in plan.arms:
-        assert [r["seed"] for r in runs if r["arm_id"] == arm.id] == plan.seeds
+    # Run ids are made from arms x seeds, not listed in the manifest.
+    assert "runs" not in plan.manifest
+    assert plan.run_ids[:3] == ["a0000-r0000", "a0000-r0001", "a0001-r0000"]
+    assert len(plan.run_ids) == 8 and plan.run_ids[-1] == "a0003-r0001"
+    assert plan.run_ids.index("a0002-r0001") == 5 and "a0004-r0000" not in plan.run_ids
 
 
 def test_one_at_a_time_and_scenario_files(tmp_path):
@@ -261,10 +262,12 @@ def test_two_workers_give_identical_results_and_files(serial, tmp_path):
     assert not [w for w in caught if "fork" in str(w.message)]
     pd.testing.assert_frame_equal(parallel.outcomes, exp.outcomes, check_exact=True)
     pd.testing.assert_frame_equal(parallel.series, exp.series, check_exact=True)
+    # The same file names (run id and digest of the bytes) and the same bytes.
+    assert sorted(p.name for p in (tmp_path / "store" / "runs").iterdir()) == sorted(
+        p.name for p in (exp.path / "runs").iterdir()
+    )
     for run_id in exp.done:
-        assert (tmp_path / "store" / "runs" / f"{run_id}.parquet").read_bytes() == (
-            exp.path / "runs" / f"{run_id}.parquet"
-        ).read_bytes()
+        assert parallel.files[run_id].read_bytes() == exp.files[run_id].read_bytes()
     part = parallel.read_series(["overdoses_fatal"], arms=[exp.baseline])
     expected = exp.series.loc[exp.series["arm"] == exp.baseline]
     expected = expected[["run_id", "arm_id", "arm", "replicate", "week", "overdoses_fatal"]]
@@ -386,9 +389,9 @@ def test_rerun_does_nothing_and_another_spec_is_refused(serial, tmp_path, capsys
     err = capsys.readouterr().err
     assert code == 2 and "run.people: 400 there, 500 here" in err, err
     assert (exp.path / "manifest.json").read_bytes() == manifest
-    assert sorted(p.name for p in (exp.path / "runs").iterdir()) == [
-        f"{r}.parquet" for r in exp.done
-    ]
+    assert sorted(p.name for p in (exp.path / "runs").iterdir()) == sorted(
+        p.name for p in exp.files.values()
+    )
     # A directory that is not a store is refused too.
     other = tmp_path / "other"
     other.mkdir()
@@ -402,17 +405,29 @@ def test_damaged_run_files_are_detected_and_redone(serial, tmp_path):
     store = tmp_path / "store"
     run_experiment(spec, store, workers=1, progress=False)
     runs = store / "runs"
-    truncated = runs / "a0001-r0000.parquet"
+
+    def file(run_id):
+        (path,) = runs.glob(f"{run_id}.*.parquet")
+        return path
+
+    truncated = file("a0001-r0000")
     truncated.write_bytes(truncated.read_bytes()[: truncated.stat().st_size // 2])
-    (runs / "a0002-r0001.parquet").write_bytes(b"")
-    (runs / ".a0003-r0000.parquet.x1y2.tmp").write_bytes(b"partial")  # a crash mid-write
-    # A complete file of another run under this run's name is not this run.
-    (runs / "a0000-r0000.parquet").write_bytes((runs / "a0000-r0001.parquet").read_bytes())
+    file("a0002-r0001").write_bytes(b"")
+    (runs / ".a0003-r0000.x.parquet.x1y2.tmp").write_bytes(b"partial")  # a crash mid-write
+    # A complete file of another run under this run's name (with its right digest) is not
+    # this run.
+    copy = file("a0000-r0001").read_bytes()
+    file("a0000-r0000").unlink()
+    (runs / f"a0000-r0000.{digest_of(copy)}.parquet").write_bytes(copy)
     untouched = {p.name: p.stat().st_mtime_ns for p in runs.glob("a0003-*.parquet")}
-    assert len(Store(store).scan(exp.manifest)) == 5
+    found = Store(store).scan(exp.manifest)
+    assert len(found) == 5 and len(found.damaged) == 3
+    with pytest.raises(StoreError, match="3 run files are damaged"):
+        load_experiment(store)
     again = run_experiment(spec, store, workers=1, progress=False)
     assert (again.summary.done_now, again.summary.done_before) == (3, 5)
-    assert sorted(p.name for p in runs.iterdir()) == [f"{r}.parquet" for r in exp.done]
+    assert again.summary.redone == 3 and "redone (damaged)     3" in again.summary.format()
+    assert sorted(p.name for p in runs.iterdir()) == sorted(p.name for p in exp.files.values())
     assert {p.name: p.stat().st_mtime_ns for p in runs.glob("a0003-*.parquet")} == untouched
     pd.testing.assert_frame_equal(again.outcomes, exp.outcomes, check_exact=True)
     pd.testing.assert_frame_equal(again.series, exp.series, check_exact=True)
@@ -467,7 +482,8 @@ def test_manifest_records_what_made_the_results(serial):
     assert manifest["scenarios"]["baseline"]["hash"] == default.hash()
     plan = plan_sweep(exp.manifest["spec_file"])
     assert [a["hash"] for a in manifest["arms"]] == [a.spec.hash() for a in plan.arms]
-    assert oct(os.stat(exp.path / "runs" / "a0000-r0000.parquet").st_mode)[-3:] == "644"
+    assert "runs" not in manifest and manifest["format"] == "hrsim-sweep/2"
+    assert oct(os.stat(exp.files["a0000-r0000"]).st_mode)[-3:] == "644"
     with pytest.raises(SweepError):
         plan_sweep({"sweep": {"replicates": -1}})
 

@@ -128,11 +128,12 @@ def test_sweep_on_dask_survives_a_lost_worker_with_identical_results(cluster, tm
     assert on_dask.missing == []
     pd.testing.assert_frame_equal(on_dask.outcomes, reference.outcomes, check_exact=True)
     pd.testing.assert_frame_equal(on_dask.series, reference.series, check_exact=True)
+    # The same file names (run id and digest of the bytes) and the same bytes.
+    assert sorted(p.name for p in (out / "runs").iterdir()) == sorted(
+        p.name for p in (tmp_path / "local" / "runs").iterdir()
+    )
     for run_id in reference.done:
-        name = f"{run_id}.parquet"
-        assert (out / "runs" / name).read_bytes() == (
-            tmp_path / "local" / "runs" / name
-        ).read_bytes()
+        assert on_dask.files[run_id].read_bytes() == reference.files[run_id].read_bytes()
 
 
 def test_unreachable_scheduler_is_one_line(tmp_path):

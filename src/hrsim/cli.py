@@ -164,6 +164,12 @@ def _add_sweep_commands(sub: Any) -> None:
     swp.add_argument("--replicates", type=int, help="paired replicates per arm")
     swp.add_argument("--seed", type=int, help="base seed for the replicate seeds")
     swp.add_argument("--dry-run", action="store_true", help="list the arms; run nothing")
+    swp.add_argument(
+        "--repair",
+        action="store_true",
+        help="rebuild a lost or unreadable manifest.json from SWEEP.toml, keep the run files"
+        " that belong to the sweep, then run the missing runs (with --dry-run: only say what)",
+    )
     swp.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     _plugin_option(swp)
 
@@ -310,16 +316,17 @@ def _compare(args: argparse.Namespace) -> int:
 def _sweep(args: argparse.Namespace) -> int:
     from hrsim.batch.executors import ExecutorError
     from hrsim.batch.store import Store
-    from hrsim.batch.sweep import RunFailures, plan_sweep, run_experiment
+    from hrsim.batch.sweep import RunFailures, describe_repair, plan_sweep, run_experiment
 
     if args.workers is not None and args.workers < 1:
         raise ScenarioError("--workers must be at least 1")
     sizes = {"people": args.people, "years": args.years, "replicates": args.replicates}
     plan = plan_sweep(args.spec, seed=args.seed, **sizes)
-    if args.dry_run:
-        print(plan.describe())
-        return 0
     out = args.out or Path("runs") / plan.name
+    if args.dry_run:
+        print(describe_repair(plan, out) if args.repair else plan.describe())
+        return 0
+    plan.check_size()
     _check_writable(out)
     # A batch system's stop (SLURM sends SIGTERM at the time limit) ends the sweep like Ctrl-C:
     # finished runs are kept and the same command finishes the rest.
@@ -332,13 +339,13 @@ def _sweep(args: argparse.Namespace) -> int:
             scheduler=args.scheduler,
             seed=args.seed,
             progress=not args.quiet,
+            repair=args.repair,
             **sizes,
         )
     except KeyboardInterrupt:
-        done = len(Store(out).scan(plan.manifest)) if out.exists() else 0
         print(
-            f"hrsim: interrupted: {done} of {len(plan.run_ids)} runs are saved in {out}/;"
-            " run the same command again to finish the rest",
+            f"hrsim: interrupted: {_saved_runs(Store(out))} of {plan.total_runs} runs are saved"
+            f" in {out}/; run the same command again to finish the rest",
             file=sys.stderr,
         )
         return 130
@@ -356,6 +363,17 @@ def _sweep(args: argparse.Namespace) -> int:
         print(experiment.summary.format())
         print(f"report: hrsim report {out}")
     return 0
+
+
+def _saved_runs(store: Any) -> int:
+    """Runs whose files are intact in ``store`` (after an interrupt: no manifest, none)."""
+    from hrsim.errors import StoreError
+
+    try:
+        manifest = store.read_manifest()
+        return len(store.scan(manifest)) if manifest is not None else 0
+    except StoreError:
+        return 0
 
 
 def _interrupt(signum: int, frame: Any) -> None:

@@ -265,7 +265,8 @@ def _on_dask[T, R](
         client = Client(scheduler, timeout="10s", set_as_default=False)
     except OSError as exc:
         raise ExecutorError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
-    names = list(keys) if keys is not None else [f"hrsim-run-{i}" for i in range(len(items))]
+    # Not copied: a sweep's keys are made on demand (a list of millions would not fit).
+    names = keys if keys is not None else [f"hrsim-run-{i}" for i in range(len(items))]
     window = max(2, WINDOW_PER_WORKER * max(1, _dask_threads(client)))
     try:
         index_of: dict[Any, int] = {}

@@ -3,25 +3,34 @@
 Layout of ``DIR``::
 
     manifest.json          the sweep: spec, hrsim version, scenarios and their hashes, seeds,
-                           every arm and every run id (written first, before any run)
-    runs/<run_id>.parquet  one finished run: its weekly series as rows, its outcome totals and
-                           identity (arm, replicate, seed, scenario hash) in the file's metadata
+                           every arm (written first, before any run); run ids follow from the
+                           arms and seeds (``a0003-r0007``: arm 3, replicate 7), not listed
+    runs/<run_id>.<digest>.parquet
+                           one finished run: its weekly series as rows, its outcome totals and
+                           identity (sweep fingerprint, arm, replicate, seed, scenario hash) in
+                           the file's metadata; ``<digest>`` is the first 16 hex digits of the
+                           SHA-256 of the file's bytes (``sha256sum`` shows it)
     .lock                  held while a sweep writes, so two sweeps never write one store
 
 Every file is written to a temporary name, flushed to disk and renamed, so a run file exists
-only once it is complete; a file cut short by a crash of the machine fails the footer check
-when the store is scanned, and is deleted and redone. Each run is one file named by its run
-id, so a run can never be counted twice. Loading reads only the files' footers for the
-outcomes, and the series only when asked for.
+only once it is complete, and its name (with the digest) appears with it. A file is trusted
+only if its bytes still hash to the digest in its name: any changed byte, in the rows or in the
+footer's metadata, is caught when the store is scanned (on resume, where the file is deleted
+and redone, and on load, which refuses a damaged store). Pages also carry Parquet checksums,
+verified when series are read. Each run is one file named by its run id, so a run can never be
+counted twice. Loading reads only the files' footers for the outcomes, and the series only
+when asked for.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import io
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -35,11 +44,65 @@ import pyarrow.parquet as pq
 from hrsim.errors import StoreError
 from hrsim.files import write_atomic
 
-FORMAT = "hrsim-sweep/1"
+FORMAT = "hrsim-sweep/2"
 MANIFEST = "manifest.json"
 RUNS = "runs"
+DIGEST_CHARS = 16
 _RUN_KEY = b"hrsim.run"
 _OUTCOMES_KEY = b"hrsim.outcomes"
+_RUN_ID = re.compile(r"a(\d{4,})-r(\d{4,})")
+_RUN_FILE = re.compile(rf"(a\d{{4,}}-r\d{{4,}})\.([0-9a-f]{{{DIGEST_CHARS}}})\.parquet")
+_SHOWN = 3  # damaged or foreign files named in a message; the rest are counted
+
+
+# ---------------------------------------------------------------------------------------------
+# Run ids
+
+
+def run_id_of(arm: int, replicate: int) -> str:
+    """The run id of arm number ``arm`` (0-based) and replicate ``replicate``."""
+    return f"a{arm:04d}-r{replicate:04d}"
+
+
+def parse_run_id(run_id: str) -> tuple[int, int] | None:
+    """``(arm, replicate)`` of a run id in its one canonical spelling, else None."""
+    match = _RUN_ID.fullmatch(run_id)
+    if match is None:
+        return None
+    arm, replicate = int(match[1]), int(match[2])
+    return (arm, replicate) if run_id_of(arm, replicate) == run_id else None
+
+
+class RunIds(Sequence[str]):
+    """Every run id of ``arms`` x ``replicates``, arm by arm, made on demand (not stored)."""
+
+    def __init__(self, arms: int, replicates: int) -> None:
+        self.arms, self.replicates = arms, replicates
+
+    def __len__(self) -> int:
+        return self.arms * self.replicates
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if not -len(self) <= index < len(self):
+            raise IndexError(index)
+        arm, replicate = divmod(index % len(self), self.replicates)
+        return run_id_of(arm, replicate)
+
+    def index(self, run_id: str, start: int = 0, stop: int | None = None) -> int:
+        """The position of ``run_id`` (``ValueError`` if it is not one of these runs)."""
+        parsed = parse_run_id(run_id)
+        if parsed is None or parsed[0] >= self.arms or parsed[1] >= self.replicates:
+            raise ValueError(f"{run_id} is not a run of this sweep")
+        return parsed[0] * self.replicates + parsed[1]
+
+    def __contains__(self, run_id: object) -> bool:
+        try:
+            self.index(str(run_id))
+        except ValueError:
+            return False
+        return True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -61,21 +124,76 @@ def encode_run(identity: dict[str, Any], series: pd.DataFrame, outcomes: dict[st
     return buffer.getvalue()
 
 
-def read_identity(path: Path) -> tuple[dict[str, Any], dict[str, float], int]:
-    """A run file's identity, outcomes and row count, from its footer alone.
+def digest_of(payload: bytes) -> str:
+    """The digest a run file's name carries: the first 16 hex digits of SHA-256 of its bytes."""
+    return hashlib.sha256(payload).hexdigest()[:DIGEST_CHARS]
 
-    Raises ``ValueError`` (or an ``OSError``/Arrow error) if the file is cut short or is not a
-    run file.
+
+def run_file_name(run_id: str, payload: bytes) -> str:
+    """The name of the file that holds ``payload``, the run ``run_id``."""
+    return f"{run_id}.{digest_of(payload)}.parquet"
+
+
+class DamagedRunFile(ValueError):
+    """A run file whose bytes do not match the digest in its name, or that cannot be read."""
+
+
+def read_identity(path: Path) -> tuple[dict[str, Any], dict[str, float], int]:
+    """A run file's identity, outcomes and row count, after checking its digest.
+
+    Raises ``DamagedRunFile`` if the file's bytes do not hash to the digest in its name, it is
+    cut short or it is not a run file (``OSError`` if it cannot be read at all).
     """
-    meta = pq.read_metadata(path)
-    kv = meta.metadata or {}
-    if _RUN_KEY not in kv or _OUTCOMES_KEY not in kv:
-        raise ValueError(f"{path.name} is not an hrsim run file")
-    return json.loads(kv[_RUN_KEY]), json.loads(kv[_OUTCOMES_KEY]), meta.num_rows
+    match = _RUN_FILE.fullmatch(path.name)
+    if match is None:
+        raise DamagedRunFile(f"{path.name} is not named as an hrsim run file")
+    data = path.read_bytes()
+    if digest_of(data) != match[2]:
+        raise DamagedRunFile(f"{path.name}: its bytes do not match the digest in its name")
+    try:
+        meta = pq.read_metadata(pa.BufferReader(data))
+        kv = meta.metadata or {}
+        identity, outcomes = json.loads(kv[_RUN_KEY]), json.loads(kv[_OUTCOMES_KEY])
+    except (KeyError, ValueError, pa.ArrowException) as exc:
+        raise DamagedRunFile(f"{path.name} is not an hrsim run file: {exc}") from None
+    if not isinstance(identity, dict) or not isinstance(outcomes, dict):
+        raise DamagedRunFile(f"{path.name} is not an hrsim run file")
+    return identity, outcomes, meta.num_rows
+
+
+def read_outcomes(path: Path) -> dict[str, float]:
+    """A run file's outcome totals from its footer (no digest check: ``scan`` made it)."""
+    kv = pq.read_metadata(path).metadata or {}
+    return dict(json.loads(kv[_OUTCOMES_KEY]))
+
+
+def _parsed(run_id: str) -> tuple[int, int]:
+    parsed = parse_run_id(run_id)
+    if parsed is None:  # only ids scan accepted reach here
+        raise ValueError(f"{run_id} is not a run id")
+    return parsed
+
+
+def _named(paths: Sequence[Path], root: Path) -> str:
+    shown = ", ".join(str(p.relative_to(root)) for p in paths[:_SHOWN])
+    more = f" and {len(paths) - _SHOWN:,} more" if len(paths) > _SHOWN else ""
+    return f"{shown}{more}"
 
 
 # ---------------------------------------------------------------------------------------------
 # The directory
+
+
+class UnreadableManifest(StoreError):
+    """The manifest is there but is not JSON (cut short, or changed): ``--repair`` rebuilds it."""
+
+
+class Scan(dict[str, Path]):
+    """What ``Store.scan`` found: run id -> its good file, plus the files that failed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.damaged: list[Path] = []  # bytes changed, cut short, unreadable, or misnamed
 
 
 @dataclass
@@ -94,31 +212,65 @@ class Store:
         """Where the run files are."""
         return self.root / RUNS
 
-    def run_path(self, run_id: str) -> Path:
-        """The file of one run."""
-        return self.runs_dir / f"{run_id}.parquet"
+    def run_path(self, run_id: str, payload: bytes) -> Path:
+        """The file that holds ``payload``, the run ``run_id`` (its name carries the digest)."""
+        return self.runs_dir / run_file_name(run_id, payload)
+
+    def run_files(self) -> list[Path]:
+        """Every file in ``runs/`` named as a run file, in name order."""
+        if not self.runs_dir.is_dir():
+            return []
+        return sorted(p for p in self.runs_dir.iterdir() if _RUN_FILE.fullmatch(p.name))
 
     def read_manifest(self) -> dict[str, Any] | None:
-        """The manifest, or None if there is no store here yet."""
+        """The manifest, or None if there is none here (yet, or any more)."""
         if not self.manifest_path.exists():
             return None
         try:
             manifest = json.loads(self.manifest_path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise StoreError(f"{self.manifest_path}: unreadable manifest: {exc}") from None
-        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+            raise UnreadableManifest(
+                f"{self.manifest_path}: unreadable manifest ({' '.join(str(exc).split())});"
+                f" to rebuild it from the sweep file: hrsim sweep SWEEP.toml --out {self.root}"
+                " --repair"
+            ) from None
+        if not isinstance(manifest, dict) or not str(manifest.get("format", "")).startswith(
+            "hrsim-sweep/"
+        ):
             raise StoreError(f"{self.manifest_path} is not an hrsim sweep manifest")
+        if manifest["format"] != FORMAT:
+            raise StoreError(
+                f"{self.root} was made by another hrsim version (store format"
+                f" {manifest['format']}, this hrsim reads {FORMAT}); run the sweep again into"
+                " a new --out"
+            )
         return manifest
 
-    def check_usable(self, manifest: dict[str, Any]) -> dict[str, Any] | None:
+    def check_usable(self, manifest: dict[str, Any], repair: bool = False) -> dict[str, Any] | None:
         """Refuse a store that holds another sweep; return the stored manifest, if any.
 
-        Nothing is written: this runs before anything is created.
+        Nothing is written: this runs before anything is created. A store whose manifest is
+        lost or unreadable but that has run files is refused unless ``repair`` (then the
+        manifest is rebuilt from the plan; see ``check_repair``).
         """
         if self.root.exists() and not self.root.is_dir():
             raise StoreError(f"{self.root} exists and is not a directory")
-        stored = self.read_manifest()
+        try:
+            stored = self.read_manifest()
+        except UnreadableManifest:
+            if not repair or not self.manifest_path.is_file():
+                raise
+            stored = None  # unreadable: rebuilt from the plan
         if stored is None:
+            files = self.run_files()
+            if files and not repair:
+                raise StoreError(
+                    f"{self.root} has {len(files):,} run files but its manifest ({MANIFEST}) is"
+                    " missing; to rebuild it from the sweep file, run the same hrsim sweep"
+                    " command with --repair"
+                )
+            if files:
+                return None
             if self.root.exists() and any(self.root.iterdir()):
                 raise StoreError(
                     f"{self.root} is not empty and holds no sweep manifest; use an empty or new"
@@ -155,57 +307,77 @@ class Store:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def scan(self, manifest: dict[str, Any], repair: bool = False) -> set[str]:
-        """The run ids whose files are complete and belong to this sweep.
+    def scan(self, manifest: dict[str, Any], repair: bool = False) -> Scan:
+        """The run ids whose files are intact and belong to this sweep, and the damaged files.
 
-        With ``repair``, leftover temporary files and run files that are cut short, unreadable
-        or from another run are deleted, so they are run again.
+        Every run file is read and its bytes checked against the digest in its name. A file
+        that fails (any changed byte, cut short, unreadable), or whose identity is not the run
+        its name says, is damaged. With ``repair``, damaged files, second copies of a run and
+        leftover temporary files are deleted, so the runs are done again. An intact run file of
+        a different sweep (another fingerprint) is never deleted: ``StoreError`` names it.
+        Files in ``runs/`` not named as run files are left alone.
         """
-        expected = _expected_runs(manifest)
-        done: set[str] = set()
+        found = Scan()
         if not self.runs_dir.is_dir():
-            return done
-        for path in self.runs_dir.iterdir():
-            run_id = path.name.removesuffix(".parquet")
-            good = (
-                path.suffix == ".parquet"
-                and run_id in expected
-                and _file_matches(path, expected[run_id])
+            return found
+        arms, seeds = manifest["arms"], manifest["seeds"]
+        foreign: list[Path] = []
+        extra: list[Path] = []
+        for path in sorted(self.runs_dir.iterdir()):
+            match = _RUN_FILE.fullmatch(path.name)
+            if match is None:
+                if repair and path.name.endswith(".tmp"):
+                    path.unlink(missing_ok=True)  # a write cut short by a crash
+                continue
+            verdict = _check_file(path, match[1], manifest["fingerprint"], arms, seeds)
+            if verdict == "foreign":
+                foreign.append(path)
+            elif verdict == "damaged":
+                found.damaged.append(path)
+            elif match[1] in found:
+                extra.append(path)
+            else:
+                found[match[1]] = path
+        if foreign:
+            raise StoreError(
+                f"{self.root}: {len(foreign):,} run files belong to a different sweep"
+                f" ({_named(foreign, self.root)}); move them away, or use another --out"
             )
-            if good:
-                done.add(run_id)
-            elif repair and (path.name.endswith(".tmp") or path.suffix == ".parquet"):
+        if repair:
+            for path in [*found.damaged, *extra]:
                 path.unlink(missing_ok=True)
-        return done
+        return found
 
-    def write_run(self, run_id: str, payload: bytes) -> None:
-        """Store one finished run (atomically)."""
-        write_atomic(self.run_path(run_id), payload)
-
-
-def _expected_runs(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    arms = {arm["id"]: arm for arm in manifest["arms"]}
-    return {
-        run["run_id"]: {
-            **run,
-            "rows": arms[run["arm_id"]]["weeks"] + 1,
-            "hash": arms[run["arm_id"]]["hash"],
-        }
-        for run in manifest["runs"]
-    }
+    def write_run(self, run_id: str, payload: bytes) -> Path:
+        """Store one finished run (atomically, its digest in its name); returns its path."""
+        path = self.run_path(run_id, payload)
+        write_atomic(path, payload)
+        return path
 
 
-def _file_matches(path: Path, run: dict[str, Any]) -> bool:
+def _check_file(
+    path: Path, run_id: str, fingerprint: str, arms: list[dict[str, Any]], seeds: list[int]
+) -> str:
+    """The verdict on one run file: good, damaged (fails its digest, or is not its run), foreign."""
     try:
         identity, _, rows = read_identity(path)
-    except (OSError, ValueError, pa.ArrowException):
-        return False  # cut short, empty or not a run file: run it again
-    return (
-        rows == run["rows"]
-        and identity.get("run_id") == run["run_id"]
-        and identity.get("seed") == run["seed"]
-        and identity.get("arm_hash") == run["hash"]
+    except (OSError, DamagedRunFile):
+        return "damaged"
+    if identity.get("fingerprint") != fingerprint:
+        return "foreign"  # intact, but another sweep's
+    parsed = parse_run_id(run_id)
+    if parsed is None or parsed[0] >= len(arms) or parsed[1] >= len(seeds):
+        return "damaged"
+    arm = arms[parsed[0]]
+    good = (
+        rows == arm["weeks"] + 1
+        and identity.get("run_id") == run_id
+        and identity.get("arm_id") == arm["id"]
+        and identity.get("replicate") == parsed[1]
+        and identity.get("seed") == seeds[parsed[1]]
+        and identity.get("arm_hash") == arm["hash"]
     )
+    return "good" if good else "damaged"
 
 
 def describe_difference(stored: dict[str, Any], new: dict[str, Any]) -> str:
@@ -272,6 +444,7 @@ class Experiment:
     manifest: dict[str, Any]
     done: list[str] = field(default_factory=list)
     summary: Any = None
+    files: dict[str, Path] = field(default_factory=dict)  # run id -> its verified file
 
     @property
     def name(self) -> str:
@@ -289,10 +462,20 @@ class Experiment:
         return list(self.manifest.get("parameters", []))
 
     @property
+    def run_ids(self) -> RunIds:
+        """Every run id of the sweep (done or not), arm by arm, replicate by replicate."""
+        return RunIds(len(self.manifest["arms"]), len(self.manifest["seeds"]))
+
+    @property
+    def total_runs(self) -> int:
+        """How many runs the sweep has (arms x replicates)."""
+        return len(self.run_ids)
+
+    @property
     def missing(self) -> list[str]:
         """Run ids with no complete result yet."""
         have = set(self.done)
-        return [r["run_id"] for r in self.manifest["runs"] if r["run_id"] not in have]
+        return [r for r in self.run_ids if r not in have]
 
     @property
     def arms(self) -> pd.DataFrame:
@@ -309,12 +492,25 @@ class Experiment:
         ]
         return pd.DataFrame(rows)
 
+    def _file(self, run_id: str) -> Path:
+        return self.files[run_id]
+
     def _run_index(self) -> pd.DataFrame:
         arms = self.arms.set_index("arm_id")
-        runs = pd.DataFrame(self.manifest["runs"])
-        runs = runs[runs["run_id"].isin(set(self.done))]
+        seeds = self.manifest["seeds"]
+        ids = [self.manifest["arms"][a]["id"] for a, _ in map(_parsed, self.done)]
+        replicates = [r for _, r in map(_parsed, self.done)]
+        runs = pd.DataFrame(
+            {
+                "run_id": self.done,
+                "arm_id": ids,
+                "replicate": replicates,
+                "seed": [seeds[r] for r in replicates],
+            },
+            columns=["run_id", "arm_id", "replicate", "seed"],
+        )
         runs = runs.join(arms[["arm", "scenario", *self.parameters]], on="arm_id")
-        return runs.sort_values("run_id").reset_index(drop=True)
+        return runs.reset_index(drop=True)  # done is in run order already
 
     @cached_property
     def outcomes(self) -> pd.DataFrame:
@@ -324,7 +520,7 @@ class Experiment:
         index = self._run_index()
         values = []
         for run_id in index["run_id"]:
-            _, outcomes, _ = read_identity(Store(self.path).run_path(run_id))
+            outcomes = read_outcomes(self._file(run_id))
             values.append([outcomes[o] for o in OUTCOMES])
         columns = ["run_id", "arm_id", "arm", "scenario", "replicate", "seed", *self.parameters]
         base = index[columns]
@@ -356,10 +552,12 @@ class Experiment:
         if arms is not None:
             index = index[index["arm"].isin(arms)].reset_index(drop=True)
         columns = None if measures is None else ["week", *[m for m in measures if m != "week"]]
-        store = Store(self.path)
         tables = []
         for run in index.itertuples(index=False):
-            table = pq.read_table(store.run_path(run.run_id), columns=columns)
+            # Page checksums too: a page changed since the store was scanned fails here.
+            table = pq.read_table(
+                self._file(run.run_id), columns=columns, page_checksum_verification=True
+            )
             tables.append(table.replace_schema_metadata(None).to_pandas())
         if not tables:
             return pd.DataFrame(columns=["run_id", "arm_id", "arm", "replicate", "week"])
@@ -393,11 +591,26 @@ class Experiment:
 
 
 def load_experiment(path: str | Path) -> Experiment:
-    """Open a sweep's store and return its results (complete runs only; see ``missing``)."""
+    """Open a sweep's store and return its results (complete runs only; see ``missing``).
+
+    Every run file is checked against its digest first; a store with any damaged file is
+    refused (``StoreError`` naming the files), so no changed byte can read back as a number.
+    """
     store = Store(Path(path))
     manifest = store.read_manifest()
     if manifest is None:
+        if store.run_files():
+            raise StoreError(
+                f"{path}: the sweep manifest ({MANIFEST}) is missing; to rebuild it from the"
+                f" sweep file: hrsim sweep SWEEP.toml --out {path} --repair"
+            )
         raise StoreError(f"{path}: no sweep here (no {MANIFEST})")
-    done = store.scan(manifest)
-    order = [r["run_id"] for r in manifest["runs"] if r["run_id"] in done]
-    return Experiment(Path(path), manifest, order)
+    found = store.scan(manifest)
+    if found.damaged:
+        raise StoreError(
+            f"{path}: {len(found.damaged):,} run files are damaged (their bytes do not match"
+            f" the digest in their names: {_named(found.damaged, store.root)}); run the same"
+            " hrsim sweep command again to redo them"
+        )
+    order = sorted(found, key=_parsed)  # arm by arm, replicate by replicate
+    return Experiment(Path(path), manifest, order, files=dict(found))

@@ -27,22 +27,25 @@ A sweep is a TOML file (or the same structure as a dict)::
 Every arm runs every replicate seed (common random numbers), so differences between arms
 within a replicate are mostly the arms' doing. A parameter of a programme the scenario does not
 have (``interventions.<type>.<key>``) adds that programme with its defaults, then sets the key.
-Every arm's scenario is built and validated before anything runs or is written, so a bad key
-or value fails in a second with one line. Run ids (``a0003-r0007``: arm 3, replicate 7) follow
-from the spec alone, so a rerun, a different number of workers or a Dask cluster writes the
-same files with the same contents.
+Every grid value is applied alone to every scenario when the sweep is planned, so a bad key or
+value fails in a second with one line, however large the grid; every arm's scenario (every
+combination) is built, checked and hashed before anything runs or is written, one at a time
+and not kept. Arms and run ids (``a0003-r0007``: arm 3, replicate 7) are made on demand from
+the spec alone, never listed, so ``--dry-run`` of a hundred million runs answers at once, and
+a rerun, a different number of workers or a Dask cluster writes the same files with the same
+contents.
 """
 
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import math
 import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -50,7 +53,15 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hrsim.batch.outcomes import outcomes_of, weekly_cost
-from hrsim.batch.store import FORMAT, Experiment, Store, encode_run, load_experiment
+from hrsim.batch.store import (
+    FORMAT,
+    Experiment,
+    RunIds,
+    Store,
+    UnreadableManifest,
+    encode_run,
+    load_experiment,
+)
 from hrsim.errors import ScenarioError, SweepError
 from hrsim.messages import unknown
 from hrsim.runner import run_model
@@ -59,6 +70,7 @@ from hrsim.scenario import Scenario, build_scenario, load_scenario, read_toml
 SECTIONS = ("sweep", "set", "grid", "sample")
 DESIGNS = ("factorial", "one_at_a_time")
 MAX_ARMS = 100_000
+MAX_RUNS = 10_000_000  # arms x replicates of one sweep: a store of files, one per run
 
 
 class RunFailures(RuntimeError):
@@ -96,13 +108,92 @@ class SampleSettings(_Spec):
 
 @dataclass(frozen=True)
 class Arm:
-    """One arm: a scenario with its swept parameter values (seed set per replicate)."""
+    """One arm: a scenario with its swept parameter values (seed set per replicate).
+
+    Its scenario (``spec``) is built when asked for and not kept, so a sweep of many arms
+    holds only their parameters.
+    """
 
     id: str
     name: str
     scenario: str
     parameters: dict[str, Any]
-    spec: Scenario
+    base: Scenario = field(repr=False, compare=False)
+    origin: str = field(default="sweep", repr=False, compare=False)
+    where: str = field(default="[grid]", repr=False, compare=False)
+
+    @property
+    def spec(self) -> Scenario:
+        """The arm's scenario: the base scenario with the parameters applied (built now)."""
+        return _apply(self.origin, self.where, self.base, self.parameters)
+
+
+class _Product(Sequence[dict[str, Any]]):
+    """Every combination of a factorial grid, in ``itertools.product`` order, made on demand."""
+
+    def __init__(self, grid: dict[str, list[Any]]) -> None:
+        self._grid = grid
+        self._len = math.prod(len(v) for v in grid.values())
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if not 0 <= index < self._len:
+            raise IndexError(index)
+        values: dict[str, Any] = {}
+        for key, levels in reversed(self._grid.items()):  # the last key changes fastest
+            index, at = divmod(index, len(levels))
+            values[key] = levels[at]
+        return {key: values[key] for key in self._grid}
+
+
+class _Arms(Sequence[Arm]):
+    """Every arm (each scenario x each point of the design), made on demand from its index."""
+
+    def __init__(
+        self,
+        origin: str,
+        scenarios: dict[str, tuple[Scenario, str | None]],
+        points: Sequence[dict[str, Any]],
+        labels: Sequence[str] | None,
+        where: str,
+    ) -> None:
+        self._origin, self._where = origin, where
+        self._scenarios = list(scenarios.items())
+        self._points, self._labels = points, labels
+
+    def __len__(self) -> int:
+        return len(self._scenarios) * len(self._points)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if not -len(self) <= index < len(self):
+            raise IndexError(index)
+        index %= len(self)
+        which, at = divmod(index, len(self._points))
+        name, (scenario, _) = self._scenarios[which]
+        values = self._points[at]
+        label = self._labels[at] if self._labels is not None else _label(values)
+        several = len(self._scenarios) > 1
+        arm_name = name if not label else f"{name} | {label}" if several else label
+        where = f"{self._where} arm '{arm_name}'"
+        return Arm(f"a{index:04d}", arm_name, name, values, scenario, self._origin, where)
+
+
+@dataclass
+class _Design:
+    """What the manifest needs besides the arms (kept so it can be built when asked for)."""
+
+    raw: dict[str, Any]
+    origin: str
+    settings: SweepSettings
+    scenarios: dict[str, tuple[Scenario, str | None]]
+    parameters: list[str]
+    design: str
 
 
 @dataclass(frozen=True)
@@ -114,6 +205,7 @@ class RunTask:
     replicate: int
     seed: int
     scenario: Scenario
+    fingerprint: str = ""  # the sweep's, kept in the run file so the file names its sweep
 
 
 @dataclass(frozen=True)
@@ -128,28 +220,61 @@ class RunOutput:
 
 @dataclass
 class Plan:
-    """A validated sweep: its arms, seeds and runs, and the manifest that describes them."""
+    """A validated sweep: its arms, seeds and runs, and the manifest that describes them.
+
+    Arms and run ids are made on demand from the design, so a plan of a hundred million runs
+    is small; ``manifest`` builds (and checks) every arm's scenario the first time it is asked
+    for, which an actual sweep does before it writes anything.
+    """
 
     name: str
     baseline: str
-    arms: list[Arm]
+    arms: Sequence[Arm]
     seeds: list[int]
-    manifest: dict[str, Any]
+    _design: _Design = field(repr=False)
 
     @property
-    def run_ids(self) -> list[str]:
-        """Every run id, arm by arm, replicate by replicate."""
-        return [r["run_id"] for r in self.manifest["runs"]]
+    def run_ids(self) -> RunIds:
+        """Every run id, arm by arm, replicate by replicate (made on demand)."""
+        return RunIds(len(self.arms), len(self.seeds))
 
-    def describe(self) -> str:
-        """The arms and the number of runs, for ``hrsim sweep --dry-run``."""
+    @property
+    def total_runs(self) -> int:
+        """Arms x replicates."""
+        return len(self.arms) * len(self.seeds)
+
+    @cached_property
+    def manifest(self) -> dict[str, Any]:
+        """The store's manifest: every arm built, validated and hashed (a SweepError if not)."""
+        d = self._design
+        manifest = _manifest(d.raw, d.origin, self.name, self.baseline, d.settings, self.seeds,
+                             d.scenarios, self.arms)  # fmt: skip
+        manifest["parameters"] = d.parameters
+        manifest["design"] = d.design
+        return manifest
+
+    def check_size(self) -> None:
+        """Refuse a sweep with more than ``MAX_RUNS`` runs (one line; before anything runs)."""
+        if self.total_runs > MAX_RUNS:
+            raise SweepError(
+                f"{self._design.origin}: {len(self.arms):,} arms x {len(self.seeds):,}"
+                f" replicates = {self.total_runs:,} runs; a sweep may have at most"
+                f" {MAX_RUNS:,} (fewer grid values or replicates, or a [sample])"
+            )
+
+    def describe(self, shown: int = 20) -> str:
+        """The arms and the number of runs, for ``hrsim sweep --dry-run`` (the first ``shown``)."""
         lines = [
-            f"sweep {self.name}: {len(self.arms)} arms x {len(self.seeds)} replicates = "
-            f"{len(self.arms) * len(self.seeds)} runs; baseline: {self.baseline}"
+            f"sweep {self.name}: {len(self.arms):,} arms x {len(self.seeds):,} replicates = "
+            f"{self.total_runs:,} runs; baseline: {self.baseline}"
         ]
-        for arm in self.arms:
+        if self.total_runs > MAX_RUNS:
+            lines.append(f"  (more than the {MAX_RUNS:,} runs a sweep may have: it would not run)")
+        for arm in self.arms[:shown]:
             spec = arm.spec.run
             lines.append(f"  {arm.id}  {arm.name}  ({spec.people:,} people, {spec.years:g} years)")
+        if len(self.arms) > shown:
+            lines.append(f"  ... and {len(self.arms) - shown:,} more")
         return "\n".join(lines)
 
 
@@ -163,6 +288,8 @@ class SweepSummary:
     failures: list[tuple[str, str]] = field(default_factory=list)
     wall_time_s: float = 0.0
     out: Path = Path()
+    redone: int = 0  # runs whose files were damaged: deleted and run again
+    rebuilt: bool = False  # the manifest was lost and was rebuilt (--repair)
 
     def format(self) -> str:
         """A short table for the end of ``hrsim sweep``."""
@@ -170,6 +297,7 @@ class SweepSummary:
             ("runs in the sweep", f"{self.total:,}"),
             ("done now", f"{self.done_now:,}"),
             ("already done before", f"{self.done_before:,}"),
+            ("redone (damaged)", f"{self.redone:,}"),
             ("failed", f"{len(self.failures):,}"),
             ("still missing", f"{self.total - self.done_before - self.done_now:,}"),
             ("wall time", f"{self.wall_time_s:,.1f} s"),
@@ -177,6 +305,8 @@ class SweepSummary:
         ]
         width = max(len(k) for k, _ in rows)
         lines = [f"{k:<{width}}  {v}" for k, v in rows]
+        if self.rebuilt:
+            lines.append(f"manifest rebuilt from the sweep file: {self.out}/manifest.json")
         for run_id, message in self.failures[:5]:
             lines.append(f"failed: {run_id}: {message}")
         return "\n".join(lines)
@@ -232,9 +362,12 @@ def plan_sweep(
 
     scenarios = _base_scenarios(origin, base_dir, settings, fixed)
     arms = _arms(origin, scenarios, settings, grid, sample)
-    names = [a.name for a in arms]
-    baseline = settings.baseline or names[0]
-    if baseline not in names:
+    if len(arms) > MAX_ARMS:
+        raise SweepError(f"{origin}: the sweep makes {len(arms):,} arms; at most {MAX_ARMS:,}")
+    _check_values(origin, scenarios, grid, sample)
+    baseline = settings.baseline or arms[0].name
+    if settings.baseline is not None and not any(a.name == baseline for a in arms):
+        names = [a.name for a in arms]
         raise SweepError(unknown(origin, baseline, names, what="baseline arm", list_valid=8))
     from hrsim.core.rng import replicate_seeds
 
@@ -242,10 +375,9 @@ def plan_sweep(
     name = settings.name or default_name
     parameters = list(grid) if grid else list(sample.ranges) if sample else []
     design = "sample" if sample else settings.design if grid else "scenarios"
-    manifest = _manifest(raw, origin, name, baseline, settings, seeds, scenarios, arms)
-    manifest["parameters"] = parameters
-    manifest["design"] = design
-    return Plan(name, baseline, arms, seeds, manifest)
+    return Plan(
+        name, baseline, arms, seeds, _Design(raw, origin, settings, scenarios, parameters, design)
+    )
 
 
 def _settings(
@@ -406,31 +538,44 @@ def _arms(
     settings: SweepSettings,
     grid: dict[str, list[Any]],
     sample: SampleSettings | None,
-) -> list[Arm]:
-    points: list[tuple[str, dict[str, Any]]] = []  # (label, parameters); "" = the scenario
+) -> _Arms:
+    """Every scenario x every point of the design; each arm's scenario is built when needed."""
+    points: Sequence[dict[str, Any]]
+    labels: list[str] | None = []  # "" = the scenario itself; None: made from the values
     if grid and settings.design == "factorial":
-        for combo in itertools.product(*grid.values()):
-            values = dict(zip(grid, combo, strict=True))
-            points.append((_label(values), values))
+        points, labels = _Product(grid), None
     elif grid:  # one at a time: the scenario itself, then each parameter alone
-        points.append(("", {}))
-        for key, levels in grid.items():
-            points += [(_label({key: v}), {key: v}) for v in levels]
+        points = [{}, *({key: v} for key, levels in grid.items() for v in levels)]
+        labels = None
     elif sample is not None:
-        points.append(("", {}))
-        for i, values in enumerate(latin_hypercube(sample.ranges, sample.points, sample.seed)):
-            points.append((f"point {i + 1:0{len(str(sample.points))}d}", values))
+        values = latin_hypercube(sample.ranges, sample.points, sample.seed)
+        points = [{}, *values]
+        labels = ["", *(f"point {i + 1:0{len(str(sample.points))}d}" for i in range(len(values)))]
     else:
-        points.append(("", {}))
-    several = len(scenarios) > 1
-    arms: list[Arm] = []
+        points, labels = [{}], [""]
+    return _Arms(origin, scenarios, points, labels, "[grid]" if grid else "[sample]")
+
+
+def _check_values(
+    origin: str,
+    scenarios: dict[str, tuple[Scenario, str | None]],
+    grid: dict[str, list[Any]],
+    sample: SampleSettings | None,
+) -> None:
+    """Apply every grid value (every range's ends) alone to every scenario: a bad one fails now.
+
+    As many builds as values, not as arms, so a plan of a huge grid (``--dry-run``) answers at
+    once; the combinations themselves are built (and checked) when the manifest is made.
+    """
+    values = [(k, v) for k, levels in grid.items() for v in levels]
+    if sample is not None:
+        values = [(k, b) for k, bounds in sample.ranges.items() for b in bounds]
+    where = "[grid]" if grid else "[sample]"
     for name, (scenario, _) in scenarios.items():
-        for label, values in points:
-            arm_name = name if not label else f"{name} | {label}" if several else label
-            where = f"[grid] arm '{arm_name}'" if grid else f"[sample] arm '{arm_name}'"
-            spec = _apply(origin, where, scenario, values)
-            arms.append(Arm(f"a{len(arms):04d}", arm_name, name, values, spec))
-    return arms
+        for key, value in values:
+            label = f"{where} {_label({key: value})}"
+            _apply(origin, label if len(scenarios) == 1 else f"{label} in '{name}'", scenario,
+                   {key: value})  # fmt: skip
 
 
 def _label(values: dict[str, Any]) -> str:
@@ -473,24 +618,26 @@ def _manifest(
     settings: SweepSettings,
     seeds: list[int],
     scenarios: dict[str, tuple[Scenario, str | None]],
-    arms: list[Arm],
+    arms: Sequence[Arm],
 ) -> dict[str, Any]:
     from hrsim import __version__
     from hrsim.runner import git_commit
 
-    arm_rows = [
-        {
-            "id": a.id,
-            "name": a.name,
-            "scenario": a.scenario,
-            "parameters": a.parameters,
-            "hash": a.spec.hash(),
-            "people": a.spec.run.people,
-            "years": a.spec.run.years,
-            "weeks": a.spec.weeks,
-        }
-        for a in arms
-    ]
+    arm_rows = []
+    for arm in arms:  # one arm's scenario at a time: built, checked, hashed, let go
+        spec = arm.spec
+        arm_rows.append(
+            {
+                "id": arm.id,
+                "name": arm.name,
+                "scenario": arm.scenario,
+                "parameters": arm.parameters,
+                "hash": spec.hash(),
+                "people": spec.run.people,
+                "years": spec.run.years,
+                "weeks": spec.weeks,
+            }
+        )
     # Only what changes results: arms (names and parameter hashes), seeds, hrsim's version.
     identity = {
         "arms": [(a["id"], a["name"], a["hash"]) for a in arm_rows],
@@ -516,11 +663,6 @@ def _manifest(
             for n, (s, f) in scenarios.items()
         },
         "arms": arm_rows,
-        "runs": [
-            {"run_id": f"{a['id']}-r{r:04d}", "arm_id": a["id"], "replicate": r, "seed": s}
-            for a in arm_rows
-            for r, s in enumerate(seeds)
-        ],
     }
 
 
@@ -578,6 +720,7 @@ def run_one(task: RunTask) -> RunOutput:
         outcomes = outcomes_of(scenario, series, programmes)
         series["cost_usd"] = weekly_cost(scenario, series, programmes)
         identity = {
+            "fingerprint": task.fingerprint,
             "run_id": task.run_id,
             "arm_id": task.arm_id,
             "replicate": task.replicate,
@@ -593,22 +736,75 @@ def run_one(task: RunTask) -> RunOutput:
 
 
 class _Tasks(Sequence[RunTask]):
-    """The runs still to do, built one at a time as the executor asks for them."""
+    """The runs still to do (positions in ``plan.run_ids``), built as the executor asks.
 
-    def __init__(self, plan: Plan, run_ids: list[str]) -> None:
-        self._arms = {a.id: a for a in plan.arms}
-        runs = {r["run_id"]: r for r in plan.manifest["runs"]}
-        self._runs = [runs[r] for r in run_ids]
+    Runs go arm by arm, so the arm's scenario is built once for all its replicates.
+    """
+
+    def __init__(self, plan: Plan, todo: np.ndarray) -> None:
+        self._plan, self._todo = plan, todo
+        self._fingerprint = str(plan.manifest["fingerprint"])
+        self._arm: tuple[int, Arm, Scenario] | None = None
 
     def __len__(self) -> int:
-        return len(self._runs)
+        return len(self._todo)
 
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
-        run = self._runs[index]
-        arm = self._arms[run["arm_id"]]
-        return RunTask(run["run_id"], arm.id, run["replicate"], run["seed"], arm.spec)
+        arm_index, replicate = divmod(int(self._todo[index]), len(self._plan.seeds))
+        if self._arm is None or self._arm[0] != arm_index:
+            arm = self._plan.arms[arm_index]
+            self._arm = (arm_index, arm, arm.spec)
+        _, arm, spec = self._arm
+        run_id = f"{arm.id}-r{replicate:04d}"
+        seed = self._plan.seeds[replicate]
+        return RunTask(run_id, arm.id, replicate, seed, spec, self._fingerprint)
+
+
+class _Keys(Sequence[str]):
+    """The Dask task key of every run still to do: the sweep's fingerprint and the run id."""
+
+    def __init__(self, fingerprint: str, run_ids: RunIds, todo: np.ndarray) -> None:
+        self._prefix, self._run_ids, self._todo = f"hrsim-{fingerprint}-", run_ids, todo
+
+    def __len__(self) -> int:
+        return len(self._todo)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        return self._prefix + self._run_ids[int(self._todo[index])]
+
+
+def _still_to_do(plan: Plan, done: Mapping[str, Any]) -> np.ndarray:
+    """Positions in ``plan.run_ids`` of the runs not done (one byte per run while counting)."""
+    todo = np.ones(plan.total_runs, dtype=bool)
+    run_ids = plan.run_ids
+    for run_id in done:
+        todo[run_ids.index(run_id)] = False
+    return np.flatnonzero(todo)
+
+
+def describe_repair(plan: Plan, out: str | Path) -> str:
+    """What ``hrsim sweep SPEC --out DIR --repair`` would do, for ``--dry-run``: nothing changes."""
+    plan.check_size()
+    store = Store(Path(out))
+    stored = store.check_usable(plan.manifest, repair=True)
+    found = store.scan(plan.manifest)  # StoreError if a file is another sweep's
+    lines = [
+        f"{store.root}: {len(found):,} of {plan.total_runs:,} run files belong to this sweep and"
+        " would be kept"
+    ]
+    if found.damaged:
+        names = ", ".join(p.name for p in found.damaged[:3])
+        more = f" and {len(found.damaged) - 3:,} more" if len(found.damaged) > 3 else ""
+        lines.append(f"{len(found.damaged):,} damaged run files would be deleted and redone"
+                     f" ({names}{more})")  # fmt: skip
+    if stored is None:
+        lines.append(f"the manifest would be rebuilt from {plan.manifest['spec_file']}")
+    lines.append(f"{plan.total_runs - len(found):,} runs would run")
+    return "\n".join(lines)
 
 
 def run_experiment(
@@ -622,6 +818,7 @@ def run_experiment(
     replicates: int | None = None,
     seed: int | None = None,
     progress: bool = True,
+    repair: bool = False,
 ) -> Experiment:
     """Run a sweep into its store and return its results as tidy frames.
 
@@ -636,13 +833,17 @@ def run_experiment(
         replicates: paired replicates per arm (overrides the spec).
         seed: base seed of the replicate seeds (overrides the spec).
         progress: show a progress bar (on stderr, when it is a terminal).
+        repair: rebuild a lost or unreadable manifest from this spec: run files that belong
+            to the sweep (fingerprint, run id, seed, arm hash and digest checked) are kept,
+            damaged ones redone; a run file of another sweep is refused, not deleted.
 
     Returns:
         The :class:`hrsim.batch.store.Experiment` (``.outcomes``, ``.series``, ``.comparison()``),
         the same as ``load_experiment(out)``; ``.summary`` says what this call did.
 
     Raises:
-        SweepError: the spec or the store is not usable (before anything is written).
+        SweepError: the spec or the store is not usable, or the sweep has more than
+            ``MAX_RUNS`` runs (before anything is written).
         RunFailures: some runs raised errors (the rest are saved; run again to retry).
         KeyboardInterrupt: on Ctrl-C, after the finished runs are saved.
     """
@@ -656,13 +857,21 @@ def run_experiment(
     from hrsim.batch.executors import execute
 
     plan = plan_sweep(sweep, people=people, years=years, replicates=replicates, seed=seed)
+    plan.check_size()
     store = Store(Path(out) if out is not None else Path("runs") / plan.name)
     if workers is not None and workers < 1:
         raise SweepError("workers must be at least 1")
-    store.check_usable(plan.manifest)
+    store.check_usable(plan.manifest, repair=repair)  # every arm's scenario is built here
     start = time.perf_counter()
     with store.lock():
-        stored = store.read_manifest()
+        try:
+            stored = store.read_manifest()
+        except UnreadableManifest:
+            if not repair:
+                raise
+            stored = None
+        # Checked before the manifest is (re)written: another sweep's file stops everything.
+        found = store.scan(plan.manifest, repair=True)
         if stored is None or (stored["baseline"], stored["name"]) != (plan.baseline, plan.name):
             manifest = (
                 plan.manifest
@@ -674,13 +883,15 @@ def run_experiment(
                 }
             )
             store.write_manifest(manifest)
-        done = store.scan(plan.manifest, repair=True)
-        todo = [r for r in plan.run_ids if r not in done]
-        summary = SweepSummary(len(plan.run_ids), len(done), 0, out=store.root)
-        keys = [f"hrsim-{plan.manifest['fingerprint']}-{r}" for r in todo]
+        todo = _still_to_do(plan, found)
+        redone = {p.name.split(".")[0] for p in found.damaged} - set(found)
+        summary = SweepSummary(plan.total_runs, len(found), 0, out=store.root)
+        summary.redone = sum(1 for r in redone if r in plan.run_ids)
+        summary.rebuilt = stored is None and (bool(found) or bool(found.damaged))
+        keys = _Keys(plan.manifest["fingerprint"], plan.run_ids, todo)
         bar = tqdm(
-            total=len(plan.run_ids),
-            initial=len(done),
+            total=plan.total_runs,
+            initial=len(found),
             desc=plan.name,
             unit="run",
             file=sys.stderr,

@@ -222,7 +222,7 @@ def _overview(page: figures.Page, experiment: Experiment, wide: pd.DataFrame, ba
     years = sorted({a["years"] for a in arms})
     replicates = wide["replicate"].nunique()
     text = (
-        f"{len(arms)} arms x {m['replicates']} replicates = {len(m['runs'])} runs "
+        f"{len(arms)} arms x {m['replicates']} replicates = {experiment.total_runs} runs "
         f"({len(experiment.done)} finished); "
         f"{', '.join(f'{p:,}' for p in people)} people over "
         f"{', '.join(f'{y:g}' for y in years)} years; base seed {m['seed']}. "
