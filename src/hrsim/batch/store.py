@@ -554,10 +554,14 @@ class Experiment:
         columns = None if measures is None else ["week", *[m for m in measures if m != "week"]]
         tables = []
         for run in index.itertuples(index=False):
-            # Page checksums too: a page changed since the store was scanned fails here.
-            table = pq.read_table(
-                self._file(run.run_id), columns=columns, page_checksum_verification=True
-            )
+            path = self._file(run.run_id)
+            try:  # page checksums too: a page changed since the store was scanned fails here
+                table = pq.read_table(path, columns=columns, page_checksum_verification=True)
+            except (OSError, pa.ArrowException) as exc:
+                raise StoreError(
+                    f"{path}: damaged run file ({' '.join(str(exc).split())[:200]}); run the"
+                    " same hrsim sweep command again to redo it"
+                ) from None
             tables.append(table.replace_schema_metadata(None).to_pandas())
         if not tables:
             return pd.DataFrame(columns=["run_id", "arm_id", "arm", "replicate", "week"])
