@@ -271,7 +271,9 @@ class Store:
                 )
             if files:
                 return None
-            if self.root.exists() and any(self.root.iterdir()):
+            # A sweep stopped between taking the lock and writing the manifest leaves these.
+            leftovers = {".lock", RUNS} if not any(self.runs_dir.glob("*")) else {".lock"}
+            if self.root.exists() and any(p.name not in leftovers for p in self.root.iterdir()):
                 raise StoreError(
                     f"{self.root} is not empty and holds no sweep manifest; use an empty or new"
                     " directory"
