@@ -37,6 +37,7 @@ RUN_FILES = {
     "programmes.parquet",
     "scenario.toml",
     "metadata.json",
+    ".hrsim-output",  # the marker: what kind of output this folder is (hrsim.outputs)
 }
 
 
