@@ -13,7 +13,8 @@ from pandas.testing import assert_frame_equal
 import hrsim
 from hrsim.scenario import Scenario, load_scenario
 
-SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scenarios"
 BASELINE = SCENARIOS / "baseline.toml"
 
 STATES = ["active", "detox", "methadone", "buprenorphine", "recovery", "prison"]
@@ -429,3 +430,23 @@ def test_report_into_an_existing_folder(store, tmp_path):
     html = store / "report.html"
     one_line_exit_2(hrsim_cli("report", store, "--out", html, cwd=tmp_path), "sweep store")
     assert files_in(store) == before
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["calibrate", BASELINE, "--targets", ROOT / "docs/examples/calibration_targets.toml"],
+        ["sensitivity", BASELINE, "--params", "care.aftercare_fraction", "--method", "morris"],
+        ["validate", "--html", "keep/n"],
+    ],
+    ids=["calibrate", "sensitivity", "validate-html"],
+)
+def test_other_commands_refuse_user_files_before_any_run(tmp_path, command):
+    keep = tmp_path / "keep"
+    keep.mkdir()
+    (keep / "n").write_text("x\n")
+    out = [] if command[0] == "validate" else ["--out", "keep"]
+    proc = hrsim_cli(*command, *out, "--people", 100, "--years", 0.1, cwd=tmp_path)
+    one_line_exit_2(proc, "keep", "--force")
+    assert [p.name for p in keep.iterdir()] == ["n"] and (keep / "n").read_text() == "x\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep"]
