@@ -134,7 +134,7 @@ def test_same_command_same_trials_on_one_core_two_and_a_dask_cluster(tmp_path, d
 
     out = tmp_path / "one"
     assert {p.name for p in out.iterdir()} == {
-        "calibrated.toml", "trials.csv", "loss.png", "fit.png", "calibration.json",
+        "calibrated.toml", "trials.csv", "loss.png", "fit.png", "calibration.json", ".hrsim-output",
     }  # fmt: skip
     for png in ("loss.png", "fit.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -13,7 +13,8 @@ from pandas.testing import assert_frame_equal
 import hrsim
 from hrsim.scenario import Scenario, load_scenario
 
-SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scenarios"
 BASELINE = SCENARIOS / "baseline.toml"
 
 STATES = ["active", "detox", "methadone", "buprenorphine", "recovery", "prison"]
@@ -37,6 +38,7 @@ RUN_FILES = {
     "programmes.parquet",
     "scenario.toml",
     "metadata.json",
+    ".hrsim-output",  # the marker: what kind of output this folder is (hrsim.outputs)
 }
 
 
@@ -261,3 +263,190 @@ def test_output_directory_has_ordinary_permissions(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert (out.stat().st_mode & 0o777) == (0o777 & ~umask)
+
+
+# -- output folders: nothing the user did not ask to replace is deleted (issue 18) ----------
+
+TINY = ("--people", 100, "--years", 0.1, "--quiet")
+
+
+def tiny_run(*args, cwd):
+    return hrsim_cli("run", *TINY, *args, cwd=cwd)
+
+
+def files_in(folder):
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+def one_line_exit_2(proc, *fragments):
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("hrsim: error: ")
+    for fragment in fragments:
+        assert fragment in lines[0]
+    return lines[0]
+
+
+def test_run_into_a_folder_of_user_files_is_refused_and_deletes_nothing(tmp_path):
+    keep = tmp_path / "keep"
+    keep.mkdir()
+    (keep / "n").write_text("x\n")
+    line = one_line_exit_2(tiny_run("--out", "keep", cwd=tmp_path), "--out keep", "--force")
+    assert "not empty" in line
+    assert sorted(p.name for p in keep.iterdir()) == ["n"]
+    assert (keep / "n").read_text() == "x\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep"]
+
+
+def test_rerunning_into_a_previous_run_folder_replaces_it(tmp_path):
+    # What `make run` does: the same --out twice in a row.
+    assert tiny_run("--out", "runs/baseline", cwd=tmp_path).returncode == 0
+    first = json.loads((tmp_path / "runs/baseline/metadata.json").read_text())
+    proc = tiny_run("--out", "runs/baseline", "--seed", 2, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    out = tmp_path / "runs" / "baseline"
+    assert {p.name for p in out.iterdir()} == RUN_FILES
+    assert json.loads((out / "metadata.json").read_text())["seed"] == 2 != first["seed"]
+    assert [p.name for p in out.parent.iterdir()] == ["baseline"]  # no temporary siblings
+
+
+def test_force_writes_into_a_folder_and_keeps_the_users_files(tmp_path):
+    keep = tmp_path / "keep"
+    keep.mkdir()
+    (keep / "n").write_text("x\n")
+    proc = tiny_run("--out", "keep", "--force", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert {p.name for p in keep.iterdir()} == RUN_FILES | {"n"}
+    assert (keep / "n").read_text() == "x\n"
+    # Again, with --force: still only hrsim's files change.
+    assert tiny_run("--out", "keep", "--force", "--seed", 4, cwd=tmp_path).returncode == 0
+    assert (keep / "n").read_text() == "x\n"
+    assert json.loads((keep / "metadata.json").read_text())["seed"] == 4
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """A real (small) sweep store: two arms, two replicates."""
+    root = tmp_path_factory.mktemp("store")
+    spec = root / "tiny.toml"
+    arms = [str(SCENARIOS / "baseline.toml"), str(SCENARIOS / "prep.toml")]
+    spec.write_text(
+        '[sweep]\nname = "tiny"\nreplicates = 2\nseed = 3\npeople = 150\nyears = 0.2\n'
+        f"scenarios = {json.dumps(arms)}\n"
+    )
+    proc = hrsim_cli("sweep", spec, "--out", "store", "--workers", 1, "--quiet", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    return root / "store"
+
+
+def test_a_sweep_store_survives_run_out_store_with_or_without_force(store, tmp_path):
+    before = files_in(store)
+    for force in ((), ("--force",)):
+        line = one_line_exit_2(tiny_run("--out", store, *force, cwd=tmp_path), "sweep store")
+        assert str(store) in line
+    assert files_in(store) == before
+
+
+def test_out_dot_is_refused_and_the_working_directory_is_unchanged(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    (tmp_path / "sub").mkdir()
+    before = files_in(tmp_path)
+    for force in ((), ("--force",)):
+        one_line_exit_2(tiny_run("--out", ".", *force, cwd=tmp_path), "the current directory")
+    assert files_in(tmp_path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "sub"]
+
+
+@pytest.mark.parametrize(
+    ("name", "folder"),
+    [
+        ("../../escaped", "escaped-seed1"),
+        ("/abs/olute", "abs_olute-seed1"),
+        ("..", "run-seed1"),
+        ("a/../../b", "a_.._.._b-seed1"),
+        ("~/x", "x-seed1"),
+    ],
+)
+def test_names_from_the_scenario_stay_inside_runs(tmp_path, name, folder):
+    work = tmp_path / "deep" / "work"
+    work.mkdir(parents=True)
+    proc = tiny_run("--set", f"run.name={json.dumps(name)}", cwd=work)
+    assert proc.returncode == 0, proc.stderr
+    assert [p.name for p in (work / "runs").iterdir()] == [folder]
+    assert [p.name for p in work.iterdir()] == ["runs"]
+    assert [p.name for p in tmp_path.iterdir()] == ["deep"]  # nothing written above
+    assert [p.name for p in (tmp_path / "deep").iterdir()] == ["work"]
+    if name.startswith("/"):
+        assert not Path(name).exists()
+
+
+def test_out_at_a_symlink_follows_it_or_is_one_line(tmp_path):
+    assert tiny_run("--out", "target", cwd=tmp_path).returncode == 0
+    (tmp_path / "link").symlink_to("target")
+    proc = tiny_run("--out", "link", "--seed", 6, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "link").is_symlink()
+    assert json.loads((tmp_path / "target" / "metadata.json").read_text())["seed"] == 6
+    # A link to a folder of user files: refused like the folder itself.
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "n").write_text("x")
+    (tmp_path / "to-mine").symlink_to("mine")
+    one_line_exit_2(tiny_run("--out", "to-mine", cwd=tmp_path), "--out to-mine", "not empty")
+    assert (tmp_path / "mine" / "n").read_text() == "x"
+    (tmp_path / "dangling").symlink_to("nowhere")
+    one_line_exit_2(tiny_run("--out", "dangling", cwd=tmp_path), "symlink", "does not exist")
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_out_at_a_file_is_one_line(tmp_path):
+    (tmp_path / "f").write_text("x")
+    one_line_exit_2(tiny_run("--out", "f", cwd=tmp_path), "--out f is a file, not a folder")
+    assert (tmp_path / "f").read_text() == "x"
+
+
+def test_report_into_an_existing_folder(store, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    proc = hrsim_cli("report", store, "--out", "empty", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (empty / "report.html").is_file() and (empty / "runs.csv").is_file()
+    # A previous report there is replaced.
+    (empty / "report.html").write_text("stale")
+    proc = hrsim_cli("report", store, "--out", "empty", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "Sweep report" in (empty / "report.html").read_text()
+    # A folder of the user's files is refused, and kept.
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "n").write_text("x")
+    one_line_exit_2(hrsim_cli("report", store, "--out", "mine", cwd=tmp_path), "--out mine")
+    assert [p.name for p in mine.iterdir()] == ["n"] and (mine / "n").read_text() == "x"
+    # A page inside the store itself would mix the report with the store: refused.
+    before = files_in(store)
+    html = store / "report.html"
+    one_line_exit_2(hrsim_cli("report", store, "--out", html, cwd=tmp_path), "sweep store")
+    assert files_in(store) == before
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["calibrate", BASELINE, "--targets", ROOT / "docs/examples/calibration_targets.toml"],
+        ["sensitivity", BASELINE, "--params", "care.aftercare_fraction", "--method", "morris"],
+        ["validate", "--html", "keep/n"],
+    ],
+    ids=["calibrate", "sensitivity", "validate-html"],
+)
+def test_other_commands_refuse_user_files_before_any_run(tmp_path, command):
+    keep = tmp_path / "keep"
+    keep.mkdir()
+    (keep / "n").write_text("x\n")
+    out = [] if command[0] == "validate" else ["--out", "keep"]
+    proc = hrsim_cli(*command, *out, "--people", 100, "--years", 0.1, cwd=tmp_path)
+    one_line_exit_2(proc, "keep", "--force")
+    assert [p.name for p in keep.iterdir()] == ["n"] and (keep / "n").read_text() == "x\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep"]

@@ -93,7 +93,7 @@ def test_command_writes_indices_samples_chart_and_page(tmp_path):
     assert proc.returncode == 0, proc.stderr
     out = tmp_path / "out"
     assert {p.name for p in out.iterdir()} == {
-        "indices.csv", "samples.csv", "indices.png", "sensitivity.html",
+        "indices.csv", "samples.csv", "indices.png", "sensitivity.html", ".hrsim-output",
     }  # fmt: skip
     indices = pd.read_csv(out / "indices.csv").set_index("parameter")
     assert list(indices.columns) == ["mu_star", "mu_star_conf", "mu", "sigma"]

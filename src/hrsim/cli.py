@@ -7,6 +7,7 @@ prints one line on stderr and exits with code 2, writing nothing.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import shutil
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="override one parameter (repeatable)",
     )
     run.add_argument("--out", type=Path, help="output directory (default: runs/NAME-seedS)")
+    _force_option(run)
     run.add_argument("--no-events", action="store_true", help="skip the event log")
     run.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     run.add_argument(
@@ -75,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--seed", type=int, default=1, help="base seed")
     val.add_argument("--years", type=float, default=None, help="years per run (default 10)")
     val.add_argument("--html", type=Path, help="also write an HTML page with a plot per target")
+    val.add_argument(
+        "--force", action="store_true", help="replace an existing --html file hrsim did not write"
+    )
     _parallel_options(val)
     _plugin_option(val)
 
@@ -88,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--people", type=int, help="population size per run")
     cal.add_argument("--years", type=float, help="years per run")
     cal.add_argument("--out", type=Path, help="output directory (default: runs/calibrate-NAME)")
+    _force_option(cal)
     cal.add_argument("--quiet", action="store_true", help="no progress or summary")
     _parallel_options(cal)
     _plugin_option(cal)
@@ -119,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     sen.add_argument("--people", type=int, help="population size per run")
     sen.add_argument("--years", type=float, help="years per run")
     sen.add_argument("--out", type=Path, help="output directory (default: runs/sensitivity-...)")
+    _force_option(sen)
     sen.add_argument("--quiet", action="store_true", help="print nothing but errors")
     _parallel_options(sen)
     _plugin_option(sen)
@@ -145,6 +152,14 @@ def _plugin_option(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="FILE.py",
         help="a Python file that registers programmes (repeatable)",
+    )
+
+
+def _force_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a non-empty --out: replaces only hrsim's own files, keeps the rest",
     )
 
 
@@ -175,13 +190,19 @@ def _add_sweep_commands(sub: Any) -> None:
 
     rep = sub.add_parser("report", help="an HTML report (with PNGs and CSVs) of a sweep")
     rep.add_argument("store", metavar="DIR", type=Path, help="a sweep's store directory")
-    rep.add_argument("--out", type=Path, help="report file (default: DIR/report/report.html)")
+    rep.add_argument(
+        "--out",
+        type=Path,
+        help="report folder, or FOLDER/NAME.html (default: DIR/report/report.html)",
+    )
+    _force_option(rep)
     rep.add_argument("--baseline", help="compare with this arm (default: the sweep's)")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     from hrsim.batch.executors import ExecutorError
+    from hrsim.outputs import WriteError
 
     args = build_parser().parse_args(argv)
     commands = {
@@ -209,14 +230,65 @@ def main(argv: list[str] | None = None) -> int:
     except ScenarioError as exc:
         print(f"hrsim: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except WriteError as exc:  # disk full, quota, permissions: said where and what was kept
+        print(f"hrsim: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:  # any other refusal by the operating system: one line, not a traceback
+        print(f"hrsim: error: {_os_error_line(args, exc)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("hrsim: interrupted", file=sys.stderr)
         return 130
 
 
+def _os_error_line(args: argparse.Namespace, exc: OSError) -> str:
+    """What failed, and for a sweep how many finished runs are kept in its store."""
+    from hrsim.outputs import os_error_text
+
+    where = f" ({exc.filename})" if exc.filename else ""
+    line = f"{args.command} failed: {os_error_text(exc)}{where}"
+    if args.command != "sweep":
+        return line
+    store, done, total, size = _sweep_progress(args)
+    if store is None:
+        return line
+    again = "free some space" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "fix that"
+    kept = (
+        f"{done} of {total} runs are finished and kept ({size})" if total else "no run had finished"
+    )
+    return (
+        f"could not write the sweep store {store}: {os_error_text(exc)}{where}; {kept}; "
+        f"{again} and run the same command again to finish the rest"
+    )
+
+
+def _sweep_progress(args: argparse.Namespace) -> tuple[Path | None, int, int, str]:
+    """The store of a failed sweep, its finished and planned runs and its size on disk."""
+    from hrsim.batch.store import Store
+    from hrsim.outputs import folder_size, format_bytes
+
+    try:
+        store = args.out
+        if store is None:
+            from hrsim.batch.sweep import plan_sweep
+
+            plan = plan_sweep(args.spec, seed=args.seed, people=args.people, years=args.years,
+                              replicates=args.replicates)  # fmt: skip
+            store = Path("runs") / plan.name
+        manifest = Store(store).read_manifest()
+        if manifest is None:
+            return store, 0, 0, format_bytes(folder_size(store))
+        done = len(Store(store).scan(manifest))
+        return store, done, len(manifest["runs"]), format_bytes(folder_size(store))
+    except Exception:  # noqa: BLE001 - the message must come out even if the store is odd
+        return None, 0, 0, ""
+
+
 def _run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from hrsim.files import safe_file_name
+    from hrsim.outputs import prepare
     from hrsim.runner import format_profile, run, write_run
 
     overrides: dict[str, Any] = parse_set(args.set)
@@ -228,8 +300,10 @@ def _run(args: argparse.Namespace) -> int:
         if value is not None:
             overrides[key] = value
     scenario = load_scenario(args.scenario, overrides)
-    out = args.out or Path("runs") / f"{scenario.run.name}-seed{scenario.run.seed}"
-    _check_writable(out)
+    # A name from the scenario stays inside runs/ ("../../x" and "/x" become "x").
+    name = f"{safe_file_name(scenario.run.name)}-seed{scenario.run.seed}"
+    out = args.out or Path("runs") / name
+    output = prepare(out, "run", force=args.force)  # before the run, not after it
     with tqdm(
         # A terminal that reports a size of 0 (some CI ptys) would hide the bar: fall back.
         ncols=min(shutil.get_terminal_size().columns, 100),
@@ -242,7 +316,7 @@ def _run(args: argparse.Namespace) -> int:
         result = run(
             scenario, progress=bar.update, record_events=not args.no_events, profile=args.profile
         )
-    write_run(result, out)
+    write_run(result, output)
     if not args.quiet:
         print(_summary_table(result.summary(), result.metadata["wall_time_s"], out))
     if result.phase_seconds is not None:
@@ -251,10 +325,19 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _check_writable(out: Path) -> None:
-    """Fail before a long run, not after it, if the results cannot be written to ``out``."""
-    if out.exists() and not out.is_dir():
+    """Fail before a long run, not after it, if the results cannot be written to ``out``.
+
+    A symlink is followed (a dangling one or a loop is one line, not a traceback).
+    """
+    try:
+        target = out.resolve()
+    except (OSError, RuntimeError) as exc:
+        raise ScenarioError(f"--out {out}: cannot be resolved ({exc})") from None
+    if out.is_symlink() and not target.exists():
+        raise ScenarioError(f"--out {out} is a symlink to {target}, which does not exist")
+    if target.exists() and not target.is_dir():
         raise ScenarioError(f"--out {out} exists and is not a directory")
-    ancestor = out.absolute().parent
+    ancestor = target.parent
     while not ancestor.exists():
         ancestor = ancestor.parent
     if not ancestor.is_dir():
@@ -382,14 +465,30 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 def _report(args: argparse.Namespace) -> int:
     from hrsim.batch.store import load_experiment
+    from hrsim.outputs import prepare
     from hrsim.reporting.report import write_report
 
     experiment = load_experiment(args.store)
-    out = args.out or args.store / "report" / "report.html"
-    _check_writable(out.parent)
-    path = write_report(experiment, out, baseline=args.baseline)
-    print(f"report: {path} (figures as PNG and tables as CSV in {path.parent}/)")
+    folder, page = _report_place(args.store, args.out)
+    output = prepare(folder, "report", force=args.force)
+    with output.staging() as tmp:
+        write_report(experiment, tmp / page, baseline=args.baseline)
+    print(f"report: {folder / page} (figures as PNG and tables as CSV in {folder}/)")
     return 0
+
+
+def _report_place(store: Path, out: Path | None) -> tuple[Path, str]:
+    """The report's folder and page name: ``--out`` is a folder, or ``FOLDER/NAME.html``."""
+    if out is None:
+        return store / "report", "report.html"
+    if out.is_dir() or out.suffix.lower() not in (".html", ".htm"):
+        return out, "report.html"
+    if out.parent.resolve() == Path.cwd().resolve():  # the figures and tables go beside it
+        raise ScenarioError(
+            f"--out {out}: the report's PNG and CSV files go next to the page, and hrsim does not"
+            " write them into the current directory; give a folder, e.g. --out report/"
+        )
+    return out.parent, out.name
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -412,9 +511,9 @@ def _validate(args: argparse.Namespace) -> int:
         raise ScenarioError("--people must be at least 10")
     scenario = load_scenario(args.scenario) if args.scenario else None
     if args.html is not None:
-        _check_writable(args.html.parent if str(args.html.parent) else Path("."))
-        if args.html.is_dir():
-            raise ScenarioError(f"--html {args.html} is a directory; give a file name")
+        from hrsim.outputs import check_page
+
+        check_page(args.html, "hrsim validation", force=args.force, option="--html")
     start = time.perf_counter()
     results = run_validation(
         people=people,
@@ -461,6 +560,8 @@ def _calibrate(args: argparse.Namespace) -> int:
         format_summary,
         load_targets,
     )
+    from hrsim.files import safe_file_name
+    from hrsim.outputs import prepare
     from hrsim.reporting.calibration_page import write_outputs, write_trials
 
     scenario = load_scenario(args.scenario)
@@ -474,23 +575,34 @@ def _calibrate(args: argparse.Namespace) -> int:
             if value < (0 if key == "seed" else 1):
                 raise ScenarioError(f"--{key} must be at least {0 if key == 'seed' else 1}")
             spec.settings[key] = value
-    out = args.out or Path("runs") / f"calibrate-{scenario.run.name}"
-    _check_writable(out)
+    out = args.out or Path("runs") / f"calibrate-{safe_file_name(scenario.run.name)}"
+    output = prepare(out, "calibrate", force=args.force)
+    staged = Path()
 
     def progress(so_far: CalibrationResult) -> None:
-        write_trials(so_far, out / "trials.csv")  # an interrupted study keeps its trials
+        write_trials(so_far, staged / "trials.csv")  # an interrupted study keeps its trials
         if not args.quiet:
             done, total = len(so_far.trials), spec.settings["trials"]
             best = min(t.loss for t in so_far.trials)
             print(f"trials {done}/{total}: best loss {best:.4g}", file=sys.stderr, flush=True)
 
-    result = calibrate(
-        run_scenario, spec, workers=args.workers, scheduler=args.scheduler, progress=progress
-    )
-    paths = write_outputs(result, scenario, out, str(args.targets))
+    try:
+        with output.staging(keep_on_interrupt=True) as staged:
+            result = calibrate(
+                run_scenario, spec, workers=args.workers, scheduler=args.scheduler,
+                progress=progress,
+            )  # fmt: skip
+            write_outputs(result, scenario, staged, str(args.targets))
+    except KeyboardInterrupt:
+        kept = staged / "trials.csv"
+        where = f"the trials so far are in {kept}; " if kept.is_file() else ""
+        print(f"hrsim: interrupted: {where}{out} is as it was", file=sys.stderr)
+        return 130
     if not args.quiet:
         print(format_summary(result))
-        print(f"\ncalibrated scenario: {paths['scenario']}; trials, loss.png, fit.png in {out}/")
+        print(
+            f"\ncalibrated scenario: {out / 'calibrated.toml'}; trials, loss.png, fit.png in {out}/"
+        )
     return 0
 
 
@@ -503,6 +615,8 @@ def _sensitivity(args: argparse.Namespace) -> int:
         runs_needed,
         sample,
     )
+    from hrsim.files import safe_file_name
+    from hrsim.outputs import prepare
     from hrsim.reporting.sensitivity_page import write_outputs
 
     overrides = _run_overrides(args)
@@ -515,24 +629,26 @@ def _sensitivity(args: argparse.Namespace) -> int:
     if args.replicates < 1:
         raise ScenarioError("--replicates must be at least 1")
     sample(args.method, params, args.samples, args.seed)  # checks --samples before any run
-    out = args.out or Path("runs") / f"sensitivity-{baseline.run.name}-{args.method}"
-    _check_writable(out)
+    name = safe_file_name(baseline.run.name)
+    out = args.out or Path("runs") / f"sensitivity-{name}-{args.method}"
+    output = prepare(out, "sensitivity", force=args.force)
     if not args.quiet:
         n = runs_needed(args.method, args.samples, len(params), args.replicates, arm is not None)
         print(f"{args.method}: {n:,} runs", file=sys.stderr, flush=True)
-    result = run_sensitivity(
-        baseline,
-        params,
-        method=args.method,
-        samples=args.samples,
-        outcome=args.outcome,
-        arm=arm,
-        replicates=args.replicates,
-        seed=args.seed,
-        workers=args.workers,
-        scheduler=args.scheduler,
-    )
-    write_outputs(result, out)
+    with output.staging() as staged:
+        result = run_sensitivity(
+            baseline,
+            params,
+            method=args.method,
+            samples=args.samples,
+            outcome=args.outcome,
+            arm=arm,
+            replicates=args.replicates,
+            seed=args.seed,
+            workers=args.workers,
+            scheduler=args.scheduler,
+        )
+        write_outputs(result, staged)
     if not args.quiet:
         print(format_summary(result))
         print(f"\nindices.csv, samples.csv, indices.png and sensitivity.html in {out}/")

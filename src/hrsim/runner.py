@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import platform
-import shutil
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,6 +17,7 @@ import pyarrow.parquet as pq
 
 from hrsim._version import __version__
 from hrsim.model import HarmReductionModel, WeekObserver
+from hrsim.outputs import Output, prepare
 from hrsim.scenario import Scenario
 
 
@@ -139,15 +137,16 @@ def run(
     )
 
 
-def write_run(result: RunResult, out: Path) -> None:
-    """Write a run's files into ``out`` atomically: a temporary sibling, then a rename."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; results are ordinary files
-    try:
+def write_run(result: RunResult, out: Path | Output, *, force: bool = False) -> Path:
+    """Write a run's files into ``out`` and return the folder.
+
+    ``out`` is a folder path (checked here) or an :class:`~hrsim.outputs.Output` checked
+    before the run by :func:`hrsim.outputs.prepare`. The files are written into a temporary
+    sibling and renamed into place; an existing folder is replaced only if it is a previous
+    run's (see :mod:`hrsim.outputs`), so nothing else is ever deleted.
+    """
+    output = out if isinstance(out, Output) else prepare(out, "run", force=force)
+    with output.staging() as tmp:
         pq.write_table(
             pa.Table.from_pandas(result.timeseries, preserve_index=False),
             tmp / "timeseries.parquet",
@@ -161,9 +160,4 @@ def write_run(result: RunResult, out: Path) -> None:
         (tmp / "metadata.json").write_text(
             json.dumps(result.metadata, indent=2) + "\n", encoding="utf-8"
         )
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    return output.path

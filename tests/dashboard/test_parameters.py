@@ -10,6 +10,7 @@ from hrsim.dashboard.parameters import (
     PROGRAMMES,
     Settings,
     describe,
+    pick_scenario,
     scenario_files,
     scenario_toml,
     to_scenario,
@@ -117,3 +118,50 @@ def test_a_bad_value_is_one_line_naming_the_field():
         to_scenario(Settings().changes(people=5))
     message = str(err.value)
     assert "run.people" in message and "\n" not in message
+
+
+# -- the scenario picker accepts only the listed scenarios (issue 18) -----------------------
+
+OUTSIDE = ["../pyproject.toml", "../../etc/passwd", "/etc/passwd", str(SCENARIOS / "prep.toml"),
+           "sub/baseline.toml", "baseline", "", "prep.toml\0"]  # fmt: skip
+
+
+@pytest.mark.parametrize("value", [*OUTSIDE, None, 3, ["prep.toml"]])
+def test_pick_scenario_refuses_anything_not_listed_and_keeps_the_current(value):
+    current = Settings.from_file("prep.toml", people=400, seed=3)
+    picked, note = pick_scenario(current, value)
+    assert picked is current
+    assert note is not None and "not one of the listed scenarios; kept prep.toml" in note
+    picked, note = pick_scenario(current, "syringe_services.toml")
+    assert note is None and picked.scenario_file == "syringe_services.toml"
+    assert (picked.people, picked.seed) == (400, 3)
+
+
+@pytest.mark.parametrize("value", OUTSIDE)
+def test_settings_never_hold_a_file_outside_the_list(value):
+    with pytest.raises(ScenarioError, match="is not a listed scenario; there are: baseline.toml"):
+        Settings(scenario_file=value)
+    with pytest.raises(ScenarioError, match="is not a listed scenario"):
+        Settings().changes(scenario_file=value)
+
+
+def test_the_picker_widget_refuses_a_value_the_browser_sends(monkeypatch):
+    # In-process: render the sidebar's picker and set its widget's value, as a browser would.
+    solara = pytest.importorskip("solara")
+    v = pytest.importorskip("ipyvuetify")
+    from hrsim.dashboard import app
+
+    monkeypatch.setattr(app.settings, "value", Settings.from_file("baseline.toml"))
+    _, rc = solara.render(app.ScenarioPicker(), handle_error=False)
+    rc.find(v.Select).widget.v_model = "prep.toml"
+    assert app.settings.value.scenario_file == "prep.toml"
+    for value in ("../pyproject.toml", "/etc/passwd", str(SCENARIOS / "baseline.toml")):
+        rc.find(v.Select).widget.v_model = value
+        assert app.settings.value.scenario_file == "prep.toml"  # kept
+        assert rc.find(v.Select).widget.v_model == "prep.toml"  # and shown again
+        notes = [a.widget.children for a in rc.find(v.Alert)]
+        assert notes == [[f"{value!r} is not one of the listed scenarios; kept prep.toml"]]
+    rc.find(v.Select).widget.v_model = "baseline.toml"
+    assert app.settings.value.scenario_file == "baseline.toml"
+    assert rc.find(v.Alert).widgets == []  # the note goes once a listed scenario is picked
+    rc.close()

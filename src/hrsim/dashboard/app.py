@@ -36,6 +36,7 @@ from hrsim.dashboard.parameters import (  # noqa: E402
     Settings,
     Slider,
     describe,
+    pick_scenario,
     scenario_files,
 )
 from hrsim.dashboard.session import DashboardSession, Snapshot  # noqa: E402
@@ -177,14 +178,23 @@ def SettingSlider(slider: Slider, value: float, on_value: Any, note: str = "") -
 def ScenarioPicker() -> None:
     """Pick a file from scenarios/; the sliders take that file's values."""
     s = settings.value
+    # A refused value: the note shown, and how many so far (a new widget key each time, so the
+    # picker is drawn afresh showing the scenario that was kept, not the value it was sent).
+    refused, set_refused = solara.use_state(cast(tuple[str | None, int], (None, 0)))
 
     def pick(file: str) -> None:
-        playing.value = False
-        settings.value = Settings.from_file(file, people=s.people, seed=s.seed)
+        # Only a listed scenario is loaded; anything else the browser sends keeps this one.
+        picked, note = pick_scenario(settings.value, file)
+        set_refused(lambda old: (note, old[1] + (note is not None)))
+        if note is None:
+            playing.value = False
+            settings.value = picked
 
     with solara.Card("Scenario", margin=0, classes=["hrsim-scenario"]):
         solara.Select("Scenario file (scenarios/)", values=scenario_files(), value=s.scenario_file,
-                      on_value=pick)  # fmt: skip
+                      on_value=pick).key(f"scenario-picker-{refused[1]}")  # fmt: skip
+        if refused[0]:
+            solara.Warning(refused[0], dense=True, classes=["hrsim-scenario-refused"])
         solara.Text(describe(s.scenario_file), style={"font-size": "0.85em"})
 
 

@@ -219,6 +219,19 @@ def scenario_files() -> list[str]:
     return builtin_names()
 
 
+def pick_scenario(current: Settings, file: object) -> tuple[Settings, str | None]:
+    """The settings after the picker sends ``file``, and a note if it was refused.
+
+    Only a name in :func:`scenario_files` is loaded: whatever else a browser sends (a path,
+    ``../x.toml``, an absolute path, not a string at all) keeps the current scenario.
+    """
+    if not isinstance(file, str) or file not in scenario_files():
+        shown = repr(file) if len(repr(file)) <= 60 else repr(file)[:57] + "..."
+        note = f"{shown} is not one of the listed scenarios; kept {current.scenario_file}"
+        return current, note
+    return Settings.from_file(file, people=current.people, seed=current.seed), None
+
+
 def describe(file: str) -> str:
     """The comment at the top of a scenario file, as one paragraph."""
     lines = []
@@ -243,6 +256,14 @@ class Settings:
     moud_capacity: float = 0.3
     # Programmes switched on: type -> level of the programme's main parameter.
     programmes: tuple[tuple[str, float], ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        # Settings never name a file outside the listed scenarios (a browser can send anything).
+        if self.scenario_file not in scenario_files():
+            known = ", ".join(scenario_files())
+            raise ScenarioError(
+                f"scenario {self.scenario_file!r} is not a listed scenario; there are: {known}"
+            )
 
     @classmethod
     def from_file(cls, file: str, people: int = DEFAULT_PEOPLE, seed: int = 1) -> Settings:
@@ -319,6 +340,7 @@ __all__ = [
     "Settings",
     "Slider",
     "describe",
+    "pick_scenario",
     "scenario_files",
     "scenario_toml",
     "to_scenario",
