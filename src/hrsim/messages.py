@@ -84,7 +84,7 @@ def show(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int) and value.bit_length() > 128:
-        digits = int(value.bit_length() * math.log10(2)) + 1
+        digits = int((value.bit_length() - 1) * math.log10(2)) + 1
         return f"<a {'negative ' if value < 0 else ''}whole number of about {digits:,} digits>"
     return _SHORT.repr(value)
 

@@ -361,9 +361,12 @@ def _probe(scheduler: str) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     from distributed.comm import connect
+    from distributed.security import Security
 
     async def attempt() -> None:
-        comm = await connect(scheduler, timeout=CONNECT_TIMEOUT_S)
+        # TLS certificates come from Dask's configuration, as for the Client.
+        arguments = Security().get_connection_args("client")
+        comm = await connect(scheduler, timeout=CONNECT_TIMEOUT_S, **arguments)
         await comm.close()
 
     with ThreadPoolExecutor(1, thread_name_prefix="hrsim-dask-probe") as pool:

@@ -342,7 +342,7 @@ def build_scenario(data: dict[str, Any], origin: str = "scenario") -> Scenario:
         for key, value in params.items():
             if key not in merged[section]:
                 raise ScenarioError(unknown(origin, f"{section}.{key}", _all_dotted_keys()))
-            merged[section][key] = value
+            merged[section][key] = list(value) if isinstance(value, tuple) else value
     return _validate(merged, origin)
 
 
@@ -492,7 +492,7 @@ def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
     if section not in data or not name or name not in data[section]:
         raise ScenarioError(unknown("override", key, _all_dotted_keys()))
     data[section] = copy.copy(data[section])
-    data[section][name] = value
+    data[section][name] = list(value) if isinstance(value, tuple) else value  # lists are strict
 
 
 def _set_programme(data: dict[str, Any], key: str, value: Any) -> None:
