@@ -377,3 +377,88 @@ def test_a_bare_name_loads_the_built_in_scenario(tmp_path, monkeypatch):
     assert load_scenario("full_package.toml").hash() == load_scenario("full_package").hash()
     with pytest.raises(ScenarioError, match="did you mean 'full_package'"):
         load_scenario("full_packag")
+
+
+# -- strict types --------------------------------------------------------------------------
+
+EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("run.years", True, "run.years = true is a boolean, not a number"),
+        ("run.people", True, "run.people = true is a boolean, not a whole number"),
+        ("run.seed", 7.0, "run.seed = 7.0 is a decimal number, not a whole number"),
+        ("care.aftercare_fraction", "0.5", "care.aftercare_fraction = '0.5' is text, not a number"),
+        ("run.name", 5, "run.name = 5 is a whole number, not text"),
+        ("overdose.fentanyl_share_by_year", 0.5, "is a decimal number, not a list"),
+        ("overdose.fentanyl_share_by_year", [0.5, False], "fentanyl_share_by_year[1] = false"),
+        ("interventions.naloxone_distribution.coverage_fraction", True, "= true is a boolean"),
+        ("interventions.naloxone_distribution.start_week", 1.5, "start_week = 1.5 is a decimal"),
+    ],
+)
+def test_values_of_the_wrong_type_name_field_value_and_type(key, value, expected):
+    base = load_scenario(SCENARIOS / "naloxone_distribution.toml")
+    with pytest.raises(ScenarioError) as excinfo:
+        base.with_overrides({key: value})
+    message = error_message(excinfo)
+    assert expected in message
+
+
+def test_a_whole_number_is_a_number():
+    scenario = Scenario.default().with_overrides({"run.years": 5, "care.aftercare_fraction": 1})
+    assert scenario.run.years == 5.0 and isinstance(scenario.run.years, float)
+    assert scenario.care.aftercare_fraction == 1.0
+    assert load_scenario(None, {"overdose.fentanyl_share_by_year": [0, 1]}).fentanyl_share(60) == 1
+    # A tuple from Python is a list too.
+    scenario = Scenario.default().with_overrides({"overdose.fentanyl_share_by_year": (0.5, 0.6)})
+    assert scenario.overdose.fentanyl_share_by_year == [0.5, 0.6]
+
+
+@pytest.mark.parametrize("path", sorted(EXPERIMENTS.glob("*.toml")), ids=lambda p: p.name)
+def test_every_shipped_sweep_still_plans(path):
+    from hrsim.batch.sweep import plan_sweep
+
+    assert plan_sweep(path).arms
+
+
+def test_a_resolved_scenario_loads_again_under_strict_types(tmp_path):
+    for path in SCENARIO_FILES:
+        scenario = load_scenario(path)
+        copy = tmp_path / path.name
+        copy.write_text(scenario.to_toml(), encoding="utf-8")
+        assert load_scenario(copy) == scenario
+
+
+# -- names, nesting, long numbers ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("char", ["\x00", "\n", "\t", "\x1b", "\x7f", "\x85"])
+def test_a_control_character_in_the_name_is_refused_at_validation(char):
+    with pytest.raises(ScenarioError) as excinfo:
+        Scenario.default().with_overrides({"run.name": f"county{char}2"})
+    message = error_message(excinfo)
+    assert "run.name" in message and f"U+{ord(char):04X}" in message and "position 6" in message
+
+
+def test_names_of_any_script_and_punctuation_are_fine():
+    assert Scenario.default().with_overrides({"run.name": "Zürich – 東京 (v2)"}).run.name
+
+
+def test_parse_set_refuses_long_integers_and_deep_nesting_in_one_line():
+    with pytest.raises(ScenarioError) as excinfo:
+        parse_set(["run.seed=" + "9" * 5000])
+    assert "more than 4300 digits" in error_message(excinfo)
+    for depth in (60, 2000):
+        with pytest.raises(ScenarioError) as excinfo:
+            parse_set(["run.name=" + "[" * depth + "]" * depth])
+        assert "nested more than 32 levels deep" in error_message(excinfo)
+    assert parse_set(["overdose.fentanyl_share_by_year=[[0.5]]"])  # shallow nesting parses
+
+
+def test_a_huge_python_integer_is_shown_by_its_size():
+    with pytest.raises(ScenarioError) as excinfo:
+        Scenario.default().with_overrides({"run.seed": 10**10000})
+    message = error_message(excinfo)
+    assert "<a whole number of about 10,00" in message and "out of range" in message

@@ -19,6 +19,8 @@ import pandas as pd
 import pytest
 
 from hrsim import load_experiment, run_experiment
+from hrsim.batch.executors import CONNECT_TIMEOUT_S, check_scheduler_address, execute
+from hrsim.errors import ScenarioError
 
 BIN = Path(sys.executable).parent
 SPEC = """
@@ -140,6 +142,7 @@ def test_unreachable_scheduler_is_one_line(tmp_path):
     spec = tmp_path / "sweep.toml"
     spec.write_text(SPEC.replace("replicates = 6", "replicates = 1"))
     port = free_port()
+    start_time = time.monotonic()
     result = subprocess.run(
         [
             sys.executable,
@@ -158,8 +161,84 @@ def test_unreachable_scheduler_is_one_line(tmp_path):
         timeout=120,
         check=False,
     )
+    elapsed = time.monotonic() - start_time
     assert result.returncode == 1
+    assert elapsed < CONNECT_TIMEOUT_S + 20  # bounded: no 20 s wait for a half-made Client
+    assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines() == [
         f"hrsim: error: cannot reach the Dask scheduler at tcp://127.0.0.1:{port}: "
         + result.stderr.split(f"{port}: ", 1)[1].strip()
     ]
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["tcp://127.0.0.1:8786", "127.0.0.1:8786", "tls://dask.example.org:8786", "[::1]:8786",
+     "tcp://[fe80::1%eth0]:8786", "ws://h:1", "wss://h-1.example:443", "ucx://10.0.0.5:13337",
+     "inproc://10.0.0.5/1234/1"],
+)  # fmt: skip
+def test_the_addresses_dask_accepts_are_accepted(address):
+    assert check_scheduler_address(address) == address
+
+
+BAD_ADDRESSES = {
+    "not a url": "is not HOST:PORT",
+    "http://h:8786": "unknown scheme 'http://'",
+    "tcp://h": "is not HOST:PORT",
+    "tcp://h:0": "port 0 is not 1 to 65535",
+    "tcp://h:65536": "port 65536 is not 1 to 65535",
+    "tcp://h:8786/x": "is not HOST:PORT",
+    "::1:8786": "is not HOST:PORT",
+    "": "is empty",
+}
+
+
+@pytest.mark.parametrize("address", list(BAD_ADDRESSES))
+def test_a_malformed_address_is_refused_before_any_run(address):
+    with pytest.raises(ScenarioError) as info:
+        execute(abs, [1, 2], scheduler=address)  # at the call, before anything is iterated
+    message = str(info.value)
+    assert BAD_ADDRESSES[address] in message and repr(address) in message and "\n" not in message
+    assert "tcp://HOST:PORT" in message or "65535" in message
+
+
+def test_a_malformed_address_on_the_command_line_is_one_line_exit_2(tmp_path):
+    spec = tmp_path / "sweep.toml"
+    spec.write_text(SPEC.replace("replicates = 6", "replicates = 1"))
+    start_time = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "hrsim.cli", "sweep", str(spec), "--out", str(tmp_path / "s"),
+         "--scheduler", "not a url", "--quiet"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines() == [
+        "hrsim: error: scheduler address 'not a url' is not HOST:PORT: expected tcp://HOST:PORT"
+        " (or tls://, ws://, wss://, ucx://), e.g. tcp://10.0.0.5:8786"
+    ]
+    assert time.monotonic() - start_time < 60  # no connection attempted, no 20 s hang
+
+
+def test_something_that_is_not_a_scheduler_is_one_line(tmp_path):
+    # A plain TCP server that answers with bytes Dask cannot read as a handshake.
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+
+        def answer() -> None:
+            connection, _ = server.accept()
+            with connection:
+                connection.sendall(b"HTTP/1.0 200 OK\r\n\r\nhello" * 10)
+                time.sleep(2)
+
+        import threading
+
+        threading.Thread(target=answer, daemon=True).start()
+        start_time = time.monotonic()
+        with pytest.raises(Exception) as info:
+            list(execute(abs, [1], scheduler=f"tcp://127.0.0.1:{port}"))
+    assert type(info.value).__name__ == "ExecutorError"
+    assert str(info.value).startswith(f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}")
+    assert "\n" not in str(info.value)
+    assert time.monotonic() - start_time < CONNECT_TIMEOUT_S + 10

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from hrsim._version import __version__
+from hrsim.core.capacity import check_memory
 from hrsim.model import HarmReductionModel, WeekObserver
 from hrsim.outputs import Output, prepare
 from hrsim.scenario import Scenario
@@ -99,6 +100,7 @@ def run_model(
     validation, calibration and sensitivity all come through here. Each of ``observers`` is
     called with the built model and returns an observer that sees every week.
     """
+    check_memory(scenario.run.people, scenario.run.years, events=record_events)  # before allocating
     model = HarmReductionModel(scenario, record_events=record_events, profile=profile)
     for make in observers:
         model.observers.append(make(model))

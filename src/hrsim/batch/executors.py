@@ -29,14 +29,18 @@ cancelled, running ones are stopped) instead of printing one traceback per worke
 whose coordinator was killed exits by itself.
 
 On Dask, a run lost with its worker is resubmitted by the scheduler; keys name the run, so a
-run is never counted twice.
+run is never counted twice. A scheduler address is checked before anything starts
+(:func:`check_scheduler_address`: one line naming the forms Dask accepts), and an address
+nothing answers at fails after ``CONNECT_TIMEOUT_S`` seconds, in one line.
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import multiprocessing
 import os
+import re
 import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -45,7 +49,7 @@ from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_all_start_methods, get_context
 from typing import Any, TypeVar
 
-from hrsim.errors import ExecutorError, HrsimError
+from hrsim.errors import ExecutorError, HrsimError, ScenarioError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -66,6 +70,44 @@ SERVER_ENVIRONMENT = {"JE_ARROW_MALLOC_CONF": "background_thread:false"}
 
 #: Runs in flight per worker: enough to keep every worker busy between hand-overs.
 WINDOW_PER_WORKER = 2
+
+#: Seconds to wait for a Dask scheduler to answer before giving up (connection and handshake).
+CONNECT_TIMEOUT_S = 10
+
+#: The address schemes Dask's ``distributed`` connects with (``distributed.comm.registry``);
+#: an address without one is ``tcp://``.
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx", "inproc")
+
+# HOST:PORT, where HOST is a name, an IPv4 address or a bracketed IPv6 address.
+_HOST_PORT = re.compile(r"(?:\[[0-9A-Fa-f:.%\w]+\]|[A-Za-z0-9_.-]+):(\d{1,5})")
+
+
+def check_scheduler_address(address: str) -> str:
+    """``address`` if it is a Dask scheduler address; a one-line :class:`ScenarioError` if not.
+
+    Accepted: ``tcp://HOST:PORT`` (also ``tls://``, ``ws://``, ``wss://``, ``ucx://``),
+    ``inproc://...`` and a bare ``HOST:PORT`` (Dask reads it as ``tcp://``).
+    """
+    forms = "expected tcp://HOST:PORT (or tls://, ws://, wss://, ucx://), e.g. tcp://10.0.0.5:8786"
+    if not isinstance(address, str) or not address.strip():
+        raise ScenarioError(f"scheduler address {address!r} is empty: {forms}")
+    scheme, sep, rest = address.partition("://")
+    if not sep:
+        scheme, rest = "tcp", address
+    if scheme not in SCHEDULER_SCHEMES:
+        raise ScenarioError(f"scheduler address {address!r}: unknown scheme '{scheme}://'; {forms}")
+    if scheme == "inproc":
+        if rest and rest.isprintable() and " " not in rest:
+            return address
+        raise ScenarioError(f"scheduler address {address!r} is not an address: {forms}")
+    match = _HOST_PORT.fullmatch(rest)
+    if match is None:
+        raise ScenarioError(f"scheduler address {address!r} is not HOST:PORT: {forms}")
+    if not 0 < int(match.group(1)) < 65536:
+        raise ScenarioError(
+            f"scheduler address {address!r}: port {match.group(1)} is not 1 to 65535"
+        )
+    return address
 
 
 def default_workers() -> int:
@@ -94,6 +136,18 @@ def execute[T, R](
         scheduler: address of a running Dask scheduler, e.g. ``tcp://10.0.0.5:8786``.
         keys: a unique name per item, used as the Dask task key (default: the index).
     """
+    if scheduler is not None:
+        check_scheduler_address(scheduler)  # now, not once the first result is asked for
+    return _execute(fn, items, workers, scheduler, keys)
+
+
+def _execute[T, R](
+    fn: Callable[[T], R],
+    items: Sequence[T],
+    workers: int | None,
+    scheduler: str | None,
+    keys: Sequence[str] | None,
+) -> Iterator[tuple[int, R]]:
     if not items:
         return
     if scheduler is not None:
@@ -261,10 +315,13 @@ def _on_dask[T, R](
         raise ExecutorError(
             "--scheduler needs Dask: pip install 'hrsim[dist]' (dask[distributed])"
         ) from exc
+    _probe(scheduler)
     try:
-        client = Client(scheduler, timeout="10s", set_as_default=False)
-    except OSError as exc:
-        raise ExecutorError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
+        client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s", set_as_default=False)
+    except Exception as exc:  # noqa: BLE001 - gone between the probe and now: one line
+        raise ExecutorError(
+            f"cannot reach the Dask scheduler at {scheduler}: {_one_line(exc)}"
+        ) from None
     # Not copied: a sweep's keys are made on demand (a list of millions would not fit).
     names = keys if keys is not None else [f"hrsim-run-{i}" for i in range(len(items))]
     window = max(2, WINDOW_PER_WORKER * max(1, _dask_threads(client)))
@@ -293,6 +350,43 @@ def _on_dask[T, R](
             submit_more()
     finally:
         client.close()
+
+
+def _probe(scheduler: str) -> None:
+    """Connect to the scheduler once, with a bounded wait, before a ``Client`` is made.
+
+    A ``Client`` that fails to connect is left half-made, and Python waits another 20 s for it
+    to close when it is collected; a plain connection has nothing to close. It runs in a
+    thread of its own, so a caller with a running event loop (a notebook) can use it too.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from distributed.comm import connect
+    from distributed.security import Security
+
+    async def attempt() -> None:
+        # TLS certificates come from Dask's configuration, as for the Client.
+        arguments = Security().get_connection_args("client")
+        comm = await connect(scheduler, timeout=CONNECT_TIMEOUT_S, **arguments)
+        await comm.close()
+
+    with ThreadPoolExecutor(1, thread_name_prefix="hrsim-dask-probe") as pool:
+        try:
+            pool.submit(asyncio.run, attempt()).result()
+        except OSError as exc:  # refused, timed out, no such host
+            raise ExecutorError(
+                f"cannot reach the Dask scheduler at {scheduler}: {_one_line(exc)}"
+            ) from None
+        except Exception as exc:  # noqa: BLE001 - something answered, but not as Dask does
+            raise ExecutorError(
+                f"cannot reach the Dask scheduler at {scheduler}: what answers there is not a"
+                f" Dask scheduler ({type(exc).__name__}: {_one_line(exc)})"
+            ) from None
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
 
 
 def _dask_threads(client: Any) -> int:

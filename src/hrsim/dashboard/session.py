@@ -18,6 +18,7 @@ from hrsim.dashboard import charts
 from hrsim.dashboard.network_view import NetworkView
 from hrsim.dashboard.paired_run import PairedRun
 from hrsim.dashboard.parameters import Settings, scenario_toml, to_scenario
+from hrsim.files import csv_text
 from hrsim.scenario import parameter_table
 
 WEEKS_PER_YEAR = 52
@@ -126,7 +127,7 @@ class DashboardSession:
     def results_csv(self) -> str:
         """Both arms' weekly results so far, as CSV text."""
         with self.lock:
-            return self.run.results_frame().to_csv(index=False)
+            return csv_text(self.run.results_frame(), index=False)
 
     def scenario_toml(self) -> str:
         """The scenario as TOML, for ``hrsim run``."""

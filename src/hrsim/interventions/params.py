@@ -12,7 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 class InterventionParams(BaseModel):
     """Parameters every programme has. Subclasses add their own (with units in the names)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: a boolean or a string is not a number (an int is still taken for a float);
+    # programmes that subclass these parameters inherit it.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     type: str
     start_week: int = Field(0, ge=0, le=5200)

@@ -20,7 +20,7 @@ from hrsim.errors import InterventionSpecError, ScenarioError
 from hrsim.interventions.base import Intervention
 from hrsim.interventions.params import InterventionParams
 from hrsim.interventions.plugins import load_listed_plugins
-from hrsim.messages import did_you_mean
+from hrsim.messages import did_you_mean, kind_of, show, wrong_type
 
 _REGISTRY: dict[str, type[Intervention[Any]]] = {}
 BUILT_IN = (
@@ -100,7 +100,7 @@ def lookup(type_name: str) -> type[Intervention[Any]]:
     if type_name not in types:
         hint = did_you_mean(str(type_name), sorted(types), label="valid types", always_list=True)
         raise InterventionSpecError(
-            f"unknown intervention type '{type_name}'{hint} "
+            f"unknown intervention type {show(type_name)}{hint} "
             "(your own programme? load its file with --plugin FILE.py)"
         )
     return types[type_name]
@@ -111,8 +111,19 @@ def build_params(spec: Any, index: int) -> InterventionParams:
     if isinstance(spec, InterventionParams):
         return spec
     where = f"interventions[{index}]"
-    if not isinstance(spec, dict) or "type" not in spec:
+    if not isinstance(spec, dict):
+        raise InterventionSpecError(
+            f"{where} = {show(spec)} is {kind_of(spec)}, "
+            "not a table ([[interventions]] with a type)"
+        )
+    if "type" not in spec:
         raise InterventionSpecError(f"{where}: each intervention needs a 'type'")
+    if not isinstance(spec["type"], str):
+        hint = did_you_mean("", sorted(registered()), label="valid types", always_list=True)
+        raise InterventionSpecError(
+            f"{where}: type = {show(spec['type'])} is {kind_of(spec['type'])}, "
+            f"not text (a programme's name in quotes){hint}"
+        )
     cls = lookup(spec["type"])
     where = f"{where} ({spec['type']})"
     defaults = {k: v["value"] for k, v in programme_defaults().get(cls.type, {}).items()}
@@ -120,7 +131,7 @@ def build_params(spec: Any, index: int) -> InterventionParams:
     for key in spec:
         if key not in fields:
             hint = did_you_mean(key, list(fields), label="valid keys", list_valid=True)
-            raise InterventionSpecError(f"{where}: unknown key '{key}'{hint}")
+            raise InterventionSpecError(f"{where}: unknown key {show(key)}{hint}")
     try:
         return cls.Params.model_validate({**defaults, **spec})
     except ValidationError as exc:
@@ -130,7 +141,12 @@ def build_params(spec: Any, index: int) -> InterventionParams:
         ctx = err.get("ctx") or {}
         bounds = ", ".join(f"{k} {v}" for k, v in ctx.items() if k in ("ge", "gt", "le", "lt"))
         rng = f" (allowed: {bounds})" if bounds else ""
-        raise InterventionSpecError(f"{where}: {key} = {value!r}: {err['msg']}{rng}") from None
+        if err["type"] == "float_type" and type(value) is int:  # beyond any float
+            raise InterventionSpecError(f"{where}: {key} = {show(value)} is out of range") from None
+        typed = wrong_type(key, value, err["type"])
+        if typed is not None:
+            raise InterventionSpecError(f"{where}: {typed}") from None
+        raise InterventionSpecError(f"{where}: {key} = {show(value)}: {err['msg']}{rng}") from None
 
 
 def create(params: InterventionParams) -> Intervention[Any]:

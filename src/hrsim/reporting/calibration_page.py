@@ -10,7 +10,7 @@ import numpy as np
 
 from hrsim.analysis.calibration import CalibrationResult, calibrated_scenario
 from hrsim.analysis.measures import STATISTICS
-from hrsim.files import write_text_atomic
+from hrsim.files import write_csv_atomic, write_text_atomic
 from hrsim.reporting.figures import PALETTE, save_png
 from hrsim.scenario import Scenario
 
@@ -68,7 +68,7 @@ def write_outputs(
 def write_trials(result: CalibrationResult, path: Path) -> Path:
     """The trial history as CSV (written to a temporary file, then renamed)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    return write_text_atomic(path, result.frame().to_csv(index=False, float_format="%.17g"))
+    return write_csv_atomic(path, result.frame(), index=False, float_format="%.17g")
 
 
 def loss_figure(result: CalibrationResult) -> Any:

@@ -28,7 +28,7 @@ from scipy import stats
 
 from hrsim.analysis.compare import OUTCOMES, paired
 from hrsim.batch.store import Experiment, StoreError
-from hrsim.files import write_text_atomic
+from hrsim.files import write_csv_atomic
 from hrsim.reporting import figures
 
 #: What the report calls each outcome.
@@ -651,4 +651,4 @@ def _methods(page: figures.Page, experiment: Experiment) -> None:
 
 
 def _save_csv(frame: pd.DataFrame, path: Path) -> None:
-    write_text_atomic(path, frame.to_csv(index=False))
+    write_csv_atomic(path, frame, index=False)

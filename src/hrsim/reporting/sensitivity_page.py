@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from hrsim.analysis.sensitivity import SensitivityResult
-from hrsim.files import write_text_atomic
+from hrsim.files import write_csv_atomic
 from hrsim.reporting.figures import PALETTE, Page
 
 
@@ -62,7 +62,7 @@ def write_outputs(result: SensitivityResult, out: Path) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     paths = {"indices": out / "indices.csv", "samples": out / "samples.csv"}
     for key, frame in (("indices", result.indices), ("samples", result.samples_frame())):
-        write_text_atomic(paths[key], frame.to_csv(index=False))
+        write_csv_atomic(paths[key], frame, index=False)
     page = Page(f"hrsim sensitivity: {result.outcome_label}", out)
     ranges = ", ".join(f"{p.name} {p.low:g} to {p.high:g}" for p in result.params)
     page.paragraph(

@@ -2,8 +2,11 @@
 
 A scenario file names only what it changes; everything else comes from ``defaults.toml``
 (package data, one value, unit and source per parameter). Validation is strict: unknown keys
-are rejected with the closest valid key, out-of-range values name the field and the range.
-All errors surface as :class:`ScenarioError` with one readable line.
+are rejected with the closest valid key, out-of-range values name the field and the range,
+and types are strict (``true`` is not a number, ``"5"`` is not a number, ``5.0`` is not a
+whole number; a whole number is a number, so ``years = 5`` is fine). Names may not hold
+control characters. A file nested deeper than ``MAX_DEPTH`` or with an integer too long for
+Python to read is refused. All errors surface as :class:`ScenarioError` with one readable line.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ import copy
 import hashlib
 import json
 import math
+import sys
 import tomllib
+import unicodedata
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -33,7 +38,7 @@ from pydantic import (
 from hrsim.errors import InterventionSpecError, ScenarioError
 from hrsim.interventions.params import InterventionParams
 from hrsim.interventions.registry import build_params
-from hrsim.messages import did_you_mean, unknown
+from hrsim.messages import did_you_mean, show, unknown, wrong_type
 from hrsim.scenario.library import builtin, builtin_names, is_builtin
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -43,16 +48,42 @@ PositiveWeeks = Annotated[float, Field(ge=0.5, le=5200.0)]
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: no coercion (a boolean or a string is not a number; pydantic still takes an
+    # int for a float, and a dict for a section).
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+#: Longest run name: it is printed, stored and (made safe) becomes part of file names.
+MAX_NAME_CHARS = 200
+
+
+def check_name(value: str) -> str:
+    """A name a user gives (``run.name``): no control characters (NUL, newline, tab, ...).
+
+    A control character breaks the one-line messages and logs the name appears in, and a NUL
+    cannot be part of a file name, which used to fail only once a whole run was done.
+    """
+    for position, char in enumerate(value):
+        if unicodedata.category(char) == "Cc":
+            raise ValueError(
+                f"{show(value)} holds a control character (U+{ord(char):04X}) at position "
+                f"{position}; use letters, digits, spaces and punctuation"
+            )
+    return value
 
 
 class RunParams(_Section):
     """What to run: size, horizon and seed."""
 
-    name: str
+    name: Annotated[str, Field(max_length=MAX_NAME_CHARS)]
     people: Annotated[int, Field(ge=10, le=20_000_000)]
     years: Annotated[float, Field(gt=0.0, le=100.0)]
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)]
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        return check_name(value)
 
 
 class PopulationParams(_Section):
@@ -311,8 +342,13 @@ def build_scenario(data: dict[str, Any], origin: str = "scenario") -> Scenario:
         for key, value in params.items():
             if key not in merged[section]:
                 raise ScenarioError(unknown(origin, f"{section}.{key}", _all_dotted_keys()))
-            merged[section][key] = value
+            merged[section][key] = list(value) if isinstance(value, tuple) else value
     return _validate(merged, origin)
+
+
+#: Deepest nesting of arrays and tables a scenario, sweep or targets file may have. The
+#: deepest real one has 4 levels; Python's TOML parser runs out of stack near 500.
+MAX_DEPTH = 32
 
 
 def read_toml(
@@ -320,16 +356,77 @@ def read_toml(
 ) -> dict[str, Any]:
     """Read a TOML file into a dict; a missing, unreadable or malformed file is one line."""
     file = Path(path)
+    if file.is_dir():
+        raise error(f"{what} {file} is a directory, not a file{_toml_inside(file)}")
     if not file.is_file():
         raise error(f"{what} not found: {file}")
     try:
-        return tomllib.loads(file.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise error(f"{file}: malformed TOML: {exc}") from None
+        text = file.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise error(f"{file}: malformed TOML: not valid UTF-8 (byte {exc.start})") from None
     except OSError as exc:
         raise error(f"{file}: cannot read: {exc.strerror}") from None
+    return parse_toml(text, str(file), error)
+
+
+def parse_toml(text: str, where: str, error: type[ScenarioError] = ScenarioError) -> dict[str, Any]:
+    """Parse TOML ``text``; malformed, too deeply nested or too long numbers are one line."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{where}: malformed TOML: {exc}") from None
+    except ValueError:  # int() refusing an integer of more than sys.get_int_max_str_digits()
+        raise error(f"{where}: malformed TOML: {_too_many_digits()}") from None
+    except RecursionError:
+        raise error(f"{where}: {_too_deep()}") from None
+    if _depth(data) > MAX_DEPTH:
+        raise error(f"{where}: {_too_deep()}")
+    return data
+
+
+def _too_many_digits() -> str:
+    return (
+        f"a whole number has more than {sys.get_int_max_str_digits()} digits "
+        "(no parameter takes more than 19)"
+    )
+
+
+def _too_deep() -> str:
+    return f"arrays or tables are nested more than {MAX_DEPTH} levels deep"
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and tables nest in ``value`` (a scalar is 0), counted up to past the limit.
+
+    Iterative, so a deep value cannot exhaust the stack here either.
+    """
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            children = list(item.values())
+        elif isinstance(item, list | tuple):
+            children = list(item)
+        else:
+            continue
+        deepest = max(deepest, level + 1)
+        if deepest > MAX_DEPTH:
+            return deepest
+        stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def _toml_inside(folder: Path) -> str:
+    """``"; did you mean DIR/x.toml?"`` for a folder given where a file belongs."""
+    try:
+        found = sorted(p for p in folder.glob("*.toml") if p.is_file())
+    except OSError:
+        return ""
+    if not found:
+        return " (it holds no .toml file)"
+    others = f" ({len(found) - 1} more .toml file{'s' * (len(found) > 2)} there)"
+    return f"; did you mean {found[0]}?" + (others if len(found) > 1 else "")
 
 
 def load_scenario(
@@ -373,6 +470,12 @@ def parse_set(assignments: list[str]) -> dict[str, Any]:
             value = tomllib.loads(f"v = {raw}")["v"]
         except tomllib.TOMLDecodeError:
             value = raw  # bare text, e.g. run.name=county
+        except ValueError:  # int() refusing a very long integer
+            raise ScenarioError(f"bad --set {key}={show(raw)}: {_too_many_digits()}") from None
+        except RecursionError:
+            raise ScenarioError(f"bad --set {key}={show(raw)}: {_too_deep()}") from None
+        if _depth(value) > MAX_DEPTH:
+            raise ScenarioError(f"bad --set {key}={show(raw)}: {_too_deep()}")
         overrides[key] = value
     return overrides
 
@@ -389,7 +492,7 @@ def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
     if section not in data or not name or name not in data[section]:
         raise ScenarioError(unknown("override", key, _all_dotted_keys()))
     data[section] = copy.copy(data[section])
-    data[section][name] = value
+    data[section][name] = list(value) if isinstance(value, tuple) else value  # lists are strict
 
 
 def _set_programme(data: dict[str, Any], key: str, value: Any) -> None:
@@ -426,16 +529,24 @@ def _describe(exc: ValidationError, data: dict[str, Any], origin: str) -> str:
     if err["type"] == "extra_forbidden":
         return unknown(origin, key, _all_dotted_keys())
     value = err.get("input")
-    if err["type"] in {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}:
+    where = f"{key}[{loc[2]}]" if len(loc) > 2 else key
+    too_big = err["type"] == "float_type" and type(value) is int  # beyond any float
+    bound = err["type"] in {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}
+    if too_big or bound:
         allowed = _range_text(loc[0], loc[1]) if len(loc) >= 2 else "?"
         unit = parameter_table().get(loc[0], {}).get(loc[1], {}).get("unit", "")
-        where = f"{key}[{loc[2]}]" if len(loc) > 2 else key
-        return f"{origin}: {where} = {value!r} is out of range: allowed {allowed}" + (
+        return f"{origin}: {where} = {show(value)} is out of range: allowed {allowed}" + (
             f" ({unit})" if unit else ""
         )
     if err["type"] == "value_error":  # a rule across fields, e.g. initial shares
         return f"{origin}: {key}: {err['msg'].removeprefix('Value error, ')}"
-    return f"{origin}: {key} = {value!r}: {err['msg']}"
+    if err["type"] == "string_too_long":
+        most = (err.get("ctx") or {}).get("max_length", "?")
+        return f"{origin}: {key} = {show(value)} is too long: at most {most} characters"
+    typed = wrong_type(where, value, err["type"])
+    if typed is not None:
+        return f"{origin}: {typed}"
+    return f"{origin}: {where} = {show(value)}: {err['msg']}"
 
 
 def _range_text(section: str, name: str) -> str:
