@@ -26,7 +26,7 @@ HUGE_SWEEP = (
 TINY = ["--people", "100", "--years", "0.1", "--quiet"]
 
 
-@fuzz_settings(10)
+@fuzz_settings(8)
 @given(argv=command_line())
 @example(argv=["run", *TINY, "--out", "keep"])
 @example(argv=["run", *TINY, "--out", "."])
@@ -44,4 +44,4 @@ def test_command_line_subprocess(templates: Path, argv: list[str]) -> None:
         for name, data in {**CLI_INPUTS, "huge.toml": HUGE_SWEEP}.items():
             box.write_input(name, data)
         outputs, replaceable = locations(argv)
-        run_subprocess(box, argv, outputs, replaceable, {}, timeout=60)
+        run_subprocess(box, argv, outputs, replaceable, {}, timeout=30)
