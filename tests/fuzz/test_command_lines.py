@@ -17,7 +17,7 @@ from .sandbox import Sandbox
 from .strategies import CLI_INPUTS, command_line
 
 
-@fuzz_settings(200)
+@fuzz_settings(150)
 @given(argv=command_line())
 def test_command_line(templates: Path, argv: list[str]) -> None:
     with Sandbox(templates) as box:

@@ -20,7 +20,7 @@ from .strategies import scenario_file, small_run
 SIZES = ["--people", "40", "--years", "0.05"]
 
 
-@fuzz_settings(200)
+@fuzz_settings(150)
 @given(
     data=scenario_file(),
     command=st.sampled_from(["run", "run", "run", "compare", "validate"]),

@@ -26,7 +26,7 @@ HUGE_SWEEP = (
 TINY = ["--people", "100", "--years", "0.1", "--quiet"]
 
 
-@fuzz_settings(8)
+@fuzz_settings(5)
 @given(argv=command_line())
 @example(argv=["run", *TINY, "--out", "keep"])
 @example(argv=["run", *TINY, "--out", "."])

@@ -17,7 +17,7 @@ from .sandbox import Sandbox
 from .strategies import sweep_file
 
 
-@fuzz_settings(200)
+@fuzz_settings(150)
 @given(
     data=sweep_file(),
     dry_run=st.booleans(),
