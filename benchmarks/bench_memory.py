@@ -78,15 +78,27 @@ def main() -> None:
     fits = []
     for kind in kinds:
         for years in horizons:
-            pts = [(r["people"], r["peak_rss_mb"]) for r in rows if (r["kind"], r["years"]) == (kind, years)]
+            pts = [
+                (r["people"], r["peak_rss_mb"])
+                for r in rows
+                if (r["kind"], r["years"]) == (kind, years)
+            ]
             if len(pts) < 2:
                 continue
             x, y = np.array(pts, dtype=float).T
             slope, intercept = np.polyfit(x, y * 2**20, 1)
             fits.append(
-                {"kind": kind, "years": years, "bytes_per_person": slope, "intercept_mb": intercept / 2**20}
+                {
+                    "kind": kind,
+                    "years": years,
+                    "bytes_per_person": slope,
+                    "intercept_mb": intercept / 2**20,
+                }
             )
-            print(f"fit {kind:>5} {years:>4g} years: {slope:6.0f} bytes/person + {intercept / 2**20:5.0f} MB")
+            print(
+                f"fit {kind:>5} {years:>4g} years: {slope:6.0f} bytes/person"
+                f" + {intercept / 2**20:5.0f} MB"
+            )
     results = ROOT / "benchmarks" / "results"
     results.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")

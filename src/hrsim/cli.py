@@ -223,6 +223,10 @@ def main(argv: list[str] | None = None) -> int:
             load_plugins(args.plugin)
         if getattr(args, "workers", None) is not None and args.workers < 1:
             raise ScenarioError("--workers must be at least 1")
+        if getattr(args, "scheduler", None):
+            from hrsim.batch.executors import check_scheduler_address
+
+            check_scheduler_address(args.scheduler)  # before any store or folder is made
         return commands[args.command](args)
     except ExecutorError as exc:  # a lost pool or an unreachable cluster: not bad input
         print(f"hrsim: error: {exc}", file=sys.stderr)

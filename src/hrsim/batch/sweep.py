@@ -807,6 +807,16 @@ def describe_repair(plan: Plan, out: str | Path) -> str:
     return "\n".join(lines)
 
 
+def _check_memory(plan: Plan, workers: int | None) -> None:
+    """Refuse, in one line, a sweep whose workers would not fit in this machine's memory."""
+    from hrsim.batch.executors import default_workers
+    from hrsim.core.capacity import check_memory
+
+    arms = plan.manifest["arms"]
+    processes = min(workers or default_workers(), plan.total_runs)
+    check_memory(max(a["people"] for a in arms), max(a["years"] for a in arms), processes)
+
+
 def run_experiment(
     sweep: str | Path | Mapping[str, Any],
     out: str | Path | None = None,
@@ -854,14 +864,18 @@ def run_experiment(
     # tqdm's monitor thread would keep the workers from being forked from this process (see
     # executors._can_fork_here); the bar is refreshed on every finished run anyway.
     tqdm.monitor_interval = 0
-    from hrsim.batch.executors import execute
+    from hrsim.batch.executors import check_scheduler_address, execute
 
     plan = plan_sweep(sweep, people=people, years=years, replicates=replicates, seed=seed)
     plan.check_size()
     store = Store(Path(out) if out is not None else Path("runs") / plan.name)
     if workers is not None and workers < 1:
         raise SweepError("workers must be at least 1")
+    if scheduler is not None:
+        check_scheduler_address(scheduler)  # before the store is made, not after
     store.check_usable(plan.manifest, repair=repair)  # every arm's scenario is built here
+    if scheduler is None:  # local workers share this machine's memory; Dask workers have theirs
+        _check_memory(plan, workers)
     start = time.perf_counter()
     with store.lock():
         try:
