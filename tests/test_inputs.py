@@ -25,10 +25,12 @@ DEEP = "[" * 1000 + "]" * 1000  # past the TOML parser's recursion limit
 MIDDLE = "[" * 100 + "]" * 100  # parses, but deeper than MAX_DEPTH
 
 
-def hrsim_cli(*args: object, cwd: Path, limit_bytes: int | None = None):
+def hrsim_cli(
+    *args: object, cwd: Path, limit_bytes: int | None = None, rlimit: int = resource.RLIMIT_AS
+):
     def limit() -> None:
         if limit_bytes is not None:
-            resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, limit_bytes))
+            resource.setrlimit(rlimit, (limit_bytes, limit_bytes))
 
     return subprocess.run(
         [sys.executable, "-m", "hrsim.cli", *map(str, args)],
@@ -164,11 +166,14 @@ def test_a_folder_given_as_a_sweep_file_says_so(tmp_path):
 # -- the memory check --------------------------------------------------------------------------
 
 
-def test_a_population_that_does_not_fit_is_refused_before_anything_is_built(tmp_path):
-    limit = 3 * 2**30  # this process may map at most 3 GB
+@pytest.mark.parametrize(
+    "rlimit", [resource.RLIMIT_AS, resource.RLIMIT_DATA], ids=["ulimit-v", "ulimit-d"]
+)
+def test_a_population_that_does_not_fit_is_refused_before_anything_is_built(tmp_path, rlimit):
+    limit = 3 * 2**30  # this process may map (ulimit -v) or write (ulimit -d) at most 3 GB
     proc = hrsim_cli(
         "run", "--people", 20_000_000, "--years", 1, "--out", "big", cwd=tmp_path,
-        limit_bytes=limit,
+        limit_bytes=limit, rlimit=rlimit,
     )  # fmt: skip
     line = one_line_exit_2(proc)
     assert "run.people = 20,000,000 needs about 15." in line
@@ -187,7 +192,7 @@ def test_a_population_that_does_not_fit_is_refused_before_anything_is_built(tmp_
         text=True,
         timeout=60,
         check=False,
-        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit)),
+        preexec_fn=lambda: resource.setrlimit(rlimit, (limit, limit)),
     )
     assert ok.returncode == 0 and ok.stdout.strip() == "fits", ok.stderr
 

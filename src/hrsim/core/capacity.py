@@ -162,9 +162,30 @@ def _cgroup_room() -> int | None:
 
 
 def _address_space_room() -> int | None:
-    """Room under this process's address-space limit (``ulimit -v``), if there is one."""
+    """Room under this process's memory limits (``ulimit -v`` and ``ulimit -d``), if any.
+
+    ``RLIMIT_AS`` bounds the whole address space (``VmSize``); ``RLIMIT_DATA`` bounds private
+    writable memory, which on Linux 4.7+ includes anonymous mappings such as NumPy's arrays
+    (``VmData``). Either can end a run in a MemoryError.
+    """
     if resource is None:
         return None
+    try:
+        status = {
+            key: int(rest.split()[0]) * 1024
+            for key, _, rest in (
+                line.partition(":") for line in Path("/proc/self/status").read_text().splitlines()
+            )
+            if key in ("VmSize", "VmData")
+        }
+    except (OSError, ValueError, IndexError):
+        return None
+    rooms = []
+    for limit, used in ((resource.RLIMIT_AS, "VmSize"), (resource.RLIMIT_DATA, "VmData")):
+        soft, _ = resource.getrlimit(limit)
+        if soft != resource.RLIM_INFINITY and used in status:
+            rooms.append(soft - status[used])
+    return min(rooms) if rooms else None
     soft, _ = resource.getrlimit(resource.RLIMIT_AS)
     if soft == resource.RLIM_INFINITY:
         return None
