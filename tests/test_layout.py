@@ -21,6 +21,7 @@ FLOOR = {
     "errors": 0,
     "messages": 0,
     "files": 0,
+    "outputs": 0,
     "_version": 0,
     "core": 1,
     "scenario": 2,
