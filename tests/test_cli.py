@@ -450,3 +450,27 @@ def test_other_commands_refuse_user_files_before_any_run(tmp_path, command):
     one_line_exit_2(proc, "keep", "--force")
     assert [p.name for p in keep.iterdir()] == ["n"] and (keep / "n").read_text() == "x\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep"]
+
+
+@pytest.mark.parametrize(
+    ("name", "store"), [("../../x", "x"), ("/abs/olute", "abs_olute"), ("..", "sweep")]
+)
+def test_a_sweep_name_stays_inside_runs(tmp_path, name, store):
+    work = tmp_path / "deep" / "work"
+    work.mkdir(parents=True)
+    spec = work / "s.toml"
+    spec.write_text(
+        f"[sweep]\nname = {json.dumps(name)}\nreplicates = 1\npeople = 50\nyears = 0.05\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "hrsim.cli", "sweep", str(spec), "--workers", "1", "--quiet"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in work.iterdir()) == ["runs", "s.toml"]
+    assert [p.name for p in (work / "runs").iterdir()] == [store]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["deep"]

@@ -278,7 +278,7 @@ def _sweep_progress(args: argparse.Namespace) -> tuple[Path | None, int, int, st
 
             plan = plan_sweep(args.spec, seed=args.seed, people=args.people, years=args.years,
                               replicates=args.replicates)  # fmt: skip
-            store = Path("runs") / plan.name
+            store = plan.default_store
         manifest = Store(store).read_manifest()
         if manifest is None:
             return store, 0, 0, format_bytes(folder_size(store))
@@ -410,7 +410,7 @@ def _sweep(args: argparse.Namespace) -> int:
         raise ScenarioError("--workers must be at least 1")
     sizes = {"people": args.people, "years": args.years, "replicates": args.replicates}
     plan = plan_sweep(args.spec, seed=args.seed, **sizes)
-    out = args.out or Path("runs") / plan.name
+    out = args.out or plan.default_store
     if args.dry_run:
         print(describe_repair(plan, out) if args.repair else plan.describe())
         return 0

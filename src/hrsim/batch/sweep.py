@@ -63,6 +63,7 @@ from hrsim.batch.store import (
     load_experiment,
 )
 from hrsim.errors import ScenarioError, SweepError
+from hrsim.files import safe_file_name
 from hrsim.messages import unknown
 from hrsim.runner import run_model
 from hrsim.scenario import Scenario, build_scenario, load_scenario, read_toml
@@ -237,6 +238,12 @@ class Plan:
     def run_ids(self) -> RunIds:
         """Every run id, arm by arm, replicate by replicate (made on demand)."""
         return RunIds(len(self.arms), len(self.seeds))
+
+    @property
+    def default_store(self) -> Path:
+        """Where the store goes without ``--out``: ``runs/<name>``, the name made a safe file name
+        (``name = "../../x"`` stays inside ``runs/``)."""
+        return Path("runs") / safe_file_name(self.name, default="sweep")
 
     @property
     def total_runs(self) -> int:
@@ -868,7 +875,7 @@ def run_experiment(
 
     plan = plan_sweep(sweep, people=people, years=years, replicates=replicates, seed=seed)
     plan.check_size()
-    store = Store(Path(out) if out is not None else Path("runs") / plan.name)
+    store = Store(Path(out) if out is not None else plan.default_store)
     if workers is not None and workers < 1:
         raise SweepError("workers must be at least 1")
     if scheduler is not None:
