@@ -241,8 +241,10 @@ class Plan:
 
     @property
     def default_store(self) -> Path:
-        """Where the store goes without ``--out``: ``runs/<name>``, the name made a safe file name
-        (``name = "../../x"`` stays inside ``runs/``)."""
+        """Where the store goes without ``--out``: ``runs/<name as a safe file name>``.
+
+        ``name = "../../x"`` stays inside ``runs/`` (``runs/x``).
+        """
         return Path("runs") / safe_file_name(self.name, default="sweep")
 
     @property
