@@ -44,7 +44,14 @@ def start_sweep(spec: Path, out: Path, logs: Path) -> subprocess.Popen:
     command = [sys.executable, "-m", "hrsim.cli", "sweep", str(spec), "--out", str(out)]
     # The process has its own copies of the files.
     with open(logs / "stdout.txt", "w") as stdout, open(logs / "stderr.txt", "w") as stderr:
-        return subprocess.Popen([*command, "--workers", "2"], stdout=stdout, stderr=stderr)
+        return subprocess.Popen(
+            [*command, "--workers", "2"],
+            stdout=stdout,
+            stderr=stderr,
+            # As from a terminal: a shell's background job (a CI step run with `&`) would
+            # otherwise pass SIGINT on ignored, and Ctrl-C could not reach the sweep.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
 
 
 def wait_for_runs(out: Path, process: subprocess.Popen, at_least: int) -> None:
