@@ -474,3 +474,25 @@ def test_a_sweep_name_stays_inside_runs(tmp_path, name, store):
     assert sorted(p.name for p in work.iterdir()) == ["runs", "s.toml"]
     assert [p.name for p in (work / "runs").iterdir()] == [store]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["deep"]
+
+
+@pytest.mark.parametrize("out", [".", "..", "a_file"])
+def test_a_sweep_store_is_never_the_current_folder_one_above_or_a_file(tmp_path, out):
+    work = tmp_path / "work"
+    work.mkdir()
+    spec = tmp_path / "s.toml"
+    spec.write_text("[sweep]\nreplicates = 1\npeople = 50\nyears = 0.05\n")
+    (work / "a_file").write_text("mine")
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "hrsim.cli", "sweep", str(spec), "--out", out, "--quiet"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert len(proc.stderr.splitlines()) == 1 and f"--out {out}" in proc.stderr, proc.stderr
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
+    assert (work / "a_file").read_text() == "mine"

@@ -329,28 +329,6 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_writable(out: Path) -> None:
-    """Fail before a long run, not after it, if the results cannot be written to ``out``.
-
-    A symlink is followed (a dangling one or a loop is one line, not a traceback).
-    """
-    try:
-        target = out.resolve()
-    except (OSError, RuntimeError) as exc:
-        raise ScenarioError(f"--out {out}: cannot be resolved ({exc})") from None
-    if out.is_symlink() and not target.exists():
-        raise ScenarioError(f"--out {out} is a symlink to {target}, which does not exist")
-    if target.exists() and not target.is_dir():
-        raise ScenarioError(f"--out {out} exists and is not a directory")
-    ancestor = target.parent
-    while not ancestor.exists():
-        ancestor = ancestor.parent
-    if not ancestor.is_dir():
-        raise ScenarioError(f"--out {out}: {ancestor} is not a directory")
-    if not os.access(ancestor, os.W_OK):
-        raise ScenarioError(f"--out {out}: {ancestor} is not writable")
-
-
 def _summary_table(summary: dict[str, float], wall: float, out: Path) -> str:
     labels = {
         "weeks": "weeks simulated",
@@ -415,7 +393,9 @@ def _sweep(args: argparse.Namespace) -> int:
         print(describe_repair(plan, out) if args.repair else plan.describe())
         return 0
     plan.check_size()
-    _check_writable(out)
+    from hrsim.outputs import resolve_folder
+
+    resolve_folder(out)  # a file, a dangling link, ".", home or "/": one line, before any run
     # A batch system's stop (SLURM sends SIGTERM at the time limit) ends the sweep like Ctrl-C:
     # finished runs are kept and the same command finishes the rest.
     previous = signal.signal(signal.SIGTERM, _interrupt)

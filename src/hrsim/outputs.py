@@ -341,14 +341,15 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(code, os.strerror(code), str(b))
 
 
-def prepare(out: Path | str, kind: str, *, force: bool = False, option: str = "--out") -> Output:
-    """Check ``out`` for an output of ``kind`` before any work.
+def resolve_folder(out: Path | str, option: str = "--out") -> Path:
+    """``out`` resolved (symlinks followed), if a folder of results may go there.
 
-    Raises ``OutputError`` (one line naming the folder and why) if it may not be used.
+    Not a file, not a dangling link or a loop, not the current directory or one above it, home
+    or ``/``, and its nearest existing parent is a writable folder: else one-line
+    ``OutputError``. Used by every command that writes a folder (sweep stores included).
     """
     given = Path(out)
     shown = str(given)
-    spec = KINDS[kind]
     try:
         path = given.resolve()
     except (OSError, RuntimeError) as exc:
@@ -366,6 +367,17 @@ def prepare(out: Path | str, kind: str, *, force: bool = False, option: str = "-
             "own: give a new folder, e.g. runs/NAME"
         )
     _check_parent(path, shown, option)
+    return path
+
+
+def prepare(out: Path | str, kind: str, *, force: bool = False, option: str = "--out") -> Output:
+    """Check ``out`` for an output of ``kind`` before any work.
+
+    Raises ``OutputError`` (one line naming the folder and why) if it may not be used.
+    """
+    shown = str(out)
+    spec = KINDS[kind]
+    path = resolve_folder(out, option)
     result = Output(path, shown, spec, force=force, option=option)
     if not path.exists():
         return result
