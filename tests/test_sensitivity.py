@@ -129,3 +129,17 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys, monkeypatch,
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err, err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("method", ["sobol", "morris"])
+def test_an_outcome_the_same_in_every_sample_gives_undefined_indices_not_a_warning(method):
+    # A run too small for any event: y is constant, its variance 0. SALib would divide by it
+    # (a RuntimeWarning, an error under this suite's warnings-as-errors); hrsim says NaN.
+    from hrsim.analysis.sensitivity import ParameterRange, analyse, sample
+
+    params = [ParameterRange("care.aftercare_fraction", 0.1, 0.5), ParameterRange("x.y", 1, 2)]
+    x = sample(method, params, 4, seed=1)
+    indices = analyse(method, params, x, np.zeros(len(x)), seed=1)
+    assert list(indices["parameter"]) == ["care.aftercare_fraction", "x.y"]
+    assert indices.drop(columns="parameter").isna().all().all()
+    assert indices.shape[1] == 5

@@ -185,8 +185,17 @@ def sample(method: str, params: list[ParameterRange], n: int, seed: int) -> np.n
 def analyse(
     method: str, params: list[ParameterRange], x: np.ndarray, y: np.ndarray, seed: int
 ) -> pd.DataFrame:
-    """Sobol S1/ST or Morris mu*/sigma with 95% confidence intervals, one row per parameter."""
+    """Sobol S1/ST or Morris mu*/sigma with 95% confidence intervals, one row per parameter.
+
+    An outcome that is the same in every sample (a run too small for any event, say) leaves
+    every index undefined: they are NaN, not SALib's division by a zero variance.
+    """
     names = [p.name for p in params]
+    if np.ptp(y) == 0:
+        columns = SOBOL_COLUMNS if method == "sobol" else MORRIS_COLUMNS
+        return pd.DataFrame(
+            {"parameter": names, **{c: np.full(len(names), np.nan) for c in columns}}
+        )
     if method == "sobol":
         from SALib.analyze import sobol
 
@@ -212,6 +221,10 @@ def analyse(
             "sigma": np.asarray(si["sigma"], dtype=float),
         }
     )
+
+
+SOBOL_COLUMNS = ("S1", "S1_conf", "ST", "ST_conf")
+MORRIS_COLUMNS = ("mu_star", "mu_star_conf", "mu", "sigma")
 
 
 def check_outcome(outcome: str) -> None:
@@ -292,4 +305,9 @@ def format_summary(result: SensitivityResult) -> str:
         f"\n{len(y)} samples x {result.outcomes.shape[1]} replicate(s); outcome mean "
         f"{y.mean():.4g}, range {y.min():.4g} to {y.max():.4g}"
     )
+    if np.ptp(y) == 0:
+        lines.append(
+            "the outcome is the same in every sample, so no index is defined (nan): use more"
+            " people or years, or another --outcome"
+        )
     return "\n".join(lines)
