@@ -213,3 +213,22 @@ def test_results_csv_is_the_paired_results_table(session):
     back = pd.read_csv(pd.io.common.StringIO(session.results_csv()))
     pd.testing.assert_frame_equal(back, session.run.results_frame(), check_dtype=False)
     assert session.file_stem() == "full_package-1000people-seed3"
+
+
+def test_every_tooltip_field_is_in_every_record_of_its_layer():
+    # Vega-Lite shows a field that a record lacks as "undefined" (issue 17: "event undefined").
+    s = DashboardSession(Settings.from_file("baseline.toml", people=300, seed=3))
+    model = s.run.model
+    for _ in range(200):  # until an overdose or a death is on the picture (a few weeks)
+        s.step(1)
+        figure = s.view.figure(model)
+        if figure.data["overdoses"] or figure.data["deaths"]:
+            break
+    events = 0
+    for layer in figure.spec["layer"]:
+        rows = figure.data[layer["data"]["name"]]
+        fields = [t["field"] for t in layer["encoding"].get("tooltip", [])]
+        for row in rows:
+            assert not [f for f in fields if f not in row], (layer["data"]["name"], row)
+        events += len(rows) if layer["data"]["name"] in ("overdoses", "deaths") else 0
+    assert events > 0  # the event layers' tooltips (event, when) were checked too

@@ -64,6 +64,9 @@ def ring_layout(rows: np.ndarray, community_size: int) -> tuple[np.ndarray, np.n
     return cx + radius * np.cos(angle) * HEIGHT / WIDTH, cy + radius * np.sin(angle)
 
 
+_PERSON_FIELDS = ("age", "weeks", "injects", "hiv", "hcv", "naloxone")  # a living person's
+
+
 class NetworkView:
     """The sample, its layout, recent events, and the Vega-Lite spec of the panel."""
 
@@ -137,6 +140,8 @@ class NetworkView:
                     hcv="yes" if hcv else "no",
                     naloxone="yes" if kit else "no",
                 )
+            else:  # the row's person died or left: every tooltip field says so, none "undefined"
+                record.update(dict.fromkeys(_PERSON_FIELDS, "-"))
             if recent[i]:
                 record["event"] = mark_names[self.mark[i]]
                 record["what"] = MARKS[record["event"]][0]
@@ -280,8 +285,8 @@ def _node_layer(x: dict[str, Any], y: dict[str, Any]) -> Any:
                 {"field": "hiv", "title": "HIV"},
                 {"field": "hcv", "title": "HCV"},
                 {"field": "naloxone", "title": "carries naloxone"},
-                {"field": "what", "title": "event"},
-                {"field": "when", "title": "when"},
+                # No event fields here: most people have none (the tooltip said "undefined");
+                # a recent overdose or death is its own mark on top, with its own tooltip.
             ],
         },
     }
