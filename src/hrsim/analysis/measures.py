@@ -31,7 +31,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from hrsim.core.states import Care
+from hrsim.core.states import Care, on_moud
 from hrsim.model import HarmReductionModel
 from hrsim.runner import run_model
 from hrsim.scenario import Scenario
@@ -41,22 +41,43 @@ _LONG_AGO = -(10**6)
 
 
 class PwidTracker:
-    """People who inject, counted at week 0 and at the end of every week."""
+    """People who inject, counted at week 0 and at the end of every week.
+
+    Besides the counts every PWID target needs, it splits the weeks at risk and the new
+    infections by what studies compare: on MOUD or not at the start of the week (MacArthur
+    2012, Platt 2018), and for HCV whether the person shared a syringe in the past 12 months
+    (Hagan 2001). HCV incidence is primary infection: antibody-negative people at risk.
+    """
 
     def __init__(self, model: HarmReductionModel) -> None:
         weeks, p = model.weeks, model.people
-        self.alive = np.zeros(weeks + 1, dtype=np.int64)  # the injecting trait
-        self.recent = np.zeros(weeks + 1, dtype=np.int64)  # injected in the past 12 months
-        self.recent_hiv = np.zeros(weeks + 1, dtype=np.int64)
-        self.recent_hcv = np.zeros(weeks + 1, dtype=np.int64)
-        self.new_hiv = np.zeros(weeks + 1, dtype=np.int64)  # among recent injectors at risk
-        self.new_hcv = np.zeros(weeks + 1, dtype=np.int64)
+        counts = (
+            "alive",  # the injecting trait (a cohort's definition)
+            "recent",  # injected in the past 12 months
+            "recent_hiv",
+            "recent_hcv",  # viraemic
+            "recent_hcv_antibody",
+            "recent_shared",  # HIV-negative recent injectors who shared a syringe in 12 months
+            "recent_hiv_negative_moud",  # ... of them on MOUD
+            "recent_hcv_negative_moud",  # antibody-negative, on MOUD
+            "ever_diagnosed",  # ever injected, HIV diagnosed (Karch 2016's denominator)
+            "ever_suppressed",  # ... and virally suppressed
+            "new_hiv",  # among recent injectors at risk
+            "new_hcv",  # primary infections among antibody-negative recent injectors
+            "new_hiv_moud",  # ... of them on MOUD at the start of the week
+            "new_hcv_moud",
+            "new_hcv_nonsharer",  # no receptive syringe sharing in the past 12 months
+        )
+        for name in counts:
+            setattr(self, name, np.zeros(weeks + 1, dtype=np.int64))
         size = 2 * p.n
         self.injects_by_pid = np.zeros(size, dtype=bool)
         self.last_injected = np.full(size, _LONG_AGO, dtype=np.int64)
         self._before: tuple[np.ndarray, ...] | None = None
         self._grow(p.next_pid)
         start = p.alive & p.injects
+        # People injecting at week 0 injected this week; the others in treatment, recovery,
+        # detox or prison injected until they entered that state.
         self.last_injected[p.pid[start]] = np.where(
             p.state[start] == Care.ACTIVE, 0, -p.weeks_in_state[start].astype(np.int64)
         )
@@ -74,36 +95,59 @@ class PwidTracker:
         )
 
     def _recent_rows(self, model: HarmReductionModel) -> np.ndarray:
+        """Alive and injected in the past 12 months (whatever the route is now)."""
         p = model.people
         last = self.last_injected[p.pid]
-        return p.alive & p.injects & (model.week - last <= RECENT_WEEKS)
+        return p.alive & (model.week - last <= RECENT_WEEKS)
 
     def _record(self, model: HarmReductionModel) -> None:
         p, week = model.people, model.week
         self._grow(p.next_pid)
         # Every row, living or not: a row keeps the traits of whoever died in it this week.
         self.injects_by_pid[p.pid] = p.injects
-        injecting_now = p.alive & p.injects & (p.state == Care.ACTIVE)
-        self.last_injected[p.pid[injecting_now]] = week
+        if week > 0:
+            self.last_injected[p.pid[p.alive & p.injected_this_week]] = week
         recent = self._recent_rows(model)
+        moud = on_moud(p.state)
+        shared = p.weeks_since_sharing < RECENT_WEEKS
+        ever = p.alive & (self.last_injected[p.pid] > _LONG_AGO)
+        diagnosed = ever & p.hiv & p.hiv_diagnosed
         self.alive[week] = np.count_nonzero(p.alive & p.injects)
         self.recent[week] = np.count_nonzero(recent)
         self.recent_hiv[week] = np.count_nonzero(recent & p.hiv)
         self.recent_hcv[week] = np.count_nonzero(recent & p.hcv)
+        self.recent_hcv_antibody[week] = np.count_nonzero(recent & p.hcv_antibody)
+        self.recent_shared[week] = np.count_nonzero(recent & ~p.hiv & shared)
+        self.recent_hiv_negative_moud[week] = np.count_nonzero(recent & ~p.hiv & moud)
+        self.recent_hcv_negative_moud[week] = np.count_nonzero(recent & ~p.hcv_antibody & moud)
+        self.ever_diagnosed[week] = np.count_nonzero(diagnosed)
+        self.ever_suppressed[week] = np.count_nonzero(diagnosed & p.hiv_suppressed)
 
     def before_step(self, model: HarmReductionModel) -> None:
-        """Remember who is at risk at the start of the week."""
+        """Remember who is at risk at the start of the week, and how."""
         p = model.people
-        self._before = (p.pid.copy(), self._recent_rows(model), p.hiv.copy(), p.hcv.copy())
+        self._before = (
+            p.pid.copy(),
+            self._recent_rows(model),
+            p.hiv.copy(),
+            p.hcv_antibody.copy(),
+            on_moud(p.state),
+            p.weeks_since_sharing < RECENT_WEEKS,
+        )
 
     def after_step(self, model: HarmReductionModel) -> None:
         """Count the week's new infections among those at risk, then record the week's end."""
         assert self._before is not None, "call before_step first"
-        pid, recent, hiv, hcv = self._before
+        pid, recent, hiv, hcv_antibody, moud, shared = self._before
         p, week = model.people, model.week
         same = recent & (p.pid == pid)  # rows refilled this week held someone else before
-        self.new_hiv[week] = np.count_nonzero(same & ~hiv & p.hiv)
-        self.new_hcv[week] = np.count_nonzero(same & ~hcv & p.hcv)
+        new_hiv = same & ~hiv & p.hiv
+        new_hcv = same & ~hcv_antibody & p.hcv_antibody
+        self.new_hiv[week] = np.count_nonzero(new_hiv)
+        self.new_hcv[week] = np.count_nonzero(new_hcv)
+        self.new_hiv_moud[week] = np.count_nonzero(new_hiv & moud)
+        self.new_hcv_moud[week] = np.count_nonzero(new_hcv & moud)
+        self.new_hcv_nonsharer[week] = np.count_nonzero(new_hcv & ~shared)
         self._record(model)
 
 
@@ -145,8 +189,10 @@ class PwidWeekly(NamedTuple):
     """Weekly series among people who inject, for weeks 1..W (index 0 = week 1).
 
     ``person_weeks`` and ``overdose_deaths``: everyone with the injecting trait (a cohort's
-    definition). The rest: people who injected in the past 12 months; the prevalences are
-    levels at the end of weeks 0..W.
+    definition). The rest: people who injected in the past 12 months. Weeks at risk are
+    counted at the start of each week (the end of the week before); the prevalences and
+    shares are levels at the end of weeks 0..W. HCV incidence is primary infection: weeks
+    at risk are antibody-negative weeks.
     """
 
     person_weeks: np.ndarray
@@ -158,6 +204,19 @@ class PwidWeekly(NamedTuple):
     hiv_prevalence: np.ndarray
     hcv_prevalence: np.ndarray
     recent_weeks: np.ndarray
+    hiv_negative_weeks_moud: np.ndarray
+    hiv_infections_moud: np.ndarray
+    hcv_negative_weeks_moud: np.ndarray
+    hcv_infections_moud: np.ndarray
+    hcv_infections_nonsharer: np.ndarray
+    hcv_antibody_prevalence: np.ndarray
+    shared_past_year: np.ndarray  # among HIV-negative recent injectors (NHBS's definition)
+    suppressed_of_diagnosed: np.ndarray  # ever injected, HIV diagnosed (Karch 2016)
+
+
+def _share(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denominator > 0, numerator / denominator, np.nan)
 
 
 def pwid_weekly(run: ObservedRun) -> PwidWeekly:
@@ -166,20 +225,26 @@ def pwid_weekly(run: ObservedRun) -> PwidWeekly:
     od = ev[(ev["kind"] == "death") & (ev["detail"] == "overdose")]
     od = od[t.injects_by_pid[od["person"].to_numpy()]]
     deaths = np.bincount(od["week"].to_numpy(), minlength=weeks + 1)[1 : weeks + 1]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        hiv_prev = np.where(t.recent > 0, t.recent_hiv / t.recent, np.nan)
-        hcv_prev = np.where(t.recent > 0, t.recent_hcv / t.recent, np.nan)
     recent = t.recent[:-1].astype(np.float64)
+    hiv_negative = t.recent - t.recent_hiv
     return PwidWeekly(
         person_weeks=t.alive[:-1].astype(np.float64),
         overdose_deaths=deaths.astype(np.float64),
         hiv_negative_weeks=recent - t.recent_hiv[:-1],
         hiv_infections=t.new_hiv[1:].astype(np.float64),
-        hcv_negative_weeks=recent - t.recent_hcv[:-1],
+        hcv_negative_weeks=recent - t.recent_hcv_antibody[:-1],
         hcv_infections=t.new_hcv[1:].astype(np.float64),
-        hiv_prevalence=hiv_prev,
-        hcv_prevalence=hcv_prev,
+        hiv_prevalence=_share(t.recent_hiv, t.recent),
+        hcv_prevalence=_share(t.recent_hcv, t.recent),
         recent_weeks=recent,
+        hiv_negative_weeks_moud=t.recent_hiv_negative_moud[:-1].astype(np.float64),
+        hiv_infections_moud=t.new_hiv_moud[1:].astype(np.float64),
+        hcv_negative_weeks_moud=t.recent_hcv_negative_moud[:-1].astype(np.float64),
+        hcv_infections_moud=t.new_hcv_moud[1:].astype(np.float64),
+        hcv_infections_nonsharer=t.new_hcv_nonsharer[1:].astype(np.float64),
+        hcv_antibody_prevalence=_share(t.recent_hcv_antibody, t.recent),
+        shared_past_year=_share(t.recent_shared, hiv_negative),
+        suppressed_of_diagnosed=_share(t.ever_suppressed, t.ever_diagnosed),
     )
 
 

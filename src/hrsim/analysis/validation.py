@@ -14,8 +14,18 @@ each quantity the way the study did:
 - overdose and all-cause deaths after inpatient detox (Strang 2003);
 - fatal overdose among people who inject, followed through every care state as in a cohort
   (Caudarella 2016);
-- HIV and HCV prevalence (CDC NHBS; Grebely 2019) and incidence (Artenie 2021) among people
-  who injected in the past year, as those studies define them (``hrsim.analysis.measures``).
+- HIV and HCV among people who injected in the past year, from one setting (US cities and
+  cohorts): HIV incidence (derived from Lansky 2014) and prevalence (NHBS), primary HCV
+  incidence (US cohorts) and antibody prevalence (NHBS, Abara 2019), viraemic prevalence
+  (Grebely 2019, global: no US survey found), the share of HCV infections in people who did not
+  share syringes (Hagan 2001), incidence on vs off MOUD (MacArthur 2012; Platt 2018),
+  reinfection after cure (Hajarizadeh 2020), viral suppression among people with diagnosed HIV
+  (Karch 2016) and receptive sharing in the past 12 months (NHBS), measured as those studies
+  define them (``hrsim.analysis.measures``).
+
+Every target is labelled: *calibration* when a parameter was set from the same study (the
+result names it; meeting it shows the setting carried through), *validation* when no parameter
+was chosen with it in view.
 
 Tolerances use the published uncertainty. Where a study gives a proportion and its sample
 size, or a 95% interval, the simulated value must lie within 1.96 x the combined standard
@@ -35,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from hrsim.analysis.events import follow_until_removed, spells_from, state_changes
-from hrsim.analysis.measures import PwidWeekly, observe_run, pwid_weekly
+from hrsim.analysis.measures import ObservedRun, PwidWeekly, observe_run, pwid_weekly
 from hrsim.analysis.stats import (
     Z95,
     binomial_se,
@@ -97,6 +107,10 @@ class TargetResult:
     passed: bool
     published: Published | None = None
     curve: Curve | None = None
+    #: "calibration" (a parameter was set from this study: ``calibrates`` names it) or
+    #: "validation" (independent of every parameter choice). Set by ``label``.
+    role: str = "validation"
+    calibrates: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """Plain types, for JSON (the curve is left out: it is for the HTML page)."""
@@ -106,6 +120,29 @@ class TargetResult:
         d["interval"] = [float(x) for x in self.interval]
         d["passed"] = bool(self.passed)
         return d
+
+
+# ---------------------------------------------------------------------------------------------
+# Calibration or validation
+
+ROLES = ("calibration", "validation")
+
+
+def label(result: TargetResult, calibrates: str = "") -> TargetResult:
+    """Say what the target is: calibration or validation.
+
+    *Calibration* when ``calibrates`` names the parameters set from the same study (meeting
+    it shows the setting was carried through, not that the model predicts it); otherwise
+    *validation* (no parameter was chosen with it in view).
+    """
+    result.role = "calibration" if calibrates else "validation"
+    result.calibrates = calibrates
+    return result
+
+
+def role_text(result: TargetResult) -> str:
+    """``validation`` or ``calibration (sets x, y)``: how the table and the page show it."""
+    return f"calibration (sets {result.calibrates})" if result.calibrates else "validation"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -239,6 +276,38 @@ def _on_off_counts(moves: pd.DataFrame, weeks: int, medication: str) -> dict[str
     }
 
 
+def _reinfection(run: ObservedRun) -> tuple[int, float]:
+    """HCV reinfections after cure, and the weeks at risk, among people who inject.
+
+    Each cure opens a spell at risk that ends at the next HCV infection, at death or exit,
+    or at the end of the run (Hajarizadeh 2020 counts reinfection after successful
+    treatment, not after spontaneous clearance).
+    """
+    ev, weeks = run.events, run.weeks
+    cures = ev[(ev["kind"] == "clinical") & (ev["detail"] == "hcv_cured")]
+    cures = cures[run.pwid.injects_by_pid[cures["person"].to_numpy()]]
+    if cures.empty:
+        return 0, 0.0
+    cures = cures[["person", "week"]].sort_values("week")
+    infections = ev[(ev["kind"] == "infection") & ev["detail"].str.startswith("hcv_")]
+    infections = infections[~infections["detail"].str.endswith("_initial")]
+    infections = infections[["person", "week"]].rename(columns={"week": "infected"})
+    spells = pd.merge_asof(
+        cures,
+        infections.sort_values("infected"),
+        left_on="week",
+        right_on="infected",
+        by="person",
+        direction="forward",
+        allow_exact_matches=False,
+    )
+    removed = ev[ev["kind"].isin(["death", "exit"])].groupby("person")["week"].min()
+    gone = spells["person"].map(removed).fillna(weeks).to_numpy()
+    infected = spells["infected"].fillna(np.inf).to_numpy()
+    end = np.minimum(np.minimum(infected, gone), weeks)
+    return int(np.count_nonzero(infected <= end)), float((end - spells["week"]).sum())
+
+
 def measure_replicate(task: ReplicateTask) -> dict[str, Any]:
     """Run one replicate and reduce it to what the targets need (small arrays and counts)."""
     run = observe_run(task.scenario)
@@ -267,6 +336,7 @@ def measure_replicate(task: ReplicateTask) -> dict[str, Any]:
         methadone=_on_off_counts(moves, weeks, "methadone"),
         buprenorphine_mortality=_on_off_counts(moves, weeks, "buprenorphine"),
         pwid=pwid_weekly(run),
+        hcv_reinfection=_reinfection(run),
     )
     return out
 
@@ -293,36 +363,45 @@ def relapse_targets(reps: list[dict[str, Any]]) -> list[TargetResult]:
     d, e = _pooled_spells(reps, "relapse_treated")
     s52, se52 = kaplan_meier(d, e, 52)
     return [
-        proportion_target(
-            "relapse within 1 week of detox discharge, no aftercare",
-            "Smyth et al. 2010, Ir J Med Sci (n=109)",
-            0.59,
-            109,
-            1 - s1,
-            se1,
-            1,
-            early,
+        label(
+            proportion_target(
+                "relapse within 1 week of detox discharge, no aftercare",
+                "Smyth et al. 2010, Ir J Med Sci (n=109)",
+                0.59,
+                109,
+                1 - s1,
+                se1,
+                1,
+                early,
+            ),
+            "care.relapse_first_week_probability",
         ),
-        proportion_target(
-            "relapsed by 18-36 months (at 27 months) after detox, no aftercare",
-            "Smyth et al. 2010 (99/109)",
-            0.91,
-            109,
-            1 - s27,
-            se27,
-            117,
-            late,
+        label(
+            proportion_target(
+                "relapsed by 18-36 months (at 27 months) after detox, no aftercare",
+                "Smyth et al. 2010 (99/109)",
+                0.91,
+                109,
+                1 - s27,
+                se27,
+                117,
+                late,
+            ),
+            "care.relapse_hazard_decay_exponent",
         ),
-        TargetResult(
-            "abstinent 12 months after treatment (detox, any aftercare)",
-            "Hunt, Barnett & Branch 1971 (C2, a curve pooling 84 studies)",
-            "0.25-0.30",
-            s52,
-            normal_interval(s52, se52),
-            "the published band +/- 0.05 (read off a figure)",
-            0.20 <= s52 <= 0.35,
-            Published(None, 0.25, 0.30, 52),
-            _km_curve(d, e, 104, "abstinent (Kaplan-Meier)"),
+        label(
+            TargetResult(
+                "abstinent 12 months after treatment (detox, any aftercare)",
+                "Hunt, Barnett & Branch 1971 (C2, a curve pooling 84 studies)",
+                "0.25-0.30",
+                s52,
+                normal_interval(s52, se52),
+                "the published band +/- 0.05 (read off a figure)",
+                0.20 <= s52 <= 0.35,
+                Published(None, 0.25, 0.30, 52),
+                _km_curve(d, e, 104, "abstinent (Kaplan-Meier)"),
+            ),
+            "care.aftercare_relapse_hazard_ratio",
         ),
     ]
 
@@ -332,13 +411,14 @@ def retention_targets(
 ) -> list[TargetResult]:
     """Buprenorphine retention at 12 months (usual care, trial-like) and without medication."""
     out = []
-    for reps, target, n, label, source in (
+    for reps, target, n, name, source, calibrates in (
         (
             usual,
             0.569,
             255,
             "buprenorphine retained at 12 months, usual care",
             "Soeffing et al. 2009, J Subst Abuse Treat (145/255)",
+            "care.buprenorphine_retention_12_months",
         ),
         (
             trial,
@@ -346,25 +426,28 @@ def retention_targets(
             20,
             "buprenorphine retained at 12 months, trial-like setting",
             "Kakko et al. 2003, Lancet (15/20)",
+            "the trial-like setting's discontinuation hazard ratio (0.51)",
         ),
     ):
         d, e = _pooled_spells(reps, "buprenorphine")
         s, se = kaplan_meier(d, e, 52)
         curve = _km_curve(d, e, 104, "retained on buprenorphine")
-        out.append(proportion_target(label, source, target, n, s, se, 52, curve))
+        out.append(label(proportion_target(name, source, target, n, s, se, 52, curve), calibrates))
     d, e = _pooled_spells(usual, "detox")
     s, se = kaplan_meier(d, e, 52)
     out.append(
-        TargetResult(
-            "still in treatment at 12 months without medication (detox/psychosocial only)",
-            "Kakko et al. 2003, placebo arm (0/20)",
-            "0.0",
-            s,
-            normal_interval(s, se),
-            "at most 0.15 (upper 95% bound for 0/20, rule of three)",
-            s <= 0.15,
-            Published(0.0, 0.0, 0.15, 52),
-            _km_curve(d, e, 60, "still in detox treatment"),
+        label(
+            TargetResult(
+                "still in treatment at 12 months without medication (detox/psychosocial only)",
+                "Kakko et al. 2003, placebo arm (0/20)",
+                "0.0",
+                s,
+                normal_interval(s, se),
+                "at most 0.15 (upper 95% bound for 0/20, rule of three)",
+                s <= 0.15,
+                Published(0.0, 0.0, 0.15, 52),
+                _km_curve(d, e, 60, "still in detox treatment"),
+            )
         )
     )
     return out
@@ -384,7 +467,7 @@ def post_release_target(reps: list[dict[str, Any]]) -> TargetResult:
         rr = (d12 / pt12) / (d312 / pt312)
         se = np.sqrt(1 / d12 + 1 / d312)
         lo, hi = rr * np.exp(-Z95 * se), rr * np.exp(Z95 * se)
-    return range_target(
+    result = range_target(
         "overdose death rate, weeks 1-2 vs 3-12 after prison release",
         f"Merrall et al. 2010, Addiction (deaths here: {d12} and {d312})",
         "3.1-8.4",
@@ -393,15 +476,28 @@ def post_release_target(reps: list[dict[str, Any]]) -> TargetResult:
         (lo, hi),
         "simulated 95% CI overlaps the published range (estimates across studies)",
     )
+    return label(result, "overdose.low_tolerance_rr, tolerance.regain_fraction_per_week")
 
 
 def on_off_targets(reps: list[dict[str, Any]]) -> list[TargetResult]:
     """Overdose and all-cause mortality off vs on MOUD, among people ever treated (Sordo 2017)."""
     out = []
-    for key, medication, cause, published in (
-        ("methadone", "methadone", "overdose", (4.8, 2.90, 7.95)),
-        ("methadone", "methadone", "all-cause", (3.20, 2.65, 3.86)),
-        ("buprenorphine_mortality", "buprenorphine", "all-cause", (2.20, 1.34, 3.61)),
+    for key, medication, cause, published, calibrates in (
+        ("methadone", "methadone", "overdose", (4.8, 2.90, 7.95), "overdose.methadone_rate_ratio"),
+        (
+            "methadone",
+            "methadone",
+            "all-cause",
+            (3.20, 2.65, 3.86),
+            "demography.other_death_rate_per_year_off_moud, _on_moud",
+        ),
+        (
+            "buprenorphine_mortality",
+            "buprenorphine",
+            "all-cause",
+            (2.20, 1.34, 3.61),
+            "overdose.buprenorphine_rate_ratio",
+        ),
     ):
         total = {k: sum(r[key][k] for r in reps) for k in reps[0][key]}
         dk = "od" if cause == "overdose" else "dead"
@@ -414,16 +510,15 @@ def on_off_targets(reps: list[dict[str, Any]]) -> list[TargetResult]:
             rr, log_se = float("nan"), float("nan")
         on_rate = 1000 * d_on / max(pt_on, 1e-12)
         off_rate = 1000 * d_off / max(pt_off, 1e-12)
-        out.append(
-            ratio_target(
-                f"{cause} mortality off vs on {medication} (rate ratio)",
-                f"Sordo et al. 2017, BMJ (here: {on_rate:.1f} on vs {off_rate:.1f} off "
-                f"per 1000 PY; deaths {d_on:.0f} and {d_off:.0f})",
-                published,
-                rr,
-                log_se,
-            )
+        result = ratio_target(
+            f"{cause} mortality off vs on {medication} (rate ratio)",
+            f"Sordo et al. 2017, BMJ (here: {on_rate:.1f} on vs {off_rate:.1f} off "
+            f"per 1000 PY; deaths {d_on:.0f} and {d_off:.0f})",
+            published,
+            rr,
+            log_se,
         )
+        out.append(label(result, calibrates))
     return out
 
 
@@ -434,7 +529,7 @@ def after_detox_targets(reps: list[dict[str, Any]], weeks: int) -> list[TargetRe
     weeks before the end of the run).
     """
     out = []
-    for window, k, cause, label in (
+    for window, k, cause, name in (
         (STRANG_WEEKS, 3, 1, "overdose death within 4 months of inpatient detox discharge"),
         (52, 5, 2, "death from any cause within 12 months of inpatient detox discharge"),
     ):
@@ -458,7 +553,7 @@ def after_detox_targets(reps: list[dict[str, Any]], weeks: int) -> list[TargetRe
         p = float(share[-1])
         out.append(
             range_target(
-                label,
+                name,
                 f"Strang et al. 2003, BMJ ({k}/137 admitted for inpatient detox; "
                 f"here {int(by_week[-1])} of {n} discharges)",
                 f"{k / 137:.3f} (exact 95% CI {low:.3f}-{high:.3f})",
@@ -494,76 +589,244 @@ def _sum_weekly(reps: list[dict[str, Any]]) -> PwidWeekly:
     )
 
 
+def _rate_target(
+    name: str,
+    source: str,
+    published: tuple[float, float, float] | Published,
+    events: float,
+    person_years: float,
+    per: float,
+    curve: Curve | None = None,
+) -> TargetResult:
+    """A rate per ``per`` person-years: on the log scale against a 95% CI, or against a range."""
+    rate = per * events / max(person_years, 1e-12)
+    log_se = 1 / np.sqrt(events) if events > 0 else float("nan")
+    if isinstance(published, Published):
+        _, low, high = poisson_rate(events, person_years, per)
+        return range_target(
+            name,
+            source,
+            f"{published.low:g}-{published.high:g}",
+            published,
+            rate,
+            (low, high),
+            "simulated 95% CI (Poisson) overlaps the published range",
+            curve,
+        )
+    return ratio_target(name, source, published, rate, float(log_se), curve)
+
+
+def _incidence_ratio_target(
+    name: str,
+    source: str,
+    published: tuple[float, float, float],
+    on: tuple[float, float],
+    off: tuple[float, float],
+) -> TargetResult:
+    """Incidence on MOUD vs off it (events, person-weeks each), on the log scale."""
+    (e_on, w_on), (e_off, w_off) = on, off
+    if e_on > 0 and e_off > 0:
+        rr = (e_on / w_on) / (e_off / w_off)
+        log_se = float(np.sqrt(1 / e_on + 1 / e_off))
+    else:
+        rr, log_se = float("nan"), float("nan")
+    here = f" (here {e_on:.0f} infections on MOUD and {e_off:.0f} off)"
+    return ratio_target(name, source + here, published, rr, log_se)
+
+
 def pwid_targets(reps: list[dict[str, Any]]) -> list[TargetResult]:
-    """Fatal overdose, HIV and HCV incidence and prevalence among people who inject."""
-    pooled = _sum_weekly(reps)
+    """Overdose, HIV and HCV among people who inject, in one setting: US cities, 2011-2018.
+
+    The HIV and HCV targets come from one epidemic (NHBS cities and US cohorts), not from a
+    global pool set against a US prevalence. Where no US figure was found the target says
+    which setting it is from.
+    """
+    w = _sum_weekly(reps)
+    years = {k: float(getattr(w, k).sum()) / 52.0 for k in PwidWeekly._fields}
     out = []
-    for name, source, num, den, per, published, unit in (
+    curve = _yearly(w, "overdose_deaths", "person_weeks", 1000.0)
+    curve.ylabel = "per 1000 person-years"
+    out.append(
+        label(
+            _rate_target(
+                "fatal overdose rate among people who inject (per 1000 person-years)",
+                "Caudarella et al. 2016, Drug Alcohol Depend (Vancouver cohorts, 134 deaths)",
+                (8.94, 7.55, 10.59),
+                float(w.overdose_deaths.sum()),
+                years["person_weeks"],
+                1000.0,
+                curve,
+            ),
+            "overdose.base_rate_per_year",
+        )
+    )
+    curve = _yearly(w, "hiv_infections", "hiv_negative_weeks", 100.0)
+    curve.ylabel = "per 100 HIV-negative person-years"
+    out.append(
+        label(
+            _rate_target(
+                "HIV incidence among people who injected in the past year (per 100 person-years)",
+                "derived from Lansky et al. 2014, PLoS One 9:e97596 (US, 2011): HIV diagnoses "
+                "among people who inject (55 per 100,000 of 6.61 million who ever injected) "
+                "over the 774,434 (494,605-1,054,263) who injected in the past year; "
+                "diagnoses stand in for incidence",
+                Published(None, 0.34, 0.74),
+                float(w.hiv_infections.sum()),
+                years["hiv_negative_weeks"],
+                100.0,
+                curve,
+            )
+        )
+    )
+    curve = _yearly(w, "hcv_infections", "hcv_negative_weeks", 100.0)
+    curve.ylabel = "per 100 antibody-negative person-years"
+    out.append(
+        label(
+            _rate_target(
+                "primary HCV incidence among people who injected in the past year "
+                "(per 100 person-years)",
+                "US cohorts of people who inject, mostly 1994-2006 (Hagan 2001 Seattle 16.7; "
+                "Garfein 1998; Hahn 2002; Thorpe 2002): 'between 15 and 30 per 100 person "
+                "years', Institute of Medicine 2010, Hepatitis and Liver Cancer, p. 28",
+                Published(None, 15.0, 30.0),
+                float(w.hcv_infections.sum()),
+                years["hcv_negative_weeks"],
+                100.0,
+                curve,
+            )
+        )
+    )
+    out.append(
+        label(
+            proportion_target(
+                "share of primary HCV infections in people who did not share syringes in the "
+                "past 12 months",
+                "Hagan et al. 2001, Am J Public Health 91:42 (Seattle; 42 of 53 "
+                "seroconversions, De et al. 2008 Table 1)",
+                42 / 53,
+                53,
+                *_share_and_se(w.hcv_infections_nonsharer.sum(), w.hcv_infections.sum()),
+            )
+        )
+    )
+    out.append(
+        label(
+            _incidence_ratio_target(
+                "HIV incidence on vs off MOUD among people who inject (rate ratio)",
+                "MacArthur et al. 2012, BMJ 345:e5945 (9 studies, methadone)",
+                (0.46, 0.32, 0.67),
+                (float(w.hiv_infections_moud.sum()), float(w.hiv_negative_weeks_moud.sum())),
+                (
+                    float((w.hiv_infections - w.hiv_infections_moud).sum()),
+                    float((w.hiv_negative_weeks - w.hiv_negative_weeks_moud).sum()),
+                ),
+            )
+        )
+    )
+    out.append(
+        label(
+            _incidence_ratio_target(
+                "primary HCV incidence on vs off MOUD among people who inject (rate ratio)",
+                "Platt et al. 2018, Addiction 113:545 (current opioid substitution, 28 studies)",
+                (0.50, 0.40, 0.63),
+                (float(w.hcv_infections_moud.sum()), float(w.hcv_negative_weeks_moud.sum())),
+                (
+                    float((w.hcv_infections - w.hcv_infections_moud).sum()),
+                    float((w.hcv_negative_weeks - w.hcv_negative_weeks_moud).sum()),
+                ),
+            )
+        )
+    )
+    reinfected = sum(r["hcv_reinfection"][0] for r in reps)
+    at_risk = sum(r["hcv_reinfection"][1] for r in reps)
+    out.append(
+        label(
+            _rate_target(
+                "HCV reinfection after cure among people who inject (per 100 person-years)",
+                "Hajarizadeh et al. 2020, J Hepatol (recent injecting; 36 studies)",
+                (6.2, 4.3, 9.0),
+                float(reinfected),
+                float(at_risk) / 52.0,
+                100.0,
+            )
+        )
+    )
+
+    for field, name, source, published, calibrates in (
         (
-            "fatal overdose rate among people who inject (per 1000 person-years)",
-            "Caudarella et al. 2016, Drug Alcohol Depend (Vancouver cohorts, 134 deaths)",
-            "overdose_deaths",
-            "person_weeks",
-            1000.0,
-            (8.94, 7.55, 10.59),
-            "per 1000 person-years",
+            "hiv_prevalence",
+            "HIV prevalence among people who injected in the past year, at the end",
+            "CDC NHBS: 7% (20 cities, 2015; 23 cities, 2018), 6% of 2018 participants "
+            "tested positive (Handanagic et al. 2021, MMWR 70:1459)",
+            Published(None, 0.06, 0.07),
+            "",
         ),
         (
-            "HIV incidence among people who injected in the past year (per 100 person-years)",
-            "Artenie et al. 2021, INHSU (global pooled incidence, 46 estimates; C)",
-            "hiv_infections",
-            "hiv_negative_weeks",
-            100.0,
-            (1.7, 1.2, 2.4),
-            "per 100 HIV-negative person-years",
+            "hcv_antibody_prevalence",
+            "HCV antibody prevalence among people who injected in the past year, at the end",
+            "Abara et al. 2019, J Infect Dis 220:377 (NHBS 2015, 8 US cities; 55.2% of 4,094)",
+            Published(0.552, 0.537, 0.567),
+            "",
         ),
         (
-            "HCV incidence among people who injected in the past year (per 100 person-years)",
-            "Artenie et al. 2021, INHSU (global pooled primary incidence, 54 estimates; C)",
-            "hcv_infections",
-            "hcv_negative_weeks",
-            100.0,
-            (14.8, 12.3, 17.8),
-            "per 100 HCV-negative person-years",
+            "hcv_prevalence",
+            "HCV (viraemic) prevalence among people who injected in the past year, at the end",
+            "Grebely et al. 2019, Addiction (global, recent injecting; no US viraemic survey "
+            "was found)",
+            Published(0.392, 0.316, 0.470),
+            "",
+        ),
+        (
+            "suppressed_of_diagnosed",
+            "virally suppressed among people who inject with diagnosed HIV, at the end",
+            "Karch et al. 2016, Open AIDS J 10:127 (US, 28 jurisdictions, 2012; 42.8% of 80,958)",
+            Published(0.428, 0.425, 0.431),
+            "",
+        ),
+        (
+            "shared_past_year",
+            "receptive syringe sharing in the past 12 months, HIV-negative people who inject",
+            "CDC NHBS 2018 (23 cities): 26% (Handanagic et al. 2021); 27% in 2012 and 2015",
+            Published(None, 0.26, 0.27),
+            "injecting.sharing_episode_start_rate_per_year",
         ),
     ):
-        events = float(getattr(pooled, num).sum())
-        rate, _, _ = poisson_rate(events, getattr(pooled, den).sum() / 52.0, per)
-        curve = _yearly(pooled, num, den, per)
-        curve.ylabel = unit
-        log_se = 1 / np.sqrt(events) if events > 0 else float("nan")
-        out.append(ratio_target(name, source, published, rate, float(log_se), curve))
-
-    hiv_mean, _, hiv_interval, hiv_curve = _prevalence_end(reps, "hiv_prevalence")
-    out.append(
-        range_target(
-            "HIV prevalence among people who injected in the past year, at the end",
-            "CDC NHBS, people who inject in US cities: 9% (2009), 11% (2012)",
-            "0.09-0.11",
-            Published(None, 0.09, 0.11),
-            hiv_mean,
-            hiv_interval,
-            "simulated 95% CI (across replicates) overlaps the published range",
-            hiv_curve,
-        )
-    )
-    hcv_mean, hcv_se, hcv_interval, hcv_curve = _prevalence_end(reps, "hcv_prevalence")
-    grebely = Published(0.392, 0.316, 0.470)
-    tol = Z95 * float(np.hypot(hcv_se, (grebely.high - grebely.low) / (2 * Z95)))
-    out.append(
-        TargetResult(
-            "HCV (viraemic) prevalence among people who injected in the past year, at the end",
-            "Grebely et al. 2019, Addiction (global, recent injecting; uncertainty interval)",
-            "0.392 (95% UI 0.316-0.470)",
-            hcv_mean,
-            hcv_interval,
-            f"+/- {tol:.3f} (published interval and simulation SE across replicates combined, 95%)",
-            bool(abs(hcv_mean - 0.392) <= tol),
-            grebely,
-            hcv_curve,
-        )
-    )
+        mean, se, interval, curve = _prevalence_end(reps, field)
+        if published.value is None:
+            result = range_target(
+                name,
+                source,
+                f"{published.low:g}-{published.high:g}",
+                published,
+                mean,
+                interval,
+                "simulated 95% CI (across replicates) overlaps the published range",
+                curve,
+            )
+        else:
+            tol = Z95 * float(np.hypot(se, (published.high - published.low) / (2 * Z95)))
+            result = TargetResult(
+                name,
+                source,
+                f"{published.value:g} (95% interval {published.low:g}-{published.high:g})",
+                mean,
+                interval,
+                f"+/- {tol:.3f} (published interval and simulation SE across replicates "
+                "combined, 95%)",
+                bool(abs(mean - published.value) <= tol),
+                published,
+                curve,
+            )
+        out.append(label(result, calibrates))
     return out
+
+
+def _share_and_se(part: float, whole: float) -> tuple[float, float]:
+    """A share and its binomial SE (NaN when there is nothing to share)."""
+    if whole <= 0:
+        return float("nan"), float("nan")
+    share = float(part) / float(whole)
+    return share, binomial_se(share, int(whole))
 
 
 def _prevalence_end(
@@ -671,6 +934,7 @@ def format_table(results: list[TargetResult]) -> str:
     lines = []
     for r in results:
         lines.append(f"[{'PASS' if r.passed else 'FAIL'}] {r.name}")
+        lines.append(f"       role:      {role_text(r)}")
         lines.append(f"       source:    {r.source}")
         lines.append(f"       target:    {r.target}")
         lines.append(
@@ -678,6 +942,10 @@ def format_table(results: list[TargetResult]) -> str:
             f"(95% interval {r.interval[0]:.3f} to {r.interval[1]:.3f})"
         )
         lines.append(f"       tolerance: {r.tolerance}")
-    passed = sum(r.passed for r in results)
-    lines.append(f"\n{passed} of {len(results)} targets met")
+    lines.append("")
+    for role in ROLES:
+        group = [r for r in results if r.role == role]
+        met = sum(r.passed for r in group)
+        lines.append(f"{role} targets: {met} of {len(group)} met")
+    lines.append(f"{sum(r.passed for r in results)} of {len(results)} targets met")
     return "\n".join(lines)

@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from hrsim.analysis.validation import TargetResult
+from hrsim.analysis.validation import ROLES, TargetResult, role_text
 from hrsim.reporting.figures import PALETTE, Page
 
 SIMULATED, PUBLISHED = PALETTE[0], PALETTE[3]
@@ -100,6 +100,7 @@ def summary_frame(results: list[TargetResult]) -> pd.DataFrame:
         {
             "result": ["PASS" if r.passed else "FAIL" for r in results],
             "target": [r.name for r in results],
+            "role": [role_text(r) for r in results],
             "published": [r.target for r in results],
             "simulated": [f"{r.simulated:.3g}" for r in results],
             "95% interval": [f"{r.interval[0]:.3g} to {r.interval[1]:.3g}" for r in results],
@@ -112,11 +113,19 @@ def write_validation_page(results: list[TargetResult], path: Path, settings: str
     """Write the page (and one PNG per target next to it); ``settings`` says how it was run."""
     path = Path(path)
     passed = sum(r.passed for r in results)
+    by_role = "; ".join(
+        f"{role}: {sum(r.passed for r in results if r.role == role)} of "
+        f"{sum(r.role == role for r in results)}"
+        for role in ROLES
+    )
     page = Page("hrsim validation: the model against published targets", path.parent)
     page.paragraph(
-        f"{passed} of {len(results)} targets met. {settings} Targets the model misses are "
-        "reported as failing; no tolerance is loosened to pass. Each plot shows the simulated "
-        "quantity with its 95% interval (blue) against what the study published (red)."
+        f"{passed} of {len(results)} targets met ({by_role}). {settings} A calibration "
+        "target is one a parameter was set from (the table names it): meeting it shows the "
+        "setting carried through, not that the model predicts it. A validation target is "
+        "independent of every parameter choice. Targets the model misses are reported as "
+        "failing; no tolerance is loosened to pass. Each plot shows the simulated quantity "
+        "with its 95% interval (blue) against what the study published (red)."
     )
     page.table(summary_frame(results))
     stem = path.stem
@@ -125,7 +134,7 @@ def write_validation_page(results: list[TargetResult], path: Path, settings: str
         page.figure(
             target_figure(r),
             f"{stem}-target-{i:02d}",
-            f"Source: {r.source}. Published: {r.target}. Simulated: {r.simulated:.3g} "
+            f"{role_text(r).capitalize()}. Source: {r.source}. Published: {r.target}. Simulated: {r.simulated:.3g} "
             f"(95% interval {r.interval[0]:.3g} to {r.interval[1]:.3g}). "
             f"Rule: {r.tolerance}. {'PASS' if r.passed else 'FAIL'}.",
         )
