@@ -80,6 +80,23 @@ def test_every_target_is_checked(results):
 
 
 @pytest.mark.validation
+def test_every_target_is_labelled_calibration_or_validation(results):
+    """A calibration target names the parameters set from it, and those are real keys."""
+    from hrsim.scenario import Scenario
+
+    sections = Scenario.default().model_dump()
+    for r in results.values():
+        assert r.role in ("calibration", "validation"), r.name
+        if r.role == "validation":
+            assert not r.calibrates, r.name
+            continue
+        for key in r.calibrates.split(", "):
+            section, _, name = key.partition(".")
+            if section in sections:
+                assert name in sections[section], f"{r.name}: {key} is not a parameter"
+
+
+@pytest.mark.validation
 def test_every_target_says_where_it_comes_from_and_how_it_is_judged(results):
     for r in results.values():
         assert r.source and r.tolerance and r.target
@@ -121,6 +138,10 @@ def test_validate_command_json_and_exit_code():
             "tolerance",
             "passed",
             "published",
+            "role",
+            "calibrates",
         }
+        assert r["role"] in ("calibration", "validation")
+        assert bool(r["calibrates"]) == (r["role"] == "calibration")
         assert set(r["published"]) == {"value", "low", "high", "at"}
     assert out.returncode == (0 if all(r["passed"] for r in rows) else 1)

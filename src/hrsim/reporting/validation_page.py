@@ -134,7 +134,8 @@ def write_validation_page(results: list[TargetResult], path: Path, settings: str
         page.figure(
             target_figure(r),
             f"{stem}-target-{i:02d}",
-            f"{role_text(r).capitalize()}. Source: {r.source}. Published: {r.target}. Simulated: {r.simulated:.3g} "
+            f"{role_text(r).capitalize()}. Source: {r.source}. Published: {r.target}. "
+            f"Simulated: {r.simulated:.3g} "
             f"(95% interval {r.interval[0]:.3g} to {r.interval[1]:.3g}). "
             f"Rule: {r.tolerance}. {'PASS' if r.passed else 'FAIL'}.",
         )
