@@ -371,8 +371,8 @@ STATISTICS: dict[str, Statistic] = {
         _pwid_rate("hiv_infections", "hiv_negative_weeks", 100.0),
     ),
     "pwid_hcv_incidence_per_100_py": Statistic(
-        "new HCV infections per 100 HCV-negative person-years among people who injected in "
-        "the past 12 months",
+        "primary HCV infections per 100 antibody-negative person-years among people who "
+        "injected in the past 12 months",
         "per 100 PY",
         _pwid_rate("hcv_infections", "hcv_negative_weeks", 100.0),
     ),
@@ -382,9 +382,27 @@ STATISTICS: dict[str, Statistic] = {
         _pwid_prevalence_end("hiv_prevalence"),
     ),
     "pwid_hcv_prevalence_end": Statistic(
-        "HCV prevalence among people who injected in the past 12 months, in the last week",
+        "HCV (viraemic) prevalence among people who injected in the past 12 months, in the "
+        "last week",
         "fraction",
         _pwid_prevalence_end("hcv_prevalence"),
+    ),
+    "pwid_hcv_antibody_prevalence_end": Statistic(
+        "HCV antibody prevalence among people who injected in the past 12 months, in the last week",
+        "fraction",
+        _pwid_prevalence_end("hcv_antibody_prevalence"),
+    ),
+    "pwid_shared_past_year_end": Statistic(
+        "share of HIV-negative people who injected in the past 12 months who shared a "
+        "syringe (receptively) in those 12 months, in the last week",
+        "fraction",
+        _pwid_prevalence_end("shared_past_year"),
+    ),
+    "pwid_hiv_suppressed_of_diagnosed_end": Statistic(
+        "share virally suppressed among people who ever injected with diagnosed HIV, in the "
+        "last week",
+        "fraction",
+        _pwid_prevalence_end("suppressed_of_diagnosed"),
     ),
 }
 
