@@ -233,7 +233,12 @@ def test_overdose_rate_multipliers():
     p.state[5], p.weeks_in_state[5] = Care.METHADONE, 0
     p.state[6], p.weeks_in_state[6] = Care.METHADONE, 10
     p.weeks_since_moud_exit[7] = 1
-    r = od.rate(m, rows)
+    # Fentanyl is this week's draw per dose: hand-set it (row 8 is row 0 with fentanyl).
+    rows = np.append(rows, 8)
+    p.state[8], p.injects[8], p.heavy_use[8], p.tolerance[8] = Care.ACTIVE, False, False, 1.0
+    p.weeks_since_overdose[8] = p.weeks_since_moud_exit[8] = NEVER
+    p.weeks_in_state[8] = 10
+    r = od.rate(m, rows, fentanyl_dose=rows == 8)
     np.testing.assert_allclose(
         r / r[0],
         [
@@ -245,6 +250,7 @@ def test_overdose_rate_multipliers():
             o.methadone_rate_ratio * o.methadone_induction_rr,
             o.methadone_rate_ratio,
             o.moud_exit_rr_weeks_1_2,
+            o.fentanyl_rr_full_share,
         ],
         rtol=1e-9,
     )

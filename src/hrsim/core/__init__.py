@@ -7,6 +7,7 @@ layers), ``hooks.py`` (the model-wide knobs programmes turn), ``results.py`` (ti
 log, programme outputs), ``rng.py`` and ``sampling.py`` (common random numbers and thinned
 draws), ``context.py`` (what a process or programme may read and write in a week), ``capacity.py``
 (will a run fit in memory: the cost per person, checked before a model is built).
+``supply.py`` (this week's dose: fentanyl or not, one keyed draw per person-week).
 
 May import: NumPy, networkx, Mesa, ``hrsim.errors``; never the model, the processes or the
 programmes (a scenario only for type hints).

@@ -69,6 +69,9 @@ FIELDS: dict[str, Any] = {
     "hiv_acquisition_multiplier": np.float32,
     "supervised_fraction": np.float32,
     "moud_referral_week": np.int32,
+    # Issue 12 (test strips): whether this week's dose contains fentanyl, written by the
+    # overdose process for the rows it evaluates (False elsewhere); see processes/overdose.py.
+    "fentanyl_this_week": np.bool_,
     # Targets for the number of ties per layer.
     "target_injecting": np.int32,
     "target_social": np.int32,
@@ -112,6 +115,7 @@ class People:
     hiv_acquisition_multiplier: np.ndarray
     supervised_fraction: np.ndarray
     moud_referral_week: np.ndarray
+    fentanyl_this_week: np.ndarray
     target_injecting: np.ndarray
     target_social: np.ndarray
     target_sexual: np.ndarray

@@ -8,6 +8,13 @@ the run's kit ledger (``model.kits``, see ``hrsim.core.kits``): a kit used at an
 lost leaves circulation, as does the kit of a holder who dies or leaves. A holder without a
 kit can be given a new one. A witness with a kit reverses an overdose with
 ``hooks.naloxone_reversal_probability``; the programme's training can raise it.
+
+Inputs (``interventions/defaults.toml``): coverage, the weekly probability of a kit, the
+network share, kit losses, the post-release window, the trained reversal probability and the
+kit's cost. What emerges: kits in circulation, the overdoses a carrier witnesses, reversals
+and deaths averted. None of these is set: a kit averts a death only if its holder is present
+at an overdose that is not used alone (the overdose process's presence and alone draws) and
+the reversal succeeds where the overdose would otherwise have been fatal.
 """
 
 from __future__ import annotations

@@ -8,6 +8,11 @@ referred in that week (``people.moud_referral_week``) and starts MOUD if there i
 The overdose process sets ``weeks_since_overdose`` to 0 for survivors and the model adds 1
 when it closes the week, so at the start of a week (when programmes run) last week's
 survivors are exactly the people with ``weeks_since_overdose == 1``.
+
+Inputs (``interventions/defaults.toml``): coverage of survivors, the linkage probability
+(an upper bound: an RCT found no effect, so try 0), the delay and the cost per episode. What
+emerges: MOUD starts after an overdose (only where a place is free), the time they spend on
+MOUD (care's retention), and the overdoses and deaths averted through that time on MOUD.
 """
 
 from __future__ import annotations

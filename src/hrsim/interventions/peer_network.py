@@ -11,6 +11,13 @@ the supply (``overdose_multiplier``). Peers also hand naloxone kits to contacts 
 through the run's kit ledger (``model.kits``); a kit used at an overdose leaves circulation
 (``kits_used``), as does the kit of a holder who dies or leaves. Costs: a training cost per new
 peer, a weekly stipend and the kits.
+
+Inputs (``interventions/defaults.toml``): the share of peers, adoption, secondary spread and
+abandonment, the two effects of the practice (``alone_rr``, ``overdose_rr_from_testing``),
+the kit probability and costs. What emerges: how far the practice spreads through the
+network, kits given, and the overdoses witnessed, reversed and averted. The overdose effect
+of testing is still an assumed multiplier on every practising week, not the information in a
+test result (as in ``fentanyl_test_strips``).
 """
 
 from __future__ import annotations

@@ -7,6 +7,13 @@ Injections at the site are supervised: staff reverse overdoses
 infection process scales shared injections by ``1 - supervised_fraction``). Staff refer
 clients to MOUD (a hook) and to detox. No hook admits a person to detox, so detox referrals
 are only counted. Costs are the site's fixed weekly cost and a cost per supervised visit.
+
+Inputs (``interventions/defaults.toml``): capacity, opening hours, reach, injections per
+client, the staff reversal probability, referral probabilities and costs. What emerges: the
+supervised share of each client's injections (from capacity over demand), overdoses reversed
+at the site and the deaths averted (only overdoses that happen during supervised injections,
+at each client's own hazard), shared injections and infections averted, and MOUD starts
+from referrals (if a place is free).
 """
 
 from __future__ import annotations

@@ -1,9 +1,25 @@
 """Overdose: who overdoses this week, whether anyone sees it, and whether it is fatal.
 
 Weekly hazard = base rate x use (active 1; on methadone or buprenorphine a rate ratio, higher
-in the first 2 weeks of induction, Cousins 2011) x injecting x heavy use x fentanyl share of
-the supply x low tolerance x recent non-fatal overdose (Caudarella 2016) x the weeks just
+in the first 2 weeks of induction, Cousins 2011) x injecting x heavy use x fentanyl in this
+week's dose x low tolerance x recent non-fatal overdose (Caudarella 2016) x the weeks just
 after leaving MOUD (Cousins 2016).
+
+Fentanyl is drawn per person-week, not averaged over the supply: this week's dose contains
+fentanyl with probability the scenario's fentanyl share for the week, and then carries
+``fentanyl_rr_full_share``; a dose without fentanyl carries 1. The expected factor,
+``1 + (fentanyl_rr_full_share - 1) * share``, is the old supply average, so the population's
+mean hazard is unchanged; what changes is that a dose with fentanyl is riskier than one
+without, so knowing which it is (a test strip) is worth something. The draw is keyed
+(``hrsim.core.supply.fentanyl_in_dose``: stream ``overdose.fentanyl``, the week, the person's
+id), so any code asking about the same person-week gets the same answer without any ordering:
+the test-strip programme, which runs before the processes, tests the very dose this process
+then uses, and paired arms share every person-week's supply. The thinning bound carries the
+full fentanyl rate ratio, and only candidates need the draw. The process writes it to
+``people.fentanyl_this_week`` for its candidates (everyone who overdoses among them; False
+for everyone else), for observers and tests: this week's value once the process has run, last
+week's before. The programme does not read that field (it runs first); it asks
+``fentanyl_in_dose`` for its testers.
 
 An overdose is witnessed when the person is not using alone and at least one network contact
 is present. A present contact carrying naloxone reverses it with some probability; otherwise
@@ -24,6 +40,7 @@ import numpy as np
 from hrsim.core.sampling import thinned_draws
 from hrsim.core.states import STATE_NAMES, free_to_meet
 from hrsim.core.states import Care as S
+from hrsim.core.supply import fentanyl_in_dose
 from hrsim.processes.base import Process, move
 
 if TYPE_CHECKING:
@@ -64,13 +81,15 @@ class Overdose(Process):
         self.state_max[S.BUPRENORPHINE] *= max(1.0, o.buprenorphine_induction_rr)
         self.codes = {name: model.events.detail_code(name) for name in OUTCOMES}
 
-    def rate(self, model: WeekContext, rows: np.ndarray) -> np.ndarray:
-        """Weekly overdose hazard for ``rows``."""
+    def rate(
+        self, model: WeekContext, rows: np.ndarray, fentanyl_dose: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Weekly overdose hazard for ``rows`` (``fentanyl_dose``: their draws, if known)."""
         o, p = self.o, model.people
         state = p.state[rows]
-        fentanyl = 1.0 + (o.fentanyl_rr_full_share - 1.0) * model.scenario.fentanyl_share(
-            model.week
-        )
+        if fentanyl_dose is None:
+            fentanyl_dose = fentanyl_in_dose(model, rows)
+        fentanyl = np.where(fentanyl_dose, o.fentanyl_rr_full_share, 1.0)
         r = (o.base_rate_per_year / 52.0) * fentanyl * self.use[state]
         r = r * np.where(p.injects[rows], o.injecting_rr, 1.0)
         r *= np.where(p.heavy_use[rows], o.heavy_use_rr, 1.0)
@@ -91,9 +110,9 @@ class Overdose(Process):
     def _rate_bound(self, model: WeekContext) -> float:
         """An upper bound of everyone's weekly hazard, before the care-state factor."""
         o = self.o
-        fentanyl = 1.0 + (o.fentanyl_rr_full_share - 1.0) * model.scenario.fentanyl_share(
-            model.week
-        )
+        # A dose with fentanyl carries the full rate ratio (only if the supply has any).
+        share = model.scenario.fentanyl_share(model.week)
+        fentanyl = max(o.fentanyl_rr_full_share, 1.0) if share > 0.0 else 1.0
         r = (o.base_rate_per_year / 52.0) * fentanyl
         r *= max(o.injecting_rr, 1.0) * max(o.heavy_use_rr, 1.0) * o.low_tolerance_rr
         return r * max(o.recent_overdose_rr, 1.0) * model.max_hook("overdose_multiplier")
@@ -108,7 +127,10 @@ class Overdose(Process):
         candidates, u = thinned_draws(rng, people.n, -np.expm1(-bound * self.state_max.max()))
         keep = u < -np.expm1(-bound * self.state_max[people.state[candidates]])
         candidates, u = candidates[keep], u[keep]
-        p = -np.expm1(-self.rate(model, candidates))
+        fentanyl_dose = fentanyl_in_dose(model, candidates)
+        people.fentanyl_this_week.fill(False)
+        people.fentanyl_this_week[candidates] = fentanyl_dose
+        p = -np.expm1(-self.rate(model, candidates, fentanyl_dose))
         od = candidates[u < p]
         model.kits.record_used(od[:0])
         if od.size == 0:
