@@ -9,7 +9,8 @@ from conftest import binomial_se, isolated_model, within
 from hrsim import HarmReductionModel
 from hrsim.core.people import NEVER
 from hrsim.core.states import Care
-from hrsim.processes import CareProcess, Demography, Infections, Overdose, Tolerance
+from hrsim.processes import CareProcess, Cascade, Demography, Infections, Overdose, Tolerance
+from hrsim.processes.infections import hcv_infectious, stand_in_behaviour
 
 QUIET_CARE = {
     "care.detox_entry_rate_per_year": 0.0,
@@ -256,25 +257,30 @@ def test_overdose_rate_multipliers():
     )
 
 
-def _expected_new_infections(m, layer, infected, p_act, acts, eligible, receptive):
-    a, b = m.network.layers[layer].endpoints()
-    ok = infected[a] & ~infected[b] & eligible[a] & eligible[b]
-    if receptive is not None:
-        ok &= receptive[b]
-    p_edge = -np.expm1(acts * np.log1p(-p_act))
-    escape = np.ones(m.people.n)
-    np.multiply.at(escape, b[ok], 1 - p_edge)
+def _expected_new_hcv(m):
+    """Each person's risk of HCV this week along injecting ties, exactly as the process defines
+    it: exposures split among the partners who injected, syringe and equipment routes."""
+    p, i = m.people, m.scenario.infection
+    a, b = m.network.layers["injecting"].endpoints()
+    injected = p.injected_this_week
+    partners = np.bincount(a, weights=injected[b] & injected[a], minlength=p.n)
+    ok = hcv_infectious(p, i)[a] & ~p.hcv[b] & injected[a] & injected[b]
+    a, b = a[ok], b[ok]
+    k = partners[b]
+    escape_edge = (1 - i.hcv_per_shared_injection) ** (p.receptive_shared_injections[b] / k)
+    escape_edge *= (1 - i.hcv_per_shared_equipment) ** (p.equipment_shared_injections[b] / k)
+    escape = np.ones(p.n)
+    np.multiply.at(escape, b, escape_edge)
     risk = 1 - escape
     return risk.sum(), np.sqrt(np.sum(risk * (1 - risk)))
 
 
-def test_hcv_transmission_matches_per_act_probability():
-    """One week's new HCV infections against the exact expectation over the ties."""
+def test_hcv_transmission_matches_per_exposure_probability():
+    """One week's new HCV infections on the full network against the exact expectation."""
     settings = {
         "infection.hcv_testing_rate_per_year": 0.0,
         "infection.shared_injections_per_partner_per_week": 10.0,
         "population.inject_fraction": 1.0,
-        "population.hcv_prevalence_inject": 0.5,
         "population.moud_fraction": 0.0,
         "population.recovery_fraction": 0.0,
         "population.detox_fraction": 0.0,
@@ -282,19 +288,10 @@ def test_hcv_transmission_matches_per_act_probability():
         "population.shares_syringes_fraction": 0.5,
     }
     observed, expected, var = 0, 0.0, 0.0
-    for seed in range(5):
+    for seed in range(3):
         m = isolated_model(20_000, (Infections,), seed=seed, **settings)
-        p = m.people
-        eligible = (p.state == Care.ACTIVE) & p.injects
-        e, sd = _expected_new_infections(
-            m,
-            "injecting",
-            p.hcv.copy(),
-            m.scenario.infection.hcv_per_shared_injection,
-            10.0,
-            eligible,
-            p.shares_syringes,
-        )
+        stand_in_behaviour(m)  # this week's behaviour (the step fills the same arrays)
+        e, sd = _expected_new_hcv(m)
         m.step()
         observed += int(m.timeseries_frame()["hcv_infections"].iloc[-1])
         expected += e
@@ -303,7 +300,7 @@ def test_hcv_transmission_matches_per_act_probability():
     assert within(observed, expected, np.sqrt(var))
 
 
-def test_no_sharing_means_no_injecting_transmission():
+def test_no_sharing_means_no_syringe_transmission_but_equipment_still_transmits_hcv():
     m = isolated_model(
         5000,
         (Infections,),
@@ -316,21 +313,23 @@ def test_no_sharing_means_no_injecting_transmission():
     m.run(weeks=30)
     ev = m.events_frame()
     assert not ev["detail"].isin(["hiv_injecting", "hcv_injecting", "hiv_sexual"]).any()
+    assert (ev["detail"] == "hcv_equipment").sum() > 0
 
 
 def test_hcv_spontaneous_clearance_share():
     n = 20_000
     m = isolated_model(
         n,
-        (Infections,),
+        (Cascade,),
         **{
             "population.hcv_prevalence_inject": 0.0,
+            "population.hcv_viraemic_prevalence_inject": 0.0,
             "population.hcv_prevalence_noninject": 0.0,
             "infection.hcv_testing_rate_per_year": 0.0,
         },
     )
     # Infect everyone at once as new infections (the process's own draw of who will clear).
-    infections = next(p for p in m.processes if isinstance(p, Infections))
+    cascade = next(p for p in m.processes if isinstance(p, Cascade))
     frac = m.scenario.infection.hcv_spontaneous_clearance_fraction
     m.people.hcv[:] = True
     m.people.hcv_weeks[:] = 0
@@ -338,7 +337,7 @@ def test_hcv_spontaneous_clearance_share():
     m.run(weeks=m.scenario.infection.hcv_acute_weeks)
     cleared = 1 - np.mean(m.people.hcv)
     assert within(cleared, frac, binomial_se(frac, n))
-    assert infections.name == "infections"
+    assert cascade.name == "cascade"
 
 
 def test_other_cause_deaths_at_the_scenario_rate():

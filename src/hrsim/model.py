@@ -39,6 +39,7 @@ from hrsim.core.rng import Streams
 from hrsim.core.states import Care
 from hrsim.interventions import Intervention, create
 from hrsim.processes import DEFAULT_PROCESSES, Process
+from hrsim.processes.cascade import initialise_infections
 from hrsim.scenario import Scenario, load_scenario
 
 if TYPE_CHECKING:
@@ -166,16 +167,7 @@ class HarmReductionModel(mesa.Model):
         p.weeks_in_state[:] = rng.integers(1, 53, p.n)
         not_using = np.isin(p.state, (Care.DETOX, Care.RECOVERY, Care.PRISON))
         p.tolerance[not_using] = 0.0
-        inj = p.injects
-        p.hiv[:] = rng.random(p.n) < np.where(
-            inj, pop.hiv_prevalence_inject, pop.hiv_prevalence_noninject
-        )
-        p.hiv_diagnosed[:] = p.hiv & (rng.random(p.n) < pop.hiv_diagnosed_fraction)
-        p.hiv_on_art[:] = p.hiv_diagnosed & (rng.random(p.n) < pop.hiv_on_art_fraction_of_diagnosed)
-        p.hcv[:] = rng.random(p.n) < np.where(
-            inj, pop.hcv_prevalence_inject, pop.hcv_prevalence_noninject
-        )
-        p.hcv_weeks[:] = np.where(p.hcv, 52, 0)  # prevalent infections are chronic
+        initialise_infections(p, self.scenario, rng)  # HIV, HCV and HIV care at week 0
         self.events.add(p.pid, 0, "initial", NO_STATE, p.state, "initial_state")
         for flag, detail in ((p.hiv, "hiv"), (p.hcv, "hcv")):
             rows_ = np.flatnonzero(flag)

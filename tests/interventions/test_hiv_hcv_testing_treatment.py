@@ -15,7 +15,7 @@ from programme_helpers import (
 from conftest import binomial_se, within
 from hrsim import HarmReductionModel
 from hrsim.core.states import Care
-from hrsim.processes import Infections
+from hrsim.processes import Cascade
 from hrsim.processes.base import weekly_probability
 from hrsim.scenario import load_scenario
 
@@ -54,7 +54,7 @@ def test_clients_are_diagnosed_at_the_weekly_probability_times_testing_rr():
         },
         infection={"hiv_testing_rate_per_year": rate, "hcv_testing_rate_per_year": rate},
     ).with_overrides({"run.people": 20_000})
-    m = HarmReductionModel(scenario, processes=(Infections,))
+    m = HarmReductionModel(scenario, processes=(Cascade,))
     p = m.people
     hiv_undiagnosed = p.hiv & ~p.hiv_diagnosed & p.alive
     hcv_undiagnosed = p.hcv & ~p.hcv_diagnosed & p.alive
@@ -65,7 +65,7 @@ def test_clients_are_diagnosed_at_the_weekly_probability_times_testing_rr():
     p_week = float(weekly_probability(rate))
     for undiagnosed, diagnosed in (
         (hiv_undiagnosed, p.hiv_diagnosed),
-        (hcv_undiagnosed, p.hcv_diagnosed),
+        (hcv_undiagnosed, p.hcv_antibody_diagnosed),  # a test; RNA confirms a share of them
     ):
         for group, expected in ((clients, k * p_week), (~clients, p_week)):
             rows = undiagnosed & group
@@ -94,13 +94,14 @@ def test_treatment_hooks_ramp_up_and_speed_up_art_starts():
             "hiv_prevalence_inject": 0.5,
             "hiv_prevalence_noninject": 0.5,
             "hiv_diagnosed_fraction": 1.0,
-            "hiv_on_art_fraction_of_diagnosed": 0.0,
+            "hiv_in_care_fraction_of_diagnosed": 1.0,
+            "hiv_suppressed_fraction_of_in_care": 0.0,
         },
         infection={"hiv_art_start_rate_per_year": 2.0},
     ).with_overrides({"run.people": 20_000})
-    m = HarmReductionModel(scenario, processes=(Infections,))
+    m = HarmReductionModel(scenario, processes=(Cascade,))
     p = m.people
-    waiting = p.hiv & p.hiv_diagnosed & ~p.hiv_on_art & p.alive
+    waiting = p.hiv & p.hiv_linked & ~p.hiv_on_art & p.alive
     m.step()
     scale = m.interventions[0].scale(m.week)
     assert 0 < scale < 1  # part-way up the ramp

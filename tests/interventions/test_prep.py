@@ -15,7 +15,6 @@ from programme_helpers import (
 
 from conftest import within
 from hrsim import HarmReductionModel
-from hrsim.core.states import Care
 from hrsim.processes import Infections
 from hrsim.scenario import load_scenario
 
@@ -35,7 +34,7 @@ INJECTING_ONLY = {
     "infection": {
         "hiv_testing_rate_per_year": 0.0,
         "hiv_per_sex_act": 0.0,
-        "shared_injections_per_partner_per_week": 10.0,
+        "shared_injections_per_partner_per_week": 50.0,  # receptive shared injections a week
     },
 }
 
@@ -49,16 +48,22 @@ def test_zero_coverage_is_the_baseline():
 
 
 def _risk_per_person(m: HarmReductionModel, infected: np.ndarray) -> np.ndarray:
-    """Each person's probability of HIV this week along injecting ties: per-act probability
-    times the person's acquisition multiplier (as in test_processes's HCV test)."""
+    """Each person's probability of HIV this week along injecting ties: per-exposure
+    probability times the person's acquisition multiplier, the person's receptive shared
+    injections split among the partners who injected (as in test_processes's HCV test).
+    Sources are chronic (week-0 infections) and nobody is diagnosed, so none is acute or
+    suppressed."""
     p = m.people
     i = m.scenario.infection
-    eligible = (p.state == Care.ACTIVE) & p.injects
+    injected = p.injected_this_week
     a, b = m.network.layers["injecting"].endpoints()
-    ok = infected[a] & ~infected[b] & eligible[a] & eligible[b] & p.shares_syringes[b]
+    partners = np.bincount(a, weights=injected[a] & injected[b], minlength=p.n)
+    ok = infected[a] & ~infected[b] & injected[a] & injected[b]
     a, b = a[ok], b[ok]
+    assert not (p.hiv_weeks[a] <= i.hiv_acute_weeks).any()
     per_act = i.hiv_per_shared_injection * p.hiv_acquisition_multiplier[b].astype(np.float64)
-    p_edge = -np.expm1(i.shared_injections_per_partner_per_week * np.log1p(-per_act))
+    n = p.receptive_shared_injections[b].astype(np.float64) / partners[b]
+    p_edge = -np.expm1(n * np.log1p(-per_act))
     escape = np.ones(p.n)
     np.multiply.at(escape, b, 1 - p_edge)
     return 1 - escape

@@ -73,7 +73,12 @@ class Person(CellAgent):
     hiv = _array_property("hiv", "Living with HIV.")
     hiv_diagnosed = _array_property("hiv_diagnosed", "HIV diagnosed.")
     hiv_on_art = _array_property("hiv_on_art", "On antiretroviral treatment.")
-    hcv = _array_property("hcv", "Current HCV infection.")
+    hiv_linked = _array_property("hiv_linked", "In HIV care (linked, not dropped out).")
+    hiv_suppressed = _array_property("hiv_suppressed", "HIV virally suppressed.")
+    hiv_weeks = _array_property("hiv_weeks", "Weeks since HIV infection.")
+    hcv = _array_property("hcv", "Current (viraemic) HCV infection.")
+    hcv_antibody = _array_property("hcv_antibody", "HCV antibody: ever infected.")
+    hcv_diagnosed = _array_property("hcv_diagnosed", "Current HCV infection RNA-confirmed.")
     carries_naloxone = _array_property("carries_naloxone", "Carries a naloxone kit.")
     shares_syringes = _array_property("shares_syringes", "Shares syringes.")
 

@@ -55,6 +55,23 @@ FIELDS: dict[str, Any] = {
     "hcv_will_clear": np.bool_,
     "hcv_diagnosed": np.bool_,
     "hcv_treatment_weeks": np.int32,
+    # HIV and HCV cascades (issue 12, processes/cascade.py): weeks since HIV infection (acute
+    # phase), in care, on ART, weeks on ART, virally suppressed; HCV antibody (ever infected,
+    # kept after clearance and cure) and a known positive antibody test.
+    "hiv_weeks": np.int32,
+    "hiv_linked": np.bool_,
+    "hiv_art_weeks": np.int32,
+    "hiv_suppressed": np.bool_,
+    "hcv_antibody": np.bool_,
+    "hcv_antibody_diagnosed": np.bool_,
+    # This week's injecting behaviour (the contract with the injecting process, issue 12):
+    # injected this week, receptive shared-syringe injections, shared cooker/cotton/water
+    # injections, in a sharing episode, weeks since the last sharing (NEVER if never).
+    "injected_this_week": np.bool_,
+    "receptive_shared_injections": np.float32,
+    "equipment_shared_injections": np.float32,
+    "sharing_episode": np.bool_,
+    "weeks_since_sharing": np.int32,
     # Per-person hooks (programmes change these; processes read them). The multipliers and
     # supervised_fraction are reset to neutral each week (see PROGRAMME_HOOKS) and each
     # programme multiplies in its own factor, so programmes combine.
@@ -104,6 +121,17 @@ class People:
     hcv_will_clear: np.ndarray
     hcv_diagnosed: np.ndarray
     hcv_treatment_weeks: np.ndarray
+    hiv_weeks: np.ndarray
+    hiv_linked: np.ndarray
+    hiv_art_weeks: np.ndarray
+    hiv_suppressed: np.ndarray
+    hcv_antibody: np.ndarray
+    hcv_antibody_diagnosed: np.ndarray
+    injected_this_week: np.ndarray
+    receptive_shared_injections: np.ndarray
+    equipment_shared_injections: np.ndarray
+    sharing_episode: np.ndarray
+    weeks_since_sharing: np.ndarray
     shares_syringes: np.ndarray
     carries_naloxone: np.ndarray
     uses_alone_probability: np.ndarray
@@ -185,6 +213,17 @@ class People:
             getattr(self, name)[rows] = False
         self.hcv_weeks[rows] = 0
         self.hcv_treatment_weeks[rows] = 0
+        # Cascade fields (issue 12): new people start uninfected and outside care.
+        for name in ("hiv_linked", "hiv_suppressed", "hcv_antibody", "hcv_antibody_diagnosed"):
+            getattr(self, name)[rows] = False
+        self.hiv_weeks[rows] = 0
+        self.hiv_art_weeks[rows] = 0
+        # Behaviour contract fields (the injecting process fills them each week).
+        self.injected_this_week[rows] = False
+        self.receptive_shared_injections[rows] = 0.0
+        self.equipment_shared_injections[rows] = 0.0
+        self.sharing_episode[rows] = False
+        self.weeks_since_sharing[rows] = NEVER
         # Targets for ties: injecting partners only for people who inject (TITAN's gamma).
         inj = rng.gamma(net.injecting_degree_shape, net.injecting_degree_scale, k)
         self.target_injecting[rows] = np.where(injects, np.rint(inj), 0)

@@ -3,18 +3,23 @@
 A share of the people who use drugs and are not in prison become clients (a fixed per-person
 draw, so a higher coverage reaches a superset). Clients are tested more often: their
 ``testing_multiplier`` is multiplied by ``testing_rr``, which scales the weekly probability
-that an undiagnosed infection, HIV or HCV, is diagnosed (processes/infections.py tests with
-``u < p_test * testing_multiplier``). While the programme runs, treatment is expanded for
-everyone diagnosed: ``hooks.art_start_multiplier`` and ``hooks.hcv_treatment_multiplier``
-are multiplied by the programme's factors, ramped up from 1 with the programme. They are
+that an undiagnosed infection, HIV or HCV, is tested (processes/cascade.py tests with
+``u < p_test * testing_multiplier``; an HCV test is confirmed by RNA with
+``hcv_rna_confirmation_probability``). While the programme runs, treatment is expanded for
+everyone diagnosed: ``hooks.art_start_multiplier`` (ART starts among people in HIV care) and
+``hooks.hcv_treatment_multiplier`` (DAA starts among people with RNA-confirmed HCV) are
+multiplied by the programme's factors, ramped up from 1 with the programme. They are
 model-wide hooks: non-clients who are diagnosed also start treatment sooner.
 
-What treatment does is already in processes/infections.py and processes/demography.py
-(checked): a person on ART transmits HIV with ``hiv_art_transmission_rr`` times the per-act
-probability and has no untreated-HIV excess mortality; a person on a DAA course transmits HCV
-with ``hcv_treatment_transmission_rr`` times the per-act probability and at the end of the
-course is cured with ``hcv_cure_probability``, after which they are HCV-negative and
-undiagnosed, so they can be reinfected and diagnosed again.
+Inputs: coverage, ``testing_rr`` and the two treatment multipliers (the programme's reach and
+intensity), and the cascade's parameters (linkage, ART dropout and re-engagement, weeks to
+viral suppression, DAA completion and cure). Expected to emerge, not assumed: how many people
+reach viral suppression (people in care drop out and not everyone diagnosed links), HIV and HCV
+infections averted (a suppressed person transmits by injection with
+``hiv_suppressed_injecting_rr`` and not sexually; from week ``hcv_daa_nonviraemic_from_week`` of
+a DAA course a person no longer transmits), deaths averted (only suppression removes the
+untreated-HIV excess mortality) and HCV reinfection after cure (a cured person is HCV-negative
+and undiagnosed, keeps the antibody, and is exposed like anyone else).
 
 Costs are the programme's budget for its clients, not an incremental cost over a baseline
 (the model does not cost baseline testing or treatment at all):

@@ -11,6 +11,10 @@ The default efficacy, 0.489, is the Bangkok Tenofovir Study's 48.9% lower HIV in
 among people who inject (Choopanya et al. 2013). That is an intention-to-treat figure: it
 already includes the trial's real-world adherence, so the default ``adherence_fraction`` is
 1.0. Set efficacy to a per-protocol figure only together with an adherence below 1.
+
+Inputs: coverage, efficacy, adherence. Expected to emerge: HIV infections averted, which depend
+on how many exposures clients have (their receptive shared injections and sexual acts with
+partners who have HIV, acute or not, suppressed or not: processes/infections.py).
 """
 
 from __future__ import annotations

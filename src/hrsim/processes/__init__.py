@@ -6,7 +6,10 @@
 3. care        detox, MOUD (capacity), relapse, arrest and release
 4. overdose    overdose hazard; witnessed or alone; naloxone; fatal or not; referral
 5. tolerance   lost while not using, regained with use
-6. infections  HIV and HCV along ties; HCV clearance; testing and treatment
+6. cascade     HIV care (testing, linkage, ART, suppression, dropout, re-engagement); HCV's
+               course (clearance, antibody and RNA testing, DAA treatment, cure). Before
+               infections, so this week's transmission sees this week's care states
+7. infections  HIV and HCV along ties, by exposure (syringe, equipment, sex)
 
 What lives here: ``base.py`` (``Process``, ``move``, ``weekly_probability``) and one file per
 process above.
@@ -17,6 +20,7 @@ only what ``hrsim.core.context.WeekContext`` offers, never the model itself.
 
 from hrsim.processes.base import Process, move
 from hrsim.processes.care import Care as CareProcess
+from hrsim.processes.cascade import Cascade
 from hrsim.processes.demography import Demography
 from hrsim.processes.infections import Infections
 from hrsim.processes.overdose import Overdose
@@ -29,12 +33,14 @@ DEFAULT_PROCESSES: tuple[type[Process], ...] = (
     CareProcess,
     Overdose,
     Tolerance,
+    Cascade,
     Infections,
 )
 
 __all__ = [
     "DEFAULT_PROCESSES",
     "CareProcess",
+    "Cascade",
     "Demography",
     "Infections",
     "Overdose",

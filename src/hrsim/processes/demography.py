@@ -30,6 +30,10 @@ class Demography(Process):
         self.p_other_off = float(weekly_probability(d.other_death_rate_per_year_off_moud))
         self.p_other_on = float(weekly_probability(d.other_death_rate_per_year_on_moud))
         self.p_hiv_extra = float(weekly_probability(d.hiv_untreated_extra_death_rate_per_year))
+        i = model.scenario.infection  # HIV mortality by stage: suppressed vs not
+        self.p_hiv_suppressed = float(
+            weekly_probability(i.hiv_suppressed_extra_death_rate_per_year)
+        )
 
     def step(self, model: WeekContext) -> None:
         """Replace last week's leavers, age everyone, then this week's deaths and exits."""
@@ -38,7 +42,9 @@ class Demography(Process):
         # Thinning: only rows whose draw falls under the largest weekly probability can die
         # of other causes. Drawn over all rows before the refill: a newcomer's row is a
         # candidate like any other.
-        bound = max(self.p_other_on, self.p_other_off) + self.p_hiv_extra
+        bound = max(self.p_other_on, self.p_other_off) + max(
+            self.p_hiv_extra, self.p_hiv_suppressed
+        )
         rows, u = thinned_draws(rng, people.n, bound)
 
         # Rows of people who died or left last week take new initiates.
@@ -52,7 +58,8 @@ class Demography(Process):
         state = people.state
         s = state[rows]
         p = np.where(on_moud(s), self.p_other_on, self.p_other_off)
-        p += np.where(people.hiv[rows] & ~people.hiv_on_art[rows], self.p_hiv_extra, 0.0)
+        hiv_extra = np.where(people.hiv_suppressed[rows], self.p_hiv_suppressed, self.p_hiv_extra)
+        p += np.where(people.hiv[rows], hiv_extra, 0.0)
         rows = rows[(s < Care.DEAD) & (u < p)]
         move(model, rows, Care.DEAD, "other_cause", flow="deaths_other")
         model.timeseries.add("exits", rows.size)

@@ -1,238 +1,280 @@
-"""HIV and HCV: transmission along ties, HCV clearance, testing and treatment.
+"""HIV and HCV transmission along ties, by exposure.
 
-Injecting ties transmit when both people are actively injecting and the susceptible one
-shares syringes (receptive sharing): per week ``1 - (1 - p_act)^acts``, with acts scaled by the
-person's sharing multiplier (a programme hook). Sexual ties transmit HIV. People on ART (HIV)
-or DAA treatment (HCV) transmit far less; PrEP acts through the acquisition multiplier.
+Injecting ties transmit when both people injected this week (``injected_this_week``, filled
+by the injecting process). The susceptible person's exposures are divided among their
+injecting partners who injected this week: with ``k`` such partners, each partnership carries
+``receptive_shared_injections / k`` injections with a syringe the partner used and
+``equipment_shared_injections / k`` with the partner's cooker, cotton or rinse water. Per
+partnership and week the risk is ``1 - (1 - p)^n`` for ``n`` exposures of probability ``p``:
+
+- syringe, HIV: ``hiv_per_shared_injection`` (Kaplan & Heimer 1992);
+- syringe, HCV: ``hcv_per_shared_injection`` (HIV's times the needlestick HCV:HIV ratio);
+- equipment, HCV: ``hcv_per_shared_equipment`` (derived from Hagan 2001's aRR among
+  syringe non-sharers). HIV through cookers and cotton is negligible (HIV does not survive
+  the way HCV does in shared preparation equipment, and no cohort found an independent
+  effect), so there is no HIV equipment route.
+
+The source's infectiousness: HIV is ``hiv_acute_infectiousness_rr`` times higher in the first
+``hiv_acute_weeks`` after infection; a virally suppressed person transmits with
+``hiv_suppressed_injecting_rr`` by injection and ``hiv_suppressed_sexual_rr`` (0: U=U) by sex.
+Only viraemic people transmit HCV, and a person on a DAA course stops from week
+``hcv_daa_nonviraemic_from_week``. PrEP acts through the destination's HIV acquisition
+multiplier. Sexual ties transmit HIV with ``hiv_per_sex_act`` per act,
+``sex_acts_per_partner_per_week`` acts, when both are free to meet. Cured and cleared HCV is
+susceptible again (reinfection).
+
+Inputs: the per-exposure probabilities and ratios above, and the behaviour arrays. Expected to
+emerge: incidence, the share of HCV infections in people who do not share syringes, infections
+among people on MOUD who still inject, reinfection after cure.
+
+Thinning: directed ties are sampled at an upper bound of the weekly per-tie probability (largest
+per-exposure probability with the largest source ratio and acquisition multiplier, over the
+largest number of exposures any person has, since a destination has at least one injecting
+partner), and accepted with the ratio of exact to bound; partner counts are computed only for
+the destinations of sampled candidate ties.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from hrsim.core.people import NEVER
 from hrsim.core.states import Care as S
-from hrsim.core.states import free_to_meet, injecting_now
-from hrsim.processes.base import Process, weekly_probability
+from hrsim.core.states import free_to_meet
+from hrsim.processes.base import Process
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from hrsim.core.context import WeekContext
     from hrsim.core.network import Layer
     from hrsim.core.people import People
+    from hrsim.scenario.scenario import InfectionParams
+
+#: STAND-IN until i12-inject merges: shared cooker/cotton/water injections per week of every
+#: person who injects (about a quarter share equipment, about 2-3 times a week).
+STAND_IN_EQUIPMENT_PER_WEEK = 0.5
+_P_MAX = 1.0 - 1e-12
 
 
 class Infections(Process):
-    """HIV and HCV, once a week."""
+    """HIV and HCV transmission, once a week (after the cascade's care states)."""
 
     name = "infections"
 
     def init(self, model: WeekContext) -> None:
-        """Weekly testing and treatment probabilities."""
-        i = model.scenario.infection
-        self.i = i
-        self.p_hiv_test = float(weekly_probability(i.hiv_testing_rate_per_year))
-        self.p_art = float(weekly_probability(i.hiv_art_start_rate_per_year))
-        self.p_hcv_test = float(weekly_probability(i.hcv_testing_rate_per_year))
-        self.p_hcv_treat = float(weekly_probability(i.hcv_treatment_start_rate_per_year))
+        """Keep the parameters."""
+        self.i = model.scenario.infection
+        # STAND-IN until i12-inject merges: fill this week's behaviour from today's traits.
+        self.behaviour_stand_in = True
 
     def step(self, model: WeekContext) -> None:
-        """Natural history and care first, then this week's transmission."""
+        """This week's transmission."""
+        if self.behaviour_stand_in:
+            stand_in_behaviour(model)
         rng = model.streams.generator(self.name, model.week)
-        self._hiv_care(model, rng)
-        self._hcv_course(model, rng)
         self._transmit(model, rng)
 
-    # -- care and natural history ----------------------------------------------------------
-    def _hiv_care(self, model: WeekContext, rng: np.random.Generator) -> None:
-        p, week = model.people, model.week
-        infected = np.flatnonzero(p.hiv)
-        infected = infected[p.state[infected] < S.DEAD]
-        u = rng.random(infected.size, dtype=np.float32)
-        dx = p.hiv_diagnosed[infected]
-        tested = infected[~dx & (u < self.p_hiv_test * p.testing_multiplier[infected])]
-        p_art = self.p_art * model.hooks.art_start_multiplier
-        starts = infected[dx & ~p.hiv_on_art[infected] & (u < p_art)]
-        p.hiv_diagnosed[tested] = True
-        p.hiv_on_art[starts] = True
-        model.events.add(
-            p.pid[tested], week, "clinical", p.state[tested], p.state[tested], "hiv_diagnosed"
-        )
-        model.events.add(
-            p.pid[starts], week, "clinical", p.state[starts], p.state[starts], "hiv_art_start"
-        )
-
-    def _hcv_course(self, model: WeekContext, rng: np.random.Generator) -> None:
-        i, p, week = self.i, model.people, model.week
-        infected = np.flatnonzero(p.hcv)
-        infected = infected[p.state[infected] < S.DEAD]
-        # Masks below are aligned with ``infected``: one gather per array, not one per subset.
-        u = rng.random(infected.size, dtype=np.float32)
-        weeks = p.hcv_weeks[infected] + 1
-        p.hcv_weeks[infected] = weeks
-        clears = p.hcv_will_clear[infected] & (weeks >= i.hcv_acute_weeks)
-        treatment_weeks = p.hcv_treatment_weeks[infected]
-        on_treatment = treatment_weeks > 0
-        treatment_weeks[on_treatment] += 1
-        finished = on_treatment & (treatment_weeks > i.hcv_treatment_weeks)
-        cured = finished & (u < i.hcv_cure_probability)
-        treatment_weeks[finished] = 0
-        p.hcv_treatment_weeks[infected] = treatment_weeks
-        diagnosed = p.hcv_diagnosed[infected]
-        tested = ~clears & ~diagnosed & (u < self.p_hcv_test * p.testing_multiplier[infected])
-        start = (
-            ~clears
-            & diagnosed
-            & (treatment_weeks == 0)
-            & ~finished
-            & (u < self.p_hcv_treat * model.hooks.hcv_treatment_multiplier)
-        )
-        for mask, detail in ((clears, "hcv_cleared"), (cured, "hcv_cured")):
-            rows = infected[mask]
-            p.hcv[rows] = False
-            p.hcv_diagnosed[rows] = False
-            p.hcv_weeks[rows] = 0
-            model.events.add(p.pid[rows], week, "clinical", p.state[rows], p.state[rows], detail)
-        tested_rows, start_rows = infected[tested], infected[start]
-        p.hcv_diagnosed[tested_rows] = True
-        p.hcv_treatment_weeks[start_rows] = 1
-        model.events.add(
-            p.pid[tested_rows],
-            week,
-            "clinical",
-            p.state[tested_rows],
-            p.state[tested_rows],
-            "hcv_diagnosed",
-        )
-        model.events.add(
-            p.pid[start_rows],
-            week,
-            "clinical",
-            p.state[start_rows],
-            p.state[start_rows],
-            "hcv_treatment_start",
-        )
-
-    # -- transmission ----------------------------------------------------------------------
     def _transmit(self, model: WeekContext, rng: np.random.Generator) -> None:
         i, p = self.i, model.people
         injecting = model.network.layers["injecting"]
         sexual = model.network.layers["sexual"]
-        acts = i.shared_injections_per_partner_per_week
-        # Hooks with their largest value, for the thinning bound.
-        max_acquisition = model.max_hook("hiv_acquisition_multiplier")
-        max_sharing = model.max_hook("sharing_multiplier")
-        hiv_inj = _transmit_along(
+        injected = p.injected_this_week
+        acquisition = (p.hiv_acquisition_multiplier, model.max_hook("hiv_acquisition_multiplier"))
+        hiv_rr_max = max(i.hiv_acute_infectiousness_rr, i.hiv_suppressed_injecting_rr, 1.0)
+
+        def hiv_inj_rr(src: np.ndarray) -> np.ndarray:
+            return hiv_infectiousness(p, src, i, i.hiv_suppressed_injecting_rr)
+
+        def hiv_sex_rr(src: np.ndarray) -> np.ndarray:
+            return hiv_infectiousness(p, src, i, i.hiv_suppressed_sexual_rr)
+
+        hcv_source = hcv_infectious(p, i)
+        hiv_inj = _transmit_injecting(
             p,
             rng,
             injecting,
-            _injecting_now,
             p.hiv,
-            p.hiv_on_art,
-            i.hiv_art_transmission_rr,
+            p.hiv,
+            injected,
+            p.receptive_shared_injections,
             i.hiv_per_shared_injection,
-            acts,
-            (p.hiv_acquisition_multiplier, max_acquisition),
-            p.shares_syringes,
-            (p.sharing_multiplier, max_sharing),
+            (hiv_inj_rr, hiv_rr_max),
+            acquisition,
         )
-        hcv_inj = _transmit_along(
+        hcv_inj = _transmit_injecting(
             p,
             rng,
             injecting,
-            _injecting_now,
+            hcv_source,
             p.hcv,
-            p.hcv_treatment_weeks > 0,
-            i.hcv_treatment_transmission_rr,
+            injected,
+            p.receptive_shared_injections,
             i.hcv_per_shared_injection,
-            acts,
             None,
-            p.shares_syringes,
-            (p.sharing_multiplier, max_sharing),
+            None,
         )
-        hiv_sex = _transmit_along(
+        hcv_eq = _transmit_injecting(
+            p,
+            rng,
+            injecting,
+            hcv_source,
+            p.hcv,
+            injected,
+            p.equipment_shared_injections,
+            i.hcv_per_shared_equipment,
+            None,
+            None,
+        )
+        hiv_sex = _transmit_sexual(
             p,
             rng,
             sexual,
-            _free,
-            p.hiv,
-            p.hiv_on_art,
-            i.hiv_art_transmission_rr,
             i.hiv_per_sex_act,
             i.sex_acts_per_partner_per_week,
-            (p.hiv_acquisition_multiplier, max_acquisition),
-            None,
-            None,
+            (hiv_sex_rr, max(i.hiv_acute_infectiousness_rr, i.hiv_suppressed_sexual_rr, 1.0)),
+            acquisition,
         )
         hiv_sex = np.setdiff1d(hiv_sex, hiv_inj, assume_unique=True)
+        hcv_eq = np.setdiff1d(hcv_eq, hcv_inj, assume_unique=True)
         week = model.week
         for rows, detail, disease in (
             (hiv_inj, "hiv_injecting", "hiv"),
             (hiv_sex, "hiv_sexual", "hiv"),
             (hcv_inj, "hcv_injecting", "hcv"),
+            (hcv_eq, "hcv_equipment", "hcv"),
         ):
             getattr(p, disease)[rows] = True
             model.events.add(p.pid[rows], week, "infection", p.state[rows], p.state[rows], detail)
-        p.hcv_weeks[hcv_inj] = 0
-        p.hcv_will_clear[hcv_inj] = rng.random(hcv_inj.size) < i.hcv_spontaneous_clearance_fraction
-        model.timeseries.add("hiv_infections", hiv_inj.size + hiv_sex.size)
-        model.timeseries.add("hcv_infections", hcv_inj.size)
+        new_hiv = np.concatenate([hiv_inj, hiv_sex])
+        p.hiv_weeks[new_hiv] = 0
+        new_hcv = np.concatenate([hcv_inj, hcv_eq])
+        p.hcv_antibody[new_hcv] = True
+        p.hcv_weeks[new_hcv] = 0
+        p.hcv_treatment_weeks[new_hcv] = 0
+        p.hcv_diagnosed[new_hcv] = False
+        p.hcv_will_clear[new_hcv] = rng.random(new_hcv.size) < i.hcv_spontaneous_clearance_fraction
+        model.timeseries.add("hiv_infections", new_hiv.size)
+        model.timeseries.add("hcv_infections", new_hcv.size)
 
 
-def _injecting_now(people: People, rows: np.ndarray) -> np.ndarray:
-    """Actively injecting this week (``injecting_now`` for ``rows``)."""
-    return injecting_now(people.state[rows], people.injects[rows])
+def stand_in_behaviour(model: WeekContext) -> None:
+    """STAND-IN until i12-inject merges: this week's behaviour arrays from today's traits.
+
+    Active injectors inject; syringe sharers make ``shared_injections_per_partner_per_week``
+    receptive shared injections in total (times the sharing hook and the unsupervised share);
+    every injector shares cookers/cotton ``STAND_IN_EQUIPMENT_PER_WEEK`` times (unsupervised).
+    """
+    p, i = model.people, model.scenario.infection
+    injected = (p.state == S.ACTIVE) & p.injects
+    unsupervised = 1.0 - p.supervised_fraction
+    p.injected_this_week[:] = injected
+    sharing = injected & p.shares_syringes
+    p.receptive_shared_injections[:] = np.where(
+        sharing, i.shared_injections_per_partner_per_week * p.sharing_multiplier * unsupervised, 0.0
+    )
+    p.equipment_shared_injections[:] = np.where(
+        injected, STAND_IN_EQUIPMENT_PER_WEEK * unsupervised, 0.0
+    )
+    p.sharing_episode[:] = sharing
+    p.weeks_since_sharing[:] = np.where(sharing, 0, np.minimum(p.weeks_since_sharing + 1, NEVER))
 
 
-def _free(people: People, rows: np.ndarray) -> np.ndarray:
-    """Free to meet (``free_to_meet`` for ``rows``)."""
-    return free_to_meet(people.state[rows])
+def hiv_infectiousness(
+    people: People, rows: np.ndarray, i: InfectionParams, suppressed_rr: float
+) -> np.ndarray:
+    """Relative per-exposure infectiousness of people with HIV in ``rows``.
+
+    Acute phase, chronic (1), or virally suppressed (``suppressed_rr``, which wins over acute).
+    """
+    acute = people.hiv_weeks[rows] <= i.hiv_acute_weeks
+    rel = np.where(acute, i.hiv_acute_infectiousness_rr, 1.0)
+    return np.where(people.hiv_suppressed[rows], suppressed_rr, rel)
 
 
-def _transmit_along(
+def hcv_infectious(people: People, i: InfectionParams) -> np.ndarray:
+    """Who can transmit HCV: viraemic and not past the viraemic weeks of a DAA course."""
+    return people.hcv & ~(people.hcv_treatment_weeks >= i.hcv_daa_nonviraemic_from_week)
+
+
+def injecting_partners_who_injected(
+    layer: Layer, people: People, rows: np.ndarray, injected: np.ndarray
+) -> np.ndarray:
+    """For sorted unique ``rows``, the number of injecting partners alive who injected this week."""
+    row, partner = layer.ties_of(rows)
+    counts = injected[partner] & (people.state[partner] < S.DEAD)
+    return np.bincount(np.searchsorted(rows, row), weights=counts, minlength=rows.size)
+
+
+def _bound(p: float, exposures: float) -> float:
+    """``1 - (1 - p)^exposures``."""
+    return float(-np.expm1(exposures * np.log1p(-min(p, _P_MAX))))
+
+
+def _transmit_injecting(
     people: People,
     rng: np.random.Generator,
     ties: Layer,
-    can_transmit: Callable[[People, np.ndarray], np.ndarray],
+    source: np.ndarray,
     infected: np.ndarray,
-    treated: np.ndarray,
-    treated_rr: float,
+    injected: np.ndarray,
+    exposures: np.ndarray,
+    p_exposure: float,
+    source_rr: tuple[Callable[[np.ndarray], np.ndarray], float] | None,
+    acquisition: tuple[np.ndarray, float] | None,
+) -> np.ndarray:
+    """Rows newly infected along injecting ties this week by one route (sorted, unique).
+
+    ``source`` marks who can transmit, ``infected`` who cannot be infected; ``exposures`` are
+    the destination's exposures this week by this route, split evenly among their injecting
+    partners who injected.
+    """
+    if ties.size == 0 or p_exposure == 0.0:
+        return np.zeros(0, dtype=np.intp)
+    max_exposures = float(exposures.max()) if exposures.size else 0.0
+    if max_exposures <= 0.0:
+        return np.zeros(0, dtype=np.intp)
+    max_rr = source_rr[1] if source_rr is not None else 1.0
+    max_acq = acquisition[1] if acquisition is not None else 1.0
+    bound = _bound(p_exposure * max_rr * max_acq, max_exposures)
+    src, dst = ties.sample_pairs(rng, bound)
+    ok = source[src] & ~infected[dst] & injected[src] & injected[dst] & (exposures[dst] > 0)
+    src, dst = src[ok], dst[ok]
+    if dst.size == 0:
+        return np.zeros(0, dtype=np.intp)
+    targets = np.unique(dst)
+    partners = injecting_partners_who_injected(ties, people, targets, injected)
+    n = exposures[dst] / partners[np.searchsorted(targets, dst)]
+    per = np.full(dst.size, p_exposure)
+    if source_rr is not None:
+        per *= source_rr[0](src)
+    if acquisition is not None:
+        per *= acquisition[0][dst]
+    prob = -np.expm1(n * np.log1p(-np.minimum(per, _P_MAX)))
+    return np.unique(dst[rng.random(dst.size) * bound < prob])
+
+
+def _transmit_sexual(
+    people: People,
+    rng: np.random.Generator,
+    ties: Layer,
     p_act: float,
     acts: float,
-    acquisition: tuple[np.ndarray, float] | None,
-    receptive: np.ndarray | None,
-    acts_multiplier: tuple[np.ndarray, float] | None,
+    source_rr: tuple[Callable[[np.ndarray], np.ndarray], float],
+    acquisition: tuple[np.ndarray, float],
 ) -> np.ndarray:
-    """Rows newly infected along directed ties ``src -> dst`` this week (sorted, unique).
-
-    Every tie is stored in both directions; the direction from the infected person to the
-    susceptible one carries the risk ``1 - (1 - p_act)^acts`` (per-act probability lowered
-    by the source's treatment, raised or lowered by the destination's acquisition multiplier,
-    acts scaled by the destination's sharing multiplier; each multiplier comes with its
-    largest value). Thinning: directed ties are sampled at an upper bound of that probability
-    and accepted with the ratio of exact to bound.
-    """
+    """Rows newly infected with HIV along sexual ties this week (both free to meet)."""
     if ties.size == 0 or p_act == 0.0 or acts == 0.0:
         return np.zeros(0, dtype=np.intp)
-    max_acq = acquisition[1] if acquisition is not None else 1.0
-    max_acts = acts * (acts_multiplier[1] if acts_multiplier is not None else 1.0)
-    bound = float(-np.expm1(max_acts * np.log1p(-min(p_act * max_acq, 1.0 - 1e-12))))
+    bound = _bound(p_act * source_rr[1] * acquisition[1], acts)
     src, dst = ties.sample_pairs(rng, bound)
-    ok = infected[src] & ~infected[dst]
+    hiv = people.hiv
+    ok = hiv[src] & ~hiv[dst]
     src, dst = src[ok], dst[ok]
-    ok = can_transmit(people, src) & can_transmit(people, dst)
-    if receptive is not None:
-        ok &= receptive[dst]
+    ok = free_to_meet(people.state[src]) & free_to_meet(people.state[dst])
     src, dst = src[ok], dst[ok]
-    n_acts = np.full(dst.size, acts)
-    if acts_multiplier is not None:
-        n_acts *= acts_multiplier[0][dst]
-    if receptive is not None:  # injecting ties: no syringe is shared at a supervised site
-        n_acts *= 1.0 - people.supervised_fraction[dst]
-    per_act = np.full(dst.size, p_act)
-    per_act[treated[src]] *= treated_rr
-    if acquisition is not None:
-        per_act *= acquisition[0][dst]
-    p = -np.expm1(n_acts * np.log1p(-np.minimum(per_act, 1.0 - 1e-12)))
-    return np.unique(dst[rng.random(dst.size) * bound < p])
+    per = p_act * source_rr[0](src) * acquisition[0][dst]
+    prob = -np.expm1(acts * np.log1p(-np.minimum(per, _P_MAX)))
+    return np.unique(dst[rng.random(dst.size) * bound < prob])

@@ -105,8 +105,12 @@ class PopulationParams(_Section):
     hiv_prevalence_noninject: Fraction
     hcv_prevalence_inject: Fraction
     hcv_prevalence_noninject: Fraction
+    hcv_viraemic_prevalence_inject: Fraction
     hiv_diagnosed_fraction: Fraction
-    hiv_on_art_fraction_of_diagnosed: Fraction
+    hiv_in_care_fraction_of_diagnosed: Fraction
+    hiv_suppressed_fraction_of_in_care: Fraction
+    initial_infection_or_heavy_use: Annotated[float, Field(gt=0.0, le=100.0)]
+    initial_infection_or_sharing: Annotated[float, Field(gt=0.0, le=100.0)]
     shares_syringes_fraction: Fraction
     naloxone_carrier_fraction: Fraction
     uses_alone_probability: Fraction
@@ -119,6 +123,12 @@ class PopulationParams(_Section):
             raise ValueError(
                 f"initial shares moud_fraction + recovery_fraction + detox_fraction + "
                 f"prison_fraction add up to {total:.3f}; they must not exceed 1"
+            )
+        if self.hcv_viraemic_prevalence_inject > self.hcv_prevalence_inject:
+            raise ValueError(
+                f"hcv_viraemic_prevalence_inject ({self.hcv_viraemic_prevalence_inject}) exceeds "
+                f"hcv_prevalence_inject ({self.hcv_prevalence_inject}, antibody): viraemic "
+                "people are antibody-positive"
             )
         return self
 
@@ -219,23 +229,45 @@ class OverdoseParams(_Section):
 
 
 class InfectionParams(_Section):
-    """HIV and HCV transmission, natural history, testing and treatment."""
+    """HIV and HCV transmission by exposure, natural history, and the care cascades."""
 
     hiv_per_shared_injection: Fraction
     hcv_per_shared_injection: Fraction
+    hcv_per_shared_equipment: Fraction
     shared_injections_per_partner_per_week: Annotated[float, Field(ge=0.0, le=100.0)]
     hiv_per_sex_act: Fraction
     sex_acts_per_partner_per_week: Annotated[float, Field(ge=0.0, le=100.0)]
-    hiv_art_transmission_rr: Fraction
-    hcv_treatment_transmission_rr: Fraction
+    hiv_acute_weeks: Annotated[int, Field(ge=0, le=520)]
+    hiv_acute_infectiousness_rr: Annotated[float, Field(ge=1.0, le=100.0)]
+    hiv_suppressed_sexual_rr: Fraction
+    hiv_suppressed_injecting_rr: Fraction
+    hiv_testing_rate_per_year: Rate
+    hiv_linkage_probability: Fraction
+    hiv_art_start_rate_per_year: Rate
+    hiv_weeks_to_suppression: Annotated[int, Field(ge=0, le=520)]
+    hiv_art_dropout_rate_per_year: Rate
+    hiv_reengagement_rate_per_year: Rate
+    hiv_suppressed_extra_death_rate_per_year: Rate
     hcv_spontaneous_clearance_fraction: Fraction
     hcv_acute_weeks: Annotated[int, Field(ge=1, le=520)]
-    hiv_testing_rate_per_year: Rate
-    hiv_art_start_rate_per_year: Rate
     hcv_testing_rate_per_year: Rate
+    hcv_rna_confirmation_probability: Fraction
     hcv_treatment_start_rate_per_year: Rate
     hcv_treatment_weeks: Annotated[int, Field(ge=1, le=520)]
+    hcv_daa_nonviraemic_from_week: Annotated[int, Field(ge=1, le=520)]
+    hcv_treatment_completion_probability: Fraction
     hcv_cure_probability: Fraction
+
+    @model_validator(mode="after")
+    def _cure_within_completion(self) -> InfectionParams:
+        if self.hcv_cure_probability > self.hcv_treatment_completion_probability:
+            raise ValueError(
+                f"hcv_cure_probability ({self.hcv_cure_probability}) exceeds "
+                f"hcv_treatment_completion_probability "
+                f"({self.hcv_treatment_completion_probability}): both are per course started, "
+                "and only a completed course cures"
+            )
+        return self
 
 
 class CostParams(_Section):
