@@ -1,4 +1,4 @@
-"""Contingency management: relapse hazard while enrolled, duration, exits, outputs, costs."""
+"""Contingency management as an adjunct to MOUD: retention, duration, exits, outputs, costs."""
 
 from __future__ import annotations
 
@@ -16,22 +16,17 @@ from hrsim.scenario import load_scenario
 TYPE = "contingency_management"
 SCENARIO_FILE = Path(__file__).resolve().parents[2] / "scenarios" / f"{TYPE}.toml"
 RUN = {"name": "t", "people": 2000, "years": 1.0, "seed": 3}
-# As in tests/test_processes.py: no other care flows, no relapse predictors.
+# No other care flows (no arrests among the people on MOUD).
 QUIET_CARE = {
     "detox_entry_rate_per_year": 0.0,
     "moud_initiation_rate_per_year": 0.0,
     "arrest_rate_per_year": 0.0,
     "spontaneous_remission_rate_per_year": 0.0,
-    "relapse_hr_per_decade_younger": 1.0,
-    "relapse_hr_heavy_use": 1.0,
-    "relapse_hr_injecting": 1.0,
-    "relapse_hr_all_contacts_using": 1.0,
-    "aftercare_relapse_hazard_ratio": 1.0,
 }
 
 
-def everyone_recovering(people: int, **programme: object) -> HarmReductionModel:
-    """Care only; everyone has just entered recovery; a contingency management programme."""
+def everyone_on_moud(people: int, **programme: object) -> HarmReductionModel:
+    """Care only; everyone on buprenorphine past week 26 (the late, constant hazard)."""
     scenario = programme_scenario(
         TYPE,
         programme,
@@ -39,8 +34,8 @@ def everyone_recovering(people: int, **programme: object) -> HarmReductionModel:
         care=QUIET_CARE,
     )
     m = HarmReductionModel(scenario, processes=(CareProcess,))
-    m.people.state[:] = Care.RECOVERY
-    m.people.weeks_in_state[:] = 0
+    m.people.state[:] = Care.BUPRENORPHINE
+    m.people.weeks_in_state[:] = 30
     return m
 
 
@@ -48,35 +43,49 @@ def test_zero_coverage_is_the_baseline():
     base = run_model(programme_scenario(TYPE, run=RUN))
     zero = run_model(programme_scenario(TYPE, {"coverage_fraction": 0.0}, run=RUN))
     assert_same_as_baseline(zero, base, TYPE)
-    assert base.timeseries_frame()["relapses"].sum() > 0  # the hook was in use
+    assert base.timeseries_frame()["moud_exits"].sum() > 0  # the hook was in use
 
 
-def test_first_week_relapse_with_the_relapse_hazard_ratio():
-    n, hr = 20_000, 0.6
-    m = everyone_recovering(n, coverage_fraction=1.0, relapse_hr=hr)
-    m.step()
-    first = -np.log1p(-m.scenario.care.relapse_first_week_probability)
-    expected = -np.expm1(-hr * first)
-    observed = 1 - np.mean(m.people.state == Care.RECOVERY)
+def test_retention_on_moud_with_the_discontinuation_hazard_ratio():
+    """Clients' hazard of leaving MOUD is hr x the late hazard: after k weeks the share still
+    on buprenorphine is exp(-k hr h), h = -ln(R12) / (4 e + 22 m + 26) (care's curve)."""
+    n, hr, weeks = 20_000, 0.5, 12
+    m = everyone_on_moud(n, coverage_fraction=1.0, discontinuation_hr=hr, duration_weeks=52)
+    m.run(weeks=weeks)
+    c = m.scenario.care
+    late = -np.log(c.buprenorphine_retention_12_months) / (
+        4 * c.moud_early_hazard_ratio_weeks_1_4 + 22 * c.moud_mid_hazard_ratio_weeks_5_26 + 26
+    )
+    expected = np.exp(-weeks * hr * late)
+    observed = np.mean(m.people.state == Care.BUPRENORPHINE)
     assert within(observed, expected, binomial_se(expected, n))
+    assert not within(observed, np.exp(-weeks * late), binomial_se(expected, n))
+
+
+def test_no_relapse_effect_on_people_in_recovery():
+    m = everyone_on_moud(2000, coverage_fraction=1.0)
+    m.people.state[:1000] = Care.RECOVERY
+    m.step()
+    assert (m.people.relapse_multiplier == 1.0).all()
+    programme = next(p for p in m.interventions if p.type == TYPE)
+    assert not programme.enrolled[:1000].any() and programme.enrolled[1000:].all()
 
 
 def test_clients_complete_after_duration_weeks_and_do_not_re_enrol():
-    """With relapse_hr 0 nobody relapses while enrolled: everyone completes together."""
+    """With discontinuation_hr 0 nobody leaves MOUD while enrolled: all complete together."""
     n, weeks, unit = 3000, 3, 20.0
-    m = everyone_recovering(
+    m = everyone_on_moud(
         n,
         coverage_fraction=1.0,
-        relapse_hr=0.0,
+        discontinuation_hr=0.0,
         duration_weeks=weeks,
         cost_usd_per_client_per_week=unit,
     )
     m.run(weeks=weeks)
-    assert (m.people.state == Care.RECOVERY).all()
-    assert (m.people.relapse_multiplier == 0.0).all()
+    assert (m.people.state == Care.BUPRENORPHINE).all()
+    assert (m.people.moud_discontinuation_multiplier == 0.0).all()
     m.run(weeks=2)
-    assert (m.people.relapse_multiplier == 1.0).all()  # no incentives after completion
-    assert m.timeseries_frame()["relapses"].iloc[weeks + 1] > 0
+    assert (m.people.moud_discontinuation_multiplier == 1.0).all()  # no incentives after
     ev = m.events_frame()
     done = ev[(ev.kind == TYPE) & (ev.detail == "completed")]
     assert len(done) == n and (done.week == weeks + 1).all()
@@ -86,20 +95,20 @@ def test_clients_complete_after_duration_weeks_and_do_not_re_enrol():
     assert (out["cost_usd"] == out["enrolled"] * unit).all()
 
 
-def test_clients_who_relapse_leave():
-    m = everyone_recovering(3000, coverage_fraction=1.0, relapse_hr=1.0)
+def test_clients_who_leave_moud_leave():
+    m = everyone_on_moud(5000, coverage_fraction=1.0, discontinuation_hr=5.0)
     m.step()
-    relapsed = set(m.people.pid[m.people.state == Care.ACTIVE])
+    gone = set(m.people.pid[m.people.state != Care.BUPRENORPHINE])
     m.step()
     ev = m.events_frame()
-    left = ev[(ev.kind == TYPE) & (ev.detail == "relapsed")]
-    assert len(relapsed) > 100
-    assert set(left.person) == relapsed and (left.week == 2).all()
+    left = ev[(ev.kind == TYPE) & (ev.detail == "left_moud")]
+    assert len(gone) > 50
+    assert set(left.person) == gone and (left.week == 2).all()
 
 
-def test_coverage_enrols_a_share_of_people_in_recovery():
+def test_coverage_enrols_a_share_of_people_on_moud():
     n, coverage = 20_000, 0.3
-    m = everyone_recovering(n, coverage_fraction=coverage)
+    m = everyone_on_moud(n, coverage_fraction=coverage)
     m.step()
     programme = next(p for p in m.interventions if p.type == TYPE)
     share = np.mean(programme.enrolled)

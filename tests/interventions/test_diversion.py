@@ -1,4 +1,4 @@
-"""Diversion: the share of arrests of people in active use sent to detox, the ramp, costs."""
+"""Diversion: the share of arrests sent to case management, MOUD referrals, the ramp, costs."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from programme_helpers import (
     assert_same_as_baseline,
     programme_scenario,
     run_model,
+    weekly_outputs,
 )
 
 from conftest import binomial_se, within
@@ -24,6 +25,7 @@ RUN = {"name": "t", "people": 2000, "years": 1.0, "seed": 3}
 ARRESTS = {
     "population": {**EVERYONE_USING},
     "care": {
+        "moud_capacity_fraction": 1.0,
         "arrest_rate_per_year": 5.0,
         "detox_entry_rate_per_year": 0.0,
         "moud_initiation_rate_per_year": 0.0,
@@ -47,18 +49,26 @@ def test_zero_diversion_is_the_baseline():
     assert base.timeseries_frame()["arrests"].sum() > 0  # the hook was in use
 
 
-def test_share_of_arrests_diverted_to_detox():
-    f = 0.3
-    m = diversion_model(10_000, diversion_fraction=f)
+def test_diverted_arrests_stay_in_active_use_and_some_are_referred_to_moud():
+    """A share f of arrests is diverted to case management (no custody, no detox); a share r
+    of those is referred to MOUD (a place for everyone here); outputs count both."""
+    f, r = 0.3, 0.5
+    m = diversion_model(10_000, diversion_fraction=f, moud_referral_probability=r)
     m.run(weeks=6)
     ev = m.events_frame()
-    from_active = ev[(ev.kind == "transition") & (ev.from_state == "active")]
-    arrests = from_active[from_active.detail.isin(["diversion", "arrest"])]
-    diverted = arrests[arrests.detail == "diversion"]
-    assert (diverted.to_state == "detox").all()
-    assert (arrests[arrests.detail == "arrest"].to_state == "prison").all()
-    share = len(diverted) / len(arrests)
-    assert within(share, f, binomial_se(f, len(arrests)))
+    diverted = ev[ev.kind == TYPE]
+    assert set(diverted.detail) == {"case_management"}
+    assert (diverted.to_state == "active").all()
+    arrests = ev[(ev.kind == "transition") & (ev.detail == "arrest") & (ev.from_state == "active")]
+    assert (arrests.to_state == "prison").all()
+    assert not ((ev.kind == "transition") & (ev.to_state == "detox")).any()
+    n = len(diverted) + len(arrests)
+    assert within(len(diverted) / n, f, binomial_se(f, n))
+    starts = ev[(ev.kind == "transition") & (ev.detail == "diversion_referral")]
+    assert within(len(starts) / len(diverted), r, binomial_se(r, len(diverted)))
+    out = weekly_outputs(m)
+    assert out["diversions"].sum() == len(diverted)
+    assert out["moud_referrals"].sum() == len(starts)
 
 
 def test_fraction_ramps_up_and_costs_are_fixed():

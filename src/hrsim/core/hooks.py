@@ -1,7 +1,10 @@
 """Model-wide knobs that programmes turn and processes read (per-person hooks live in People).
 
 Reset to the scenario's values at the start of every week in which programmes run, so each
-programme changes them for that week only and programmes combine.
+programme changes them for that week only and programmes combine. Two counters run the other
+way (``diverted_this_week``, ``diversion_referrals_this_week``): care writes them, and a
+programme's ``after_week`` reads them, since a programme cannot tell a diverted arrest from
+the state arrays afterwards.
 """
 
 from __future__ import annotations
@@ -29,6 +32,13 @@ class Hooks:
     art_start_multiplier: float = 1.0
     hcv_treatment_multiplier: float = 1.0
     methadone_share_of_starts: float = 0.5
+    # Share of arrests of people on MOUD whose custody continues MOUD (the rest withdraw it).
+    custody_moud_continuation_fraction: float = 0.0
+    # Probability that a diverted arrest (case management) brings a MOUD referral.
+    diversion_moud_referral_probability: float = 0.0
+    # Written by care for the programmes' after-week counts (diversions, their referrals).
+    diverted_this_week: int = 0
+    diversion_referrals_this_week: int = 0
 
     @classmethod
     def from_scenario(cls, scenario: Scenario) -> Hooks:
@@ -43,4 +53,5 @@ class Hooks:
             naloxone_reversal_probability=o.naloxone_reversal_probability,
             neighbour_present_probability=o.neighbour_present_probability,
             methadone_share_of_starts=c.methadone_share_of_starts,
+            custody_moud_continuation_fraction=c.custody_moud_continuation_fraction,
         )

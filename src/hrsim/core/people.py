@@ -29,6 +29,8 @@ PROGRAMME_HOOKS: dict[str, float] = {
     "testing_multiplier": 1.0,
     "hiv_acquisition_multiplier": 1.0,
     "supervised_fraction": 0.0,
+    # MOUD as treatment (issue 12): contingency management lowers leaving MOUD.
+    "moud_discontinuation_multiplier": 1.0,
 }
 
 # Array name -> dtype. Hooks that programmes act through are per-person arrays here too.
@@ -89,6 +91,11 @@ FIELDS: dict[str, Any] = {
     # Issue 12 (test strips): whether this week's dose contains fentanyl, written by the
     # overdose process for the rows it evaluates (False elsewhere); see processes/overdose.py.
     "fentanyl_this_week": np.bool_,
+    # MOUD as treatment (issue 12): the week a person joined the MOUD waiting list (NEVER
+    # when not waiting), whether custody continues their MOUD, and CM's hook on leaving MOUD.
+    "moud_waiting_since": np.int32,
+    "moud_in_custody": np.bool_,
+    "moud_discontinuation_multiplier": np.float32,
     # Targets for the number of ties per layer.
     "target_injecting": np.int32,
     "target_social": np.int32,
@@ -144,6 +151,9 @@ class People:
     supervised_fraction: np.ndarray
     moud_referral_week: np.ndarray
     fentanyl_this_week: np.ndarray
+    moud_waiting_since: np.ndarray
+    moud_in_custody: np.ndarray
+    moud_discontinuation_multiplier: np.ndarray
     target_injecting: np.ndarray
     target_social: np.ndarray
     target_sexual: np.ndarray
@@ -195,6 +205,8 @@ class People:
         for name, neutral in PROGRAMME_HOOKS.items():
             getattr(self, name)[rows] = neutral
         self.moud_referral_week[rows] = NEVER
+        self.moud_waiting_since[rows] = NEVER
+        self.moud_in_custody[rows] = False
         self.tolerance[rows] = 1.0
         self.weeks_in_state[rows] = 0
         self.aftercare[rows] = False

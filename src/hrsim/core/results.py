@@ -37,6 +37,14 @@ FLOW_COLUMNS: tuple[str, ...] = (
     "relapses",
     "arrests",
     "releases",
+    # MOUD waiting list (issue 12): joins, admissions from the list, exits without a place
+    # (gave up, arrested, recovered, died...), the sum of the waits (weeks) of those
+    # admitted this week, and the number waiting after the week's care step (a level).
+    "moud_waitlist_joins",
+    "moud_waitlist_admissions",
+    "moud_waitlist_exits",
+    "moud_wait_weeks",
+    "moud_waiting",
 )
 LEVEL_COLUMNS: tuple[str, ...] = ("population", "hiv_prevalence", "hcv_prevalence")
 TIMESERIES_COLUMNS: tuple[str, ...] = ("week", *STATE_COLUMNS, *FLOW_COLUMNS, *LEVEL_COLUMNS)

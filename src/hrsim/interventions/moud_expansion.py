@@ -6,6 +6,11 @@ multiplier that moves linearly from 1 to its value as the programme ramps up. Th
 counts the cost of the extra treatment itself, from person-time on methadone and
 buprenorphine (scenario ``costs``); the programme adds only its fixed weekly cost. It has no
 individual clients, so ``enrolled`` stays 0.
+
+Inputs: the three multipliers. Expected to emerge, not assumed: what more places do depends
+on demand. Where places bind (a MOUD waiting list, the default US setting), more places mean
+more starts, shorter waits, more person-time on MOUD and fewer overdoses; where they do not,
+``capacity_multiplier`` changes nothing at all (a run is identical with and without it).
 """
 
 from __future__ import annotations

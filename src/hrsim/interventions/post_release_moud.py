@@ -6,10 +6,21 @@ of into abstinence with lost tolerance. The programme raises
 ``hooks.post_release_moud_fraction`` from its baseline toward ``coverage_fraction`` as it
 ramps up (it never lowers it); care decides who is released onto MOUD.
 
-``starts_at_release`` counts the people who were in prison at the start of last week and
-are on MOUD at the start of this one: a prisoner can reach MOUD within a week only by being
-released onto it. Programmes run before the processes, so last week's starts are counted,
-and charged for, one week late; someone who dies in their release week is not counted.
+People whose custody continued their community MOUD
+(``care.custody_moud_continuation_fraction``, ``people.moud_in_custody``) are released onto
+MOUD without the programme and are not its starts; under forced withdrawal (the rest) they
+are released as anyone else, and the programme offers them MOUD at release like any
+prisoner.
+
+Inputs: ``coverage_fraction`` and the cost per start. Expected to emerge: starts at release
+(fewer where places bind: a start needs a free place), and fewer deaths in the post-release
+weeks of lost tolerance.
+
+``starts_at_release`` counts the people who were in prison (and not on MOUD continued in
+custody) at the start of last week and are on MOUD at the start of this one: a prisoner can
+reach MOUD within a week only by being released onto it. Programmes run before the
+processes, so last week's starts are counted, and charged for, one week late;
+someone who dies in their release week is not counted.
 """
 
 from __future__ import annotations
@@ -68,5 +79,7 @@ class PostReleaseMoud(Intervention[PostReleaseMoudParams]):
         # Starts are the programme's (and paid for) only while it runs.
         self.ran_last_week = s > 0 and p.coverage_fraction > 0
         if self.ran_last_week:
-            self.prison_rows = np.flatnonzero(people.state == Care.PRISON)
+            self.prison_rows = np.flatnonzero(
+                (people.state == Care.PRISON) & ~people.moud_in_custody
+            )
             self.prison_pids = people.pid[self.prison_rows]

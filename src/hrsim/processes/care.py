@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from hrsim.core.people import NEVER
 from hrsim.core.sampling import thinned_draws
 from hrsim.core.states import Care as S
 from hrsim.core.states import on_moud
@@ -30,6 +31,15 @@ if TYPE_CHECKING:
 # Weeks in treatment credited to MOUD continued at release (begun in prison): past the
 # 2-week induction peak and the 4-week early-dropout phase.
 CONTINUED_TREATMENT_WEEKS = 5
+
+# Why a person leaves the MOUD waiting list without a place, by the state they are now in.
+LEFT_LIST_BECAUSE: dict[int, str] = {
+    S.PRISON: "arrested",
+    S.RECOVERY: "recovered",
+    S.DETOX: "detox",
+    S.DEAD: "died",
+    S.EXITED: "left_population",
+}
 
 
 class Care(Process):
@@ -126,7 +136,12 @@ class Care(Process):
             c.moud_early_hazard_ratio_weeks_1_4,
             np.where(t <= 26, c.moud_mid_hazard_ratio_weeks_5_26, 1.0),
         )
-        return late * phase * model.hooks.moud_discontinuation_hazard_ratio
+        return (
+            late
+            * phase
+            * model.hooks.moud_discontinuation_hazard_ratio
+            * people.moud_discontinuation_multiplier[rows]
+        )
 
     def arrest_rate(self, model: WeekContext, rows: np.ndarray) -> np.ndarray:
         """Yearly arrest rate for ``rows`` (before any MOUD hazard ratio)."""
@@ -191,6 +206,7 @@ class Care(Process):
             max(self.moud_late_hazard.values())
             * self.max_moud_phase
             * hooks.moud_discontinuation_hazard_ratio
+            * model.max_hook("moud_discontinuation_multiplier")
         )
         treated, um = thinned_draws(rng, people.n, -np.expm1(-h_max))
         keep = on_moud(state[treated])
@@ -205,21 +221,48 @@ class Care(Process):
         tapers = draw("moud_exit_to", stopped) < c.moud_exit_to_recovery_fraction
         stop_to_recovery, stop_to_active = stopped[tapers], stopped[~tapers]
 
-        # Prison: release onto MOUD (if continued) or into abstinence.
+        # Prison: release. MOUD continued in custody goes on at release (tolerance kept);
+        # everyone else is released as anyone is: onto MOUD for the post-release share (the
+        # post_release_moud programme), otherwise into abstinence.
         prison = np.flatnonzero(state == S.PRISON)
         released = prison[draw("prison_stay", prison) < 1.0 / c.prison_mean_weeks]
-        onto_moud = draw("release_to", released) < hooks.post_release_moud_fraction
-        release_to_moud, release_to_recovery = released[onto_moud], released[~onto_moud]
+        kept_on = people.moud_in_custody[released]
+        release_continued, released_plain = released[kept_on], released[~kept_on]
+        people.moud_in_custody[released] = False
+        onto_moud = draw("release_to", released_plain) < hooks.post_release_moud_fraction
+        release_to_moud = released_plain[onto_moud]
+        release_to_recovery = released_plain[~onto_moud]
 
         # Apply: exits from MOUD first, so their places are free for this week's starts.
         move(model, stop_to_active, S.ACTIVE, "moud_stopped", flow="moud_exits")
         move(model, stop_to_recovery, S.RECOVERY, "moud_tapered", flow="moud_exits")
         people.weeks_since_moud_exit[stopped] = 0
         people.aftercare[stop_to_recovery] = False
-        # Diversion (policing policy): a share of arrests of people who use lead to detox.
+        # Diversion (policing policy, pre-arrest): a share of arrests of people in active use
+        # go to case management instead of custody. They stay in active use, with a MOUD
+        # referral (through the waiting list like anyone) for a share of them.
         diverted = draw("diversion", arrested_active) < hooks.arrest_diversion_fraction
-        move(model, arrested_active[diverted], S.DETOX, "diversion", flow="detox_admissions")
+        diverted_rows = arrested_active[diverted]
         arrested_active = arrested_active[~diverted]
+        diversion_referred = diverted_rows[
+            draw("diversion_referral", diverted_rows) < hooks.diversion_moud_referral_probability
+        ]
+        if diverted_rows.size:
+            model.events.add(
+                pid[diverted_rows], week, "diversion", S.ACTIVE, S.ACTIVE, "case_management"
+            )
+            hooks.diverted_this_week += diverted_rows.size
+            hooks.diversion_referrals_this_week += diversion_referred.size
+        # Custody of people on MOUD: continued for a share, withdrawn (forced) otherwise.
+        continued = draw("custody_moud", arrested_moud) < hooks.custody_moud_continuation_fraction
+        people.moud_in_custody[arrested_moud[continued]] = True
+        if arrested_moud.size:
+            detail = np.where(
+                continued,
+                model.events.detail_code("moud_continued"),
+                model.events.detail_code("moud_withdrawn"),
+            )
+            model.events.add(pid[arrested_moud], week, "custody", S.PRISON, S.PRISON, detail)
         arrested = np.concatenate([arrested_active, arrested_moud])
         people.weeks_since_moud_exit[arrested_moud] = 0
         model.timeseries.add("moud_exits", arrested_moud.size)
@@ -229,26 +272,19 @@ class Care(Process):
         move(model, remits, S.RECOVERY, "remission")
         people.aftercare[remits] = False
 
-        # MOUD starts, within capacity; random priority among this week's candidates.
+        # MOUD starts, within capacity (see _admit): MOUD continued from custody first, then
+        # the waiting list in order, then this week's new candidates in random order.
+        free = hooks.moud_capacity_places - int(np.count_nonzero(on_moud(people.state)))
         candidates = [
             (referred, "overdose_referral"),
             (detox_to_moud, "after_detox"),
             (release_to_moud, "at_release"),
+            (diversion_referred, "diversion_referral"),
             (wants_moud, "moud_initiation"),
         ]
-        free = hooks.moud_capacity_places - int(np.count_nonzero(on_moud(people.state)))
-        all_rows = np.concatenate([r for r, _ in candidates])
-        admitted = np.zeros(people.n, dtype=bool)
-        if all_rows.size <= free:
-            admitted[all_rows] = True
-        elif free > 0:
-            order = np.argpartition(draw("priority", all_rows), free - 1)[:free]
-            admitted[all_rows[order]] = True
-        for rows, detail in candidates:
-            start = rows[admitted[rows]]
-            meth = draw("medication", start) < hooks.methadone_share_of_starts
-            move(model, start[meth], S.METHADONE, detail, flow="moud_starts")
-            move(model, start[~meth], S.BUPRENORPHINE, detail, flow="moud_starts")
+        # People already on the list keep their place in it (they are not new candidates).
+        candidates = [(r[people.moud_waiting_since[r] == NEVER], d) for r, d in candidates]
+        admitted = self._admit(model, free, release_continued, candidates)
 
         # Detox discharges and releases without a MOUD place go into abstinence.
         after_detox = np.concatenate([detox_to_recovery, detox_to_moud[~admitted[detox_to_moud]]])
@@ -261,17 +297,141 @@ class Care(Process):
         )
         move(model, to_abstinence, S.RECOVERY, "release")
         people.aftercare[to_abstinence] = False
+        # MOUD continued in custody but no community place at release: treatment ends, the
+        # person is in active use (tolerance kept) and joins the waiting list.
+        no_place = release_continued[~admitted[release_continued]]
+        move(model, no_place, S.ACTIVE, "release_no_moud_place")
+        people.weeks_since_moud_exit[no_place] = 0
+        people.tolerance[no_place] = 1.0
+        self._join_list(model, no_place)
         model.timeseries.add("releases", released.size)
-        starts_at_release = release_to_moud[admitted[release_to_moud]]
+        starts_at_release = np.concatenate(
+            [
+                release_continued[admitted[release_continued]],
+                release_to_moud[admitted[release_to_moud]],
+            ]
+        )
         people.aftercare[starts_at_release] = False
-        # MOUD continued from prison: tolerance was kept inside, and the person is past the
-        # induction weeks and the early dropout of a new start.
+        # MOUD continued from prison (in custody, or begun there by the post-release
+        # programme): tolerance was kept inside, and the person is past the induction weeks
+        # and the early dropout of a new start.
         people.tolerance[starts_at_release] = 1.0
         people.weeks_in_state[starts_at_release] = CONTINUED_TREATMENT_WEEKS
+
+        # People in active use who sought MOUD and found no place join the waiting list.
+        seekers = np.concatenate([candidates[i][0] for i in (0, 3, 4)])
+        self._join_list(model, seekers[~admitted[seekers]])
+        self._close_list(model)
 
         # Relapse, last: everyone now in recovery, including those who entered this week
         # (for them it is the first week, the most dangerous one: Smyth 2010).
         self._relapse(model)
+
+    # -- the MOUD waiting list -------------------------------------------------------------
+    def _admit(
+        self,
+        model: WeekContext,
+        free: int,
+        continued: np.ndarray,
+        candidates: list[tuple[np.ndarray, str]],
+    ) -> np.ndarray:
+        """Fill ``free`` places and start MOUD; returns a mask of the rows admitted.
+
+        Order: MOUD continued from custody (still a patient), then the waiting list
+        first-come-first-served, then this week's new candidates in random order. Why FIFO:
+        clinics at capacity admit from their list in order of application (as at the clinic
+        Peles 2013 describes), and it makes the wait a property of the list, which can be
+        read back. (US block-grant rules also give priority to pregnant women and people
+        who inject; not modelled.) Before admissions, people on the list leave it with the
+        weekly hazard of giving up (``moud_waitlist_leave_rate_per_year``).
+        """
+        people, hooks, week = model.people, model.hooks, model.week
+        ts = model.timeseries
+        admitted = np.zeros(people.n, dtype=bool)
+
+        def take(rows: np.ndarray, room: int, purpose: str) -> np.ndarray:
+            """Up to ``room`` of ``rows`` (all if they fit), at random among them."""
+            if rows.size <= room:
+                return rows
+            if room <= 0:
+                return rows[:0]
+            u = model.streams.uniform(f"care.{purpose}", week, people.pid[rows])
+            return rows[np.argpartition(u, room - 1)[:room]]
+
+        def start(rows: np.ndarray, detail: str) -> None:
+            meth = (
+                model.streams.uniform("care.medication", week, people.pid[rows])
+                < hooks.methadone_share_of_starts
+            )
+            move(model, rows[meth], S.METHADONE, detail, flow="moud_starts")
+            move(model, rows[~meth], S.BUPRENORPHINE, detail, flow="moud_starts")
+
+        chosen = take(continued, free, "priority_custody")
+        admitted[chosen] = True
+        start(chosen, "custody_continued")
+        free -= chosen.size
+
+        # The waiting list: people in active use who are waiting (others left it: _close_list).
+        waiting = np.flatnonzero(people.moud_waiting_since != NEVER)
+        waiting = waiting[people.state[waiting] == S.ACTIVE]
+        if waiting.size:
+            p_leave = -np.expm1(-self.c.moud_waitlist_leave_rate_per_year / 52.0)
+            gives_up = (
+                model.streams.uniform("care.waitlist_leave", week, people.pid[waiting]) < p_leave
+            )
+            self._leave_list(model, waiting[gives_up], "gave_up")
+            waiting = waiting[~gives_up]
+        if waiting.size and free > 0:
+            since = people.moud_waiting_since[waiting]
+            tie = model.streams.uniform("care.waitlist_order", week, people.pid[waiting])
+            first = waiting[np.lexsort((tie, since))][:free]
+            waits = week - people.moud_waiting_since[first]
+            admitted[first] = True
+            self._leave_list(model, first, "admitted", exits=False)
+            ts.add("moud_waitlist_admissions", first.size)
+            ts.add("moud_wait_weeks", int(waits.sum()))
+            start(first, "from_waiting_list")
+            free -= first.size
+
+        # This week's new candidates (none of them on the list), in random order.
+        chosen = take(np.concatenate([r for r, _ in candidates]), free, "priority")
+        admitted[chosen] = True
+        for rows, detail in candidates:
+            start(rows[admitted[rows]], detail)
+        return admitted
+
+    def _join_list(self, model: WeekContext, rows: np.ndarray) -> None:
+        """Put ``rows`` (in active use, no place found) on the waiting list."""
+        people = model.people
+        rows = rows[people.moud_waiting_since[rows] == NEVER]
+        if rows.size == 0:
+            return
+        people.moud_waiting_since[rows] = model.week
+        model.events.add(
+            people.pid[rows], model.week, "moud_waiting_list", S.ACTIVE, S.ACTIVE, "joined"
+        )
+        model.timeseries.add("moud_waitlist_joins", rows.size)
+
+    def _leave_list(
+        self, model: WeekContext, rows: np.ndarray, detail: str, *, exits: bool = True
+    ) -> None:
+        people = model.people
+        if rows.size == 0:
+            return
+        people.moud_waiting_since[rows] = NEVER
+        state = people.state[rows]
+        model.events.add(people.pid[rows], model.week, "moud_waiting_list", state, state, detail)
+        if exits:
+            model.timeseries.add("moud_waitlist_exits", rows.size)
+
+    def _close_list(self, model: WeekContext) -> None:
+        """Everyone on the list who is no longer in active use leaves it; count the rest."""
+        people = model.people
+        waiting = np.flatnonzero(people.moud_waiting_since != NEVER)
+        state = people.state[waiting]
+        for code, detail in LEFT_LIST_BECAUSE.items():
+            self._leave_list(model, waiting[state == code], detail)
+        model.timeseries.add("moud_waiting", int(np.count_nonzero(state == S.ACTIVE)))
 
     def _relapse(self, model: WeekContext) -> None:
         people = model.people

@@ -1,7 +1,9 @@
 """Entry and exit of people.
 
 New initiates replace people who left, everyone ages, and people die of other causes, age
-out, or leave the at-risk population after sustained recovery.
+out, or leave the at-risk population after sustained recovery. Other-cause death on MOUD is
+the off-MOUD rate times ``moud_other_death_rr``, an explicit input (R, range 0.37-1.0);
+Santo 2021's all-cause on/off ratio is an outcome to compare with.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from hrsim.core.people import NEVER
 from hrsim.core.results import NO_STATE
 from hrsim.core.sampling import thinned_draws
 from hrsim.core.states import Care, on_moud
@@ -28,7 +31,11 @@ class Demography(Process):
         """Precompute weekly death probabilities."""
         d = model.scenario.demography
         self.p_other_off = float(weekly_probability(d.other_death_rate_per_year_off_moud))
-        self.p_other_on = float(weekly_probability(d.other_death_rate_per_year_on_moud))
+        # On MOUD: the off-MOUD rate times an explicit rate ratio for non-overdose causes
+        # (``moud_other_death_rr``: the observed 0.37 is an upper bound of the causal effect).
+        self.p_other_on = float(
+            weekly_probability(d.other_death_rate_per_year_off_moud * d.moud_other_death_rr)
+        )
         self.p_hiv_extra = float(weekly_probability(d.hiv_untreated_extra_death_rate_per_year))
         i = model.scenario.infection  # HIV mortality by stage: suppressed vs not
         self.p_hiv_suppressed = float(
@@ -49,6 +56,14 @@ class Demography(Process):
 
         # Rows of people who died or left last week take new initiates.
         free = np.flatnonzero(~people.alive)
+        # Anyone still on the MOUD waiting list in a freed row died last week after care
+        # ran (an overdose): they leave the list before a new initiate takes the row.
+        gone = free[people.moud_waiting_since[free] != NEVER]
+        if gone.size:
+            people.moud_waiting_since[gone] = NEVER
+            state = people.state[gone]
+            model.events.add(people.pid[gone], week, "moud_waiting_list", state, state, "died")
+            model.timeseries.add("moud_waitlist_exits", gone.size)
         if free.size:
             people.fill(free, model.scenario, rng, entrants=True)
             model.events.add(people.pid[free], week, "entry", NO_STATE, Care.ACTIVE, "new_initiate")

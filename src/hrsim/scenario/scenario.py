@@ -137,7 +137,8 @@ class DemographyParams(_Section):
     """Entry and exit: background mortality, ageing out, sustained recovery, new initiates."""
 
     other_death_rate_per_year_off_moud: Rate
-    other_death_rate_per_year_on_moud: Rate
+    # MOUD as treatment (issue 12): non-overdose death rate on MOUD vs off, a rate ratio.
+    moud_other_death_rr: Annotated[float, Field(ge=0.0, le=10.0)]
     hiv_untreated_extra_death_rate_per_year: Rate
     age_out_years: Annotated[float, Field(ge=19.0, le=120.0)]
     sustained_recovery_exit_weeks: Annotated[int, Field(ge=1, le=5200)]
@@ -196,6 +197,9 @@ class CareParams(_Section):
     arrest_hr_on_moud: Ratio
     prison_mean_weeks: PositiveWeeks
     post_release_moud_fraction: Fraction
+    # MOUD as treatment (issue 12): the waiting list and custody.
+    moud_waitlist_leave_rate_per_year: Rate
+    custody_moud_continuation_fraction: Fraction
 
 
 class ToleranceParams(_Section):
