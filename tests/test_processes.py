@@ -9,7 +9,7 @@ from conftest import binomial_se, isolated_model, within
 from hrsim import HarmReductionModel
 from hrsim.core.people import NEVER
 from hrsim.core.states import Care
-from hrsim.processes import CareProcess, Demography, Infections, Overdose, Tolerance
+from hrsim.processes import CareProcess, Demography, Infections, Injecting, Overdose, Tolerance
 
 QUIET_CARE = {
     "care.detox_entry_rate_per_year": 0.0,
@@ -273,12 +273,13 @@ def test_hcv_transmission_matches_per_act_probability():
         "population.recovery_fraction": 0.0,
         "population.detox_fraction": 0.0,
         "population.prison_fraction": 0.0,
-        "population.shares_syringes_fraction": 0.5,
     }
     observed, expected, var = 0, 0.0, 0.0
     for seed in range(5):
         m = isolated_model(20_000, (Infections,), seed=seed, **settings)
         p = m.people
+        # Half receptive-share this week (hand-set: the injecting process does not run).
+        p.receptive_shared_injections[:] = np.random.default_rng(seed).random(p.n) < 0.5
         eligible = (p.state == Care.ACTIVE) & p.injects
         e, sd = _expected_new_infections(
             m,
@@ -300,9 +301,9 @@ def test_hcv_transmission_matches_per_act_probability():
 def test_no_sharing_means_no_injecting_transmission():
     m = isolated_model(
         5000,
-        (Infections,),
+        (Injecting, Infections),
         **{
-            "population.shares_syringes_fraction": 0.0,
+            "injecting.sharing_episode_start_probability_per_week": 0.0,
             "infection.hiv_per_sex_act": 0.0,
             "infection.shared_injections_per_partner_per_week": 50.0,
         },

@@ -58,7 +58,12 @@ def run_recording_clients(model: HarmReductionModel) -> pd.DataFrame:
 
 HIGH_RISK = {
     "overdose": {"base_rate_per_year": 20.0},
-    "population": {"shares_syringes_fraction": 1.0, "hcv_prevalence_inject": 0.5},
+    "population": {"hcv_prevalence_inject": 0.5},
+    # Everyone who injects is in a receptive sharing episode that lasts.
+    "injecting": {
+        "sharing_episode_start_probability_per_week": 1.0,
+        "sharing_episode_mean_weeks": 5200.0,
+    },
     "infection": {"shared_injections_per_partner_per_week": 20.0},
 }
 

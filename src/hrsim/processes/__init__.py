@@ -4,9 +4,11 @@
 2. demography  new initiates take the rows of people who left; ageing; other-cause deaths;
                ageing out; sustained recovery
 3. care        detox, MOUD (capacity), relapse, arrest and release
-4. overdose    overdose hazard; witnessed or alone; naloxone; fatal or not; referral
-5. tolerance   lost while not using, regained with use
-6. infections  HIV and HCV along ties; HCV clearance; testing and treatment
+4. injecting   route of use; who injects this week (MOUD lapses); sharing episodes;
+               receptive and equipment shared injections (syringe coverage)
+5. overdose    overdose hazard; witnessed or alone; naloxone; fatal or not; referral
+6. tolerance   lost while not using, regained with use
+7. infections  HIV and HCV along ties; HCV clearance; testing and treatment
 
 What lives here: ``base.py`` (``Process``, ``move``, ``weekly_probability``) and one file per
 process above.
@@ -19,6 +21,7 @@ from hrsim.processes.base import Process, move
 from hrsim.processes.care import Care as CareProcess
 from hrsim.processes.demography import Demography
 from hrsim.processes.infections import Infections
+from hrsim.processes.injecting import Injecting
 from hrsim.processes.overdose import Overdose
 from hrsim.processes.ties import Ties
 from hrsim.processes.tolerance import Tolerance
@@ -27,6 +30,7 @@ DEFAULT_PROCESSES: tuple[type[Process], ...] = (
     Ties,
     Demography,
     CareProcess,
+    Injecting,
     Overdose,
     Tolerance,
     Infections,
@@ -37,6 +41,7 @@ __all__ = [
     "CareProcess",
     "Demography",
     "Infections",
+    "Injecting",
     "Overdose",
     "Process",
     "Ties",
