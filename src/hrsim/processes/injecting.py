@@ -125,11 +125,14 @@ class Injecting(Process):
         ceased_moud = on_moud_injecting[
             bernoulli_positions(rng, on_moud_injecting.size, self.p_cease_moud)
         ]
+        # Starts and returns: rows drawn at the larger probability, then each kept with its own
+        # (thinning: the kept uniform is uniform below the bound).
         not_injecting = np.flatnonzero(active & ~p.injects)
-        never = p.weeks_since_injected[not_injecting] == NEVER
-        chance = np.where(never, self.p_start, self.p_return)
-        starts = rng.random(not_injecting.size) < chance
-        started, returned = not_injecting[starts & never], not_injecting[starts & ~never]
+        picked, u = thinned_draws(rng, not_injecting.size, max(self.p_start, self.p_return))
+        candidates = not_injecting[picked]
+        never = p.weeks_since_injected[candidates] == NEVER
+        starts = u < np.where(never, self.p_start, self.p_return)
+        started, returned = candidates[starts & never], candidates[starts & ~never]
         ceased = np.concatenate([ceased, ceased_moud])
         smoking = rng.random(ceased.size) < ij.noninjecting_smoking_fraction
         set_route(p, switched, Route.SMOKING)
@@ -153,18 +156,18 @@ class Injecting(Process):
         self, p: People, rng: np.random.Generator, active: np.ndarray, moud: np.ndarray
     ) -> np.ndarray:
         injected = active & p.injects
-        candidates = np.flatnonzero(moud & p.injects)
+        on_treatment = np.flatnonzero(moud & p.injects)
         ij = self.ij
-        chance = np.where(
-            p.state[candidates] == Care.METHADONE,
-            ij.methadone_injecting_probability_per_week,
-            ij.buprenorphine_injecting_probability_per_week,
-        )
-        injected[candidates[rng.random(candidates.size) < chance]] = True
+        methadone = ij.methadone_injecting_probability_per_week
+        buprenorphine = ij.buprenorphine_injecting_probability_per_week
+        picked, u = thinned_draws(rng, on_treatment.size, max(methadone, buprenorphine))
+        candidates = on_treatment[picked]
+        chance = np.where(p.state[candidates] == Care.METHADONE, methadone, buprenorphine)
+        injected[candidates[u < chance]] = True
         p.injected_this_week[:] = injected
         since = p.weeks_since_injected
         since += since < NEVER
-        since[injected] = 0
+        np.multiply(since, ~injected, out=since)  # 0 where injected (a mask product is faster)
         return injected
 
     # -- 4. shared injections --------------------------------------------------------------
