@@ -98,7 +98,6 @@ def test_hiv_excess_mortality_by_stage():
         **{
             **EVERYONE_ACTIVE,
             "demography.other_death_rate_per_year_off_moud": 0.0,
-            "demography.other_death_rate_per_year_on_moud": 0.0,
             "demography.age_out_years": 120.0,
             "demography.hiv_untreated_extra_death_rate_per_year": untreated,
             "infection.hiv_suppressed_extra_death_rate_per_year": suppressed,

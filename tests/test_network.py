@@ -90,7 +90,13 @@ def test_injecting_ties_only_between_people_who_inject():
     m = HarmReductionModel(people=3000, years=1, seed=2)
     m.run(weeks=10)
     src, dst = m.network.layers["injecting"].endpoints()
-    assert m.people.injects[src].all() and m.people.injects[dst].all()
+    # Routes change after the week's turnover: someone who stopped injecting this week keeps
+    # their ties until next week's turnover ends them.
+    ev = m.events_frame()
+    stopped = ev[(ev["kind"] == "behaviour") & (ev["week"] == m.week)]["person"].to_numpy()
+    ok = m.people.injects | np.isin(m.people.pid, stopped)
+    assert ok[src].all() and ok[dst].all()
+    assert m.people.injects[src].mean() > 0.95
 
 
 def test_injecting_degree_near_target_and_clustered():

@@ -9,8 +9,16 @@ from conftest import binomial_se, isolated_model, within
 from hrsim import HarmReductionModel
 from hrsim.core.people import NEVER
 from hrsim.core.states import Care
-from hrsim.processes import CareProcess, Cascade, Demography, Infections, Overdose, Tolerance
-from hrsim.processes.infections import hcv_infectious, stand_in_behaviour
+from hrsim.processes import (
+    CareProcess,
+    Cascade,
+    Demography,
+    Infections,
+    Injecting,
+    Overdose,
+    Tolerance,
+)
+from hrsim.processes.infections import hcv_infectious
 
 QUIET_CARE = {
     "care.detox_entry_rate_per_year": 0.0,
@@ -279,18 +287,24 @@ def test_hcv_transmission_matches_per_exposure_probability():
     """One week's new HCV infections on the full network against the exact expectation."""
     settings = {
         "infection.hcv_testing_rate_per_year": 0.0,
-        "infection.shared_injections_per_partner_per_week": 10.0,
         "population.inject_fraction": 1.0,
         "population.moud_fraction": 0.0,
         "population.recovery_fraction": 0.0,
         "population.detox_fraction": 0.0,
         "population.prison_fraction": 0.0,
-        "population.shares_syringes_fraction": 0.5,
     }
     observed, expected, var = 0, 0.0, 0.0
     for seed in range(3):
         m = isolated_model(20_000, (Infections,), seed=seed, **settings)
-        stand_in_behaviour(m)  # this week's behaviour (the step fills the same arrays)
+        p = m.people
+        # This week's behaviour, hand-set (the injecting process does not run here): everyone
+        # active injects, half of them with 10 receptive shared injections, all with 0.5
+        # shared-equipment injections.
+        injected = (p.state == Care.ACTIVE) & p.injects
+        half = np.random.default_rng(seed).random(p.n) < 0.5
+        p.injected_this_week[:] = injected
+        p.receptive_shared_injections[:] = np.where(injected & half, 10.0, 0.0)
+        p.equipment_shared_injections[:] = np.where(injected, 0.5, 0.0)
         e, sd = _expected_new_hcv(m)
         m.step()
         observed += int(m.timeseries_frame()["hcv_infections"].iloc[-1])
@@ -303,11 +317,10 @@ def test_hcv_transmission_matches_per_exposure_probability():
 def test_no_sharing_means_no_syringe_transmission_but_equipment_still_transmits_hcv():
     m = isolated_model(
         5000,
-        (Infections,),
+        (Injecting, Infections),
         **{
-            "population.shares_syringes_fraction": 0.0,
+            "injecting.sharing_episode_start_probability_per_week": 0.0,
             "infection.hiv_per_sex_act": 0.0,
-            "infection.shared_injections_per_partner_per_week": 50.0,
         },
     )
     m.run(weeks=30)

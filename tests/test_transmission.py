@@ -34,8 +34,6 @@ def _groups(k: int, groups: int = 10_000, seed: int = 1, **overrides: object):
     """A model of ``groups`` destinations, each tied to a source (row +1) and k-1 others."""
     n = groups * (k + 1)
     m = isolated_model(n, (Infections,), seed=seed, **{**NOBODY_INFECTED, **overrides})
-    infections = next(x for x in m.processes if isinstance(x, Infections))
-    infections.behaviour_stand_in = False  # the test sets this week's behaviour by hand
     p = m.people
     p.state[:] = Care.ACTIVE
     base = np.arange(groups) * (k + 1)

@@ -15,7 +15,7 @@ from programme_helpers import (
 
 from conftest import within
 from hrsim import HarmReductionModel
-from hrsim.processes import Infections
+from hrsim.processes import Infections, Injecting
 from hrsim.scenario import load_scenario
 
 TYPE = "prep"
@@ -29,12 +29,18 @@ INJECTING_ONLY = {
         "hiv_prevalence_inject": 0.5,
         "hiv_diagnosed_fraction": 0.0,
         **EVERYONE_USING,
-        "shares_syringes_fraction": 0.5,
+    },
+    # With the injecting process: everyone in a receptive sharing episode that lasts, and
+    # nobody stops injecting (so clients leave only by seroconverting).
+    "injecting": {
+        "sharing_episode_start_probability_per_week": 1.0,
+        "sharing_episode_mean_weeks": 5200.0,
+        "injecting_cessation_rate_per_year": 0.0,
+        "injecting_to_smoking_rate_per_year": 0.0,
     },
     "infection": {
         "hiv_testing_rate_per_year": 0.0,
         "hiv_per_sex_act": 0.0,
-        "shared_injections_per_partner_per_week": 50.0,  # receptive shared injections a week
     },
 }
 
@@ -82,6 +88,10 @@ def test_one_week_of_injecting_infections_matches_the_lowered_per_act_probabilit
             **INJECTING_ONLY,
         ).with_overrides({"run.people": 20_000, "run.seed": seed})
         m = HarmReductionModel(scenario, processes=(Infections,))
+        # Half make 50 receptive shared injections this week (hand-set: the injecting
+        # process does not run), so the test has power with exposures split among partners.
+        half = np.random.default_rng(seed).random(m.people.n) < 0.5
+        m.people.receptive_shared_injections[:] = np.where(half, 50.0, 0.0)
         before = m.people.hiv.copy()
         m.step()
         covered = m.interventions[0].enrolled.copy()
@@ -112,7 +122,7 @@ def test_full_efficacy_and_adherence_means_no_infection():
         run=RUN,
         **settings,
     )
-    m = run_model(full, weeks=4, processes=(Infections,))
+    m = run_model(full, weeks=4, processes=(Injecting, Infections))
     assert m.timeseries_frame()["hiv_infections"].sum() == 0
     none = programme_scenario(TYPE, {"coverage_fraction": 0.0}, run=RUN, **settings)
     m0 = run_model(none, weeks=4, processes=(Infections,))
@@ -121,7 +131,7 @@ def test_full_efficacy_and_adherence_means_no_infection():
 
 def test_clients_who_seroconvert_leave_the_next_week():
     scenario = programme_scenario(TYPE, {"coverage_fraction": 1.0}, run=RUN, **INJECTING_ONLY)
-    m = run_model(scenario, weeks=5, processes=(Infections,))
+    m = run_model(scenario, weeks=5, processes=(Injecting, Infections))
     events = m.events_frame()
     infections = events[events["detail"].isin(["hiv_injecting", "hiv_sexual"])]
     exits = events[(events["kind"] == TYPE) & (events["detail"] == "seroconverted")]

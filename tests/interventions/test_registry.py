@@ -53,20 +53,20 @@ def test_a_programme_that_has_not_started_changes_nothing(type_name):
 
 
 def test_a_researcher_can_register_a_programme_from_their_own_code():
-    class HalfSharing(Intervention):
-        type = "half_sharing_test"
+    class HalfAlone(Intervention):
+        type = "half_alone_test"
         Params = InterventionParams
 
         def step(self, model):
             if self.scale(model.week) > 0:
-                model.people.sharing_multiplier *= 0.5
+                model.people.alone_multiplier *= 0.5
 
-    register(HalfSharing)
-    scenario = programme_scenario("half_sharing_test", {}, run=RUN)
+    register(HalfAlone)
+    scenario = programme_scenario("half_alone_test", {}, run=RUN)
     model = HarmReductionModel(scenario)
     model.step()
-    assert (model.people.sharing_multiplier == 0.5).all()
-    registered().pop("half_sharing_test")
+    assert (model.people.alone_multiplier == 0.5).all()
+    registered().pop("half_alone_test")
 
 
 @pytest.mark.parametrize(

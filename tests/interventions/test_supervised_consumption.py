@@ -58,8 +58,12 @@ def run_recording_clients(model: HarmReductionModel) -> pd.DataFrame:
 
 HIGH_RISK = {
     "overdose": {"base_rate_per_year": 20.0},
-    "population": {"shares_syringes_fraction": 1.0, "hcv_prevalence_inject": 0.5},
-    "infection": {"shared_injections_per_partner_per_week": 20.0},
+    "population": {"hcv_prevalence_inject": 0.5},
+    # Everyone who injects is in a receptive sharing episode that lasts.
+    "injecting": {
+        "sharing_episode_start_probability_per_week": 1.0,
+        "sharing_episode_mean_weeks": 5200.0,
+    },
 }
 
 
@@ -81,7 +85,7 @@ def test_fully_supervised_clients_never_die_of_overdose_nor_share():
     od = site[site["kind"] == "overdose"]
     assert len(od) > 100
     assert (od["detail"] == "reversed_supervised").all()
-    assert not site["detail"].isin(["hiv_injecting", "hcv_injecting"]).any()
+    assert not site["detail"].isin(["hiv_injecting", "hcv_injecting", "hcv_equipment"]).any()
     # The same clients without the site: the assertions above could have failed.
     control_od = control[control["kind"] == "overdose"]
     assert control_od["detail"].str.startswith("fatal").sum() > 5

@@ -49,26 +49,47 @@ class PwidTracker:
     (Hagan 2001). HCV incidence is primary infection: antibody-negative people at risk.
     """
 
+    COUNTS: tuple[str, ...] = (
+        "alive",
+        "recent",
+        "recent_hiv",
+        "recent_hcv",
+        "recent_hcv_antibody",
+        "recent_shared",
+        "recent_hiv_negative_moud",
+        "recent_hcv_negative_moud",
+        "ever_diagnosed",
+        "ever_suppressed",
+        "new_hiv",
+        "new_hcv",
+        "new_hiv_moud",
+        "new_hcv_moud",
+        "new_hcv_nonsharer",
+    )
+    alive: np.ndarray
+    recent: np.ndarray
+    recent_hiv: np.ndarray
+    recent_hcv: np.ndarray
+    recent_hcv_antibody: np.ndarray
+    recent_shared: np.ndarray
+    recent_hiv_negative_moud: np.ndarray
+    recent_hcv_negative_moud: np.ndarray
+    ever_diagnosed: np.ndarray
+    ever_suppressed: np.ndarray
+    new_hiv: np.ndarray
+    new_hcv: np.ndarray
+    new_hiv_moud: np.ndarray
+    new_hcv_moud: np.ndarray
+    new_hcv_nonsharer: np.ndarray
+
     def __init__(self, model: HarmReductionModel) -> None:
         weeks, p = model.weeks, model.people
-        counts = (
-            "alive",  # the injecting trait (a cohort's definition)
-            "recent",  # injected in the past 12 months
-            "recent_hiv",
-            "recent_hcv",  # viraemic
-            "recent_hcv_antibody",
-            "recent_shared",  # HIV-negative recent injectors who shared a syringe in 12 months
-            "recent_hiv_negative_moud",  # ... of them on MOUD
-            "recent_hcv_negative_moud",  # antibody-negative, on MOUD
-            "ever_diagnosed",  # ever injected, HIV diagnosed (Karch 2016's denominator)
-            "ever_suppressed",  # ... and virally suppressed
-            "new_hiv",  # among recent injectors at risk
-            "new_hcv",  # primary infections among antibody-negative recent injectors
-            "new_hiv_moud",  # ... of them on MOUD at the start of the week
-            "new_hcv_moud",
-            "new_hcv_nonsharer",  # no receptive syringe sharing in the past 12 months
-        )
-        for name in counts:
+        # alive: the injecting trait (a cohort's definition); recent: injected in the past
+        # 12 months (recent_hcv is viraemic); recent_shared: HIV-negative recent injectors who
+        # shared a syringe in 12 months; *_moud: of them, on MOUD; ever_diagnosed: ever
+        # injected with diagnosed HIV (Karch 2016's denominator), ever_suppressed: and
+        # suppressed; new_*: infections among recent injectors at risk (HCV: primary).
+        for name in self.COUNTS:
             setattr(self, name, np.zeros(weeks + 1, dtype=np.int64))
         size = 2 * p.n
         self.injects_by_pid = np.zeros(size, dtype=bool)

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from mesa.discrete_space import CellAgent, Network
 
-from hrsim.core.states import MOUD_STATES, STATE_NAMES
+from hrsim.core.people import set_route
+from hrsim.core.states import MOUD_STATES, STATE_NAMES, Route
 
 if TYPE_CHECKING:
     import mesa
@@ -64,7 +65,30 @@ class Person(CellAgent):
         return "male" if self.model.people.male[self.row] else "female"
 
     age = _array_property("age", "Age in years.")
-    injects = _array_property("injects", "Injects drugs.")
+
+    @property
+    def route(self) -> int:
+        """Route of use, a ``Route`` code (0 injecting, 1 smoking, 2 other).
+
+        Writing it keeps ``injects`` in step.
+        """
+        return int(self.model.people.route[self.row])
+
+    @route.setter
+    def route(self, value: int) -> None:
+        set_route(self.model.people, np.array([self.row]), int(value))
+
+    @property
+    def injects(self) -> bool:
+        """Route of use is injecting; writing True or False sets the route."""
+        return bool(self.model.people.injects[self.row])
+
+    @injects.setter
+    def injects(self, value: bool) -> None:
+        if bool(value) != self.injects:
+            route = Route.INJECTING if value else Route.SMOKING
+            set_route(self.model.people, np.array([self.row]), route)
+
     heavy_use = _array_property("heavy_use", "Daily or heavier use (use intensity).")
     tolerance = _array_property("tolerance", "Opioid tolerance, 0 (none) to 1 (full).")
     housing_unstable = _array_property("housing_unstable", "Unstably housed.")
@@ -80,7 +104,8 @@ class Person(CellAgent):
     hcv_antibody = _array_property("hcv_antibody", "HCV antibody: ever infected.")
     hcv_diagnosed = _array_property("hcv_diagnosed", "Current HCV infection RNA-confirmed.")
     carries_naloxone = _array_property("carries_naloxone", "Carries a naloxone kit.")
-    shares_syringes = _array_property("shares_syringes", "Shares syringes.")
+    injected_this_week = _array_property("injected_this_week", "Injected this week.")
+    sharing_episode = _array_property("sharing_episode", "In a receptive syringe-sharing episode.")
 
     def __repr__(self) -> str:
         return f"Person(pid={self.pid}, row={self.row}, {self.care_state})"

@@ -366,7 +366,8 @@ class ContactNetwork:
         """End ties of one layer.
 
         Ties end at random (mean duration), faster across the recovery/use divide, and every
-        tie of a person who has died or left ends now, before their row is reused.
+        tie of a person who has died or left ends now, before their row is reused. Injecting
+        ties of a person whose route of use is no longer injecting end now too.
         """
         layer = self.layers[name]
         # Each direction is drawn at half the rate: a tie ends if either draw says so.
@@ -384,6 +385,8 @@ class ContactNetwork:
                 kept.append(rng.random(keys.size) < keep_prob)
             pos, dkeys = pos[kept[0]], dkeys[kept[1]]
         gone = view.left
+        if name == "injecting":  # people who stopped injecting (route of use) leave the layer
+            gone = np.flatnonzero((view.people.state >= Care.DEAD) | ~view.people.injects)
         gone_pos, gone_dkeys = layer.slots_of(gone[layer.degree[gone] > 0])
         layer.remove(np.concatenate([pos, gone_pos]), np.concatenate([dkeys, gone_dkeys]))
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hrsim.core.states import Care, free_to_meet, injecting_now, on_moud
+from hrsim.core.states import Care, Route, free_to_meet, injecting_now, on_moud
 
 if TYPE_CHECKING:
     from hrsim.scenario import Scenario
@@ -22,7 +22,6 @@ NEVER = np.int32(1_000_000)  # "weeks since" value for something that never happ
 
 # Weekly programme hooks and their neutral value (what they hold with no programme).
 PROGRAMME_HOOKS: dict[str, float] = {
-    "sharing_multiplier": 1.0,
     "alone_multiplier": 1.0,
     "overdose_multiplier": 1.0,
     "relapse_multiplier": 1.0,
@@ -31,6 +30,9 @@ PROGRAMME_HOOKS: dict[str, float] = {
     "supervised_fraction": 0.0,
     # MOUD as treatment (issue 12): contingency management lowers leaving MOUD.
     "moud_discontinuation_multiplier": 1.0,
+    # Injecting (processes/injecting.py): sterile syringes received per injection this week
+    # from programmes (syringe services add theirs); 0 with no programme.
+    "syringe_coverage": 0.0,
 }
 
 # Array name -> dtype. Hooks that programmes act through are per-person arrays here too.
@@ -66,21 +68,11 @@ FIELDS: dict[str, Any] = {
     "hiv_suppressed": np.bool_,
     "hcv_antibody": np.bool_,
     "hcv_antibody_diagnosed": np.bool_,
-    # This week's injecting behaviour (the contract with the injecting process, issue 12):
-    # injected this week, receptive shared-syringe injections, shared cooker/cotton/water
-    # injections, in a sharing episode, weeks since the last sharing (NEVER if never).
-    "injected_this_week": np.bool_,
-    "receptive_shared_injections": np.float32,
-    "equipment_shared_injections": np.float32,
-    "sharing_episode": np.bool_,
-    "weeks_since_sharing": np.int32,
     # Per-person hooks (programmes change these; processes read them). The multipliers and
     # supervised_fraction are reset to neutral each week (see PROGRAMME_HOOKS) and each
     # programme multiplies in its own factor, so programmes combine.
-    "shares_syringes": np.bool_,
     "carries_naloxone": np.bool_,
     "uses_alone_probability": np.float32,
-    "sharing_multiplier": np.float32,
     "alone_multiplier": np.float32,
     "overdose_multiplier": np.float32,
     "relapse_multiplier": np.float32,
@@ -100,6 +92,18 @@ FIELDS: dict[str, Any] = {
     "target_injecting": np.int32,
     "target_social": np.int32,
     "target_sexual": np.int32,
+    # Injecting behaviour (processes/injecting.py). ``injects`` above always equals
+    # ``route == Route.INJECTING``: change both only through ``set_route``.
+    "route": np.int8,
+    "injection_frequency": np.float32,  # injections per week when injecting as usual (trait)
+    "sharing_episode": np.bool_,  # in a receptive syringe-sharing episode
+    "equipment_episode": np.bool_,  # in an episode of sharing cookers, cotton, rinse water
+    "weeks_since_sharing": np.int32,  # since receptive_shared_injections > 0 (NEVER: never)
+    "weeks_since_injected": np.int32,  # since the person last injected (NEVER: never)
+    "injected_this_week": np.bool_,
+    "receptive_shared_injections": np.float32,  # expected injections with a used syringe
+    "equipment_shared_injections": np.float32,  # injections with shared cooker/cotton/water
+    "syringe_coverage": np.float32,  # programme hook: sterile syringes per injection
 }
 
 
@@ -134,15 +138,8 @@ class People:
     hiv_suppressed: np.ndarray
     hcv_antibody: np.ndarray
     hcv_antibody_diagnosed: np.ndarray
-    injected_this_week: np.ndarray
-    receptive_shared_injections: np.ndarray
-    equipment_shared_injections: np.ndarray
-    sharing_episode: np.ndarray
-    weeks_since_sharing: np.ndarray
-    shares_syringes: np.ndarray
     carries_naloxone: np.ndarray
     uses_alone_probability: np.ndarray
-    sharing_multiplier: np.ndarray
     alone_multiplier: np.ndarray
     overdose_multiplier: np.ndarray
     relapse_multiplier: np.ndarray
@@ -157,6 +154,16 @@ class People:
     target_injecting: np.ndarray
     target_social: np.ndarray
     target_sexual: np.ndarray
+    route: np.ndarray
+    injection_frequency: np.ndarray
+    sharing_episode: np.ndarray
+    equipment_episode: np.ndarray
+    weeks_since_sharing: np.ndarray
+    weeks_since_injected: np.ndarray
+    injected_this_week: np.ndarray
+    receptive_shared_injections: np.ndarray
+    equipment_shared_injections: np.ndarray
+    syringe_coverage: np.ndarray
 
     def __init__(self, n: int) -> None:
         self.n = n
@@ -199,7 +206,6 @@ class People:
         self.housing_unstable[rows] = rng.random(k) < pop.housing_unstable_fraction
         history = (not entrants) and pop.prison_history_fraction > 0
         self.prison_count[rows] = (rng.random(k) < pop.prison_history_fraction) if history else 0
-        self.shares_syringes[rows] = injects & (rng.random(k) < pop.shares_syringes_fraction)
         self.carries_naloxone[rows] = rng.random(k) < pop.naloxone_carrier_fraction
         self.uses_alone_probability[rows] = pop.uses_alone_probability
         for name, neutral in PROGRAMME_HOOKS.items():
@@ -230,19 +236,108 @@ class People:
             getattr(self, name)[rows] = False
         self.hiv_weeks[rows] = 0
         self.hiv_art_weeks[rows] = 0
-        # Behaviour contract fields (the injecting process fills them each week).
-        self.injected_this_week[rows] = False
-        self.receptive_shared_injections[rows] = 0.0
-        self.equipment_shared_injections[rows] = 0.0
-        self.sharing_episode[rows] = False
-        self.weeks_since_sharing[rows] = NEVER
-        # Targets for ties: injecting partners only for people who inject (TITAN's gamma).
+        # Targets for ties (TITAN's gamma for injecting partners). Everyone gets an injecting
+        # target: the network forms injecting ties only while the person injects.
         inj = rng.gamma(net.injecting_degree_shape, net.injecting_degree_scale, k)
-        self.target_injecting[rows] = np.where(injects, np.rint(inj), 0)
+        self.target_injecting[rows] = np.rint(inj)
         social_shape = 2.0
         soc = rng.gamma(social_shape, net.social_mean_degree / social_shape, k)
         self.target_social[rows] = np.rint(soc)
         self.target_sexual[rows] = rng.poisson(net.sexual_mean_degree, k)
+        self._fill_injecting(rows, injects, scenario, rng, entrants=entrants)
+
+    def _fill_injecting(
+        self,
+        rows: np.ndarray,
+        injects: np.ndarray,
+        scenario: Scenario,
+        rng: np.random.Generator,
+        *,
+        entrants: bool,
+    ) -> None:
+        """Route, injection frequency and sharing state for new rows (see processes/injecting)."""
+        k, ij = rows.size, scenario.injecting
+        smoking = rng.random(k) < ij.noninjecting_smoking_fraction
+        other_route = np.where(smoking, Route.SMOKING, Route.OTHER)
+        set_route(self, rows, np.where(injects, Route.INJECTING, other_route))
+        self.injection_frequency[rows] = draw_injection_frequency(ij, rng, k)
+        self.injected_this_week[rows] = injects
+        self.receptive_shared_injections[rows] = 0.0
+        self.equipment_shared_injections[rows] = 0.0
+        never = np.full(k, NEVER, dtype=np.int32)
+        if entrants:  # new initiates: never shared, never injected before (if not now)
+            self.sharing_episode[rows] = False
+            self.equipment_episode[rows] = False
+            self.weeks_since_sharing[rows] = never
+            self.weeks_since_injected[rows] = np.where(injects, 0, never)
+            return
+        # The initial population is in the episodes' stationary state. Time since the last
+        # episode of someone outside one is the age of the current spell out of episodes,
+        # geometric with the start probability (memoryless).
+        start = ij.sharing_episode_start_probability_per_week
+        on = injects & (rng.random(k) < stationary_share(start, ij.sharing_episode_mean_weeks))
+        self.sharing_episode[rows] = on
+        since = rng.geometric(start, k) if start > 0 else never
+        since = np.minimum(since, NEVER)
+        self.weeks_since_sharing[rows] = np.where(on, 0, np.where(injects, since, never))
+        eq_start = ij.equipment_episode_start_probability_per_week
+        eq_share = stationary_share(eq_start, ij.equipment_episode_mean_weeks)
+        self.equipment_episode[rows] = injects & (rng.random(k) < eq_share)
+        former = ~injects & (rng.random(k) < ij.initial_former_injector_fraction)
+        ago = rng.integers(13, 261, k)  # R: stopped 3 months to 5 years ago
+        self.weeks_since_injected[rows] = np.where(injects, 0, np.where(former, ago, never))
+
+
+def set_route(people: People, rows: np.ndarray, route: np.ndarray | int) -> None:
+    """Set ``rows``' route of use, keeping ``injects == (route == Route.INJECTING)``.
+
+    The one place either array changes. People who no longer inject leave their sharing
+    episodes (only people whose route is injecting are in one).
+    """
+    route = np.asarray(route, dtype=np.int8)
+    people.route[rows] = route
+    injecting = route == Route.INJECTING
+    people.injects[rows] = injecting
+    if not injecting.all():
+        stopped = rows[~injecting] if injecting.ndim else rows
+        people.sharing_episode[stopped] = False
+        people.equipment_episode[stopped] = False
+
+
+def stationary_share(start: float, mean_weeks: float) -> float:
+    """Share in an episode at stationarity: weekly start ``a``, end ``b = 1/mean``: a/(a+b)."""
+    end = 1.0 / mean_weeks
+    return start / (start + end) if start + end > 0 else 0.0
+
+
+def past_year_share(start: float, mean_weeks: float, weeks: int = 52) -> float:
+    """P(in an episode in any of ``weeks`` weeks) for someone injecting throughout.
+
+    A two-state weekly Markov chain at stationarity: no episode in the window means out of
+    one in its first week and no start in the ``weeks - 1`` weeks after,
+    ``1 - (1 - a/(a+b)) (1 - a)^(weeks-1)``.
+    """
+    return 1.0 - (1.0 - stationary_share(start, mean_weeks)) * (1.0 - start) ** (weeks - 1)
+
+
+def draw_injection_frequency(ij: Any, rng: np.random.Generator, k: int) -> np.ndarray:
+    """Injections per week when injecting as usual, a mixture (``[injecting]`` defaults).
+
+    Daily injectors (``daily_injector_fraction``) inject ``7 (1 + G)`` times a week, G a
+    gamma whose mean and SD make the injections per day have ``daily_injections_per_day_mean``
+    and ``_sd``; the others are log-uniform between ``nondaily_injections_per_week_min``
+    and 7 (under once a day).
+    """
+    extra = ij.daily_injections_per_day_mean - 1.0
+    shape, scale = (
+        extra**2 / ij.daily_injections_per_day_sd**2,
+        ij.daily_injections_per_day_sd**2 / extra,
+    )
+    daily = rng.random(k) < ij.daily_injector_fraction
+    per_day = 1.0 + rng.gamma(shape, scale, k)
+    low = ij.nondaily_injections_per_week_min
+    nondaily = low * (7.0 / low) ** rng.random(k)
+    return np.where(daily, 7.0 * per_day, nondaily).astype(np.float32)
 
 
 class WeekView:

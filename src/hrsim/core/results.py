@@ -45,6 +45,9 @@ FLOW_COLUMNS: tuple[str, ...] = (
     "moud_waitlist_exits",
     "moud_wait_weeks",
     "moud_waiting",
+    "started_injecting",  # route changes (processes/injecting.py): started or returned
+    "stopped_injecting",  # switched to smoking or stopped (cessation)
+    "people_injecting",  # people who injected this week (a count, not a flow of events)
 )
 LEVEL_COLUMNS: tuple[str, ...] = ("population", "hiv_prevalence", "hcv_prevalence")
 TIMESERIES_COLUMNS: tuple[str, ...] = ("week", *STATE_COLUMNS, *FLOW_COLUMNS, *LEVEL_COLUMNS)
@@ -58,6 +61,7 @@ EVENT_KINDS: tuple[str, ...] = (
     "entry",
     "death",
     "exit",
+    "behaviour",  # route changes (processes/injecting.py)
 )
 NO_STATE = -1
 

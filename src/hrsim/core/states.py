@@ -7,6 +7,10 @@ in place but first converts the whole array to int64 for an int subclass, which 
 The predicates (``on_moud``, ``free_to_meet``, ``injecting_now``) are the one definition of
 each question, so a change of meaning (a new state, people on MOUD who still inject) is made
 in one place.
+
+``Route`` is the route of use, a behaviour that changes over time (``processes/injecting.py``).
+Whether a person injects in a given week is ``people.injected_this_week`` (it includes lapses
+on MOUD); ``injecting_now`` is the narrower "in active use, route injecting".
 """
 
 from __future__ import annotations
@@ -27,6 +31,16 @@ class Care:
     EXITED = 7
 
 
+class Route:
+    """Route of use (``people.route``): how a person takes opioids while using."""
+
+    INJECTING = 0
+    SMOKING = 1
+    OTHER = 2  # snorting or oral
+
+
+ROUTE_NAMES: tuple[str, ...] = ("injecting", "smoking", "other")
+
 _CODES = {name: code for name, code in vars(Care).items() if name.isupper()}
 STATE_NAMES: tuple[str, ...] = tuple(
     name.lower() for name in sorted(_CODES, key=_CODES.__getitem__)
@@ -46,5 +60,9 @@ def free_to_meet(state: np.ndarray) -> np.ndarray:
 
 
 def injecting_now(state: np.ndarray, injects: np.ndarray) -> np.ndarray:
-    """In active use by injection this week."""
+    """In active use with injecting as route (``injects`` is ``route == Route.INJECTING``).
+
+    People on MOUD whose route is injecting may inject in a week too: that is
+    ``people.injected_this_week``, set by the injecting process.
+    """
     return (state == Care.ACTIVE) & injects

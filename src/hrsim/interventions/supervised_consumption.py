@@ -4,7 +4,8 @@ People who actively inject and live within reach of the site inject part of the 
 That share is limited by the opening hours and by the site's capacity spread over its clients.
 Injections at the site are supervised: staff reverse overdoses
 (``hooks.supervised_reversal_probability``), and no injecting equipment is shared there (the
-infection process scales shared injections by ``1 - supervised_fraction``). Staff refer
+injecting process scales receptive and equipment shared injections by
+``1 - supervised_fraction``). Staff refer
 clients to MOUD (a hook) and to detox. No hook admits a person to detox, so detox referrals
 are only counted. Costs are the site's fixed weekly cost and a cost per supervised visit.
 

@@ -1,9 +1,20 @@
 """Syringe services.
 
-Clients who inject share syringes less, are tested more often, are referred to MOUD, and can
-be given naloxone kits. The kits are kept in the run's kit ledger (``model.kits``): a kit used
-at an overdose leaves circulation at the programme's next step (``kits_used``), and a client
-without a kit can be given a new one. Syringes and kits are counted and costed.
+The programme acts on sharing only through syringe coverage: each client gets
+``syringes_per_client_per_week`` sterile syringes, which adds ``syringes / injections per
+week`` (the client's usual ``injection_frequency``) to their ``syringe_coverage`` hook. The
+injecting process turns coverage into receptive shared injections,
+``... x (1 - min(1, baseline_syringe_coverage + syringe_coverage))``, so more syringes lower
+sharing until a client's injections are all covered, and then no further.
+
+Inputs: reach (``coverage_fraction`` of people actively injecting), syringes handed out per
+client, testing ratio, referral and naloxone probabilities, unit costs. Expected to emerge,
+not set: the fall in receptive sharing (larger for clients who inject less often, none beyond
+full coverage), and the infections averted. Clients are also tested more often, are referred
+to MOUD, and can be given naloxone kits. The kits are kept in the run's kit ledger
+(``model.kits``): a kit used at an overdose leaves circulation at the programme's next step
+(``kits_used``), and a client without a kit can be given a new one. Syringes and kits are
+counted and costed.
 """
 
 from __future__ import annotations
@@ -25,7 +36,6 @@ class SyringeServicesParams(InterventionParams):
     """Coverage, what clients get, and unit costs."""
 
     coverage_fraction: float = Field(ge=0.0, le=1.0)
-    sharing_rr: float = Field(ge=0.0, le=1.0)
     syringes_per_client_per_week: float = Field(ge=0.0, le=1000.0)
     cost_usd_per_syringe: float = Field(ge=0.0, le=1e4)
     testing_rr: float = Field(ge=0.0, le=100.0)
@@ -54,7 +64,9 @@ class SyringeServices(Intervention[SyringeServicesParams]):
         clients = self.clients
         if clients.size == 0:
             return
-        people.sharing_multiplier[clients] *= p.sharing_rr
+        # Sterile syringes per injection: the syringes over the client's usual injections.
+        per_injection = p.syringes_per_client_per_week / people.injection_frequency[clients]
+        people.syringe_coverage[clients] += per_injection.astype(np.float32)
         people.testing_multiplier[clients] *= p.testing_rr
         referred = clients[
             self.uniform(model, "referral", clients) < p.moud_referral_probability_per_week

@@ -4,12 +4,14 @@
 2. demography  new initiates take the rows of people who left; ageing; other-cause deaths;
                ageing out; sustained recovery
 3. care        detox, MOUD (capacity), relapse, arrest and release
-4. overdose    overdose hazard; witnessed or alone; naloxone; fatal or not; referral
-5. tolerance   lost while not using, regained with use
-6. cascade     HIV care (testing, linkage, ART, suppression, dropout, re-engagement); HCV's
+4. injecting   route of use; who injects this week (MOUD lapses); sharing episodes;
+               receptive and equipment shared injections (syringe coverage)
+5. overdose    overdose hazard; witnessed or alone; naloxone; fatal or not; referral
+6. tolerance   lost while not using, regained with use
+7. cascade     HIV care (testing, linkage, ART, suppression, dropout, re-engagement); HCV's
                course (clearance, antibody and RNA testing, DAA treatment, cure). Before
                infections, so this week's transmission sees this week's care states
-7. infections  HIV and HCV along ties, by exposure (syringe, equipment, sex)
+8. infections  HIV and HCV along ties, by exposure (syringe, equipment, sex)
 
 What lives here: ``base.py`` (``Process``, ``move``, ``weekly_probability``) and one file per
 process above.
@@ -23,6 +25,7 @@ from hrsim.processes.care import Care as CareProcess
 from hrsim.processes.cascade import Cascade
 from hrsim.processes.demography import Demography
 from hrsim.processes.infections import Infections
+from hrsim.processes.injecting import Injecting
 from hrsim.processes.overdose import Overdose
 from hrsim.processes.ties import Ties
 from hrsim.processes.tolerance import Tolerance
@@ -31,6 +34,7 @@ DEFAULT_PROCESSES: tuple[type[Process], ...] = (
     Ties,
     Demography,
     CareProcess,
+    Injecting,
     Overdose,
     Tolerance,
     Cascade,
@@ -43,6 +47,7 @@ __all__ = [
     "Cascade",
     "Demography",
     "Infections",
+    "Injecting",
     "Overdose",
     "Process",
     "Ties",

@@ -215,9 +215,6 @@ def initialise_infections(people: People, scenario: Scenario, rng: np.random.Gen
     """
     pop = scenario.population
     p, n = people, people.n
-    # STAND-IN until i12-inject merges: sharing episodes at week 0 from the lifelong trait.
-    p.sharing_episode[:] = p.shares_syringes
-    p.weeks_since_sharing[:] = np.where(p.shares_syringes, 0, p.weeks_since_sharing)
     offset = np.log(pop.initial_infection_or_heavy_use) * p.heavy_use
     offset = offset + np.log(pop.initial_infection_or_sharing) * (p.sharing_episode & p.injects)
     inj = p.injects

@@ -40,8 +40,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hrsim.core.people import NEVER
-from hrsim.core.states import Care as S
 from hrsim.core.states import free_to_meet
 from hrsim.processes.base import Process
 
@@ -53,9 +51,6 @@ if TYPE_CHECKING:
     from hrsim.core.people import People
     from hrsim.scenario.scenario import InfectionParams
 
-#: STAND-IN until i12-inject merges: shared cooker/cotton/water injections per week of every
-#: person who injects (about a quarter share equipment, about 2-3 times a week).
-STAND_IN_EQUIPMENT_PER_WEEK = 0.5
 _P_MAX = 1.0 - 1e-12
 
 
@@ -67,13 +62,9 @@ class Infections(Process):
     def init(self, model: WeekContext) -> None:
         """Keep the parameters."""
         self.i = model.scenario.infection
-        # STAND-IN until i12-inject merges: fill this week's behaviour from today's traits.
-        self.behaviour_stand_in = True
 
     def step(self, model: WeekContext) -> None:
         """This week's transmission."""
-        if self.behaviour_stand_in:
-            stand_in_behaviour(model)
         rng = model.streams.generator(self.name, model.week)
         self._transmit(model, rng)
 
@@ -160,28 +151,6 @@ class Infections(Process):
         model.timeseries.add("hcv_infections", new_hcv.size)
 
 
-def stand_in_behaviour(model: WeekContext) -> None:
-    """STAND-IN until i12-inject merges: this week's behaviour arrays from today's traits.
-
-    Active injectors inject; syringe sharers make ``shared_injections_per_partner_per_week``
-    receptive shared injections in total (times the sharing hook and the unsupervised share);
-    every injector shares cookers/cotton ``STAND_IN_EQUIPMENT_PER_WEEK`` times (unsupervised).
-    """
-    p, i = model.people, model.scenario.infection
-    injected = (p.state == S.ACTIVE) & p.injects
-    unsupervised = 1.0 - p.supervised_fraction
-    p.injected_this_week[:] = injected
-    sharing = injected & p.shares_syringes
-    p.receptive_shared_injections[:] = np.where(
-        sharing, i.shared_injections_per_partner_per_week * p.sharing_multiplier * unsupervised, 0.0
-    )
-    p.equipment_shared_injections[:] = np.where(
-        injected, STAND_IN_EQUIPMENT_PER_WEEK * unsupervised, 0.0
-    )
-    p.sharing_episode[:] = sharing
-    p.weeks_since_sharing[:] = np.where(sharing, 0, np.minimum(p.weeks_since_sharing + 1, NEVER))
-
-
 def hiv_infectiousness(
     people: People, rows: np.ndarray, i: InfectionParams, suppressed_rr: float
 ) -> np.ndarray:
@@ -202,10 +171,14 @@ def hcv_infectious(people: People, i: InfectionParams) -> np.ndarray:
 def injecting_partners_who_injected(
     layer: Layer, people: People, rows: np.ndarray, injected: np.ndarray
 ) -> np.ndarray:
-    """For sorted unique ``rows``, the number of injecting partners alive who injected this week."""
+    """For sorted unique ``rows``, the number of injecting partners who injected this week.
+
+    Someone who injected and then died of an overdose this week still counts (and can still
+    have passed on an infection): the same mask decides who transmits and who is a partner,
+    so a sampled tie's destination always has at least one partner.
+    """
     row, partner = layer.ties_of(rows)
-    counts = injected[partner] & (people.state[partner] < S.DEAD)
-    return np.bincount(np.searchsorted(rows, row), weights=counts, minlength=rows.size)
+    return np.bincount(np.searchsorted(rows, row), weights=injected[partner], minlength=rows.size)
 
 
 def _bound(p: float, exposures: float) -> float:

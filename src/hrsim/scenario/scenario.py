@@ -111,7 +111,6 @@ class PopulationParams(_Section):
     hiv_suppressed_fraction_of_in_care: Fraction
     initial_infection_or_heavy_use: Annotated[float, Field(gt=0.0, le=100.0)]
     initial_infection_or_sharing: Annotated[float, Field(gt=0.0, le=100.0)]
-    shares_syringes_fraction: Fraction
     naloxone_carrier_fraction: Fraction
     uses_alone_probability: Fraction
 
@@ -238,7 +237,6 @@ class InfectionParams(_Section):
     hiv_per_shared_injection: Fraction
     hcv_per_shared_injection: Fraction
     hcv_per_shared_equipment: Fraction
-    shared_injections_per_partner_per_week: Annotated[float, Field(ge=0.0, le=100.0)]
     hiv_per_sex_act: Fraction
     sex_acts_per_partner_per_week: Annotated[float, Field(ge=0.0, le=100.0)]
     hiv_acute_weeks: Annotated[int, Field(ge=0, le=520)]
@@ -274,6 +272,33 @@ class InfectionParams(_Section):
         return self
 
 
+class InjectingParams(_Section):
+    """Route of use over time, injection frequency, sharing episodes, syringe coverage."""
+
+    noninjecting_smoking_fraction: Fraction
+    initial_former_injector_fraction: Fraction
+    start_injecting_rate_per_year: Rate
+    injecting_cessation_rate_per_year: Rate
+    moud_cessation_hazard_ratio: Ratio
+    injecting_to_smoking_rate_per_year: Rate
+    return_to_injecting_rate_per_year: Rate
+    daily_injector_fraction: Fraction
+    daily_injections_per_day_mean: Annotated[float, Field(gt=1.0, le=50.0)]
+    daily_injections_per_day_sd: Annotated[float, Field(gt=0.0, le=50.0)]
+    nondaily_injections_per_week_min: Annotated[float, Field(gt=0.0, le=7.0)]
+    sharing_episode_mean_weeks: Annotated[float, Field(ge=1.0, le=5200.0)]
+    sharing_episode_start_probability_per_week: Fraction
+    episode_shared_injection_fraction: Fraction
+    equipment_episode_mean_weeks: Annotated[float, Field(ge=1.0, le=5200.0)]
+    equipment_episode_start_probability_per_week: Fraction
+    equipment_shared_injection_fraction: Fraction
+    baseline_syringe_coverage: Fraction
+    buprenorphine_injecting_probability_per_week: Fraction
+    methadone_injecting_probability_per_week: Fraction
+    moud_injection_frequency_rr: Fraction
+    moud_sharing_rr: Fraction
+
+
 class CostParams(_Section):
     """Unit costs of treatment the model counts outside programmes (US dollars)."""
 
@@ -296,6 +321,7 @@ class Scenario(_Section):
     tolerance: ToleranceParams
     overdose: OverdoseParams
     infection: InfectionParams
+    injecting: InjectingParams
     costs: CostParams
     interventions: tuple[SerializeAsAny[InterventionParams], ...] = ()
 
