@@ -27,11 +27,11 @@ Inputs: the per-exposure probabilities and ratios above, and the behaviour array
 emerge: incidence, the share of HCV infections in people who do not share syringes, infections
 among people on MOUD who still inject, reinfection after cure.
 
-Thinning: directed ties are sampled at an upper bound of the weekly per-tie probability (largest
-per-exposure probability with the largest source ratio and acquisition multiplier, over the
-largest number of exposures any person has, since a destination has at least one injecting
-partner), and accepted with the ratio of exact to bound; partner counts are computed only for
-the destinations of sampled candidate ties.
+Cost: injecting transmission is computed from the destination side (``ExposedPartners``):
+only the ties of people with shared injections this week are looked up, once for all routes,
+and one uniform is drawn per partnership with an infectious partner. Sexual ties are sampled
+at an upper bound of the per-tie probability and accepted with the ratio of exact to bound
+(thinning).
 """
 
 from __future__ import annotations
@@ -70,11 +70,8 @@ class Infections(Process):
 
     def _transmit(self, model: WeekContext, rng: np.random.Generator) -> None:
         i, p = self.i, model.people
-        injecting = model.network.layers["injecting"]
         sexual = model.network.layers["sexual"]
-        injected = p.injected_this_week
         acquisition = (p.hiv_acquisition_multiplier, model.max_hook("hiv_acquisition_multiplier"))
-        hiv_rr_max = max(i.hiv_acute_infectiousness_rr, i.hiv_suppressed_injecting_rr, 1.0)
 
         def hiv_inj_rr(src: np.ndarray) -> np.ndarray:
             return hiv_infectiousness(p, src, i, i.hiv_suppressed_injecting_rr)
@@ -82,42 +79,30 @@ class Infections(Process):
         def hiv_sex_rr(src: np.ndarray) -> np.ndarray:
             return hiv_infectiousness(p, src, i, i.hiv_suppressed_sexual_rr)
 
+        exposed = ExposedPartners.of(model.network.layers["injecting"], p)
         hcv_source = hcv_infectious(p, i)
-        hiv_inj = _transmit_injecting(
-            p,
+        hiv_inj = exposed.infected(
             rng,
-            injecting,
             p.hiv,
             p.hiv,
-            injected,
             p.receptive_shared_injections,
             i.hiv_per_shared_injection,
-            (hiv_inj_rr, hiv_rr_max),
-            acquisition,
+            hiv_inj_rr,
+            acquisition[0],
         )
-        hcv_inj = _transmit_injecting(
-            p,
+        hcv_inj = exposed.infected(
             rng,
-            injecting,
             hcv_source,
             p.hcv,
-            injected,
             p.receptive_shared_injections,
             i.hcv_per_shared_injection,
-            None,
-            None,
         )
-        hcv_eq = _transmit_injecting(
-            p,
+        hcv_eq = exposed.infected(
             rng,
-            injecting,
             hcv_source,
             p.hcv,
-            injected,
             p.equipment_shared_injections,
             i.hcv_per_shared_equipment,
-            None,
-            None,
         )
         hiv_sex = _transmit_sexual(
             p,
@@ -168,65 +153,66 @@ def hcv_infectious(people: People, i: InfectionParams) -> np.ndarray:
     return people.hcv & ~(people.hcv_treatment_weeks >= i.hcv_daa_nonviraemic_from_week)
 
 
-def injecting_partners_who_injected(
-    layer: Layer, people: People, rows: np.ndarray, injected: np.ndarray
-) -> np.ndarray:
-    """For sorted unique ``rows``, the number of injecting partners who injected this week.
+class ExposedPartners:
+    """This week's injecting partnerships of everyone with shared injections.
 
-    Someone who injected and then died of an overdose this week still counts (and can still
-    have passed on an infection): the same mask decides who transmits and who is a partner,
-    so a sampled tie's destination always has at least one partner.
+    From the destination side: each person who injected this week with receptive or
+    equipment exposures, their injecting partners who also injected, and how many there are
+    (the exposures are split evenly among them). The ties are looked up once a week for all
+    routes, so the cost follows the number of people who shared, not the size of the layer.
     """
-    row, partner = layer.ties_of(rows)
-    return np.bincount(np.searchsorted(rows, row), weights=injected[partner], minlength=rows.size)
+
+    def __init__(self, row: np.ndarray, partner: np.ndarray, count: np.ndarray) -> None:
+        self.row, self.partner, self.count = row, partner, count
+
+    @classmethod
+    def of(cls, layer: Layer, people: People) -> ExposedPartners:
+        """Partnerships of this week's exposed people along ``layer``."""
+        injected = people.injected_this_week
+        exposed = injected & (
+            (people.receptive_shared_injections > 0) | (people.equipment_shared_injections > 0)
+        )
+        rows = np.flatnonzero(exposed)
+        row, partner = layer.ties_of(rows)
+        # Someone who injected and then died of an overdose this week still counts: they
+        # injected, and could have passed on an infection.
+        keep = injected[partner]
+        row, partner = row[keep], partner[keep]
+        count = np.bincount(row, minlength=people.n)
+        return cls(row, partner, count[row].astype(np.float64))
+
+    def infected(
+        self,
+        rng: np.random.Generator,
+        source: np.ndarray,
+        infected: np.ndarray,
+        exposures: np.ndarray,
+        p_exposure: float,
+        source_rr: Callable[[np.ndarray], np.ndarray] | None = None,
+        acquisition: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Rows newly infected by one route this week (sorted, unique).
+
+        ``source`` marks who can transmit, ``infected`` who cannot be infected, ``exposures``
+        the destination's exposures by this route: per partnership ``1 - (1 - p)^(e / k)``.
+        """
+        if p_exposure == 0.0:
+            return np.zeros(0, dtype=np.intp)
+        ok = source[self.partner] & ~infected[self.row] & (exposures[self.row] > 0)
+        row, partner, count = self.row[ok], self.partner[ok], self.count[ok]
+        per = np.full(row.size, p_exposure)
+        if source_rr is not None:
+            per *= source_rr(partner)
+        if acquisition is not None:
+            per *= acquisition[row]
+        n = exposures[row] / count
+        prob = -np.expm1(n * np.log1p(-np.minimum(per, _P_MAX)))
+        return np.unique(row[rng.random(row.size) < prob])
 
 
 def _bound(p: float, exposures: float) -> float:
     """``1 - (1 - p)^exposures``."""
     return float(-np.expm1(exposures * np.log1p(-min(p, _P_MAX))))
-
-
-def _transmit_injecting(
-    people: People,
-    rng: np.random.Generator,
-    ties: Layer,
-    source: np.ndarray,
-    infected: np.ndarray,
-    injected: np.ndarray,
-    exposures: np.ndarray,
-    p_exposure: float,
-    source_rr: tuple[Callable[[np.ndarray], np.ndarray], float] | None,
-    acquisition: tuple[np.ndarray, float] | None,
-) -> np.ndarray:
-    """Rows newly infected along injecting ties this week by one route (sorted, unique).
-
-    ``source`` marks who can transmit, ``infected`` who cannot be infected; ``exposures`` are
-    the destination's exposures this week by this route, split evenly among their injecting
-    partners who injected.
-    """
-    if ties.size == 0 or p_exposure == 0.0:
-        return np.zeros(0, dtype=np.intp)
-    max_exposures = float(exposures.max()) if exposures.size else 0.0
-    if max_exposures <= 0.0:
-        return np.zeros(0, dtype=np.intp)
-    max_rr = source_rr[1] if source_rr is not None else 1.0
-    max_acq = acquisition[1] if acquisition is not None else 1.0
-    bound = _bound(p_exposure * max_rr * max_acq, max_exposures)
-    src, dst = ties.sample_pairs(rng, bound)
-    ok = source[src] & ~infected[dst] & injected[src] & injected[dst] & (exposures[dst] > 0)
-    src, dst = src[ok], dst[ok]
-    if dst.size == 0:
-        return np.zeros(0, dtype=np.intp)
-    targets = np.unique(dst)
-    partners = injecting_partners_who_injected(ties, people, targets, injected)
-    n = exposures[dst] / partners[np.searchsorted(targets, dst)]
-    per = np.full(dst.size, p_exposure)
-    if source_rr is not None:
-        per *= source_rr[0](src)
-    if acquisition is not None:
-        per *= acquisition[0][dst]
-    prob = -np.expm1(n * np.log1p(-np.minimum(per, _P_MAX)))
-    return np.unique(dst[rng.random(dst.size) * bound < prob])
 
 
 def _transmit_sexual(
