@@ -6,10 +6,10 @@ Tolerances are set in hrsim.analysis.validation from the studies' uncertainty an
 standard errors; none is chosen here.
 
 Targets the model meets must pass. Targets it misses must be reported as failing, and each miss
-is checked to be real: the simulated 95% interval lies wholly outside the published one.
-All-cause mortality off vs on methadone is met about 10% inside its tolerance's edge: a
-change to the model may flip it (or others), and then these lists must be revisited, not the
-tolerance.
+is checked to be real: the simulated 95% interval lies wholly outside the published one
+(a near miss, failing by the combined-error rule with touching intervals, is only checked to
+be reported failing). A change to the model may flip a target, and then these lists must be
+revisited, not the tolerance. Every target is labelled calibration or validation.
 """
 
 from __future__ import annotations
@@ -31,22 +31,47 @@ MEETS = [
     "still in treatment at 12 months without medication (detox/psychosocial only)",
     "overdose death rate, weeks 1-2 vs 3-12 after prison release",
     "overdose mortality off vs on methadone (rate ratio)",
-    "all-cause mortality off vs on methadone (rate ratio)",
     "all-cause mortality off vs on buprenorphine (rate ratio)",
     "death from any cause within 12 months of inpatient detox discharge",
     "fatal overdose rate among people who inject (per 1000 person-years)",
     "HIV incidence among people who injected in the past year (per 100 person-years)",
-    "HCV (viraemic) prevalence among people who injected in the past year, at the end",
+    "receptive syringe sharing in the past 12 months, HIV-negative people who inject",
 ]
 
-# The model misses these; they are reported, not loosened.
+# The model misses these; they are reported, not loosened. Values with the defaults.
 MISSES = [
+    # About 2.0 vs 3.2: MOUD's effect on non-overdose deaths is taken as partly causal
+    # (demography.moud_other_death_rr 0.61, not the observed 0.37), so the observed gap,
+    # which includes selection into treatment, is not reproduced: by design.
+    "all-cause mortality off vs on methadone (rate ratio)",
     # About 0.3% die of overdose within 4 months of detox; Strang saw 3 of 137 (2.2%).
     "overdose death within 4 months of inpatient detox discharge",
-    # About 7.8 per 100 person-years against 14.8 (12.3-17.8).
-    "HCV incidence among people who injected in the past year (per 100 person-years)",
-    # HIV prevalence among people who inject climbs from about 11% to about 15% in 10 years.
+    # About 5.4 per 100 PY against 15-30 (US cohorts): the sharing calibration could not
+    # reach it within the parameters' plausible ranges.
+    "primary HCV incidence among people who injected in the past year (per 100 person-years)",
+    # About 20% against 42 of 53: equipment sharing is the only route for people who do not
+    # share syringes.
+    "share of primary HCV infections in people who did not share syringes in the past 12 months",
+    # About 0.005 against 0.50: few people on MOUD inject (Sullivan's buprenorphine
+    # patients), and then rarely and with less sharing.
+    "primary HCV incidence on vs off MOUD among people who inject (rate ratio)",
+    # About 3.7 against 6.2 (4.3-9.0) per 100 PY.
+    "HCV reinfection after cure among people who inject (per 100 person-years)",
+    # HIV prevalence falls from 7% to about 5%, HCV antibody from 55% to about 38% and
+    # viraemic HCV from 39% to about 24%: incidence does not balance deaths, exits, cure and
+    # HIV-negative entrants.
     "HIV prevalence among people who injected in the past year, at the end",
+    "HCV antibody prevalence among people who injected in the past year, at the end",
+    "HCV (viraemic) prevalence among people who injected in the past year, at the end",
+    # About 36% against 42.8%.
+    "virally suppressed among people who inject with diagnosed HIV, at the end",
+]
+
+# Missed by the target's rule (combined standard errors), but the two 95% intervals touch:
+# reported failing; a small change may flip it.
+NEAR_MISSES = [
+    # About 0.29 (0.25-0.34) against 0.46 (0.32-0.67).
+    "HIV incidence on vs off MOUD among people who inject (rate ratio)",
 ]
 
 
@@ -75,8 +100,14 @@ def test_target_missed_is_reported_as_failing(results, name):
 
 
 @pytest.mark.validation
+@pytest.mark.parametrize("name", NEAR_MISSES)
+def test_near_miss_is_reported_as_failing(results, name):
+    assert not results[name].passed
+
+
+@pytest.mark.validation
 def test_every_target_is_checked(results):
-    assert sorted(results) == sorted(MEETS + MISSES)
+    assert sorted(results) == sorted(MEETS + MISSES + NEAR_MISSES)
 
 
 @pytest.mark.validation
@@ -127,7 +158,7 @@ def test_validate_command_json_and_exit_code():
         check=False,
     )
     rows = json.loads(out.stdout)
-    assert {r["name"] for r in rows} == set(MEETS + MISSES)
+    assert {r["name"] for r in rows} == set(MEETS + MISSES + NEAR_MISSES)
     for r in rows:
         assert set(r) == {
             "name",

@@ -66,6 +66,12 @@ DEFAULT_REPLICATES = 4
 DEFAULT_YEARS = 10.0
 TRIAL_LIKE_HAZARD_RATIO = 0.51  # ln(0.75)/ln(0.569): Kakko 2003 vs Soeffing 2009
 STRANG_WEEKS = 17  # four months after discharge
+# The receptive-sharing parameters fitted to NHBS sharing and US HCV incidence
+# (docs/examples/calibration_targets.toml).
+SHARING_CALIBRATION = (
+    "injecting.sharing_episode_start_probability_per_week, "
+    "injecting.sharing_episode_mean_weeks, injecting.episode_shared_injection_fraction"
+)
 
 
 @dataclass
@@ -693,7 +699,8 @@ def pwid_targets(reps: list[dict[str, Any]]) -> list[TargetResult]:
                 years["hcv_negative_weeks"],
                 100.0,
                 curve,
-            )
+            ),
+            SHARING_CALIBRATION,
         )
     )
     out.append(
@@ -788,7 +795,7 @@ def pwid_targets(reps: list[dict[str, Any]]) -> list[TargetResult]:
             "receptive syringe sharing in the past 12 months, HIV-negative people who inject",
             "CDC NHBS 2018 (23 cities): 26% (Handanagic et al. 2021); 27% in 2012 and 2015",
             Published(None, 0.26, 0.27),
-            "injecting.sharing_episode_start_rate_per_year",
+            SHARING_CALIBRATION,
         ),
     ):
         mean, se, interval, curve = _prevalence_end(reps, field)

@@ -305,7 +305,7 @@ class ContactNetwork:
     ) -> None:
         layer = self.layers[name]
         target = getattr(people, f"target_{name}")
-        eligible = view.injecting if name == "injecting" else view.free
+        eligible = view.injecting_tie_eligible if name == "injecting" else view.free
         short = np.flatnonzero(eligible & (layer.degree < target))
         if weekly:
             picked = np.flatnonzero(rng.random(short.size) < self.formation_probability)

@@ -372,6 +372,15 @@ class WeekView:
         return injecting_now(self.people.state, self.people.injects)
 
     @cached_property
+    def injecting_tie_eligible(self) -> np.ndarray:
+        """Route of use injecting, and using: in active use or on MOUD (who may still inject).
+
+        People on MOUD keep and make injecting partners: they inject less, not never, and a
+        lapse is with the people they used to inject with.
+        """
+        return self.people.injects & (self.active | self.on_moud)
+
+    @cached_property
     def on_moud(self) -> np.ndarray:
         """On methadone or buprenorphine."""
         return on_moud(self.people.state)
