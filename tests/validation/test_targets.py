@@ -6,9 +6,8 @@ Tolerances are set in hrsim.analysis.validation from the studies' uncertainty an
 standard errors; none is chosen here.
 
 Targets the model meets must pass. Targets it misses must be reported as failing, and each miss
-is checked to be real: the simulated 95% interval lies wholly outside the published one
-(a near miss, failing by the combined-error rule with touching intervals, is only checked to
-be reported failing). A change to the model may flip a target, and then these lists must be
+is checked to be real: the simulated 95% interval lies wholly outside the published one. A
+change to the model may flip a target, and then these lists must be
 revisited, not the tolerance. Every target is labelled calibration or validation.
 """
 
@@ -46,14 +45,16 @@ MISSES = [
     "all-cause mortality off vs on methadone (rate ratio)",
     # About 0.3% die of overdose within 4 months of detox; Strang saw 3 of 137 (2.2%).
     "overdose death within 4 months of inpatient detox discharge",
-    # About 5.4 per 100 PY against 15-30 (US cohorts): the sharing calibration could not
+    # About 5.0 per 100 PY against 15-30 (US cohorts): the sharing calibration could not
     # reach it within the parameters' plausible ranges.
     "primary HCV incidence among people who injected in the past year (per 100 person-years)",
     # About 20% against 42 of 53: equipment sharing is the only route for people who do not
     # share syringes.
     "share of primary HCV infections in people who did not share syringes in the past 12 months",
-    # About 0.005 against 0.50: few people on MOUD inject (Sullivan's buprenorphine
-    # patients), and then rarely and with less sharing.
+    # About 0.26 and 0.02 against 0.46 and 0.50: few people on MOUD inject (2.3% of weeks,
+    # from Sullivan's buprenorphine patients), and then less often and sharing less; HIV on
+    # MOUD comes mostly by sex, which MOUD does not change.
+    "HIV incidence on vs off MOUD among people who inject (rate ratio)",
     "primary HCV incidence on vs off MOUD among people who inject (rate ratio)",
     # About 3.7 against 6.2 (4.3-9.0) per 100 PY.
     "HCV reinfection after cure among people who inject (per 100 person-years)",
@@ -65,13 +66,6 @@ MISSES = [
     "HCV (viraemic) prevalence among people who injected in the past year, at the end",
     # About 36% against 42.8%.
     "virally suppressed among people who inject with diagnosed HIV, at the end",
-]
-
-# Missed by the target's rule (combined standard errors), but the two 95% intervals touch:
-# reported failing; a small change may flip it.
-NEAR_MISSES = [
-    # About 0.29 (0.25-0.34) against 0.46 (0.32-0.67).
-    "HIV incidence on vs off MOUD among people who inject (rate ratio)",
 ]
 
 
@@ -100,14 +94,8 @@ def test_target_missed_is_reported_as_failing(results, name):
 
 
 @pytest.mark.validation
-@pytest.mark.parametrize("name", NEAR_MISSES)
-def test_near_miss_is_reported_as_failing(results, name):
-    assert not results[name].passed
-
-
-@pytest.mark.validation
 def test_every_target_is_checked(results):
-    assert sorted(results) == sorted(MEETS + MISSES + NEAR_MISSES)
+    assert sorted(results) == sorted(MEETS + MISSES)
 
 
 @pytest.mark.validation
@@ -158,7 +146,7 @@ def test_validate_command_json_and_exit_code():
         check=False,
     )
     rows = json.loads(out.stdout)
-    assert {r["name"] for r in rows} == set(MEETS + MISSES + NEAR_MISSES)
+    assert {r["name"] for r in rows} == set(MEETS + MISSES)
     for r in rows:
         assert set(r) == {
             "name",
