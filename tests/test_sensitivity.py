@@ -29,7 +29,7 @@ def test_sobol_gives_zero_to_parameters_the_outcome_cannot_depend_on():
             "overdose.base_rate_per_year=0.015:0.045",
             # HCV cure changes the run (who has HCV) but not overdoses; a unit cost changes
             # nothing but costs.
-            "infection.hcv_cure_probability=0.5:1.0",
+            "infection.hcv_cure_probability=0.5:0.95",
             "costs.methadone_usd_per_person_year",
         ],
         scenario,
