@@ -79,4 +79,4 @@ def test_example_sweep_and_calibration_targets_are_valid():
     plan = plan_sweep(ROOT / "docs" / "examples" / "county_sweep.toml")
     assert len(plan.run_ids) == 4 * 20
     spec = load_targets(ROOT / "docs" / "examples" / "calibration_targets.toml", Scenario.default())
-    assert len(spec.parameters) == 4 and len(spec.targets) == 5
+    assert len(spec.parameters) == 3 and len(spec.targets) == 2
