@@ -4,7 +4,6 @@ is known: everyone injects (and, for the past-year measures, nobody ever stops),
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from hrsim import Scenario
@@ -23,12 +22,20 @@ ALWAYS_ACTIVE = {
     "population.detox_fraction": 0.0,
     "population.prison_fraction": 0.0,
 }
+# Nobody changes route of use: who injects is who injected at the start (or on entry).
+NO_ROUTE_CHANGES = {
+    "injecting.injecting_to_smoking_rate_per_year": 0.0,
+    "injecting.injecting_cessation_rate_per_year": 0.0,
+    "injecting.start_injecting_rate_per_year": 0.0,
+    "injecting.return_to_injecting_rate_per_year": 0.0,
+}
 
 
 def _scenario(inject: float, **extra: object) -> Scenario:
     return Scenario.default().with_overrides(
         {
             **SMALL,
+            **NO_ROUTE_CHANGES,
             "population.inject_fraction": inject,
             "demography.entrant_inject_fraction": inject,
             **extra,
@@ -48,24 +55,28 @@ def test_when_everyone_injects_the_cohort_series_equal_the_population_series():
 
 
 def test_when_nobody_stops_injecting_past_year_series_equal_the_population_series():
-    run = observe_run(_scenario(1.0, **ALWAYS_ACTIVE))
+    # Everyone HCV antibody-positive at week 0 is viraemic, so the event log names every
+    # antibody-positive person (their "hcv_initial" event or an infection).
+    antibody = Scenario.default().population.hcv_prevalence_inject
+    viraemic = {"population.hcv_viraemic_prevalence_inject": antibody}
+    run = observe_run(_scenario(1.0, **ALWAYS_ACTIVE, **viraemic))
     w = pwid_weekly(run)
     ts = run.timeseries
     np.testing.assert_array_equal(w.recent_weeks, ts["population"].to_numpy()[:-1])
     # Infections of people at risk at the start of the week: all of them, except those of new
-    # initiates infected in the week they arrived (no person-time yet) and of people whose HCV
-    # cleared or was cured that same week (infected at its start, so not at risk).
+    # initiates infected in the week they arrived (no person-time yet). HCV incidence is
+    # primary infection: a second HCV infection (after clearance or cure) is not counted.
     ev = run.events
     entries = ev[ev["kind"] == "entry"]
-    cleared = ev[ev["detail"].isin(["hcv_cleared", "hcv_cured"])]
-    for disease, series, not_at_risk in (
-        ("hiv", w.hiv_infections, entries),
-        ("hcv", w.hcv_infections, pd.concat([entries, cleared])),
-    ):
-        infections = ev[(ev["kind"] == "infection") & ev["detail"].str.startswith(disease)]
-        keys = not_at_risk[["person", "week"]].drop_duplicates()
+    for disease, series in (("hiv", w.hiv_infections), ("hcv", w.hcv_infections)):
+        events = ev[(ev["kind"] == "infection") & ev["detail"].str.startswith(disease)]
+        later = events.sort_values("week", kind="stable").duplicated("person")
+        infections = events[events["week"] > 0]
+        keys = entries[["person", "week"]].drop_duplicates()
         excluded = infections.merge(keys, on=["person", "week"])
+        repeat = events[later & (events["week"] > 0)]
         per_week = np.bincount(excluded["week"], minlength=run.weeks + 1)[1:]
+        per_week += np.bincount(repeat["week"], minlength=run.weeks + 1)[1:]
         expected = ts[f"{disease}_infections"].to_numpy()[1:] - per_week
         np.testing.assert_array_equal(series, expected)
     np.testing.assert_allclose(w.hiv_prevalence, ts["hiv_prevalence"].to_numpy())
