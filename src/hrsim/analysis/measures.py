@@ -3,19 +3,20 @@
 A run is observed week by week: besides the model's own timeseries and event log, a tracker
 follows people who inject, in the two ways studies define them:
 
-- **people who inject** (a cohort's definition): everyone alive with the injecting trait,
-  whatever their care state, as cohort studies of people who inject keep following people
-  through treatment, abstinence and prison (Caudarella 2016's fatal overdose rate);
+- **people who inject** (a cohort's definition): everyone alive whose route of use is
+  injecting, whatever their care state, as cohort studies of people who inject keep following
+  people through treatment, abstinence and prison (Caudarella 2016's fatal overdose rate);
 - **people who injected in the past 12 months** (the surveys' and incidence studies'
-  definition: CDC NHBS, Grebely 2019, Artenie 2021): alive with the injecting trait and in
-  active use at some point in the last 52 weeks. People already in treatment, recovery, detox
-  or prison at week 0 count as having injected until they entered that state (they start
-  1-52 weeks into it).
+  definition: CDC NHBS, Grebely 2019, US incidence cohorts): alive and injected
+  (``injected_this_week``, on MOUD too) at some point in the last 52 weeks, whatever their
+  route is now. People whose route is injecting but who are in treatment, recovery, detox or
+  prison at week 0 count as having injected until they entered that state (they start 1-52
+  weeks into it).
 
 Rows are reused, so traits are looked up by lifelong id. Rates use the person-time at risk at
 the start of each week (the count at the end of the week before) and the events of that week;
-a new infection is counted when the person was at risk (an uninfected recent injector) at the
-start of the week it happened.
+a new infection is counted when the person was at risk (an uninfected recent injector; for
+HCV, antibody-negative: primary infection) at the start of the week it happened.
 
 ``STATISTICS`` names every summary statistic a calibration target can use; each is one
 number per run. ``run_statistics`` computes all of them for one scenario (module-level, so it
