@@ -14,6 +14,7 @@ Every process draws from its own named stream, re-keyed each week from
 from __future__ import annotations
 
 import zlib
+from typing import Any
 
 import numpy as np
 from numpy.random.bit_generator import ISeedSequence
@@ -57,7 +58,8 @@ class Streams:
         the seed sequence's state is computed for a block of weeks at once (vectorised), as
         building a ``SeedSequence`` each time costs more than the draws of a small process.
         """
-        return np.random.Generator(np.random.PCG64(_FixedSeedSequence(self._state(name, week))))
+        seq: Any = _FixedSeedSequence(self._state(name, week))  # an ISeedSequence
+        return np.random.Generator(np.random.PCG64(seq))
 
     def uniform(self, name: str, week: int, pids: np.ndarray) -> np.ndarray:
         """One uniform in [0, 1) per person id: splitmix64 of (stream key + id).
@@ -83,7 +85,7 @@ class _FixedSeedSequence(ISeedSequence):
     def __init__(self, state: np.ndarray) -> None:
         self._state = state
 
-    def generate_state(self, n_words: int, dtype: type = np.uint32) -> np.ndarray:
+    def generate_state(self, n_words: int, dtype: Any = np.uint32) -> np.ndarray:
         """The known state; PCG64 asks for four uint64 words."""
         if n_words != self._state.size or np.dtype(dtype) != np.uint64:
             raise ValueError("only PCG64's state (4 uint64 words) is known")
@@ -126,7 +128,7 @@ def seed_sequence_states(words: list[int], weeks: np.ndarray, n_words64: int = 4
         return value ^ (value >> np.uint32(16))
 
     def mix(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        result = np.uint32(_MIX_MULT_L) * x - np.uint32(_MIX_MULT_R) * y
+        result: np.ndarray = x * np.uint32(_MIX_MULT_L) - y * np.uint32(_MIX_MULT_R)
         return result ^ (result >> np.uint32(16))
 
     zero = np.zeros(weeks.size, dtype=np.uint32)
