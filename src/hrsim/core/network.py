@@ -204,11 +204,15 @@ def _reverse(keys: np.ndarray) -> np.ndarray:
 
 def _count_into(degree: np.ndarray, sorted_rows: np.ndarray, sign: int) -> None:
     """``degree[r] += sign`` for every ``r`` in ``sorted_rows`` (repeats counted; O(len))."""
-    if sorted_rows.size == 0:
+    n = sorted_rows.size
+    if n == 0:
         return
-    starts = _run_starts(sorted_rows)
-    counts = np.diff(starts, append=sorted_rows.size)
-    degree[sorted_rows[starts]] += (sign * counts).astype(degree.dtype)
+    edges = np.empty(n + 1, dtype=bool)  # where a run of equal rows begins, and the end
+    edges[0] = edges[n] = True
+    np.not_equal(sorted_rows[1:], sorted_rows[:-1], out=edges[1:n])
+    bounds = np.flatnonzero(edges)
+    counts = bounds[1:] - bounds[:-1]
+    degree[sorted_rows[bounds[:-1]]] += (counts if sign > 0 else -counts).astype(degree.dtype)
 
 
 def _run_starts(sorted_values: np.ndarray) -> np.ndarray:
@@ -384,10 +388,14 @@ class ContactNetwork:
                 keep_prob = np.where(mixed, mult, 1.0) / max(mult, 1.0)
                 kept.append(rng.random(keys.size) < keep_prob)
             pos, dkeys = pos[kept[0]], dkeys[kept[1]]
-        gone = view.left
         if name == "injecting":  # people who stopped injecting (route of use) leave the layer
-            gone = np.flatnonzero((view.people.state >= Care.DEAD) | ~view.people.injects)
-        gone_pos, gone_dkeys = layer.slots_of(gone[layer.degree[gone] > 0])
+            people = view.people
+            gone = (people.state >= Care.DEAD) | ~people.injects
+            gone = np.flatnonzero(gone & (layer.degree > 0))  # one pass, no gather
+        else:
+            gone = view.left
+            gone = gone[layer.degree[gone] > 0]
+        gone_pos, gone_dkeys = layer.slots_of(gone)
         layer.remove(np.concatenate([pos, gone_pos]), np.concatenate([dkeys, gone_dkeys]))
 
     # -- views -----------------------------------------------------------------------------

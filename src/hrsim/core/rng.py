@@ -14,8 +14,10 @@ Every process draws from its own named stream, re-keyed each week from
 from __future__ import annotations
 
 import zlib
+from typing import Any
 
 import numpy as np
+from numpy.random.bit_generator import ISeedSequence
 
 
 def stream_key(name: str) -> int:
@@ -26,23 +28,46 @@ def stream_key(name: str) -> int:
 class Streams:
     """Named, week-keyed random generators for one run."""
 
+    BLOCK_WEEKS = 256  # seed states are computed for this many weeks of a stream at a time
+
     def __init__(self, seed: int) -> None:
         self.seed = int(seed)
-        self._keys: dict[tuple[str, int], np.uint64] = {}  # some (name, week) recur weekly
+        self._words = _uint32_words(self.seed)
+        # (name, block) -> the states of SeedSequence([seed, stream_key(name), week]) for
+        # the block's weeks, four uint64 words each (what PCG64 asks its seed sequence for).
+        self._states: dict[tuple[str, int], np.ndarray] = {}
+
+    def _state(self, name: str, week: int) -> np.ndarray:
+        """``SeedSequence([seed, stream_key(name), week]).generate_state(4, np.uint64)``."""
+        week = int(week)
+        block, offset = divmod(week, self.BLOCK_WEEKS)
+        states = self._states.get((name, block))
+        if states is None:
+            if len(self._states) > 4096:
+                self._states.clear()
+            first = block * self.BLOCK_WEEKS
+            weeks = np.arange(first, first + self.BLOCK_WEEKS, dtype=np.int64)
+            words = [*self._words, *_uint32_words(stream_key(name))]
+            states = self._states[(name, block)] = seed_sequence_states(words, weeks)
+        return states[offset]
 
     def generator(self, name: str, week: int) -> np.random.Generator:
-        """A fresh generator for ``name`` in ``week``; identical for the same (seed, name, week)."""
-        seq = np.random.SeedSequence([self.seed, stream_key(name), int(week)])
+        """A fresh generator for ``name`` in ``week``; identical for the same (seed, name, week).
+
+        The same generator as ``Generator(PCG64(SeedSequence([seed, stream_key(name), week])))``;
+        the seed sequence's state is computed for a block of weeks at once (vectorised), as
+        building a ``SeedSequence`` each time costs more than the draws of a small process.
+        """
+        seq: Any = _FixedSeedSequence(self._state(name, week))  # an ISeedSequence
         return np.random.Generator(np.random.PCG64(seq))
 
     def uniform(self, name: str, week: int, pids: np.ndarray) -> np.ndarray:
-        """One uniform in [0, 1) per person id: splitmix64 of (stream key + id)."""
-        key = self._keys.get((name, week))
-        if key is None:
-            if len(self._keys) > 4096:
-                self._keys.clear()
-            seq = np.random.SeedSequence([self.seed, stream_key(name), int(week)])
-            key = self._keys[(name, week)] = seq.generate_state(1, dtype=np.uint64)[0]
+        """One uniform in [0, 1) per person id: splitmix64 of (stream key + id).
+
+        The key is ``SeedSequence([seed, stream_key(name), week]).generate_state(1, uint64)``
+        (the first word of the generator's state).
+        """
+        key = self._state(name, week)[0]
         x = np.asarray(pids).astype(np.uint64) * _GOLDEN + key
         x ^= x >> np.uint64(30)
         x *= _MIX1
@@ -51,6 +76,86 @@ class Streams:
         x ^= x >> np.uint64(31)
         return (x >> np.uint64(11)).astype(np.float64) * 2.0**-53
 
+
+class _FixedSeedSequence(ISeedSequence):
+    """A seed sequence whose state is already known (see ``seed_sequence_states``)."""
+
+    __slots__ = ("_state",)
+
+    def __init__(self, state: np.ndarray) -> None:
+        self._state = state
+
+    def generate_state(self, n_words: int, dtype: Any = np.uint32) -> np.ndarray:
+        """The known state; PCG64 asks for four uint64 words."""
+        if n_words != self._state.size or np.dtype(dtype) != np.uint64:
+            raise ValueError("only PCG64's state (4 uint64 words) is known")
+        return self._state.copy()
+
+
+def _uint32_words(n: int) -> list[int]:
+    """``n`` as little-endian 32-bit words, as ``SeedSequence`` reads an integer."""
+    n = int(n)
+    if n < 0:
+        raise ValueError("seeds and stream keys must be non-negative")
+    words = [n & _MASK32]
+    n >>= 32
+    while n > 0:
+        words.append(n & _MASK32)
+        n >>= 32
+    return words
+
+
+def seed_sequence_states(words: list[int], weeks: np.ndarray, n_words64: int = 4) -> np.ndarray:
+    """``SeedSequence([*words, week]).generate_state(n_words64, np.uint64)`` for every week.
+
+    NumPy's ``SeedSequence`` (pool of four 32-bit words, hashmix and mix as in
+    ``numpy/random/bit_generator.pyx``), vectorised over the weeks. ``words`` are the
+    entropy's leading 32-bit words (each below 2**32); each week is one more word.
+    Tests compare it with NumPy's own over many seeds, names and weeks.
+    """
+    weeks = np.asarray(weeks)
+    if weeks.size and (weeks.min() < 0 or weeks.max() > _MASK32):
+        raise ValueError("weeks must be in [0, 2**32)")
+    columns = [np.full(weeks.size, w, dtype=np.uint32) for w in words]
+    columns.append(weeks.astype(np.uint32))
+    hash_const = _INIT_A
+
+    def hashmix(value: np.ndarray) -> np.ndarray:
+        nonlocal hash_const
+        value = value ^ np.uint32(hash_const)
+        hash_const = (hash_const * _MULT_A) & _MASK32
+        value = value * np.uint32(hash_const)
+        return value ^ (value >> np.uint32(16))
+
+    def mix(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        result: np.ndarray = x * np.uint32(_MIX_MULT_L) - y * np.uint32(_MIX_MULT_R)
+        return result ^ (result >> np.uint32(16))
+
+    zero = np.zeros(weeks.size, dtype=np.uint32)
+    pool = [hashmix(columns[i] if i < len(columns) else zero) for i in range(_POOL)]
+    for src in range(_POOL):
+        for dst in range(_POOL):
+            if src != dst:
+                pool[dst] = mix(pool[dst], hashmix(pool[src]))
+    for src in range(_POOL, len(columns)):
+        for dst in range(_POOL):
+            pool[dst] = mix(pool[dst], hashmix(columns[src]))
+    hash_const = _INIT_B
+    out = np.empty((weeks.size, 2 * n_words64), dtype=np.uint32)
+    for i in range(2 * n_words64):
+        value = pool[i % _POOL] ^ np.uint32(hash_const)
+        hash_const = (hash_const * _MULT_B) & _MASK32
+        value = value * np.uint32(hash_const)
+        out[:, i] = value ^ (value >> np.uint32(16))
+    return out.astype("<u4").view("<u8").astype(np.uint64)
+
+
+# SeedSequence's constants (numpy/random/bit_generator.pyx).
+_POOL = 4
+_MASK32 = 0xFFFFFFFF
+_INIT_A, _MULT_A = 0x43B0D7E5, 0x931E8875
+_INIT_B, _MULT_B = 0x8B51F9DD, 0x58F38DED
+_MIX_MULT_L, _MIX_MULT_R = 0xCA01F9DD, 0x4973F715
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)

@@ -383,6 +383,15 @@ class Care(Process):
             waiting = waiting[~gives_up]
         if waiting.size and free > 0:
             since = people.moud_waiting_since[waiting]
+            if free < waiting.size:
+                # Only the first ``free`` in (since, tie) order are admitted: everyone who
+                # joined before the week of the free-th in line, and that week's group. The
+                # same rows, in the same order, as sorting the whole list (the sort is
+                # stable and the subset keeps the list's order; the tie-break draw is keyed,
+                # so it does not depend on who else is drawn).
+                cut = np.partition(since, free - 1)[free - 1]
+                head = since <= cut
+                waiting, since = waiting[head], since[head]
             tie = model.streams.uniform("care.waitlist_order", week, people.pid[waiting])
             first = waiting[np.lexsort((tie, since))][:free]
             waits = week - people.moud_waiting_since[first]
