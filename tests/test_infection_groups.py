@@ -16,11 +16,10 @@ from typing import ClassVar
 
 import numpy as np
 
-from conftest import isolated_model, within
+from conftest import hcv_risk_per_person, isolated_model, within
 from hrsim.core.states import on_moud
 from hrsim.processes import Infections, Injecting
 from hrsim.processes.base import Process
-from hrsim.processes.infections import hcv_infectious
 
 SETTING = {
     "population.inject_fraction": 1.0,
@@ -34,22 +33,6 @@ SETTING = {
 WEEKS = 80
 
 
-def hcv_risk(model) -> np.ndarray:
-    """Each person's probability of HCV this week along injecting ties (both routes)."""
-    p, i = model.people, model.scenario.infection
-    a, b = model.network.layers["injecting"].endpoints()  # a: the exposed person
-    injected = p.injected_this_week
-    partners = np.bincount(a, weights=injected[a] & injected[b], minlength=p.n)
-    ok = hcv_infectious(p, i)[b] & ~p.hcv[a] & injected[a] & injected[b]
-    a, b = a[ok], b[ok]
-    k = partners[a]
-    escape = (1 - i.hcv_per_shared_injection) ** (p.receptive_shared_injections[a] / k)
-    escape *= (1 - i.hcv_per_shared_equipment) ** (p.equipment_shared_injections[a] / k)
-    per_person = np.ones(p.n)
-    np.multiply.at(per_person, a, escape)
-    return 1 - per_person
-
-
 class Probe(Process):
     """Records, each week, every person's HCV risk and who is in which group."""
 
@@ -59,7 +42,12 @@ class Probe(Process):
     def step(self, model) -> None:
         p = model.people
         Probe.weeks.append(
-            (hcv_risk(model), on_moud(p.state), p.weeks_since_sharing >= 52, p.hcv.copy())
+            (
+                hcv_risk_per_person(model),
+                on_moud(p.state),
+                p.weeks_since_sharing >= 52,
+                p.hcv.copy(),
+            )
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import binomial_se, isolated_model, within
+from conftest import binomial_se, hcv_risk_per_person, isolated_model, within
 from hrsim import HarmReductionModel
 from hrsim.core.people import NEVER
 from hrsim.core.states import Care
@@ -18,7 +18,6 @@ from hrsim.processes import (
     Overdose,
     Tolerance,
 )
-from hrsim.processes.infections import hcv_infectious
 
 QUIET_CARE = {
     "care.detox_entry_rate_per_year": 0.0,
@@ -266,20 +265,8 @@ def test_overdose_rate_multipliers():
 
 
 def _expected_new_hcv(m):
-    """Each person's risk of HCV this week along injecting ties, exactly as the process defines
-    it: exposures split among the partners who injected, syringe and equipment routes."""
-    p, i = m.people, m.scenario.infection
-    a, b = m.network.layers["injecting"].endpoints()
-    injected = p.injected_this_week
-    partners = np.bincount(a, weights=injected[b] & injected[a], minlength=p.n)
-    ok = hcv_infectious(p, i)[a] & ~p.hcv[b] & injected[a] & injected[b]
-    a, b = a[ok], b[ok]
-    k = partners[b]
-    escape_edge = (1 - i.hcv_per_shared_injection) ** (p.receptive_shared_injections[b] / k)
-    escape_edge *= (1 - i.hcv_per_shared_equipment) ** (p.equipment_shared_injections[b] / k)
-    escape = np.ones(p.n)
-    np.multiply.at(escape, b, escape_edge)
-    risk = 1 - escape
+    """Expected new HCV infections this week and their SE (sum of Bernoulli risks)."""
+    risk = hcv_risk_per_person(m)
     return risk.sum(), np.sqrt(np.sum(risk * (1 - risk)))
 
 
