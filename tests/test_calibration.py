@@ -170,7 +170,7 @@ def test_same_command_same_trials_on_one_core_two_and_a_dask_cluster(tmp_path, d
          "did you mean 'arrests_per_1000_py'"),
         (("high = 0.08", "high = 2000.0"), "out of range: allowed 0 to 1000"),
         (("low = 0.01", "low = 0.09"), "must be below high"),
-        (('"overdose.base_rate_per_year"', '"overdose.fentanyl_share_by_year"'),
+        (('"overdose.base_rate_per_year"', '"supply.fentanyl_share_by_year"'),
          "not a single number"),
         (('"overdose.base_rate_per_year"', '"interventions.prep.efficacy"'),
          "has no 'prep' programme"),

@@ -15,10 +15,12 @@ from hrsim.processes import Overdose
 from hrsim.scenario import build_scenario
 
 SHARE, RR = 0.4, 3.0
-FENTANYL_SHARE = "overdose.fentanyl_share_by_year"
+FENTANYL_SHARE = "supply.fentanyl_share_by_year"
 PLAIN = {
     FENTANYL_SHARE: [SHARE],
-    "overdose.fentanyl_rr_full_share": RR,
+    # A dose with fentanyl at full tolerance carries potency^k = RR (k = 1 here).
+    "supply.fentanyl_potency_ratio": RR,
+    "overdose.potency_exponent": 1.0,
     "overdose.recent_overdose_rr": 1.0,
     "overdose.base_rate_per_year": 2.0,
     "population.inject_fraction": 0.0,
@@ -55,9 +57,7 @@ def test_fentanyl_flag_frequency_is_the_share_and_fresh_each_week():
     assert within(both, SHARE**2, binomial_se(SHARE**2, n))
     # A share of 0 or 1 is certain.
     for share, expected in ((0.0, False), (1.0, True)):
-        m0 = isolated_model(
-            100, (Overdose,), **{**PLAIN, "overdose.fentanyl_share_by_year": [share]}
-        )
+        m0 = isolated_model(100, (Overdose,), **{**PLAIN, "supply.fentanyl_share_by_year": [share]})
         assert (fentanyl_in_dose(m0, np.arange(100)) == expected).all()
 
 
@@ -118,9 +118,7 @@ def test_overdoses_follow_the_per_dose_hazard_and_carry_fentanyl_more_often():
 
 def test_thinning_bound_covers_a_fentanyl_dose():
     for share in (0.0, 0.3, 1.0):
-        m = isolated_model(
-            2000, (Overdose,), **{**PLAIN, "overdose.fentanyl_share_by_year": [share]}
-        )
+        m = isolated_model(2000, (Overdose,), **{**PLAIN, "supply.fentanyl_share_by_year": [share]})
         m.people.state[:] = Care.ACTIVE
         m.people.tolerance[:] = 0.0
         m.people.weeks_since_moud_exit[:] = 1
@@ -137,7 +135,7 @@ def test_thinning_bound_covers_a_fentanyl_dose():
 def _paired_arms(strips: bool) -> HarmReductionModel:
     data = {
         "run": {"people": 4000, "years": 1.0, "seed": 11, "name": "p"},
-        "overdose": {"fentanyl_share_by_year": [SHARE]},
+        "supply": {"fentanyl_share_by_year": [SHARE]},
     }
     if strips:
         data["interventions"] = [

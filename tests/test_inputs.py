@@ -88,8 +88,8 @@ FILES = {
     ),
     "text-for-a-number": ('[care]\naftercare_fraction = "0.5"\n', ["'0.5' is text"]),
     "boolean-in-a-list": (
-        "[overdose]\nfentanyl_share_by_year = [0.5, true]\n",
-        ["overdose.fentanyl_share_by_year[1] = true", "not a number"],
+        "[supply]\nfentanyl_share_by_year = [0.5, true]\n",
+        ["supply.fentanyl_share_by_year[1] = true", "not a number"],
     ),
     "boolean-for-a-programme-number": (
         "[[interventions]]\ntype = 'prep'\ncoverage_fraction = true\n",

@@ -143,7 +143,7 @@ def test_tolerance_decays_and_returns_exactly():
 def plain_overdose():
     """Everyone actively using, not injecting, light use, full tolerance, no fentanyl."""
     return {
-        "overdose.fentanyl_share_by_year": [0.0],
+        "supply.fentanyl_share_by_year": [0.0],
         "overdose.recent_overdose_rr": 1.0,
         "overdose.base_rate_per_year": 0.5,
         "population.inject_fraction": 0.0,
@@ -253,12 +253,12 @@ def test_overdose_rate_multipliers():
             1,
             o.injecting_rr,
             o.heavy_use_rr,
-            o.low_tolerance_rr,
+            o.min_effective_tolerance**-o.potency_exponent,
             o.recent_overdose_rr,
             o.methadone_rate_ratio * o.methadone_induction_rr,
             o.methadone_rate_ratio,
             o.moud_exit_rr_weeks_1_2,
-            o.fentanyl_rr_full_share,
+            m.scenario.supply.fentanyl_potency_ratio**o.potency_exponent,
         ],
         rtol=1e-9,
     )

@@ -88,7 +88,7 @@ def test_every_scenario_file_loads_and_applies_its_values(path):
 
 def test_fentanyl_surge_changes_only_what_it_names():
     surge = load_scenario(SCENARIOS / "fentanyl_surge.toml")
-    assert surge.overdose.fentanyl_share_by_year == [0.5, 0.6, 0.7, 0.8, 0.9]
+    assert surge.supply.fentanyl_share_by_year == [0.5, 0.6, 0.7, 0.8, 0.9]
     assert surge.run.name == "fentanyl_surge"
     assert surge.care == Scenario.default().care
 
@@ -110,7 +110,7 @@ def test_hash_changes_when_a_value_changes():
     base = Scenario.default()
     assert base.with_overrides({"care.aftercare_fraction": 0.7}).hash() != base.hash()
     assert base.with_overrides({"run.seed": 2}).hash() != base.hash()
-    longer = base.with_overrides({"overdose.fentanyl_share_by_year": [0.5, 0.6]})
+    longer = base.with_overrides({"supply.fentanyl_share_by_year": [0.5, 0.6]})
     assert longer.hash() != base.hash()
 
 
@@ -216,20 +216,20 @@ def test_out_of_range_with_other_bounds_names_that_range():
 
 def test_out_of_range_list_element_names_field_index_value_and_range():
     with pytest.raises(ScenarioError) as excinfo:
-        Scenario.default().with_overrides({"overdose.fentanyl_share_by_year": [0.5, 1.5]})
+        Scenario.default().with_overrides({"supply.fentanyl_share_by_year": [0.5, 1.5]})
     message = error_message(excinfo)
-    assert "overdose.fentanyl_share_by_year[1]" in message
+    assert "supply.fentanyl_share_by_year[1]" in message
     assert "1.5" in message
     assert "0 to 1" in message
 
 
 def test_out_of_range_list_element_in_file(tmp_path):
     path = tmp_path / "surge.toml"
-    path.write_text("[overdose]\nfentanyl_share_by_year = [0.5, -0.25]\n", encoding="utf-8")
+    path.write_text("[supply]\nfentanyl_share_by_year = [0.5, -0.25]\n", encoding="utf-8")
     with pytest.raises(ScenarioError) as excinfo:
         load_scenario(path)
     message = error_message(excinfo)
-    assert "overdose.fentanyl_share_by_year" in message
+    assert "supply.fentanyl_share_by_year" in message
     assert "-0.25" in message
     assert "0 to 1" in message
 
@@ -273,7 +273,7 @@ def test_parse_set_parses_toml_literals_and_bare_text():
             "care.aftercare_fraction=0.7",
             "run.people=500",
             "run.flag=true",
-            "overdose.fentanyl_share_by_year=[0.5, 0.6]",
+            "supply.fentanyl_share_by_year=[0.5, 0.6]",
             "run.name=county",
             " care.detox_mean_weeks = 4 ",
         ]
@@ -282,7 +282,7 @@ def test_parse_set_parses_toml_literals_and_bare_text():
         "care.aftercare_fraction": 0.7,
         "run.people": 500,
         "run.flag": True,
-        "overdose.fentanyl_share_by_year": [0.5, 0.6],
+        "supply.fentanyl_share_by_year": [0.5, 0.6],
         "run.name": "county",
         "care.detox_mean_weeks": 4,
     }
@@ -392,8 +392,8 @@ EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
         ("run.seed", 7.0, "run.seed = 7.0 is a decimal number, not a whole number"),
         ("care.aftercare_fraction", "0.5", "care.aftercare_fraction = '0.5' is text, not a number"),
         ("run.name", 5, "run.name = 5 is a whole number, not text"),
-        ("overdose.fentanyl_share_by_year", 0.5, "is a decimal number, not a list"),
-        ("overdose.fentanyl_share_by_year", [0.5, False], "fentanyl_share_by_year[1] = false"),
+        ("supply.fentanyl_share_by_year", 0.5, "is a decimal number, not a list"),
+        ("supply.fentanyl_share_by_year", [0.5, False], "fentanyl_share_by_year[1] = false"),
         ("interventions.naloxone_distribution.coverage_fraction", True, "= true is a boolean"),
         ("interventions.naloxone_distribution.start_week", 1.5, "start_week = 1.5 is a decimal"),
     ],
@@ -410,10 +410,10 @@ def test_a_whole_number_is_a_number():
     scenario = Scenario.default().with_overrides({"run.years": 5, "care.aftercare_fraction": 1})
     assert scenario.run.years == 5.0 and isinstance(scenario.run.years, float)
     assert scenario.care.aftercare_fraction == 1.0
-    assert load_scenario(None, {"overdose.fentanyl_share_by_year": [0, 1]}).fentanyl_share(60) == 1
+    assert load_scenario(None, {"supply.fentanyl_share_by_year": [0, 1]}).fentanyl_share(60) == 1
     # A tuple from Python is a list too.
-    scenario = Scenario.default().with_overrides({"overdose.fentanyl_share_by_year": (0.5, 0.6)})
-    assert scenario.overdose.fentanyl_share_by_year == [0.5, 0.6]
+    scenario = Scenario.default().with_overrides({"supply.fentanyl_share_by_year": (0.5, 0.6)})
+    assert scenario.supply.fentanyl_share_by_year == [0.5, 0.6]
 
 
 @pytest.mark.parametrize("path", sorted(EXPERIMENTS.glob("*.toml")), ids=lambda p: p.name)
@@ -454,7 +454,7 @@ def test_parse_set_refuses_long_integers_and_deep_nesting_in_one_line():
         with pytest.raises(ScenarioError) as excinfo:
             parse_set(["run.name=" + "[" * depth + "]" * depth])
         assert "nested more than 32 levels deep" in error_message(excinfo)
-    assert parse_set(["overdose.fentanyl_share_by_year=[[0.5]]"])  # shallow nesting parses
+    assert parse_set(["supply.fentanyl_share_by_year=[[0.5]]"])  # shallow nesting parses
 
 
 def test_a_huge_python_integer_is_shown_by_its_size():

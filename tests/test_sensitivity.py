@@ -115,7 +115,7 @@ def test_command_writes_indices_samples_chart_and_page(tmp_path):
         (["--params", "care.aftercare_fraction=0.5:1.5"], "out of range: allowed 0 to 1"),
         (["--params", "interventions.prep.efficacy=0.1:0.5"], "has no 'prep' programme"),
         (["--params", "care.post_release_moud_fraction"], "its value is 0"),
-        (["--params", "overdose.fentanyl_share_by_year=0:1"], "not a single number"),
+        (["--params", "supply.fentanyl_share_by_year=0:1"], "not a single number"),
         (["--params", "care.aftercare_fraction", "--method", "fast"], "choose sobol or morris"),
         (["--params", "care.aftercare_fraction", "--samples", "100"], "power of 2"),
         (["--params", "care.aftercare_fraction", "--outcome", "fatal_overdose"],

@@ -50,7 +50,7 @@ def test_core_sliders_set_their_parameters():
     s = Settings().changes(people=700, seed=9, fentanyl_share_by_year=(0.8,), moud_capacity=0.45)
     scenario = to_scenario(s)
     assert (scenario.run.people, scenario.run.seed) == (700, 9)
-    assert scenario.overdose.fentanyl_share_by_year == [0.8]
+    assert scenario.supply.fentanyl_share_by_year == [0.8]
     assert scenario.care.moud_capacity_fraction == 0.45
     assert scenario.interventions == ()
 
@@ -58,7 +58,7 @@ def test_core_sliders_set_their_parameters():
 def test_a_fentanyl_series_is_kept_until_the_slider_moves():
     s = Settings.from_file("fentanyl_surge.toml")
     assert s.fentanyl_share_by_year == (0.5, 0.6, 0.7, 0.8, 0.9)
-    assert to_scenario(s).overdose.fentanyl_share_by_year == [0.5, 0.6, 0.7, 0.8, 0.9]
+    assert to_scenario(s).supply.fentanyl_share_by_year == [0.5, 0.6, 0.7, 0.8, 0.9]
 
 
 def test_switching_a_programme_on_uses_its_defaults_and_the_slider_value():
@@ -83,7 +83,7 @@ def test_a_programme_from_the_file_keeps_the_files_other_parameters():
 def test_every_slider_cites_the_source_the_model_uses():
     table = parameter_table()
     assert CORE_SLIDERS["seed"].source == table["run"]["seed"]["source"]
-    assert CORE_SLIDERS["fentanyl"].source == table["overdose"]["fentanyl_share_by_year"]["source"]
+    assert CORE_SLIDERS["fentanyl"].source == table["supply"]["fentanyl_share_by_year"]["source"]
     assert CORE_SLIDERS["moud_capacity"].source == table["care"]["moud_capacity_fraction"]["source"]
     assert tuple(PROGRAMMES) == BUILT_IN
     for type_, programme in PROGRAMMES.items():

@@ -503,7 +503,7 @@ SET_KEYS = [
     "run.people",
     "run.years",
     "care.aftercare_fraction",
-    "overdose.fentanyl_share_by_year",
+    "supply.fentanyl_share_by_year",
     "interventions.prep.coverage_fraction",
     "interventions.nosuch.x",
     "interventions.prep",

@@ -78,7 +78,7 @@ def _strips_only(people: int = 20_000, **programme: float) -> HarmReductionModel
         **programme,
     }
     scenario = programme_scenario(
-        TYPE, params, run={**RUN, "people": people}, overdose={"fentanyl_share_by_year": [SHARE]}
+        TYPE, params, run={**RUN, "people": people}, supply={"fentanyl_share_by_year": [SHARE]}
     )
     return HarmReductionModel(scenario, processes=())
 
@@ -158,7 +158,6 @@ def test_perfect_strips_acted_on_always_remove_the_fentanyl_weeks():
     + (1 - share) (1 - e^(-h0)). The averted overdoses emerge from the fentanyl doses alone."""
     n, weeks, share, h0 = 20_000, 10, 0.5, 2.0 / 52
     plain = {
-        "fentanyl_share_by_year": [share],
         "recent_overdose_rr": 1.0,
         "base_rate_per_year": 2.0,
     }
@@ -178,6 +177,7 @@ def test_perfect_strips_acted_on_always_remove_the_fentanyl_weeks():
             programme,
             run={**RUN, "people": n},
             overdose=plain,
+            supply={"fentanyl_share_by_year": [share]},
             population=population,
         )
         m = HarmReductionModel(scenario, processes=(Overdose,))
@@ -188,7 +188,8 @@ def test_perfect_strips_acted_on_always_remove_the_fentanyl_weeks():
         at_risk = ts["population"].to_numpy()[:-1]
         total = int(ts["overdoses_fatal"].sum() + ts["overdoses_nonfatal"].sum())
         counts[name] = (total, at_risk)
-    rr = m.scenario.overdose.fentanyl_rr_full_share
+    # A dose with fentanyl at full tolerance: potency^k (overdose.potency_exponent).
+    rr = m.scenario.supply.fentanyl_potency_ratio**m.scenario.overdose.potency_exponent
     p_0, p_f = -np.expm1(-h0), -np.expm1(-h0 * rr)
     total, at_risk = counts["with"]
     expected = float(np.sum(at_risk * (1 - share) * p_0))

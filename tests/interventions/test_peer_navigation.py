@@ -32,9 +32,9 @@ MANY_OVERDOSES = {
     },
     "overdose": {
         "base_rate_per_year": 20.0,
-        "fentanyl_share_by_year": [0.0],
         "recent_overdose_rr": 1.0,
     },
+    "supply": {"fentanyl_share_by_year": [0.0]},
 }
 QUIET_CARE = {
     "detox_entry_rate_per_year": 0.0,

@@ -482,7 +482,11 @@ def post_release_target(reps: list[dict[str, Any]]) -> TargetResult:
         (lo, hi),
         "simulated 95% CI overlaps the published range (estimates across studies)",
     )
-    return label(result, "overdose.low_tolerance_rr, tolerance.regain_fraction_per_week")
+    return label(
+        result,
+        "overdose.min_effective_tolerance, overdose.potency_exponent, "
+        "tolerance.regain_fraction_per_week",
+    )
 
 
 def on_off_targets(reps: list[dict[str, Any]]) -> list[TargetResult]:

@@ -104,6 +104,13 @@ FIELDS: dict[str, Any] = {
     "receptive_shared_injections": np.float32,  # expected injections with a used syringe
     "equipment_shared_injections": np.float32,  # injections with shared cooker/cotton/water
     "syringe_coverage": np.float32,  # programme hook: sterile syringes per injection
+    # The drug supply and co-use (issue 13, core/supply.py, processes/stimulants.py,
+    # processes/overdose.py): a stimulant co-use state; a single use (lapse) this week by a
+    # person in recovery; this week's dose contains xylazine (rows the overdose process
+    # evaluated, including everyone who overdosed; False elsewhere).
+    "uses_stimulants": np.bool_,
+    "lapsed_this_week": np.bool_,
+    "xylazine_this_week": np.bool_,
 }
 
 
@@ -164,6 +171,9 @@ class People:
     receptive_shared_injections: np.ndarray
     equipment_shared_injections: np.ndarray
     syringe_coverage: np.ndarray
+    uses_stimulants: np.ndarray
+    lapsed_this_week: np.ndarray
+    xylazine_this_week: np.ndarray
 
     def __init__(self, n: int) -> None:
         self.n = n

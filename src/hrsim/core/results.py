@@ -48,6 +48,14 @@ FLOW_COLUMNS: tuple[str, ...] = (
     "started_injecting",  # route changes (processes/injecting.py): started or returned
     "stopped_injecting",  # switched to smoking or stopped (cessation)
     "people_injecting",  # people who injected this week (a count, not a flow of events)
+    # The supply and co-use (issue 13): lapses (a single use in recovery, processes/
+    # overdose.py); overdoses whose dose held fentanyl or xylazine; stimulant co-use spells
+    # started and ended (processes/stimulants.py).
+    "lapses",
+    "overdoses_fentanyl",
+    "overdoses_xylazine",
+    "stimulant_starts",
+    "stimulant_stops",
 )
 LEVEL_COLUMNS: tuple[str, ...] = ("population", "hiv_prevalence", "hcv_prevalence")
 TIMESERIES_COLUMNS: tuple[str, ...] = ("week", *STATE_COLUMNS, *FLOW_COLUMNS, *LEVEL_COLUMNS)

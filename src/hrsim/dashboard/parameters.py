@@ -80,7 +80,7 @@ CORE_SLIDERS: dict[str, Slider] = {
         "fentanyl",
         "Fentanyl in the supply",
         "Share of the street opioid supply that is fentanyl; more fentanyl, more overdoses.",
-        _source("overdose", "fentanyl_share_by_year"),
+        _source("supply", "fentanyl_share_by_year"),
         0.0,
         1.0,
         0.05,
@@ -273,7 +273,7 @@ class Settings:
             scenario_file=file,
             people=people,
             seed=seed,
-            fentanyl_share_by_year=tuple(scenario.overdose.fentanyl_share_by_year),
+            fentanyl_share_by_year=tuple(scenario.supply.fentanyl_share_by_year),
             moud_capacity=scenario.care.moud_capacity_fraction,
             programmes=tuple(
                 (p.type, float(getattr(p, PROGRAMMES[p.type].slider.key)))
@@ -306,7 +306,7 @@ def to_scenario(settings: Settings) -> Scenario:
     base = load_scenario(builtin(settings.scenario_file))
     data = base.model_dump()
     data["run"].update(people=int(settings.people), seed=int(settings.seed))
-    data["overdose"]["fentanyl_share_by_year"] = list(settings.fentanyl_share_by_year)
+    data["supply"]["fentanyl_share_by_year"] = list(settings.fentanyl_share_by_year)
     data["care"]["moud_capacity_fraction"] = float(settings.moud_capacity)
     # A programme the file declares keeps the file's other parameters; one switched on here
     # takes its defaults. Either way its main parameter is the slider's value.

@@ -6,12 +6,14 @@
 3. care        detox, MOUD (capacity), relapse, arrest and release
 4. injecting   route of use; who injects this week (MOUD lapses); sharing episodes;
                receptive and equipment shared injections (syringe coverage)
-5. overdose    overdose hazard; witnessed or alone; naloxone; fatal or not; referral
-6. tolerance   lost while not using, regained with use
-7. cascade     HIV care (testing, linkage, ART, suppression, dropout, re-engagement); HCV's
+5. stimulants  stimulant co-use spells start and end (issue 13)
+6. overdose    lapses in recovery; overdose hazard by potency relative to tolerance;
+               witnessed or alone; naloxone; fatal or not; referral
+7. tolerance   lost while not using, regained with use
+8. cascade     HIV care (testing, linkage, ART, suppression, dropout, re-engagement); HCV's
                course (clearance, antibody and RNA testing, DAA treatment, cure). Before
                infections, so this week's transmission sees this week's care states
-8. infections  HIV and HCV along ties, by exposure (syringe, equipment, sex)
+9. infections  HIV and HCV along ties, by exposure (syringe, equipment, sex)
 
 What lives here: ``base.py`` (``Process``, ``move``, ``weekly_probability``) and one file per
 process above.
@@ -27,6 +29,7 @@ from hrsim.processes.demography import Demography
 from hrsim.processes.infections import Infections
 from hrsim.processes.injecting import Injecting
 from hrsim.processes.overdose import Overdose
+from hrsim.processes.stimulants import Stimulants
 from hrsim.processes.ties import Ties
 from hrsim.processes.tolerance import Tolerance
 
@@ -35,6 +38,7 @@ DEFAULT_PROCESSES: tuple[type[Process], ...] = (
     Demography,
     CareProcess,
     Injecting,
+    Stimulants,
     Overdose,
     Tolerance,
     Cascade,
@@ -50,6 +54,7 @@ __all__ = [
     "Injecting",
     "Overdose",
     "Process",
+    "Stimulants",
     "Ties",
     "Tolerance",
     "move",

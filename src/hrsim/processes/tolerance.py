@@ -1,7 +1,14 @@
 """Opioid tolerance.
 
 Tolerance falls while a person is not using (detox, prison, recovery) and returns with use
-or on MOUD. Low tolerance raises overdose risk (see overdose.py).
+or on MOUD. Low tolerance raises overdose risk through the dose's potency relative to the
+person's effective tolerance (overdose.py: ``(potency / (m + (1 - m) tolerance))^k``), so a
+dose with fentanyl after lost tolerance carries both.
+
+A lapse (``people.lapsed_this_week``: one use in recovery, drawn by the overdose process)
+does not restore tolerance: the person stays in recovery, whose target is 0 (R: one use is
+not the regular use that rebuilds tolerance). Inputs: the regain fraction and loss half-life
+(R); what emerges: how long the excess risk lasts after release, detox or in recovery.
 """
 
 from __future__ import annotations

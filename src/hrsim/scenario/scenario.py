@@ -214,9 +214,10 @@ class OverdoseParams(_Section):
     base_rate_per_year: Rate
     injecting_rr: Ratio
     heavy_use_rr: Ratio
-    fentanyl_rr_full_share: Ratio
-    fentanyl_share_by_year: Annotated[list[Fraction], Field(min_length=1, max_length=200)]
-    low_tolerance_rr: Annotated[float, Field(ge=1.0, le=1000.0)]
+    potency_exponent: Annotated[float, Field(ge=0.0, le=20.0)]
+    min_effective_tolerance: Annotated[float, Field(gt=0.0, le=1.0)]
+    stimulant_rr: Ratio
+    lapse_probability_per_week: Fraction
     recent_overdose_rr: Ratio
     recent_overdose_window_weeks: Annotated[int, Field(ge=0, le=5200)]
     methadone_rate_ratio: Ratio
@@ -229,6 +230,16 @@ class OverdoseParams(_Section):
     naloxone_reversal_probability: Fraction
     fatal_probability_alone: Fraction
     fatal_probability_witnessed: Fraction
+
+
+class SupplyParams(_Section):
+    """The drug supply by year (fentanyl, xylazine) and stimulant co-use."""
+
+    fentanyl_share_by_year: Annotated[list[Fraction], Field(min_length=1, max_length=200)]
+    fentanyl_potency_ratio: Annotated[float, Field(gt=0.0, le=1000.0)]
+    xylazine_share_by_year: Annotated[list[Fraction], Field(min_length=1, max_length=200)]
+    stimulant_prevalence: Annotated[float, Field(ge=0.0, lt=1.0)]
+    stimulant_episode_mean_weeks: Annotated[float, Field(ge=1.0, le=5200.0)]
 
 
 class InfectionParams(_Section):
@@ -320,6 +331,7 @@ class Scenario(_Section):
     care: CareParams
     tolerance: ToleranceParams
     overdose: OverdoseParams
+    supply: SupplyParams
     infection: InfectionParams
     injecting: InjectingParams
     costs: CostParams
@@ -364,8 +376,13 @@ class Scenario(_Section):
         return tomli_w.dumps(self.model_dump())
 
     def fentanyl_share(self, week: int) -> float:
-        """Fentanyl share of the supply in a given week (series by year, last value carried)."""
-        series = self.overdose.fentanyl_share_by_year
+        """Share of doses with fentanyl in a given week (series by year, last value carried)."""
+        series = self.supply.fentanyl_share_by_year
+        return series[min(week // 52, len(series) - 1)]
+
+    def xylazine_share(self, week: int) -> float:
+        """Share of doses with fentanyl that also contain xylazine in a given week."""
+        series = self.supply.xylazine_share_by_year
         return series[min(week // 52, len(series) - 1)]
 
 
@@ -403,7 +420,7 @@ def build_scenario(data: dict[str, Any], origin: str = "scenario") -> Scenario:
             raise ScenarioError(f"{origin}: [{section}] must be a table of parameters")
         for key, value in params.items():
             if key not in merged[section]:
-                raise ScenarioError(unknown(origin, f"{section}.{key}", _all_dotted_keys()))
+                raise ScenarioError(_unknown_key(origin, f"{section}.{key}"))
             merged[section][key] = list(value) if isinstance(value, tuple) else value
     return _validate(merged, origin)
 
@@ -542,6 +559,31 @@ def parse_set(assignments: list[str]) -> dict[str, Any]:
     return overrides
 
 
+#: Keys that moved to another section: an old scenario file gets a pointer to the new key.
+MOVED_KEYS: dict[str, str] = {
+    "overdose.fentanyl_share_by_year": (
+        "supply.fentanyl_share_by_year (the share of doses with fentanyl; the old default was "
+        "a share of deaths, an outcome)"
+    ),
+    "overdose.fentanyl_rr_full_share": (
+        "supply.fentanyl_potency_ratio with overdose.potency_exponent (risk by potency "
+        "relative to tolerance)"
+    ),
+    "overdose.low_tolerance_rr": (
+        "overdose.min_effective_tolerance with overdose.potency_exponent (risk by potency "
+        "relative to tolerance)"
+    ),
+}
+
+
+def _unknown_key(origin: str, key: str) -> str:
+    """``unknown key`` with a did-you-mean hint, or where the key moved to."""
+    moved = MOVED_KEYS.get(key)
+    if moved is not None:
+        return f"{origin}: unknown key '{key}'; it moved: use {moved}"
+    return unknown(origin, key, _all_dotted_keys())
+
+
 def _all_dotted_keys() -> list[str]:
     return [f"{s}.{k}" for s, params in parameter_table().items() for k in params]
 
@@ -552,7 +594,7 @@ def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
         return
     section, _, name = key.partition(".")
     if section not in data or not name or name not in data[section]:
-        raise ScenarioError(unknown("override", key, _all_dotted_keys()))
+        raise ScenarioError(_unknown_key("override", key))
     data[section] = copy.copy(data[section])
     data[section][name] = list(value) if isinstance(value, tuple) else value  # lists are strict
 
@@ -589,7 +631,7 @@ def _describe(exc: ValidationError, data: dict[str, Any], origin: str) -> str:
     loc = [str(p) for p in err["loc"]]
     key = ".".join(p for p in loc if not p.isdigit())
     if err["type"] == "extra_forbidden":
-        return unknown(origin, key, _all_dotted_keys())
+        return _unknown_key(origin, key)
     value = err.get("input")
     where = f"{key}[{loc[2]}]" if len(loc) > 2 else key
     too_big = err["type"] == "float_type" and type(value) is int  # beyond any float
