@@ -97,7 +97,8 @@ def test_hiv_excess_mortality_by_stage():
         (Demography,),
         **{
             **EVERYONE_ACTIVE,
-            "demography.other_death_rate_per_year_off_moud": 0.0,
+            "demography.other_cause_smr": 0.0,
+            "demography.initiation_per_1000_by_year": [0.0],
             "demography.age_out_years": 120.0,
             "demography.hiv_untreated_extra_death_rate_per_year": untreated,
             "infection.hiv_suppressed_extra_death_rate_per_year": suppressed,
