@@ -20,7 +20,14 @@ def isolated_model(
     whose parameters the tests' expectations are derived from.
     """
     scenario = Scenario.default().with_overrides(
-        {"run.people": people, "run.seed": seed, "run.years": 5.0, "run.burn_in_years": 0.0}
+        {
+            "run.people": people,
+            "run.seed": seed,
+            "run.years": 5.0,
+            "run.burn_in_years": 0.0,
+            "demography.row_headroom": 1.0,
+            "demography.initiation_per_1000_by_year": [0.0],
+        }
         | overrides
     )
     return HarmReductionModel(scenario, processes=processes)

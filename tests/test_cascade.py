@@ -173,7 +173,9 @@ def test_spontaneous_clearance_keeps_the_antibody():
 
 def test_week_0_prevalence_equals_the_parameters_and_rises_with_risk():
     n = 40_000
-    m = HarmReductionModel(people=n, seed=4, years=1)
+    m = HarmReductionModel(
+        people=n, seed=4, years=1, run__burn_in_years=0.0, demography__row_headroom=1.0
+    )
     p, pop = m.people, m.scenario.population
     inj = p.injects
     for flag, target in (
@@ -203,7 +205,12 @@ def test_week_0_odds_ratio_within_injectors():
     and non-sharers who inject is the parameter (log-OR within 4 SE, Woolf)."""
     n = 60_000
     m = HarmReductionModel(
-        people=n, seed=5, years=1, population__initial_infection_or_heavy_use=1.0
+        people=n,
+        seed=5,
+        years=1,
+        run__burn_in_years=0.0,
+        demography__row_headroom=1.0,
+        population__initial_infection_or_heavy_use=1.0,
     )
     p, pop = m.people, m.scenario.population
     inj = p.injects

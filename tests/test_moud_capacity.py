@@ -236,7 +236,7 @@ def test_methadone_induction_ratio_and_the_closed_form_stable_ratio():
 
 
 def test_other_cause_deaths_on_and_off_moud_follow_the_rate_ratio():
-    rate, rr = 0.5, 0.4
+    rate, rr = 0.2, 0.4
     m = isolated_model(
         40_000,
         (Demography,),
