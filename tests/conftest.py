@@ -15,9 +15,21 @@ def isolated_model(
     seed: int = 1,
     **overrides: object,
 ) -> HarmReductionModel:
-    """A model running only ``processes``, with dotted-key parameter overrides."""
+    """A model running only ``processes``, with dotted-key parameter overrides.
+
+    No burn-in (unless overridden): an isolated process starts from the drawn population,
+    whose parameters the tests' expectations are derived from.
+    """
     scenario = Scenario.default().with_overrides(
-        {"run.people": people, "run.seed": seed, "run.years": 5.0, **overrides}
+        {
+            "run.people": people,
+            "run.seed": seed,
+            "run.years": 5.0,
+            "run.burn_in_years": 0.0,
+            "demography.row_headroom": 1.0,
+            "demography.initiation_per_1000_by_year": [0.0],
+        }
+        | overrides
     )
     return HarmReductionModel(scenario, processes=processes)
 

@@ -97,7 +97,8 @@ def test_hiv_excess_mortality_by_stage():
         (Demography,),
         **{
             **EVERYONE_ACTIVE,
-            "demography.other_death_rate_per_year_off_moud": 0.0,
+            "demography.other_cause_smr": 0.0,
+            "demography.initiation_per_1000_by_year": [0.0],
             "demography.age_out_years": 120.0,
             "demography.hiv_untreated_extra_death_rate_per_year": untreated,
             "infection.hiv_suppressed_extra_death_rate_per_year": suppressed,
@@ -172,7 +173,9 @@ def test_spontaneous_clearance_keeps_the_antibody():
 
 def test_week_0_prevalence_equals_the_parameters_and_rises_with_risk():
     n = 40_000
-    m = HarmReductionModel(people=n, seed=4, years=1)
+    m = HarmReductionModel(
+        people=n, seed=4, years=1, run__burn_in_years=0.0, demography__row_headroom=1.0
+    )
     p, pop = m.people, m.scenario.population
     inj = p.injects
     for flag, target in (
@@ -202,7 +205,12 @@ def test_week_0_odds_ratio_within_injectors():
     and non-sharers who inject is the parameter (log-OR within 4 SE, Woolf)."""
     n = 60_000
     m = HarmReductionModel(
-        people=n, seed=5, years=1, population__initial_infection_or_heavy_use=1.0
+        people=n,
+        seed=5,
+        years=1,
+        run__burn_in_years=0.0,
+        demography__row_headroom=1.0,
+        population__initial_infection_or_heavy_use=1.0,
     )
     p, pop = m.people, m.scenario.population
     inj = p.injects

@@ -12,6 +12,7 @@ from hrsim import HarmReductionModel
 from hrsim.core.people import NEVER
 from hrsim.core.states import Care
 from hrsim.processes import DEFAULT_PROCESSES, CareProcess, Demography, Overdose, Tolerance
+from hrsim.processes.demography import life_table_hazards
 from hrsim.scenario import build_scenario
 
 QUIET = {
@@ -235,7 +236,7 @@ def test_methadone_induction_ratio_and_the_closed_form_stable_ratio():
 
 
 def test_other_cause_deaths_on_and_off_moud_follow_the_rate_ratio():
-    rate, rr = 0.5, 0.4
+    rate, rr = 0.2, 0.4
     m = isolated_model(
         40_000,
         (Demography,),
@@ -243,19 +244,22 @@ def test_other_cause_deaths_on_and_off_moud_follow_the_rate_ratio():
             "population.hiv_prevalence_inject": 0.0,
             "population.hiv_prevalence_noninject": 0.0,
             "demography.age_out_years": 120.0,
-            "demography.other_death_rate_per_year_off_moud": rate,
+            "demography.other_cause_smr": rate / life_table_hazards()[1, 40],
             "demography.moud_other_death_rr": rr,
+            "demography.initiation_per_1000_by_year": [0.0],
         },
     )
     p = m.people
-    p.state[:] = Care.ACTIVE
-    p.state[::2] = Care.METHADONE
+    p.state[:] = Care.EXITED  # unused rows stay unused (no initiates)
+    p.state[:40_000] = Care.ACTIVE
+    p.state[:40_000:2] = Care.METHADONE
+    p.age[:] = 40.0  # the life table's hazard at 40 x SMR = rate (6 weeks stay within 40)
+    p.male[:] = True
     p_off, p_on = -np.expm1(-rate / 52), -np.expm1(-rate * rr / 52)
     expected = {"on": 0.0, "off": 0.0}
     for _ in range(6):
         on = np.count_nonzero(p.state == Care.METHADONE)
-        off = np.count_nonzero(p.alive) - on  # rows freed last week are refilled first
-        off += np.count_nonzero(~p.alive)
+        off = np.count_nonzero(p.alive) - on  # nobody replaces the dead
         expected["on"] += on * p_on
         expected["off"] += off * p_off
         m.step()

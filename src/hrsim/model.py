@@ -11,6 +11,7 @@ at them does not pay for a million Python objects) and kept in step with the arr
 
 from __future__ import annotations
 
+import math
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -95,6 +96,8 @@ class HarmReductionModel(mesa.Model):
         super().__init__(rng=scenario.run.seed)
         self.scenario = scenario
         self.week = 0
+        self._stepped = False  # a week has run (the record then advances times in state)
+        self._burning_in = False
         self.weeks = scenario.weeks
         self.streams = Streams(scenario.run.seed)
         self.hooks = Hooks.from_scenario(scenario)
@@ -107,17 +110,23 @@ class HarmReductionModel(mesa.Model):
         self.phase_seconds: dict[str, float] | None = defaultdict(float) if profile else None
 
         n = scenario.run.people
-        self.people = People(n)
+        # Rows with headroom: the population size is free to change (initiation is an
+        # incidence); rows past the initial population start unused (state EXITED, pid -1).
+        self.people = People(math.ceil(n * scenario.demography.row_headroom))
         self.kits = NaloxoneKits(self.people)  # who carries naloxone, who gave it, kits used
         self.week_view = WeekView(self.people)
-        self._initialise_people(self.streams.generator("init.people", 0))
-        self.network = ContactNetwork(scenario, n)
+        self._initialise_people(self.streams.generator("init.people", 0), n)
+        self.network = ContactNetwork(scenario, self.people.n)
         self.network.build(self.people, self.streams.generator("init.network", 0))
         self.processes: list[Process] = [cls() for cls in processes]
         for process in self.processes:
             process.init(self)
+        self.interventions: list[Intervention] = []
+        self.burn_in_weeks = round(scenario.run.burn_in_years * 52)
+        self._burn_in()
+        self._log_initial()
         self.programme_outputs = ProgrammeOutputs(self.weeks)
-        self.interventions: list[Intervention] = [create(p) for p in scenario.interventions]
+        self.interventions = [create(p) for p in scenario.interventions]
         for programme in self.interventions:
             programme.init(self)
             self.programme_outputs.declare(programme.type, programme.outputs)
@@ -146,9 +155,11 @@ class HarmReductionModel(mesa.Model):
             self._hrsim_scenario = value
 
     # -- initial population ----------------------------------------------------------------
-    def _initialise_people(self, rng: np.random.Generator) -> None:
+    def _initialise_people(self, rng: np.random.Generator, n: int) -> None:
         pop, p = self.scenario.population, self.people
-        rows = np.arange(p.n)
+        p.state[:] = Care.EXITED  # unused rows: free for initiates
+        p.pid[:] = -1
+        rows = np.arange(n)
         p.fill(rows, self.scenario, rng, entrants=False)
         # Care states from the scenario's initial shares; the rest are in active use.
         shares = {
@@ -158,22 +169,54 @@ class HarmReductionModel(mesa.Model):
             Care.DETOX: pop.detox_fraction,
             Care.PRISON: pop.prison_fraction,
         }
-        u = rng.random(p.n)
+        u = rng.random(n)
         edges = np.cumsum(list(shares.values()))
         pick = np.searchsorted(edges, u, side="right")
         states = np.array([*shares.keys(), Care.ACTIVE], dtype=np.int8)
-        p.state[:] = states[pick]
+        p.state[:n] = states[pick]
         # Time already spent in the state: people start part-way through, not all at week 0.
-        p.weeks_in_state[:] = rng.integers(1, 53, p.n)
+        p.weeks_in_state[:n] = rng.integers(1, 53, n)
         not_using = np.isin(p.state, (Care.DETOX, Care.RECOVERY, Care.PRISON))
         p.tolerance[not_using] = 0.0
         initialise_infections(p, self.scenario, rng)  # HIV, HCV and HIV care at week 0
-        self.events.add(p.pid, 0, "initial", NO_STATE, p.state, "initial_state")
+        p.hiv[n:] = p.hcv[n:] = False  # unused rows (initialise_infections draws over all)
+
+    def _log_initial(self) -> None:
+        """Everyone's state at week 0 (after burn-in) and who is infected then."""
+        p = self.people
+        living = np.flatnonzero(p.alive)
+        self.events.add(p.pid[living], 0, "initial", NO_STATE, p.state[living], "initial_state")
         for flag, detail in ((p.hiv, "hiv"), (p.hcv, "hcv")):
-            rows_ = np.flatnonzero(flag)
+            rows_ = living[flag[living]]
             self.events.add(
                 p.pid[rows_], 0, "infection", p.state[rows_], p.state[rows_], f"{detail}_initial"
             )
+
+    def _burn_in(self) -> None:
+        """Run ``run.burn_in_years`` before week 0, recording nothing.
+
+        The processes run as in any week (no programmes: they start at week 0), on weeks
+        ``-B + 1 .. 0`` with their own random streams, so week 0 is the end of burn-in and a
+        run's weeks 1.. draw exactly what they would after any burn-in length. No events,
+        timeseries rows, programme outputs or costs are kept.
+        """
+        if self.burn_in_weeks <= 0:
+            return
+        streams, events, timeseries = self.streams, self.events, self.timeseries
+        self.streams = _BurnInStreams(streams)  # type: ignore[assignment]
+        self.events = EventLog(enabled=False)
+        self.timeseries = Timeseries(0)
+        self.week = -self.burn_in_weeks
+        self._burning_in = True
+        try:
+            for _ in range(self.burn_in_weeks):
+                for _, phase in self._phases():
+                    phase()
+        finally:
+            self.streams, self.events, self.timeseries = streams, events, timeseries
+            self._burning_in = False
+        self.week = 0
+        self._stepped = False
 
     # -- the week --------------------------------------------------------------------------
     def step(self) -> None:
@@ -192,6 +235,7 @@ class HarmReductionModel(mesa.Model):
             observer.after_step(self)
 
     def _start_week(self) -> None:
+        self._stepped = True
         self.week += 1
         self._hook_max = {}
         self.week_view = WeekView(self.people)  # masks shared by programmes and the network
@@ -220,10 +264,13 @@ class HarmReductionModel(mesa.Model):
 
     def _record(self) -> None:
         p = self.people
-        if self.week > 0:
+        if self._stepped:  # not at construction: a week has passed
             p.weeks_in_state += 1
             p.weeks_since_moud_exit += 1
             p.weeks_since_overdose += 1
+        if self._burning_in:
+            self.timeseries.close_week(0, p.state, p.hiv, p.hcv)  # a scratch row, not kept
+            return
         self.timeseries.close_week(self.week, p.state, p.hiv, p.hcv)
         self.datacollector.collect(self)
         if self._mesa.built:
@@ -309,6 +356,24 @@ class HarmReductionModel(mesa.Model):
     def graph(self) -> Any:
         """A networkx graph of living people and their current ties (see ``ContactNetwork``)."""
         return self.network.graph(self.people)
+
+
+class _BurnInStreams:
+    """The run's streams for burn-in weeks (``week <= 0``): keyed apart from every run week."""
+
+    OFFSET = 1 << 40
+
+    def __init__(self, streams: Streams) -> None:
+        self.inner = streams
+        self.seed = streams.seed
+
+    def generator(self, name: str, week: int) -> np.random.Generator:
+        """As ``Streams.generator``, for a burn-in week."""
+        return self.inner.generator(name, week + self.OFFSET)
+
+    def uniform(self, name: str, week: int, pids: np.ndarray) -> np.ndarray:
+        """As ``Streams.uniform``, for a burn-in week."""
+        return self.inner.uniform(name, week + self.OFFSET, pids)
 
 
 def _latest(model: HarmReductionModel, column: str) -> float:

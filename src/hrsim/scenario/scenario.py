@@ -79,6 +79,8 @@ class RunParams(_Section):
     people: Annotated[int, Field(ge=10, le=20_000_000)]
     years: Annotated[float, Field(gt=0.0, le=100.0)]
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)]
+    # Issue 13 (a population that moves): years simulated before week 0, not reported.
+    burn_in_years: Annotated[float, Field(ge=0.0, le=100.0)]
 
     @field_validator("name")
     @classmethod
@@ -135,7 +137,8 @@ class PopulationParams(_Section):
 class DemographyParams(_Section):
     """Entry and exit: background mortality, ageing out, sustained recovery, new initiates."""
 
-    other_death_rate_per_year_off_moud: Rate
+    # Issue 13: other-cause death from the US life table times an excess (SMR).
+    other_cause_smr: Annotated[float, Field(ge=0.0, le=100.0)]
     # MOUD as treatment (issue 12): non-overdose death rate on MOUD vs off, a rate ratio.
     moud_other_death_rr: Annotated[float, Field(ge=0.0, le=10.0)]
     hiv_untreated_extra_death_rate_per_year: Rate
@@ -145,6 +148,12 @@ class DemographyParams(_Section):
     entrant_sd_age_years: Annotated[float, Field(ge=0.0, le=30.0)]
     entrant_inject_fraction: Fraction
     entrant_heavy_use_fraction: Fraction
+    # Issue 13: initiation as incidence (per 1,000 of the initial population a year, by
+    # year) and the rows allocated per initial person.
+    initiation_per_1000_by_year: Annotated[
+        list[Annotated[float, Field(ge=0.0, le=10_000.0)]], Field(min_length=1, max_length=200)
+    ]
+    row_headroom: Annotated[float, Field(ge=1.0, le=20.0)]
 
 
 class NetworkParams(_Section):
@@ -376,14 +385,15 @@ class Scenario(_Section):
         return tomli_w.dumps(self.model_dump())
 
     def fentanyl_share(self, week: int) -> float:
-        """Share of doses with fentanyl in a given week (series by year, last value carried)."""
+        """Share of doses with fentanyl in a given week (series by year, last value carried;
+        burn-in weeks, before week 0, take year 0)."""
         series = self.supply.fentanyl_share_by_year
-        return series[min(week // 52, len(series) - 1)]
+        return series[min(max(week, 0) // 52, len(series) - 1)]
 
     def xylazine_share(self, week: int) -> float:
         """Share of doses with fentanyl that also contain xylazine in a given week."""
         series = self.supply.xylazine_share_by_year
-        return series[min(week // 52, len(series) - 1)]
+        return series[min(max(week, 0) // 52, len(series) - 1)]
 
 
 # ---------------------------------------------------------------------------------------------
