@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
 BASELINE = SCENARIOS / "baseline.toml"
 
-STATES = ["active", "detox", "methadone", "buprenorphine", "recovery", "prison"]
+STATES = ["active", "detox", "methadone", "buprenorphine", "recovery", "prison", "jail"]
 TIMESERIES_COLUMNS = [
     "week",
     *STATES,

@@ -107,7 +107,7 @@ def test_arrest_and_remission_take_people_off_the_list():
     moved = ev[(ev.kind == "transition") & ev.detail.isin(["arrest", "remission"])]
     moved = moved.set_index("person")["to_state"]  # (not the same week's relapses)
     assert len(left) == len(moved) > 100
-    expected = moved.map({"prison": "arrested", "recovery": "recovered"})
+    expected = moved.map({"jail": "arrested", "recovery": "recovered"})  # arrest: jail
     assert (left.loc[moved.index].astype(str) == expected.astype(str)).all()
 
 
@@ -176,7 +176,9 @@ def test_custody_continues_moud_for_its_share_and_tolerance_at_release():
             "care.arrest_hr_prison_history": 1.0,
             "care.custody_moud_continuation_fraction": share,
             "care.moud_capacity_fraction": 1.0,
-            "care.prison_mean_weeks": 3.0,
+            # Arrest goes to jail; no sentences, so every custody spell ends by release.
+            "care.jail_mean_weeks": 3.0,
+            "care.jail_to_prison_fraction": 0.0,
         },
     )
     p = m.people
@@ -190,7 +192,7 @@ def test_custody_continues_moud_for_its_share_and_tolerance_at_release():
     assert len(custody) > 500
     # Tolerance just after the last week's releases (no demography: a row is its pid).
     final = ev[ev.week == 10]
-    rel = final[(final.kind == "transition") & (final.from_state == "prison")]
+    rel = final[(final.kind == "transition") & (final.from_state == "jail")]
     kept = rel[rel.detail == "custody_continued"].person.to_numpy()
     withdrawn = rel[rel.detail == "release"].person.to_numpy()
     assert kept.size > 10 and withdrawn.size > 10

@@ -131,7 +131,8 @@ def test_tolerance_decays_and_returns_exactly():
     m = isolated_model(100, (Tolerance,))
     half_life = m.scenario.tolerance.loss_half_life_weeks
     regain = m.scenario.tolerance.regain_fraction_per_week
-    m.people.state[:50] = Care.PRISON
+    m.people.state[:25] = Care.PRISON
+    m.people.state[25:50] = Care.JAIL  # custody of either kind: not using
     m.people.state[50:] = Care.ACTIVE
     m.people.tolerance[:] = 1.0
     m.people.tolerance[50:] = 0.0

@@ -275,7 +275,7 @@ def test_parse_set_parses_toml_literals_and_bare_text():
             "run.flag=true",
             "supply.fentanyl_share_by_year=[0.5, 0.6]",
             "run.name=county",
-            " care.detox_mean_weeks = 4 ",
+            " care.detox_programme_weeks = 4 ",
         ]
     )
     assert parsed == {
@@ -284,7 +284,7 @@ def test_parse_set_parses_toml_literals_and_bare_text():
         "run.flag": True,
         "supply.fentanyl_share_by_year": [0.5, 0.6],
         "run.name": "county",
-        "care.detox_mean_weeks": 4,
+        "care.detox_programme_weeks": 4,
     }
     assert isinstance(parsed["care.aftercare_fraction"], float)
     assert isinstance(parsed["run.people"], int) and not isinstance(parsed["run.people"], bool)

@@ -155,6 +155,12 @@ class HarmReductionModel(mesa.Model):
             self._hrsim_scenario = value
 
     # -- initial population ----------------------------------------------------------------
+    def _jail_share_of_custody(self) -> float:
+        """Share of people in custody who are in jail, at the steady state of the stays."""
+        c = self.scenario.care
+        jail, prison = c.jail_mean_weeks, c.jail_to_prison_fraction * c.prison_mean_weeks
+        return jail / (jail + prison)
+
     def _initialise_people(self, rng: np.random.Generator, n: int) -> None:
         pop, p = self.scenario.population, self.people
         p.state[:] = Care.EXITED  # unused rows: free for initiates
@@ -167,7 +173,10 @@ class HarmReductionModel(mesa.Model):
             Care.BUPRENORPHINE: pop.moud_fraction * (1.0 - pop.methadone_share_of_moud),
             Care.RECOVERY: pop.recovery_fraction,
             Care.DETOX: pop.detox_fraction,
-            Care.PRISON: pop.prison_fraction,
+            # In custody at week 0, split by the expected stocks: jail stays of mean J weeks,
+            # a share s of them followed by prison of mean P weeks (J : s P).
+            Care.JAIL: pop.prison_fraction * self._jail_share_of_custody(),
+            Care.PRISON: pop.prison_fraction * (1.0 - self._jail_share_of_custody()),
         }
         u = rng.random(n)
         edges = np.cumsum(list(shares.values()))
@@ -176,7 +185,10 @@ class HarmReductionModel(mesa.Model):
         p.state[:n] = states[pick]
         # Time already spent in the state: people start part-way through, not all at week 0.
         p.weeks_in_state[:n] = rng.integers(1, 53, n)
-        not_using = np.isin(p.state, (Care.DETOX, Care.RECOVERY, Care.PRISON))
+        # Detox is a programme of set length: those in it are part-way through it.
+        detox = p.state == Care.DETOX
+        p.weeks_in_state[detox] %= self.scenario.care.detox_programme_weeks
+        not_using = np.isin(p.state, (Care.DETOX, Care.RECOVERY, Care.PRISON, Care.JAIL))
         p.tolerance[not_using] = 0.0
         initialise_infections(p, self.scenario, rng)  # HIV, HCV and HIV care at week 0
         p.hiv[n:] = p.hcv[n:] = False  # unused rows (initialise_infections draws over all)

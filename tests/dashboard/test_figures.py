@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from hrsim import HarmReductionModel, load_scenario
-from hrsim.core.states import STATE_NAMES
+from hrsim.core.states import STATE_NAMES, Care
 from hrsim.dashboard.charts import MAX_POINTS, shown_weeks
 from hrsim.dashboard.network_view import NetworkView, ring_layout, sample_rows
 from hrsim.dashboard.parameters import Settings
@@ -73,7 +73,7 @@ def test_nodes_show_each_sampled_persons_state():
     view = NetworkView(model)
     nodes = view.nodes(model)
     assert len(nodes) == view.rows.size
-    states = [STATE_NAMES[s] if s < 6 else "gone" for s in model.people.state[view.rows]]
+    states = [STATE_NAMES[s] if s < Care.DEAD else "gone" for s in model.people.state[view.rows]]
     assert [n["state"] for n in nodes] == states
     assert [n["person"] for n in nodes] == model.people.pid[view.rows].tolist()
 
@@ -146,7 +146,7 @@ def test_care_state_rows_are_the_timeseries(session):
     ts = session.run.model.timeseries_frame()
     # One row per week, and the last week's counts again at its end (a step has a width).
     assert len(rows) == session.run.week + 2 == len(ts) + 1
-    for state in ("active", "methadone", "recovery", "prison"):
+    for state in ("active", "methadone", "recovery", "prison", "jail"):
         assert rows[state].tolist() == [*ts[state], ts[state].iloc[-1]]
     assert np.allclose(rows["year"], [*(ts["week"] / 52), (session.run.week + 1) / 52], atol=1e-4)
 

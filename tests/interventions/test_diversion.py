@@ -60,7 +60,7 @@ def test_diverted_arrests_stay_in_active_use_and_some_are_referred_to_moud():
     assert set(diverted.detail) == {"case_management"}
     assert (diverted.to_state == "active").all()
     arrests = ev[(ev.kind == "transition") & (ev.detail == "arrest") & (ev.from_state == "active")]
-    assert (arrests.to_state == "prison").all()
+    assert (arrests.to_state == "jail").all()  # arrest goes to jail (issue 13)
     assert not ((ev.kind == "transition") & (ev.to_state == "detox")).any()
     n = len(diverted) + len(arrests)
     assert within(len(diverted) / n, f, binomial_se(f, n))

@@ -16,7 +16,8 @@ from hrsim.scenario import load_scenario
 TYPE = "post_release_moud"
 SCENARIO_FILE = Path(__file__).resolve().parents[2] / "scenarios" / f"{TYPE}.toml"
 RUN = {"name": "t", "people": 2000, "years": 1.0, "seed": 3}
-# Half the population in prison, nobody on MOUD, a place for everyone, no other care flows.
+# Half the population in custody (jail or prison), nobody on MOUD, a place for everyone,
+# no other care flows.
 PRISON = {
     "population": {"prison_fraction": 0.5, "moud_fraction": 0.0},
     "care": {
@@ -38,9 +39,11 @@ def release_model(people: int, **programme: object) -> HarmReductionModel:
 
 
 def release_events(m: HarmReductionModel) -> pd.DataFrame:
-    """Transitions out of prison: 'at_release' onto MOUD, 'release' into abstinence."""
+    """Releases from custody (jail or prison; not a jail stay ending in a prison sentence):
+    'at_release' onto MOUD, 'release' into abstinence."""
     ev = m.events_frame()
-    return ev[(ev.kind == "transition") & (ev.from_state == "prison")]
+    custody = ev.from_state.isin(["jail", "prison"]) & (ev.detail != "sentenced")
+    return ev[(ev.kind == "transition") & custody]
 
 
 def test_zero_coverage_is_the_baseline():

@@ -58,7 +58,7 @@ def follow_until_removed(
     moves: pd.DataFrame,
     starts: pd.DataFrame,
     horizon: int,
-    removal: Sequence[str] = ("prison", "dead", "exited"),
+    removal: Sequence[str] = ("jail", "prison", "dead", "exited"),
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Follow each start until its person first moves to a ``removal`` state.
 

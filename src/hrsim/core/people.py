@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hrsim.core.states import Care, Route, free_to_meet, injecting_now, on_moud
+from hrsim.core.states import Care, Route, free_to_meet, in_custody, injecting_now, on_moud
 
 if TYPE_CHECKING:
     from hrsim.scenario import Scenario
@@ -404,6 +404,11 @@ class WeekView:
     def prison(self) -> np.ndarray:
         """In prison."""
         return self.people.state == Care.PRISON
+
+    @cached_property
+    def custody(self) -> np.ndarray:
+        """In custody: in jail or in prison."""
+        return in_custody(self.people.state)
 
     @cached_property
     def free(self) -> np.ndarray:

@@ -4,9 +4,14 @@ The codes are plain ``int``, not an ``IntEnum``: NumPy compares an int8 array wi
 in place but first converts the whole array to int64 for an int subclass, which made every
 ``state == Care.X`` about 12 times slower (measured at 100,000 people).
 
-The predicates (``on_moud``, ``free_to_meet``, ``injecting_now``) are the one definition of
-each question, so a change of meaning (a new state, people on MOUD who still inject) is made
-in one place.
+The predicates (``on_moud``, ``in_custody``, ``free_to_meet``, ``injecting_now``) are the one
+definition of each question, so a change of meaning (a new state, people on MOUD who still
+inject) is made in one place.
+
+Custody is two states: ``JAIL`` (arrest goes there; days to weeks) and ``PRISON`` (a share of
+jail stays end in a prison sentence; months to years). ``JAIL`` has the code after ``PRISON``
+so that ``state < Care.PRISON`` still means "alive and not in custody" (code written before
+jail existed stays right); use ``in_custody`` for "in jail or prison".
 
 ``Route`` is the route of use, a behaviour that changes over time (``processes/injecting.py``).
 Whether a person injects in a given week is ``people.injected_this_week`` (it includes lapses
@@ -27,8 +32,9 @@ class Care:
     BUPRENORPHINE = 3
     RECOVERY = 4
     PRISON = 5
-    DEAD = 6
-    EXITED = 7
+    JAIL = 6
+    DEAD = 7
+    EXITED = 8
 
 
 class Route:
@@ -47,6 +53,7 @@ STATE_NAMES: tuple[str, ...] = tuple(
 )
 LIVING_STATES: tuple[int, ...] = tuple(range(Care.DEAD))
 MOUD_STATES: tuple[int, ...] = (Care.METHADONE, Care.BUPRENORPHINE)
+CUSTODY_STATES: tuple[int, ...] = (Care.PRISON, Care.JAIL)
 
 
 def on_moud(state: np.ndarray) -> np.ndarray:
@@ -54,8 +61,13 @@ def on_moud(state: np.ndarray) -> np.ndarray:
     return (state == Care.METHADONE) | (state == Care.BUPRENORPHINE)
 
 
+def in_custody(state: np.ndarray) -> np.ndarray:
+    """In jail or in prison."""
+    return (state == Care.PRISON) | (state == Care.JAIL)
+
+
 def free_to_meet(state: np.ndarray) -> np.ndarray:
-    """Alive and neither in prison nor in inpatient detox: can meet people and make ties."""
+    """Alive, not in custody (jail or prison) and not in inpatient detox: can meet people."""
     return (state < Care.PRISON) & (state != Care.DETOX)
 
 

@@ -15,6 +15,7 @@ STATES: dict[str, tuple[str, str]] = {
     "buprenorphine": ("Buprenorphine", "#F0E442"),  # yellow
     "recovery": ("Recovery", "#0072B2"),  # blue
     "prison": ("Prison", "#CC79A7"),  # reddish purple
+    "jail": ("Jail", "#E8BBD4"),  # light reddish purple: a tint of prison's (custody)
 }
 DEAD = "#000000"
 OVERDOSE = "#D55E00"  # vermillion

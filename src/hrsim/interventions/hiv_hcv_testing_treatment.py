@@ -98,7 +98,7 @@ class HivHcvTestingTreatment(Intervention[HivHcvTestingTreatmentParams]):
         self.on_art_before = people.hiv_on_art.copy()
 
         scale = self.scale(model.week)
-        eligible = model.week_view.alive & ~model.week_view.prison
+        eligible = model.week_view.alive & ~model.week_view.custody
         self.enrol_to_coverage(model, eligible, p.coverage_fraction * scale)
         if scale > 0:
             hooks = model.hooks

@@ -25,7 +25,7 @@ import numpy as np
 from pydantic import Field
 
 from hrsim.core.sampling import bernoulli_positions
-from hrsim.core.states import Care
+from hrsim.core.states import Care, in_custody
 from hrsim.interventions.base import Intervention
 from hrsim.interventions.helpers import pick_contact
 from hrsim.interventions.params import InterventionParams
@@ -58,16 +58,17 @@ class NaloxoneDistribution(Intervention[NaloxoneDistributionParams]):
     outputs = ("enrolled", "kits_given", "network_kits", "kits_used", "kits_lost", "carriers")
 
     def init(self, model: WeekContext) -> None:
-        """Per-person books: the week of each person's last release from prison."""
+        """Per-person books: the week of each person's last release from custody."""
         super().init(model)
         n = model.people.n
         self.released_week = np.full(n, NEVER_RELEASED, dtype=np.int32)
         self.last_state = model.people.state.copy()
 
     def _track_releases(self, model: WeekContext) -> None:
-        """Note who left prison since last week (a refilled row's newcomer was never there)."""
+        """Note who left custody since last week (a refilled row's newcomer was never there)."""
         people = model.people
-        released = (self.last_state == Care.PRISON) & (people.state < Care.PRISON)
+        # Released from custody: from jail or from prison (``state < PRISON``: free, alive).
+        released = in_custody(self.last_state) & (people.state < Care.PRISON)
         self.released_week[released] = model.week - 1  # released during last week's step
         self.released_week[model.week_view.left] = NEVER_RELEASED
         self.last_state = people.state.copy()

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import Field
 
-from hrsim.core.states import Care, on_moud
+from hrsim.core.states import in_custody, on_moud
 from hrsim.interventions.base import Intervention
 from hrsim.interventions.params import InterventionParams
 from hrsim.interventions.registry import register
@@ -55,7 +55,7 @@ class PostReleaseMoud(Intervention[PostReleaseMoudParams]):
     outputs = ("enrolled", "starts_at_release")
 
     def init(self, model: WeekContext) -> None:
-        """Who was in prison at the start of last week (their rows and pids)."""
+        """Who was in custody (jail or prison) at the start of last week (rows and pids)."""
         super().init(model)
         self.prison_rows = np.zeros(0, dtype=np.intp)
         self.prison_pids = np.zeros(0, dtype=np.int64)
@@ -79,7 +79,5 @@ class PostReleaseMoud(Intervention[PostReleaseMoudParams]):
         # Starts are the programme's (and paid for) only while it runs.
         self.ran_last_week = s > 0 and p.coverage_fraction > 0
         if self.ran_last_week:
-            self.prison_rows = np.flatnonzero(
-                (people.state == Care.PRISON) & ~people.moud_in_custody
-            )
+            self.prison_rows = np.flatnonzero(in_custody(people.state) & ~people.moud_in_custody)
             self.prison_pids = people.pid[self.prison_rows]

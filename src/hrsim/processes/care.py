@@ -1,15 +1,37 @@
-"""The care cascade: active use, detox, MOUD, recovery, prison.
+"""The care cascade: active use, detox, MOUD, recovery, jail and prison.
 
 Hazards (per week, from the scenario's yearly rates):
-- active use -> detox, MOUD (initiation rate, capacity limited), prison (arrest), recovery
+- active use -> detox, MOUD (initiation rate, capacity limited), jail (arrest), recovery
   (spontaneous remission), as competing risks decided by one uniform draw;
-- detox -> discharge after a geometric stay, to MOUD or to recovery, with aftercare or not;
+- detox -> a programme of set length (``detox_programme_weeks``): a withdrawal phase
+  (``detox_withdrawal_weeks``) and the rest of the programme. Each week after the first a
+  patient may leave early (self-discharge), with one probability in the withdrawal phase and
+  another after it; leavers go back to active use ("failed to complete detoxification" and
+  "completed detoxification but left the programme early", Strang 2003's still-tolerant and
+  reduced-tolerance groups). Completers go to MOUD or to recovery, with aftercare or not;
 - MOUD -> leaving with a retention curve by medication and weeks in treatment (piecewise
   hazard fitted to the 12-month retention); a share of leavers are arrests;
 - recovery -> relapse, hazard ``late + (first - late) * week**-decay`` (the Hunt curve),
   times Smyth 2010's predictors (age, use intensity, injecting, aftercare) and the share of
   the person's social contacts who use (sober networks);
-- prison -> release after a geometric sentence, onto MOUD or into abstinence.
+- jail -> a geometric stay (``jail_mean_weeks``); at its end a share
+  (``jail_to_prison_fraction``) are sentenced to prison, the rest are released;
+- prison -> release after a geometric sentence (``prison_mean_weeks``);
+- release (from jail or prison) -> onto MOUD or into abstinence.
+
+Inputs and what emerges. Inputs: the programme and phase lengths, the two weekly
+self-discharge probabilities (derived from Strang's 43 / 57 / 37 of 137), the jail and prison
+mean stays and the jail-to-prison share (BJS). Emergent: the split of detox discharges by kind
+in a run (the probabilities reproduce Strang's split by construction, so it is calibration,
+not validation); tolerance at each kind of discharge, which the tolerance process lowers week
+by week in detox and custody (a completer of a 4-week programme keeps 0.5**4 of it, a jail
+release after one week half); overdose deaths after detox and after release (the Strang and
+Merrall targets); the number in jail and in prison.
+
+Custody MOUD continuation (``custody_moud_continuation_fraction``) is decided once, at the
+arrest of a person on MOUD, and holds for the whole custody spell: a person whose jail
+continued MOUD keeps it on transfer to prison, and is released onto it (if there is a
+community place) from either.
 """
 
 from __future__ import annotations
@@ -28,12 +50,19 @@ if TYPE_CHECKING:
     from hrsim.core.context import WeekContext
 
 
+# The detail of each kind of detox self-discharge (to active use). Completers' discharges
+# keep their details (``discharge_aftercare``, ``discharge_no_aftercare``, ``after_detox``).
+DETOX_LEFT_WITHDRAWAL = "detox_left_withdrawal"  # failed to complete detoxification
+DETOX_LEFT_EARLY = "detox_left_early"  # completed detoxification, left the programme early
+DETOX_SELF_DISCHARGES: tuple[str, ...] = (DETOX_LEFT_WITHDRAWAL, DETOX_LEFT_EARLY)
+
 # Weeks in treatment credited to MOUD continued at release (begun in prison): past the
 # 2-week induction peak and the 4-week early-dropout phase.
 CONTINUED_TREATMENT_WEEKS = 5
 
 # Why a person leaves the MOUD waiting list without a place, by the state they are now in.
 LEFT_LIST_BECAUSE: dict[int, str] = {
+    S.JAIL: "arrested",
     S.PRISON: "arrested",
     S.RECOVERY: "recovered",
     S.DETOX: "detox",
@@ -195,9 +224,23 @@ class Care(Process):
         arrested_active = active[(x >= lam_detox + lam_moud) & (x < total - lam_remit)]
         remits = active[(x >= total - lam_remit) & happens]
 
-        # Detox: geometric stay; discharge to MOUD or to recovery (aftercare or not).
+        # Detox: a programme of set length. ``weeks_in_state`` is the completed weeks; the
+        # week now starting is week t + 1 of the programme. Those who have completed it are
+        # discharged; the rest may leave early (self-discharge) with the probability of the
+        # phase the week is in (no draw in the admission week: t >= 1).
         detox = np.flatnonzero(state == S.DETOX)
-        discharged = detox[draw("detox_stay", detox) < 1.0 / c.detox_mean_weeks]
+        t = people.weeks_in_state[detox]
+        completed = t >= c.detox_programme_weeks
+        in_withdrawal = t < c.detox_withdrawal_weeks
+        p_leave = np.where(
+            in_withdrawal,
+            c.detox_self_discharge_probability_withdrawal,
+            c.detox_self_discharge_probability_after,
+        )
+        leaves = ~completed & (t >= 1) & (draw("detox_stay", detox) < p_leave)
+        left_withdrawal = detox[leaves & in_withdrawal]
+        left_early = detox[leaves & ~in_withdrawal]
+        discharged = detox[completed]
         to_moud = draw("after_detox", discharged) < c.detox_to_moud_fraction
         detox_to_moud, detox_to_recovery = discharged[to_moud], discharged[~to_moud]
 
@@ -221,11 +264,18 @@ class Care(Process):
         tapers = draw("moud_exit_to", stopped) < c.moud_exit_to_recovery_fraction
         stop_to_recovery, stop_to_active = stopped[tapers], stopped[~tapers]
 
-        # Prison: release. MOUD continued in custody goes on at release (tolerance kept);
-        # everyone else is released as anyone is: onto MOUD for the post-release share (the
-        # post_release_moud programme), otherwise into abstinence.
+        # Jail: a geometric stay; at its end a share are sentenced to prison, the rest are
+        # released. Prison: a geometric sentence, then release. MOUD continued in custody
+        # goes on at release (tolerance kept); everyone else is released as anyone is: onto
+        # MOUD for the post-release share (the post_release_moud programme), otherwise into
+        # abstinence. Release is the same from jail and from prison.
+        jail = np.flatnonzero(state == S.JAIL)
+        jail_ends = jail[draw("jail_stay", jail) < 1.0 / c.jail_mean_weeks]
+        sentenced = draw("sentence", jail_ends) < c.jail_to_prison_fraction
+        to_prison, jail_released = jail_ends[sentenced], jail_ends[~sentenced]
         prison = np.flatnonzero(state == S.PRISON)
-        released = prison[draw("prison_stay", prison) < 1.0 / c.prison_mean_weeks]
+        prison_released = prison[draw("prison_stay", prison) < 1.0 / c.prison_mean_weeks]
+        released = np.concatenate([jail_released, prison_released])
         kept_on = people.moud_in_custody[released]
         release_continued, released_plain = released[kept_on], released[~kept_on]
         people.moud_in_custody[released] = False
@@ -262,13 +312,18 @@ class Care(Process):
                 model.events.detail_code("moud_continued"),
                 model.events.detail_code("moud_withdrawn"),
             )
-            model.events.add(pid[arrested_moud], week, "custody", S.PRISON, S.PRISON, detail)
+            model.events.add(pid[arrested_moud], week, "custody", S.JAIL, S.JAIL, detail)
         arrested = np.concatenate([arrested_active, arrested_moud])
         people.weeks_since_moud_exit[arrested_moud] = 0
         model.timeseries.add("moud_exits", arrested_moud.size)
-        move(model, arrested, S.PRISON, "arrest", flow="arrests")
+        # Arrest goes to jail (``prison_count`` counts custody spells: the arrest history).
+        move(model, arrested, S.JAIL, "arrest", flow="arrests")
         people.prison_count[arrested] += 1
+        move(model, to_prison, S.PRISON, "sentenced")
         move(model, to_detox, S.DETOX, "detox_admission", flow="detox_admissions")
+        # Early self-discharge from detox: back to active use (not to recovery).
+        move(model, left_withdrawal, S.ACTIVE, DETOX_LEFT_WITHDRAWAL)
+        move(model, left_early, S.ACTIVE, DETOX_LEFT_EARLY)
         move(model, remits, S.RECOVERY, "remission")
         people.aftercare[remits] = False
 
@@ -312,7 +367,7 @@ class Care(Process):
             ]
         )
         people.aftercare[starts_at_release] = False
-        # MOUD continued from prison (in custody, or begun there by the post-release
+        # MOUD continued from custody (jail or prison, or begun there by the post-release
         # programme): tolerance was kept inside, and the person is past the induction weeks
         # and the early dropout of a new start.
         people.tolerance[starts_at_release] = 1.0

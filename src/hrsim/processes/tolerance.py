@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 
 USING: tuple[int, ...] = (Care.ACTIVE, Care.METHADONE, Care.BUPRENORPHINE)  # target 1
-NOT_USING: tuple[int, ...] = (Care.DETOX, Care.RECOVERY, Care.PRISON)  # target 0
+NOT_USING: tuple[int, ...] = (Care.DETOX, Care.RECOVERY, Care.PRISON, Care.JAIL)  # target 0
 # Tolerance under this is zero: left to decay, it would reach subnormal floats, whose
 # arithmetic is tens of times slower. It changes the overdose rate by under a millionth.
 FLOOR = np.float32(1e-6)

@@ -174,10 +174,23 @@ class NetworkParams(_Section):
 
 
 class CareParams(_Section):
-    """The care cascade: detox, relapse, MOUD, prison."""
+    """The care cascade: detox, relapse, MOUD, jail and prison."""
+
+    @model_validator(mode="after")
+    def _withdrawal_within_programme(self) -> CareParams:
+        if self.detox_withdrawal_weeks > self.detox_programme_weeks:
+            raise ValueError(
+                f"detox_withdrawal_weeks ({self.detox_withdrawal_weeks}) exceeds "
+                f"detox_programme_weeks ({self.detox_programme_weeks})"
+            )
+        return self
 
     detox_entry_rate_per_year: Rate
-    detox_mean_weeks: PositiveWeeks
+    # Detox as a programme (issue 13): set length, early self-discharge by phase.
+    detox_programme_weeks: Annotated[int, Field(ge=1, le=52)]
+    detox_withdrawal_weeks: Annotated[int, Field(ge=1, le=52)]
+    detox_self_discharge_probability_withdrawal: Annotated[float, Field(ge=0.0, lt=1.0)]
+    detox_self_discharge_probability_after: Annotated[float, Field(ge=0.0, lt=1.0)]
     detox_to_moud_fraction: Fraction
     aftercare_fraction: Fraction
     aftercare_relapse_hazard_ratio: Ratio
@@ -203,7 +216,10 @@ class CareParams(_Section):
     arrest_hr_housing_unstable: Ratio
     arrest_hr_prison_history: Ratio
     arrest_hr_on_moud: Ratio
-    prison_mean_weeks: PositiveWeeks
+    # Custody (issue 13): arrest goes to jail; a share of jail stays end in prison.
+    jail_mean_weeks: Annotated[float, Field(ge=1.0, le=520.0)]
+    jail_to_prison_fraction: Fraction
+    prison_mean_weeks: Annotated[float, Field(ge=1.0, le=5200.0)]
     post_release_moud_fraction: Fraction
     # MOUD as treatment (issue 12): the waiting list and custody.
     moud_waitlist_leave_rate_per_year: Rate
