@@ -371,9 +371,12 @@ class HarmReductionModel(mesa.Model):
 
 
 class _BurnInStreams:
-    """The run's streams for burn-in weeks (``week <= 0``): keyed apart from every run week."""
+    """The run's streams for burn-in weeks (``week <= 0``): keyed apart from every run week.
 
-    OFFSET = 1 << 40
+    A burn-in week ``w`` (``-B < w <= 0``) draws from the stream ``burn-in/<name>`` at week
+    ``-w``: a different stream name, so no run week (1, 2, ...) ever shares its draws, and a
+    non-negative week, as ``Streams`` keys weeks in ``[0, 2**32)``.
+    """
 
     def __init__(self, streams: Streams) -> None:
         self.inner = streams
@@ -381,11 +384,11 @@ class _BurnInStreams:
 
     def generator(self, name: str, week: int) -> np.random.Generator:
         """As ``Streams.generator``, for a burn-in week."""
-        return self.inner.generator(name, week + self.OFFSET)
+        return self.inner.generator(f"burn-in/{name}", -week)
 
     def uniform(self, name: str, week: int, pids: np.ndarray) -> np.ndarray:
         """As ``Streams.uniform``, for a burn-in week."""
-        return self.inner.uniform(name, week + self.OFFSET, pids)
+        return self.inner.uniform(f"burn-in/{name}", -week, pids)
 
 
 def _latest(model: HarmReductionModel, column: str) -> float:
