@@ -104,6 +104,9 @@ FIELDS: dict[str, Any] = {
     "receptive_shared_injections": np.float32,  # expected injections with a used syringe
     "equipment_shared_injections": np.float32,  # injections with shared cooker/cotton/water
     "syringe_coverage": np.float32,  # programme hook: sterile syringes per injection
+    # Overdose response (issue 13, processes/overdose_response.py): the week of the person's
+    # last emergency-department visit after a non-fatal overdose (NEVER: none).
+    "ed_visit_week": np.int32,
 }
 
 
@@ -164,6 +167,7 @@ class People:
     receptive_shared_injections: np.ndarray
     equipment_shared_injections: np.ndarray
     syringe_coverage: np.ndarray
+    ed_visit_week: np.ndarray
 
     def __init__(self, n: int) -> None:
         self.n = n
@@ -219,6 +223,7 @@ class People:
         self.referred_to_moud[rows] = False
         self.weeks_since_moud_exit[rows] = NEVER
         self.weeks_since_overdose[rows] = NEVER
+        self.ed_visit_week[rows] = NEVER
         self.state[rows] = Care.ACTIVE
         for name in (
             "hiv",

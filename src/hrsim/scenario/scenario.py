@@ -231,6 +231,30 @@ class OverdoseParams(_Section):
     fatal_probability_witnessed: Fraction
 
 
+class ResponseParams(_Section):
+    """Who is there and what happens next (issue 13, processes/overdose_response.py).
+
+    Company that can respond, the kit at hand, calling EMS (with Good Samaritan protection),
+    EMS in time and its naloxone, xylazine, the emergency department, and the turnover of kits
+    nobody's programme gave (baseline carriers').
+    """
+
+    bystander_able_probability: Fraction
+    kit_at_hand_probability: Fraction
+    ems_call_probability: Fraction
+    ems_call_probability_protected: Fraction
+    good_samaritan_protection: Fraction
+    ems_in_time_probability: Fraction
+    ems_reversal_probability: Fraction
+    xylazine_reversal_factor: Fraction
+    ed_transport_probability_ems: Fraction
+    ed_taken_probability: Fraction
+    ed_buprenorphine_probability: Fraction
+    kit_loss_probability_per_week: Fraction
+    kit_shelf_life_weeks: Annotated[int, Field(ge=1, le=5200)]
+    kit_reacquire_probability_per_week: Fraction
+
+
 class InfectionParams(_Section):
     """HIV and HCV transmission by exposure, natural history, and the care cascades."""
 
@@ -320,6 +344,7 @@ class Scenario(_Section):
     care: CareParams
     tolerance: ToleranceParams
     overdose: OverdoseParams
+    response: ResponseParams
     infection: InfectionParams
     injecting: InjectingParams
     costs: CostParams
