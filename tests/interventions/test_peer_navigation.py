@@ -35,6 +35,8 @@ MANY_OVERDOSES = {
         "recent_overdose_rr": 1.0,
     },
     "supply": {"fentanyl_share_by_year": [0.0]},
+    # Issue 13: no ED-initiated buprenorphine either (its referrals would start MOUD too).
+    "response": {"ed_buprenorphine_probability": 0.0},
 }
 QUIET_CARE = {
     "detox_entry_rate_per_year": 0.0,
@@ -65,9 +67,10 @@ def test_zero_coverage_is_the_baseline():
     assert base.timeseries_frame()["overdoses_nonfatal"].sum() > 0  # someone could be reached
 
 
-def test_reach_and_linkage_of_last_weeks_survivors():
-    """Week 1's survivors are reached in week 2 with the coverage; a reached survivor is
-    linked with linkage_probability, and the referral falls exactly delay_weeks later."""
+def test_reach_and_linkage_of_last_weeks_ed_visitors():
+    """Week 1's ED visitors after an overdose are reached in week 2 with the coverage (issue
+    13: the ED visit is the trigger, not any overdose); a reached visitor is linked with
+    linkage_probability, and the referral falls exactly delay_weeks later."""
     coverage, linkage, delay = 0.6, 0.4, 5
     m = navigated_model(
         8000,
@@ -78,7 +81,10 @@ def test_reach_and_linkage_of_last_weeks_survivors():
         cost_usd_per_navigation_episode=250.0,
     )
     m.step()
-    survivors = np.flatnonzero(m.people.weeks_since_overdose == 1)
+    overdosed = np.flatnonzero(m.people.weeks_since_overdose == 1)
+    survivors = np.flatnonzero(m.people.ed_visit_week == 1)  # week 1's ED visitors
+    assert np.isin(survivors, overdosed).all()
+    assert 0 < survivors.size < overdosed.size  # not every survivor reaches an ED
     assert (m.people.state[survivors] == Care.ACTIVE).all()
     m.step()
     programme = next(p for p in m.interventions if p.type == TYPE)

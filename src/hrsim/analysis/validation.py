@@ -374,8 +374,25 @@ def measure_replicate(task: ReplicateTask) -> dict[str, Any]:
         buprenorphine_mortality=_on_off_counts(moves, weeks, "buprenorphine"),
         pwid=pwid_weekly(run),
         hcv_reinfection=_reinfection(run),
+        overdose_response=_response_counts(run),
     )
     return out
+
+
+#: Timeseries counts the overdose-response targets need (processes/overdose_response.py).
+RESPONSE_COUNTS = (
+    "overdoses_fatal",
+    "overdoses_fatal_bystander_present",
+    "overdoses_kit_holder_witnessed",
+    "overdoses_fatal_kit_holder_witnessed",
+    "overdoses_fatal_no_naloxone",
+)
+
+
+def _response_counts(run: ObservedRun) -> dict[str, float]:
+    """The run's totals of ``RESPONSE_COUNTS`` (weeks 1 on)."""
+    ts = run.timeseries
+    return {c: float(ts[c].to_numpy()[1:].sum()) for c in RESPONSE_COUNTS if c in ts}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1031,6 +1048,66 @@ def run_validation(
         *on_off_targets(usual),
         *after_detox_targets(usual, weeks),
         *pwid_targets(usual),
+        *overdose_response_targets(usual),
+    ]
+
+
+def overdose_response_targets(reps: list[dict[str, Any]]) -> list[TargetResult]:
+    """Who is there and what happens next: three validation targets (none set a parameter).
+
+    - the share of fatal overdoses with a bystander present: 44% of 11,884 deaths (Mattson
+      2018, SUDORS, 11 states, Jul 2016-Jun 2017). Simulated: fatal overdoses with company
+      present (able to respond or not; supervised sites excluded) over all fatal overdoses;
+    - the fatality of overdoses witnessed by kit holders: 9/153 = 6% (95% CI 2-11%; Bird,
+      Parmar & Strang 2015, pooled take-home naloxone schemes). The denominator is overdoses
+      witnessed by a kit holder (company able to respond, with a kit holder among them), not
+      only those where the kit was used;
+    - the share of fatal opioid overdoses with no naloxone given by anyone: 77.3% of 33,084
+      (SUDORS 2019). EMS give naloxone whenever they attend.
+    """
+    total: dict[str, float] = dict.fromkeys(RESPONSE_COUNTS, 0.0)
+    for r in reps:
+        for key, value in r.get("overdose_response", {}).items():
+            total[key] += value
+    fatal = total["overdoses_fatal"]
+    present, present_se = _share_and_se(total["overdoses_fatal_bystander_present"], fatal)
+    kit, kit_se = _share_and_se(
+        total["overdoses_fatal_kit_holder_witnessed"], total["overdoses_kit_holder_witnessed"]
+    )
+    none, none_se = _share_and_se(total["overdoses_fatal_no_naloxone"], fatal)
+    bird = range_target(
+        "fatality of overdoses witnessed by a kit holder",
+        "Bird, Parmar & Strang 2015, Drugs Educ Prev Policy 22:66 (9/153; here "
+        f"{int(total['overdoses_fatal_kit_holder_witnessed'])}/"
+        f"{int(total['overdoses_kit_holder_witnessed'])})",
+        "0.06 (95% CI 0.02-0.11)",
+        Published(0.06, 0.02, 0.11),
+        kit,
+        normal_interval(kit, kit_se),
+        "simulated 95% CI overlaps the published interval",
+    )
+    return [
+        label(
+            proportion_target(
+                "share of fatal overdoses with a bystander present",
+                f"Mattson et al. 2018, MMWR 67:945 (SUDORS, 11,884 deaths; here {int(fatal)})",
+                0.44,
+                11884,
+                present,
+                present_se,
+            )
+        ),
+        label(bird),
+        label(
+            proportion_target(
+                "share of fatal overdoses with no naloxone given",
+                "SUDORS 2019, 37 states and DC (33,084 deaths; authors unverified)",
+                0.773,
+                33084,
+                none,
+                none_se,
+            )
+        ),
     ]
 
 

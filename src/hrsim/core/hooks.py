@@ -36,6 +36,9 @@ class Hooks:
     custody_moud_continuation_fraction: float = 0.0
     # Probability that a diverted arrest (case management) brings a MOUD referral.
     diversion_moud_referral_probability: float = 0.0
+    # Overdose response (issue 13): probability an ED visit after an overdose starts
+    # buprenorphine (the ed_buprenorphine programme raises it).
+    ed_buprenorphine_probability: float = 0.0
     # Written by care for the programmes' after-week counts (diversions, their referrals).
     diverted_this_week: int = 0
     diversion_referrals_this_week: int = 0
@@ -54,4 +57,5 @@ class Hooks:
             neighbour_present_probability=o.neighbour_present_probability,
             methadone_share_of_starts=c.methadone_share_of_starts,
             custody_moud_continuation_fraction=c.custody_moud_continuation_fraction,
+            ed_buprenorphine_probability=scenario.response.ed_buprenorphine_probability,
         )

@@ -111,6 +111,9 @@ FIELDS: dict[str, Any] = {
     "uses_stimulants": np.bool_,
     "lapsed_this_week": np.bool_,
     "xylazine_this_week": np.bool_,
+    # Overdose response (issue 13, processes/overdose_response.py): the week of the person's
+    # last emergency-department visit after a non-fatal overdose (NEVER: none).
+    "ed_visit_week": np.int32,
 }
 
 
@@ -174,6 +177,7 @@ class People:
     uses_stimulants: np.ndarray
     lapsed_this_week: np.ndarray
     xylazine_this_week: np.ndarray
+    ed_visit_week: np.ndarray
 
     def __init__(self, n: int) -> None:
         self.n = n
@@ -229,6 +233,7 @@ class People:
         self.referred_to_moud[rows] = False
         self.weeks_since_moud_exit[rows] = NEVER
         self.weeks_since_overdose[rows] = NEVER
+        self.ed_visit_week[rows] = NEVER
         self.state[rows] = Care.ACTIVE
         for name in (
             "hiv",

@@ -56,6 +56,22 @@ FLOW_COLUMNS: tuple[str, ...] = (
     "overdoses_xylazine",
     "stimulant_starts",
     "stimulant_stops",
+    # Overdose response (issue 13, processes/overdose_response.py): company present (not at a
+    # supervised site), fatal among them; able company with a kit holder, fatal among them;
+    # fatal without naloxone from anyone; EMS calls and EMS reversals; ED visits and
+    # ED-initiated buprenorphine; kits expired (any source), lost and re-acquired (baseline).
+    "overdoses_bystander_present",
+    "overdoses_fatal_bystander_present",
+    "overdoses_kit_holder_witnessed",
+    "overdoses_fatal_kit_holder_witnessed",
+    "overdoses_fatal_no_naloxone",
+    "ems_calls",
+    "overdoses_reversed_ems",
+    "ed_visits",
+    "ed_buprenorphine",
+    "naloxone_kits_expired",
+    "naloxone_kits_lost",
+    "naloxone_kits_acquired",
 )
 LEVEL_COLUMNS: tuple[str, ...] = ("population", "hiv_prevalence", "hcv_prevalence")
 TIMESERIES_COLUMNS: tuple[str, ...] = ("week", *STATE_COLUMNS, *FLOW_COLUMNS, *LEVEL_COLUMNS)

@@ -1,13 +1,18 @@
-"""Peer navigation after a non-fatal overdose.
+"""ED peer navigation: recovery coaches in emergency departments after an overdose.
 
-A peer (a recovery coach or navigator with lived experience) reaches a share of the people
-who survived an overdose last week while in active use, stays with them for ``delay_weeks``,
-and links some of them to MOUD at the end of that time: care then treats the person as
-referred in that week (``people.moud_referral_week``) and starts MOUD if there is a place.
+A peer (a recovery coach or navigator with lived experience) embedded in emergency
+departments reaches a share of the people who visited an ED after a non-fatal overdose last
+week while in active use, stays with them for ``delay_weeks``, and links some of them to MOUD
+at the end of that time: care then treats the person as referred in that week
+(``people.moud_referral_week``) and starts MOUD if there is a place.
 
-The overdose process sets ``weeks_since_overdose`` to 0 for survivors and the model adds 1
-when it closes the week, so at the start of a week (when programmes run) last week's
-survivors are exactly the people with ``weeks_since_overdose == 1``.
+Triggered at the ED visit, not at any overdose (issue 13): the evidence is ED-based (Samuels,
+Rhode Island ED recovery coaches; Doran 2026's RCT of peer navigation after an ED visit), and
+a survivor who never reaches an ED never meets the coach. The overdose response
+(``processes/overdose_response.py``) writes ``people.ed_visit_week``; programmes run at the
+start of a week, so last week's visitors are the people with ``ed_visit_week == week - 1``.
+This programme was changed rather than a new one added, since it had no other trigger in
+the evidence; an outreach team reaching survivors at home would be a different programme.
 
 Inputs (``interventions/defaults.toml``): coverage of survivors, the linkage probability
 (an upper bound: an RCT found no effect, so try 0), the delay and the cost per episode. What
@@ -32,7 +37,7 @@ if TYPE_CHECKING:
 
 
 class PeerNavigationParams(InterventionParams):
-    """Reach, linkage, time to linkage, and the cost of an episode."""
+    """Reach (of ED visits after an overdose), linkage, time to linkage, cost per episode."""
 
     coverage_fraction: float = Field(ge=0.0, le=1.0)
     linkage_probability: float = Field(ge=0.0, le=1.0)
@@ -54,7 +59,7 @@ class PeerNavigation(Intervention[PeerNavigationParams]):
         self.until = np.zeros(model.people.n, dtype=np.int64)
 
     def step(self, model: WeekContext) -> None:
-        """End finished episodes, then reach last week's overdose survivors."""
+        """End finished episodes, then reach last week's ED visitors after an overdose."""
         p = self.params
         people, week = model.people, model.week
         # An episode lasts up to and including its referral week.
@@ -66,10 +71,10 @@ class PeerNavigation(Intervention[PeerNavigationParams]):
             return
         # Survivors already with a peer stay in their current episode.
         survivors = np.flatnonzero(
-            (people.weeks_since_overdose == 1) & (people.state == Care.ACTIVE) & ~self.enrolled
+            (people.ed_visit_week == week - 1) & (people.state == Care.ACTIVE) & ~self.enrolled
         )
-        # Each overdose is a new chance to be reached (an ED visit, an outreach call), so the
-        # draw is per episode, not a fixed per-person place in a queue.
+        # Each ED visit is a new chance to be reached, so the draw is per episode, not a
+        # fixed per-person place in a queue.
         reached = survivors[self.uniform(model, "reach", survivors) < coverage]
         links = self.uniform(model, "linkage", reached) < p.linkage_probability
         linked, not_linked = reached[links], reached[~links]

@@ -36,6 +36,7 @@ BUILT_IN = (
     "prep",
     "contingency_management",
     "diversion",
+    "ed_buprenorphine",
 )
 
 

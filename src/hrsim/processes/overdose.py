@@ -40,9 +40,8 @@ on the stream ``overdose.lapse``, so the cost follows the number of lapses.
 **Stimulants.** ``people.uses_stimulants`` (processes/stimulants.py) multiplies the hazard by
 ``overdose.stimulant_rr``.
 
-An overdose is witnessed when the person is not using alone and at least one network contact
-is present. A present contact carrying naloxone reverses it with some probability; otherwise
-it is fatal with the witnessed or the alone probability. A survivor may be referred to MOUD.
+What happens after an overdose (who is there, naloxone, EMS, the outcome, the emergency
+department, kits) is ``hrsim.processes.overdose_response``, called at the end of ``step``.
 
 The hazard is computed exactly only for people whose uniform draw falls under an upper bound
 of everyone's probability (thinning; ``_rate_bound`` times the largest use factor of the
@@ -59,24 +58,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from hrsim.core.sampling import thinned_draws
-from hrsim.core.states import STATE_NAMES, free_to_meet
+from hrsim.core.states import STATE_NAMES
 from hrsim.core.states import Care as S
 from hrsim.core.supply import fentanyl_in_dose, xylazine_in_dose
-from hrsim.processes.base import Process, move
+from hrsim.processes.base import Process
+from hrsim.processes.overdose_response import OUTCOMES, respond
 
 if TYPE_CHECKING:
     from hrsim.core.context import WeekContext
-
-OUTCOMES = (
-    "fatal_alone",
-    "fatal_witnessed",
-    "fatal_supervised",
-    "reversed_naloxone",
-    "reversed_supervised",
-    "survived_supervised",
-    "survived_witnessed",
-    "survived_alone",
-)
 
 
 class Overdose(Process):
@@ -171,7 +160,7 @@ class Overdose(Process):
 
     def step(self, model: WeekContext) -> None:
         """Draw overdoses, witnesses, naloxone and outcomes."""
-        o, people, hooks = self.o, model.people, model.hooks
+        people = model.people
         self._lapses(model)
         rng = model.streams.generator(self.name, model.week)
         # Thinning: only rows whose draw falls under the largest possible probability can
@@ -190,87 +179,4 @@ class Overdose(Process):
         od = candidates[hit]
         model.timeseries.add("overdoses_fentanyl", int(fentanyl_dose[hit].sum()))
         model.timeseries.add("overdoses_xylazine", int(people.xylazine_this_week[od].sum()))
-        model.kits.record_used(od[:0])
-        if od.size == 0:
-            return
-
-        pids, week, streams = people.pid[od], model.week, model.streams
-        # At a supervised site staff are on hand; elsewhere, contacts (injecting or social)
-        # who are free to be there may be present unless the person uses alone.
-        supervised = streams.uniform("overdose.site", week, pids) < people.supervised_fraction[od]
-        alone_p = people.uses_alone_probability[od] * people.alone_multiplier[od]
-        alone = ~supervised & (streams.uniform("overdose.alone", week, pids) < alone_p)
-        row, contact = model.network.neighbours_of(od)
-        can_attend = free_to_meet(people.state[contact])
-        present = can_attend & (rng.random(contact.size) < hooks.neighbour_present_probability)
-        index = np.searchsorted(od, row)  # od is sorted (thinned_draws gives sorted rows)
-        any_present = np.zeros(od.size, dtype=bool)
-        any_present[index[present]] = True
-        with_kit = present & people.carries_naloxone[contact]
-        naloxone = np.zeros(od.size, dtype=bool)
-        naloxone[index[with_kit]] = True
-        witnessed = ~supervised & ~alone & any_present
-        naloxone &= witnessed
-
-        f = streams.uniform("overdose.fate", week, pids)
-        p_rev = hooks.naloxone_reversal_probability
-        p_site = hooks.supervised_reversal_probability
-        reversed_ = np.where(supervised, f < p_site, naloxone & (f < p_rev))
-        # Those not reversed: rescale the same uniform for the conditional fatality draw.
-        f_rest = np.where(
-            supervised,
-            (f - p_site) / max(1.0 - p_site, 1e-12),
-            np.where(naloxone, (f - p_rev) / max(1.0 - p_rev, 1e-12), f),
-        )
-        helped = supervised | witnessed
-        fatal = ~reversed_ & np.where(
-            helped, f_rest < o.fatal_probability_witnessed, f < o.fatal_probability_alone
-        )
-
-        c = self.codes
-        outcome = np.select(
-            [
-                fatal & supervised,
-                fatal & witnessed,
-                fatal,
-                reversed_ & supervised,
-                reversed_,
-                supervised,
-                witnessed,
-            ],
-            [
-                c["fatal_supervised"],
-                c["fatal_witnessed"],
-                c["fatal_alone"],
-                c["reversed_supervised"],
-                c["reversed_naloxone"],
-                c["survived_supervised"],
-                c["survived_witnessed"],
-            ],
-            c["survived_alone"],
-        )
-        after = np.where(fatal, S.DEAD, people.state[od])
-        model.events.add(people.pid[od], model.week, "overdose", people.state[od], after, outcome)
-
-        # Kits used this week: one per overdose where a witness gave naloxone, recorded in the
-        # kit ledger; the programme that gave a used kit takes it out of circulation.
-        first = np.unique(index[with_kit], return_index=True)
-        gave = naloxone[first[0]]
-        used = contact[with_kit][first[1][gave]]
-        model.kits.record_used(used)
-
-        ts = model.timeseries
-        ts.add("overdoses_fatal", int(fatal.sum()))
-        ts.add("overdoses_nonfatal", int((~fatal).sum()))
-        ts.add("overdoses_reversed", int(reversed_.sum()))
-        ts.add("overdoses_witnessed", int((witnessed | supervised).sum()))
-        ts.add("naloxone_kits_used", int(used.size))
-
-        died = od[fatal]
-        move(model, died, S.DEAD, "overdose", flow="deaths_overdose")
-        ts.add("exits", died.size)
-        survived = od[~fatal]
-        people.weeks_since_overdose[survived] = 0
-        referral_u = streams.uniform("overdose.referral", week, people.pid[survived])
-        referred = survived[referral_u < hooks.overdose_referral_to_moud_probability]
-        people.referred_to_moud[referred] = True
+        respond(model, od, rng, self.codes)

@@ -267,6 +267,30 @@ class SupplyParams(_Section):
     stimulant_episode_mean_weeks: Annotated[float, Field(ge=1.0, le=5200.0)]
 
 
+class ResponseParams(_Section):
+    """Who is there and what happens next (issue 13, processes/overdose_response.py).
+
+    Company that can respond, the kit at hand, calling EMS (with Good Samaritan protection),
+    EMS in time and its naloxone, xylazine, the emergency department, and the turnover of kits
+    nobody's programme gave (baseline carriers').
+    """
+
+    bystander_able_probability: Fraction
+    kit_at_hand_probability: Fraction
+    ems_call_probability: Fraction
+    ems_call_probability_protected: Fraction
+    good_samaritan_protection: Fraction
+    ems_in_time_probability: Fraction
+    ems_reversal_probability: Fraction
+    xylazine_reversal_factor: Fraction
+    ed_transport_probability_ems: Fraction
+    ed_taken_probability: Fraction
+    ed_buprenorphine_probability: Fraction
+    kit_loss_probability_per_week: Fraction
+    kit_shelf_life_weeks: Annotated[int, Field(ge=1, le=5200)]
+    kit_reacquire_probability_per_week: Fraction
+
+
 class InfectionParams(_Section):
     """HIV and HCV transmission by exposure, natural history, and the care cascades."""
 
@@ -357,6 +381,7 @@ class Scenario(_Section):
     tolerance: ToleranceParams
     overdose: OverdoseParams
     supply: SupplyParams
+    response: ResponseParams
     infection: InfectionParams
     injecting: InjectingParams
     costs: CostParams
@@ -401,8 +426,10 @@ class Scenario(_Section):
         return tomli_w.dumps(self.model_dump())
 
     def fentanyl_share(self, week: int) -> float:
-        """Share of doses with fentanyl in a given week (series by year, last value carried;
-        burn-in weeks, before week 0, take year 0)."""
+        """Share of doses with fentanyl in a given week (by year, last value carried on).
+
+        Burn-in weeks (before week 0) take year 0.
+        """
         series = self.supply.fentanyl_share_by_year
         return series[min(max(week, 0) // 52, len(series) - 1)]
 
