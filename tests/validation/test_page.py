@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+from html import escape
 
 from hrsim.cli import main
 
@@ -23,15 +24,18 @@ def test_html_page_has_one_plot_per_target_and_agrees_with_json(tmp_path):
     rows = json.loads(proc.stdout)
     html = page.read_text(encoding="utf-8")
     images = re.findall(r'<img alt="[^"]*" src="data:image/png;base64,', html)
-    assert len(images) == len(rows) == 17
+    assert len(images) == len(rows) == 24
     pngs = sorted(p.name for p in page.parent.glob("*.png"))
-    assert pngs == [f"validation-target-{i:02d}.png" for i in range(1, 18)]
+    assert pngs == [f"validation-target-{i:02d}.png" for i in range(1, 25)]
     # Offline: no external fetches of any kind.
     assert not re.search(r'(src|href)="(https?:)?//', html)
     # The page says the same as the JSON: one PASS/FAIL per target in the summary table.
     for row in rows:
         verdict = "PASS" if row["passed"] else "FAIL"
         assert f"<td>{verdict}</td><td>{row['name']}</td>" in html
+        # Its label: calibration (naming what it set) or validation.
+        label = f"calibration (sets {row['calibrates']})" if row["calibrates"] else "validation"
+        assert f"<td>{row['name']}</td><td>{escape(label)}</td>" in html
     failed = sum(not r["passed"] for r in rows)
     assert f"{len(rows) - failed} of {len(rows)} targets met" in html
     assert proc.returncode == (1 if failed else 0)

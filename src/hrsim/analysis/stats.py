@@ -83,6 +83,8 @@ def poisson_rate(events: float, exposure: float, per: float) -> tuple[float, flo
 def t_interval(values: np.ndarray) -> tuple[float, float, float]:
     """Mean over replicates and its 95% t interval (the binomial-free spread of a level)."""
     values = values[np.isfinite(values)]
+    if values.size == 0:  # e.g. a share with nobody to count in any replicate
+        return float("nan"), float("nan"), float("nan")
     mean = float(values.mean())
     if values.size < 2:
         return mean, float("nan"), float("nan")
