@@ -97,6 +97,23 @@ class Layer:
         dlo, dhi = np.searchsorted(self.delta, r << 32), np.searchsorted(self.delta, (r + 1) << 32)
         return pos, self.delta[_expand_ranges(dlo, dhi)]
 
+    def neighbours_by_index(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(i, neighbour)`` for every tie of ``rows[i]`` (``i`` indexes ``rows``).
+
+        The index comes from the row ranges themselves, so ``rows`` need not be sorted and
+        no search maps a tie back to its row.
+        """
+        index = np.arange(rows.size)
+        lo, hi = self.main_indptr[rows], self.main_indptr[rows + 1]
+        pos = _expand_ranges(lo, hi)
+        owner = np.repeat(index, hi - lo)
+        live = self.main_live[pos]
+        r = rows.astype(np.int64)
+        dlo, dhi = np.searchsorted(self.delta, r << 32), np.searchsorted(self.delta, (r + 1) << 32)
+        keys = np.concatenate([self.main[pos[live]], self.delta[_expand_ranges(dlo, dhi)]])
+        owner = np.concatenate([owner[live], np.repeat(index, dhi - dlo)])
+        return owner, (keys & _LOW).astype(np.intp, copy=False)
+
     def ties_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(row, neighbour)`` for every tie of ``rows``."""
         pos, dkeys = self.slots_of(rows)
