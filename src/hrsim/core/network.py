@@ -205,8 +205,9 @@ class Layer:
         self.main_live = np.ones(self.main.size, dtype=bool)
         self.delta = np.zeros(0, dtype=np.int64)
         self.dead = 0
-        counts = np.bincount(self.main >> 32, minlength=self.degree.size)
-        self.main_indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        # Every live directed key is now in main, and ``degree`` counts them by source row.
+        self.main_indptr = np.zeros(self.degree.size + 1, dtype=np.int64)
+        np.cumsum(self.degree, out=self.main_indptr[1:])
 
 
 def _merge_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
