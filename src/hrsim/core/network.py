@@ -330,7 +330,9 @@ class ContactNetwork:
         eligible = view.injecting_tie_eligible if name == "injecting" else view.free
         short = np.flatnonzero(eligible & (layer.degree < target))
         if weekly:
-            picked = np.flatnonzero(rng.random(short.size) < self.formation_probability)
+            # Each person short of ties makes one this week with the formation probability:
+            # positions drawn by geometric gaps, a draw per tie made, not per person short.
+            picked = bernoulli_positions(rng, short.size, self.formation_probability)
             layer.add(*self._weekly_pairs(name, picked, short, view, rng))
             return
         rows = np.repeat(short, target[short] - layer.degree[short])
