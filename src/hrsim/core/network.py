@@ -56,10 +56,12 @@ class Layer:
     between ``r << 32`` and ``(r + 1) << 32``, found with ``searchsorted``. To avoid copying the
     whole array every week, the layer is log-structured: removed ties are only marked dead in
     the sorted ``main`` array, new ties go into a small sorted ``delta`` array, and the two are
-    merged once the churn passes half the layer. ``degree`` is always up to date.
+    merged once the churn passes ``MERGE_FRACTION`` of the layer. ``degree`` is always up to date.
     """
 
-    MERGE_FRACTION = 0.5
+    # A merge costs a pass over the layer; a large delta costs copies every week. Measured at
+    # 100,000 people: 0.35 is ~0.4 ms/week faster than 0.5; 0.25 no faster than 0.35.
+    MERGE_FRACTION = 0.35
 
     def __init__(self, name: str, mean_duration_weeks: float, n: int) -> None:
         self.name = name
