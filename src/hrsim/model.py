@@ -323,14 +323,11 @@ class HarmReductionModel(mesa.Model):
 
     def share_of_contacts_using(self, rows: np.ndarray) -> np.ndarray:
         """For each row, the share of its social contacts in active use (0 with none)."""
-        row, contact = self.network.neighbours_of(rows, ("social",))
-        living = self.people.state[contact] < Care.DEAD  # ties of the week's dead end next week
-        row, contact = row[living], contact[living]
-        index = np.searchsorted(rows, row)
-        total = np.bincount(index, minlength=rows.size)
-        using = np.bincount(
-            index, weights=self.people.state[contact] == Care.ACTIVE, minlength=rows.size
-        )
+        index, contact = self.network.layers["social"].neighbours_by_index(rows)
+        state = self.people.state[contact]
+        # Ties to this week's dead end next week: they count for neither total nor using.
+        total = np.bincount(index[state < Care.DEAD], minlength=rows.size)
+        using = np.bincount(index[state == Care.ACTIVE], minlength=rows.size)
         return np.divide(using, total, out=np.zeros(rows.size), where=total > 0)
 
     # -- results ---------------------------------------------------------------------------

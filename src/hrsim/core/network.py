@@ -56,10 +56,12 @@ class Layer:
     between ``r << 32`` and ``(r + 1) << 32``, found with ``searchsorted``. To avoid copying the
     whole array every week, the layer is log-structured: removed ties are only marked dead in
     the sorted ``main`` array, new ties go into a small sorted ``delta`` array, and the two are
-    merged once the churn passes half the layer. ``degree`` is always up to date.
+    merged once the churn passes ``MERGE_FRACTION`` of the layer. ``degree`` is always up to date.
     """
 
-    MERGE_FRACTION = 0.5
+    # A merge costs a pass over the layer; a large delta costs copies every week. Measured at
+    # 100,000 people: 0.35 is ~0.4 ms/week faster than 0.5; 0.25 no faster than 0.35.
+    MERGE_FRACTION = 0.35
 
     def __init__(self, name: str, mean_duration_weeks: float, n: int) -> None:
         self.name = name
@@ -96,6 +98,23 @@ class Layer:
         r = rows.astype(np.int64)
         dlo, dhi = np.searchsorted(self.delta, r << 32), np.searchsorted(self.delta, (r + 1) << 32)
         return pos, self.delta[_expand_ranges(dlo, dhi)]
+
+    def neighbours_by_index(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(i, neighbour)`` for every tie of ``rows[i]`` (``i`` indexes ``rows``).
+
+        The index comes from the row ranges themselves, so ``rows`` need not be sorted and
+        no search maps a tie back to its row.
+        """
+        index = np.arange(rows.size)
+        lo, hi = self.main_indptr[rows], self.main_indptr[rows + 1]
+        pos = _expand_ranges(lo, hi)
+        owner = np.repeat(index, hi - lo)
+        live = self.main_live[pos]
+        r = rows.astype(np.int64)
+        dlo, dhi = np.searchsorted(self.delta, r << 32), np.searchsorted(self.delta, (r + 1) << 32)
+        keys = np.concatenate([self.main[pos[live]], self.delta[_expand_ranges(dlo, dhi)]])
+        owner = np.concatenate([owner[live], np.repeat(index, dhi - dlo)])
+        return owner, (keys & _LOW).astype(np.intp, copy=False)
 
     def ties_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(row, neighbour)`` for every tie of ``rows``."""
@@ -188,8 +207,9 @@ class Layer:
         self.main_live = np.ones(self.main.size, dtype=bool)
         self.delta = np.zeros(0, dtype=np.int64)
         self.dead = 0
-        counts = np.bincount(self.main >> 32, minlength=self.degree.size)
-        self.main_indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        # Every live directed key is now in main, and ``degree`` counts them by source row.
+        self.main_indptr = np.zeros(self.degree.size + 1, dtype=np.int64)
+        np.cumsum(self.degree, out=self.main_indptr[1:])
 
 
 def _merge_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -312,7 +332,9 @@ class ContactNetwork:
         eligible = view.injecting_tie_eligible if name == "injecting" else view.free
         short = np.flatnonzero(eligible & (layer.degree < target))
         if weekly:
-            picked = np.flatnonzero(rng.random(short.size) < self.formation_probability)
+            # Each person short of ties makes one this week with the formation probability:
+            # positions drawn by geometric gaps, a draw per tie made, not per person short.
+            picked = bernoulli_positions(rng, short.size, self.formation_probability)
             layer.add(*self._weekly_pairs(name, picked, short, view, rng))
             return
         rows = np.repeat(short, target[short] - layer.degree[short])
