@@ -40,6 +40,7 @@ pass: a target the model misses is reported as failing.
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -63,6 +64,7 @@ from hrsim.batch.executors import execute
 from hrsim.core.rng import replicate_seeds
 from hrsim.processes.care import DETOX_SELF_DISCHARGES
 from hrsim.scenario import Scenario
+from hrsim.scenario.library import builtin
 
 DEFAULT_PEOPLE = 30_000
 DEFAULT_REPLICATES = 4
@@ -359,6 +361,8 @@ def measure_replicate(task: ReplicateTask) -> dict[str, Any]:
     out: dict[str, Any] = {
         "buprenorphine": spells_from(moves, starts, None, weeks, same_week=False)
     }
+    if task.experiment == "pre_fentanyl":
+        return {"pwid": pwid_weekly(run)}
     if task.experiment != "usual_care":
         return out
     no_aftercare = moves["detail"] == "discharge_no_aftercare"
@@ -755,32 +759,63 @@ def _incidence_ratio_target(
     return ratio_target(name, source + here, published, rr, log_se)
 
 
-def pwid_targets(reps: list[dict[str, Any]]) -> list[TargetResult]:
+def _fatal_overdose_rate(
+    reps: list[dict[str, Any]],
+) -> tuple[float, float, Curve]:
+    """Overdose deaths, person-years and the yearly curve among people who inject."""
+    w = _sum_weekly(reps)
+    curve = _yearly(w, "overdose_deaths", "person_weeks", 1000.0)
+    curve.ylabel = "per 1000 person-years"
+    return float(w.overdose_deaths.sum()), float(w.person_weeks.sum()) / 52.0, curve
+
+
+def pwid_targets(
+    reps: list[dict[str, Any]], pre_fentanyl: list[dict[str, Any]] | None = None
+) -> list[TargetResult]:
     """Overdose, HIV and HCV among people who inject, in one setting: US cities, 2011-2018.
 
     The HIV and HCV targets come from one epidemic (NHBS cities and US cohorts), not from a
     global pool set against a US prevalence. Where no US figure was found the target says
-    which setting it is from.
+    which setting it is from. Fatal overdose: the fentanyl era with the scenario's supply
+    (the base rate's calibration), and the pre-fentanyl cohorts with that era's supply
+    (``pre_fentanyl``: a validation, when given).
     """
     w = _sum_weekly(reps)
     years = {k: float(getattr(w, k).sum()) / 52.0 for k in PwidWeekly._fields}
     out = []
-    curve = _yearly(w, "overdose_deaths", "person_weeks", 1000.0)
-    curve.ylabel = "per 1000 person-years"
+    deaths, person_years, curve = _fatal_overdose_rate(reps)
     out.append(
         label(
             _rate_target(
-                "fatal overdose rate among people who inject (per 1000 person-years)",
-                "Caudarella et al. 2016, Drug Alcohol Depend (Vancouver cohorts, 134 deaths)",
-                (8.94, 7.55, 10.59),
-                float(w.overdose_deaths.sum()),
-                years["person_weeks"],
+                "fatal overdose rate among people who inject, fentanyl era (per 1000 person-years)",
+                "Baltimore ALIVE 2018, 13 (Genberg et al. 2021, Drug Alcohol Depend); US "
+                "people who inject after 2016, 25 (14-43) (Shealey et al. 2024, preprint)",
+                Published(None, 13.0, 25.0),
+                deaths,
+                person_years,
                 1000.0,
                 curve,
             ),
             "overdose.base_rate_per_year",
         )
     )
+    if pre_fentanyl:
+        deaths, person_years, curve = _fatal_overdose_rate(pre_fentanyl)
+        out.append(
+            label(
+                _rate_target(
+                    "fatal overdose rate among people who inject, pre-fentanyl supply (per "
+                    "1000 person-years)",
+                    "Caudarella et al. 2016, Drug Alcohol Depend (Vancouver cohorts "
+                    "1996-2011, 134 deaths); simulated with scenarios/pre_fentanyl.toml",
+                    (8.94, 7.55, 10.59),
+                    deaths,
+                    person_years,
+                    1000.0,
+                    curve,
+                )
+            )
+        )
     curve = _yearly(w, "hiv_infections", "hiv_negative_weeks", 100.0)
     curve.ylabel = "per 100 HIV-negative person-years"
     out.append(
@@ -989,7 +1024,23 @@ def _prevalence_curve(series: np.ndarray) -> Curve:
 # Running the suite
 
 
-EXPERIMENTS = ("usual_care", "trial_like")
+EXPERIMENTS = ("usual_care", "trial_like", "pre_fentanyl")
+
+
+def pre_fentanyl_overrides() -> dict[str, Any]:
+    """What ``scenarios/pre_fentanyl.toml`` changes (every key but ``[run]``), as overrides.
+
+    The validation's pre-fentanyl experiment is the scenario under test with that era's
+    supply, so a calibrated scenario is checked against Caudarella's cohorts too.
+    """
+    with builtin("pre_fentanyl").open("rb") as f:
+        data = tomllib.load(f)
+    return {
+        f"{section}.{key}": value
+        for section, values in data.items()
+        if section != "run"
+        for key, value in values.items()
+    }
 
 
 def validation_tasks(
@@ -998,7 +1049,8 @@ def validation_tasks(
     """Every replicate of every experiment, each with its own seed.
 
     The experiments run ``scenario`` (default: the defaults) at the given size; the trial-like
-    one multiplies its MOUD discontinuation hazard ratio by ``TRIAL_LIKE_HAZARD_RATIO``.
+    one multiplies its MOUD discontinuation hazard ratio by ``TRIAL_LIKE_HAZARD_RATIO``; the
+    pre-fentanyl one gives it ``scenarios/pre_fentanyl.toml``'s supply.
     """
     base = (scenario or Scenario.default()).with_overrides(
         {"run.people": people, "run.years": years}
@@ -1007,6 +1059,7 @@ def validation_tasks(
     settings = {
         "usual_care": base,
         "trial_like": base.with_overrides({"care.moud_discontinuation_hazard_ratio": trial_hr}),
+        "pre_fentanyl": base.with_overrides(pre_fentanyl_overrides()),
     }
     tasks = []
     for offset, experiment in enumerate(EXPERIMENTS):
@@ -1040,6 +1093,7 @@ def run_validation(
         results[index] = data
     usual = [r for t, r in zip(tasks, results, strict=True) if t.experiment == "usual_care"]
     trial = [r for t, r in zip(tasks, results, strict=True) if t.experiment == "trial_like"]
+    pre = [r for t, r in zip(tasks, results, strict=True) if t.experiment == "pre_fentanyl"]
     weeks = tasks[0].scenario.weeks
     return [
         *relapse_targets(usual),
@@ -1047,7 +1101,7 @@ def run_validation(
         post_release_target(usual),
         *on_off_targets(usual),
         *after_detox_targets(usual, weeks),
-        *pwid_targets(usual),
+        *pwid_targets(usual, pre),
         *overdose_response_targets(usual),
     ]
 
