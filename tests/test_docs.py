@@ -55,7 +55,7 @@ def test_params_command_prints_the_same_tables(capsys):
     assert main(["params", "--markdown"]) == 0
     assert capsys.readouterr().out == parameter_markdown() + "\n"
     assert main(["params"]) == 0
-    assert "overdose.base_rate_per_year = 0.038" in capsys.readouterr().out
+    assert "overdose.base_rate_per_year = 0.0196" in capsys.readouterr().out
 
 
 GUIDE = ROOT / "docs" / "user-guide.md"
