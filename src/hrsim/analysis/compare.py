@@ -7,9 +7,9 @@ processes (all cores by default) or a Dask cluster (``hrsim.batch.executors``); 
 in (arm, replicate) order, so they are identical whatever the number of workers.
 
 Outcomes per run: fatal and non-fatal overdoses, new HIV and HCV infections, deaths from all
-causes, life-years (people x horizon, less the rest of the horizon for each death: new
-initiates replace the dead one for one, so person-time itself would not change), life-years
-lost, and cost in US dollars (programme costs plus MOUD treatment).
+causes, life-years (person-time lived over the horizon: initiation does not depend on deaths,
+so a death averted is more person-time lived), life-years lost (the rest of the horizon for
+each death), and cost in US dollars (programme costs plus MOUD treatment).
 """
 
 from __future__ import annotations

@@ -571,7 +571,7 @@ def on_off_targets(reps: list[dict[str, Any]]) -> list[TargetResult]:
             "methadone",
             "all-cause",
             (3.20, 2.65, 3.86),
-            "demography.other_death_rate_per_year_off_moud, demography.moud_other_death_rr",
+            "demography.other_cause_smr, demography.moud_other_death_rr",
         ),
         (
             "buprenorphine_mortality",

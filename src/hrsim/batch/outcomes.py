@@ -1,8 +1,9 @@
 """A run's outcome totals: overdoses, infections, deaths, life-years and cost.
 
-The numbers every comparison, sweep, sensitivity analysis and report adds up per run. New
-initiates replace the dead one for one, so person-time lived is the same in every arm; a
-death instead loses the rest of the horizon for that person (life-years lost).
+The numbers every comparison, sweep, sensitivity analysis and report adds up per run.
+Life-years are the person-time lived over the horizon (the population at the start of each
+week): initiation does not depend on deaths, so a death averted in an arm is more person-time
+lived in it. Life-years lost count, for each death, the rest of the horizon.
 """
 
 from __future__ import annotations
@@ -52,8 +53,7 @@ def outcomes_of(scenario: Scenario, ts: pd.DataFrame, programmes: pd.DataFrame) 
     """
     weeks = ts.iloc[1:]  # week 0 is the starting population, no events
     horizon = scenario.weeks
-    # New initiates replace the dead one for one, so person-time lived is the same in every
-    # arm; a death instead loses the rest of the horizon for that person.
+    # Each death loses the rest of the horizon for that person (within the run).
     deaths = (weeks["deaths_overdose"] + weeks["deaths_other"]).to_numpy()
     remaining = (horizon - weeks["week"].to_numpy()) / 52.0
     life_years_lost = float(deaths @ remaining)
@@ -63,7 +63,8 @@ def outcomes_of(scenario: Scenario, ts: pd.DataFrame, programmes: pd.DataFrame) 
         "new_hiv": float(weeks["hiv_infections"].sum()),
         "new_hcv": float(weeks["hcv_infections"].sum()),
         "deaths_all_causes": float(weeks["deaths_overdose"].sum() + weeks["deaths_other"].sum()),
-        "life_years": scenario.run.people * horizon / 52.0 - life_years_lost,
+        # Person-time lived: the population at the start of each week, over the horizon.
+        "life_years": float(ts["population"].iloc[:-1].sum()) / 52.0,
         "life_years_lost": life_years_lost,
         "cost_usd": float(weekly_cost(scenario, ts, programmes).sum()),
     }

@@ -1,14 +1,14 @@
 """The weekly dynamics, one process per file, run in the order of ``DEFAULT_PROCESSES``.
 
 1. ties        ties end and form (network.py does the work)
-2. demography  new initiates take the rows of people who left; ageing; other-cause deaths;
-               ageing out; sustained recovery
+2. demography  new initiates (incidence, into free rows); ageing; other-cause deaths (life
+               table x SMR); ageing out; sustained recovery
 3. care        detox, MOUD (capacity), relapse, arrest and release
 4. injecting   route of use; who injects this week (MOUD lapses); sharing episodes;
                receptive and equipment shared injections (syringe coverage)
 5. stimulants  stimulant co-use spells start and end (issue 13)
-6. overdose    lapses in recovery; overdose hazard by potency relative to tolerance;
-               witnessed or alone; naloxone; fatal or not; referral
+6. overdose    lapses in recovery; overdose hazard by potency relative to tolerance; the
+               response (overdose_response.py): company, kits, EMS, fatality, ED
 7. tolerance   lost while not using, regained with use
 8. cascade     HIV care (testing, linkage, ART, suppression, dropout, re-engagement); HCV's
                course (clearance, antibody and RNA testing, DAA treatment, cure). Before
