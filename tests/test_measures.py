@@ -17,6 +17,7 @@ ALWAYS_ACTIVE = {
     "care.arrest_rate_per_year": 0.0,
     "care.spontaneous_remission_rate_per_year": 0.0,
     "care.overdose_referral_to_moud_probability": 0.0,
+    "response.ed_buprenorphine_probability": 0.0,  # ED-started buprenorphine after an overdose
     "population.moud_fraction": 0.0,
     "population.recovery_fraction": 0.0,
     "population.detox_fraction": 0.0,
@@ -56,9 +57,11 @@ def test_when_everyone_injects_the_cohort_series_equal_the_population_series():
 
 def test_when_nobody_stops_injecting_past_year_series_equal_the_population_series():
     # Everyone HCV antibody-positive at week 0 is viraemic, so the event log names every
-    # antibody-positive person (their "hcv_initial" event or an infection).
+    # antibody-positive person (their "hcv_initial" event or an infection). No burn-in: week
+    # 0 is the drawn population (after burn-in, people who cleared HCV or were cured before
+    # week 0 are antibody-positive without a logged infection).
     antibody = Scenario.default().population.hcv_prevalence_inject
-    viraemic = {"population.hcv_viraemic_prevalence_inject": antibody}
+    viraemic = {"population.hcv_viraemic_prevalence_inject": antibody, "run.burn_in_years": 0.0}
     run = observe_run(_scenario(1.0, **ALWAYS_ACTIVE, **viraemic))
     w = pwid_weekly(run)
     ts = run.timeseries

@@ -21,6 +21,9 @@ from hrsim.scenario import load_scenario
 
 TYPE = "hiv_hcv_testing_treatment"
 RUN = {"people": 3000, "years": 1.0, "seed": 3, "name": "t"}
+# Tests of the drawn population's cascade (prevalence, undiagnosed, untreated HCV): no
+# burn-in, in which testing and treatment at these rates would diagnose and cure most of it.
+DRAWN = {**RUN, "burn_in_years": 0.0}
 SCENARIO_FILE = Path(__file__).resolve().parents[2] / "scenarios" / f"{TYPE}.toml"
 NEUTRAL = {"coverage_fraction": 0.0, "art_start_multiplier": 1.0, "hcv_treatment_multiplier": 1.0}
 
@@ -44,7 +47,7 @@ def test_clients_are_diagnosed_at_the_weekly_probability_times_testing_rr():
     scenario = programme_scenario(
         TYPE,
         {"coverage_fraction": 0.5, "testing_rr": k},
-        run=RUN,
+        run=DRAWN,
         population={
             "hiv_prevalence_inject": 0.5,
             "hiv_prevalence_noninject": 0.5,
@@ -89,7 +92,7 @@ def test_treatment_hooks_ramp_up_and_speed_up_art_starts():
             "hcv_treatment_multiplier": 2.0,
             "ramp_up_weeks": 4,
         },
-        run=RUN,
+        run=DRAWN,
         population={
             "hiv_prevalence_inject": 0.5,
             "hiv_prevalence_noninject": 0.5,
@@ -124,7 +127,7 @@ def test_outputs_and_costs_count_tests_and_treatment_of_clients():
     scenario = programme_scenario(
         TYPE,
         {"coverage_fraction": 1.0, "testing_rr": rr, **costs},
-        run=RUN,
+        run=DRAWN,
         population={"prison_fraction": 0.0, "hiv_prevalence_inject": 0.3},
         care={"arrest_rate_per_year": 0.0},
         infection={

@@ -31,10 +31,10 @@ PRISON = {
 
 
 def release_model(people: int, **programme: object) -> HarmReductionModel:
-    """Care only (nobody dies), with the post-release MOUD programme."""
-    scenario = programme_scenario(
-        TYPE, programme, run={"name": "t", "people": people, "years": 1.0, "seed": 8}, **PRISON
-    )
+    """Care only (nobody dies), with the post-release MOUD programme. No burn-in: the
+    half in custody is the drawn population's (with no arrests, burn-in would release them)."""
+    run = {"name": "t", "people": people, "years": 1.0, "seed": 8, "burn_in_years": 0.0}
+    scenario = programme_scenario(TYPE, programme, run=run, **PRISON)
     return HarmReductionModel(scenario, processes=(CareProcess,))
 
 

@@ -20,6 +20,9 @@ from hrsim.scenario import load_scenario
 
 TYPE = "prep"
 RUN = {"people": 3000, "years": 1.0, "seed": 3, "name": "t"}
+# The INJECTING_ONLY tests start from the drawn population (half with HIV, nobody diagnosed):
+# no burn-in, in which the isolated processes would infect most susceptible partners.
+DRAWN = {**RUN, "burn_in_years": 0.0}
 SCENARIO_FILE = Path(__file__).resolve().parents[2] / "scenarios" / f"{TYPE}.toml"
 
 # Everyone actively injecting, half with HIV, nobody diagnosed (so nobody on ART), no sex.
@@ -84,7 +87,7 @@ def test_one_week_of_injecting_infections_matches_the_lowered_per_act_probabilit
         scenario = programme_scenario(
             TYPE,
             {"coverage_fraction": 0.5, "efficacy": efficacy, "adherence_fraction": adherence},
-            run=RUN,
+            run=DRAWN,
             **INJECTING_ONLY,
         ).with_overrides({"run.people": 20_000, "run.seed": seed})
         m = HarmReductionModel(scenario, processes=(Infections,))
@@ -119,18 +122,18 @@ def test_full_efficacy_and_adherence_means_no_infection():
     full = programme_scenario(
         TYPE,
         {"coverage_fraction": 1.0, "efficacy": 1.0, "adherence_fraction": 1.0},
-        run=RUN,
+        run=DRAWN,
         **settings,
     )
     m = run_model(full, weeks=4, processes=(Injecting, Infections))
     assert m.timeseries_frame()["hiv_infections"].sum() == 0
-    none = programme_scenario(TYPE, {"coverage_fraction": 0.0}, run=RUN, **settings)
+    none = programme_scenario(TYPE, {"coverage_fraction": 0.0}, run=DRAWN, **settings)
     m0 = run_model(none, weeks=4, processes=(Infections,))
     assert m0.timeseries_frame()["hiv_infections"].sum() > 0
 
 
 def test_clients_who_seroconvert_leave_the_next_week():
-    scenario = programme_scenario(TYPE, {"coverage_fraction": 1.0}, run=RUN, **INJECTING_ONLY)
+    scenario = programme_scenario(TYPE, {"coverage_fraction": 1.0}, run=DRAWN, **INJECTING_ONLY)
     m = run_model(scenario, weeks=5, processes=(Injecting, Infections))
     events = m.events_frame()
     infections = events[events["detail"].isin(["hiv_injecting", "hiv_sexual"])]

@@ -19,8 +19,10 @@ from hrsim.scenario import ScenarioError, build_scenario
 TYPE = "syringe_services"
 RUN = {"people": 3000, "years": 1.0, "seed": 3, "name": "t"}
 # Everyone in active use and injecting, no route changes, everyone in a syringe episode that
-# does not end in the weeks of a test.
+# does not end in the weeks of a test. As in conftest.isolated_model: the drawn population
+# (no burn-in) and one row per person (no spare rows, which the tests hand-set too).
 ALL_SHARING = {
+    "demography": {"row_headroom": 1.0},
     "population": {"inject_fraction": 1.0, **EVERYONE_USING},
     "injecting": {
         "start_injecting_rate_per_year": 0.0,
@@ -41,7 +43,7 @@ def _one_week(syringes: float) -> HarmReductionModel:
     scenario = programme_scenario(
         TYPE,
         {"coverage_fraction": 1.0, "syringes_per_client_per_week": syringes},
-        run=RUN,
+        run={**RUN, "burn_in_years": 0.0},
         **ALL_SHARING,
     )
     m = HarmReductionModel(scenario, processes=(Injecting,))
