@@ -1,7 +1,8 @@
 """The validation suite at its default size: the numbers ``hrsim validate`` prints.
 
-The experiments run once per module (30,000 people, 4 replicates, 10 years, three settings (usual care, trial-like MOUD, a pre-fentanyl supply),
-through the local process pool); each target is its own test so a failure names the target.
+The experiments run once per module (30,000 people, 4 replicates, 10 years; three settings:
+usual care, trial-like MOUD and a pre-fentanyl supply; through the local process pool); each
+target is its own test so a failure names the target.
 Tolerances are set in hrsim.analysis.validation from the studies' uncertainty and the simulation's
 standard errors; none is chosen here.
 
