@@ -96,7 +96,9 @@ def test_a_syringe_services_kit_used_at_an_overdose_is_retired():
     are out of circulation, counted in ``kits_used``, and the others are still carried."""
     scenario = build_scenario(
         {
-            "run": {"people": 3000, "years": 0.2, "seed": 4, "name": "ssp"},
+            # No burn-in: week 1 is the drawn population's (5 years at this rate kill it).
+            "run": {"people": 3000, "years": 0.2, "seed": 4, "name": "ssp",
+                    "burn_in_years": 0.0},
             "population": {"naloxone_carrier_fraction": 0.0, "uses_alone_probability": 0.0,
                            "inject_fraction": 1.0},
             "overdose": {"base_rate_per_year": 100.0, "neighbour_present_probability": 1.0},

@@ -13,7 +13,7 @@ from hrsim.processes import Overdose
 
 #: Everyone in active use, full tolerance, no fentanyl, many overdoses, no kits, nobody calls.
 PLAIN = {
-    "overdose.fentanyl_share_by_year": [0.0],
+    "supply.fentanyl_share_by_year": [0.0],
     "overdose.recent_overdose_rr": 1.0,
     "overdose.base_rate_per_year": 5.0,
     "population.inject_fraction": 0.0,
@@ -96,7 +96,8 @@ def test_the_ems_path_is_call_times_arrival_times_reversal():
 
 
 def test_xylazine_scales_the_reversal_when_the_flag_exists():
-    """With people.xylazine_this_week set for everyone, EMS reverse at c t r x."""
+    """Every dose with fentanyl and xylazine (so people.xylazine_this_week is set at every
+    overdose): EMS reverse at c t r x."""
     x, r = 0.5, 0.9
     m = isolated_model(
         20_000,
@@ -109,13 +110,15 @@ def test_xylazine_scales_the_reversal_when_the_flag_exists():
             "response.ems_in_time_probability": 1.0,
             "response.ems_reversal_probability": r,
             "response.xylazine_reversal_factor": x,
+            "supply.fentanyl_share_by_year": [1.0],
+            "supply.xylazine_share_by_year": [1.0],
         },
     )
     _everyone_active(m)
-    m.people.xylazine_this_week = np.ones(m.people.n, dtype=bool)
     m.run(weeks=6)
     ts = m.timeseries_frame().sum()
     n = int(ts["overdoses_fatal"] + ts["overdoses_nonfatal"])
+    assert ts["overdoses_xylazine"] == n
     assert within(ts["overdoses_reversed_ems"] / n, r * x, binomial_se(r * x, n))
 
 

@@ -17,9 +17,11 @@ def test_ed_visits_start_buprenorphine_at_the_mixed_probability():
     scenario = programme_scenario(
         TYPE,
         {"coverage_fraction": coverage, "start_probability": p, "cost_usd_per_ed_visit": cost},
-        run={"name": "t", "people": 20_000, "years": 0.1, "seed": 5},
+        # No burn-in: 5 years at this rate would leave few to overdose.
+        run={"name": "t", "people": 20_000, "years": 0.1, "seed": 5, "burn_in_years": 0.0},
         population={**EVERYONE_USING, "uses_alone_probability": 0.0},
-        overdose={"base_rate_per_year": 5.0, "fentanyl_share_by_year": [0.0]},
+        overdose={"base_rate_per_year": 5.0},
+        supply={"fentanyl_share_by_year": [0.0]},
         response={
             "bystander_able_probability": 1.0,
             "ems_call_probability": 1.0,

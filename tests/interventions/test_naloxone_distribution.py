@@ -56,7 +56,8 @@ def test_with_a_kit_at_every_witness_overdoses_are_fatal_at_the_reversal_miss_ra
         programme_scenario(
             TYPE,
             programme,
-            run={**RUN, "people": 4000, "years": 0.2},
+            # No burn-in: 5 years at this rate would leave nobody to overdose.
+            run={**RUN, "people": 4000, "years": 0.2, "burn_in_years": 0.0},
             population={
                 **EVERYONE_USING,
                 "naloxone_carrier_fraction": 0.0,

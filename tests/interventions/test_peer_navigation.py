@@ -53,7 +53,9 @@ def navigated_model(people: int, processes: tuple, **programme: object) -> HarmR
     scenario = programme_scenario(
         TYPE,
         programme,
-        run={"name": "t", "people": people, "years": 1.0, "seed": 11},
+        # No burn-in: the drawn population, everyone in active use (five years at this
+        # overdose rate would leave almost nobody).
+        run={"name": "t", "people": people, "years": 1.0, "seed": 11, "burn_in_years": 0.0},
         care=QUIET_CARE,
         **MANY_OVERDOSES,
     )

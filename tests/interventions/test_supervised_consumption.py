@@ -76,7 +76,11 @@ def test_fully_supervised_clients_never_die_of_overdose_nor_share():
         programme = {**EVERYONE_SUPERVISED, "staff_reversal_probability": 1.0}
         programme["capacity_visits_per_week"] = capacity
         model = HarmReductionModel(
-            programme_scenario(TYPE, programme, run={**RUN, "years": 0.4}, **HIGH_RISK)
+            # No burn-in: the drawn population (half of injectors with HCV, the rest not),
+            # before five years of this risk have infected or killed everyone.
+            programme_scenario(
+                TYPE, programme, run={**RUN, "years": 0.4, "burn_in_years": 0.0}, **HIGH_RISK
+            )
         )
         clients = run_recording_clients(model)
         ev = text_events(model).merge(clients, on=["person", "week"])
@@ -101,7 +105,8 @@ def test_supervised_overdoses_are_fatal_at_the_staffs_miss_rate():
         programme_scenario(
             TYPE,
             {**EVERYONE_SUPERVISED, "staff_reversal_probability": p},
-            run={**RUN, "people": n, "years": 0.2},
+            # No burn-in: 5 years at this rate would leave nobody to overdose.
+            run={**RUN, "people": n, "years": 0.2, "burn_in_years": 0.0},
             population={"inject_fraction": 1.0, **EVERYONE_USING},
             overdose={"base_rate_per_year": 1000.0},
         ),
