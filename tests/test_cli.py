@@ -87,7 +87,10 @@ def test_timeseries_has_one_row_per_week_and_the_columns(baseline_run):
     missing = [c for c in [*TIMESERIES_COLUMNS, "population"] if c not in ts.columns]
     assert missing == []
     assert (ts[STATES].sum(axis=1) == ts["population"]).all()
-    assert ts.loc[0, "population"] == 300
+    # Week 0 is after the default burn-in (run.burn_in_years): the 300 drawn have moved on
+    # (deaths, initiation), so week 0 is whoever is there then, one initial event each.
+    events = pd.read_parquet(out / "events.parquet")
+    assert ts.loc[0, "population"] == (events["kind"] == "initial").sum()
     assert ts["hiv_prevalence"].between(0, 1).all()
     assert ts["hcv_prevalence"].between(0, 1).all()
 
@@ -96,13 +99,23 @@ def test_events_have_the_columns_and_one_initial_event_per_person(baseline_run):
     _, out = baseline_run
     events = pd.read_parquet(out / "events.parquet")
     assert list(events.columns) == EVENT_COLUMNS
+    ts = pd.read_parquet(out / "timeseries.parquet")
+    week0 = int(ts.loc[0, "population"])  # after burn-in: not the 300 drawn (see below)
     initial = events[events["kind"] == "initial"]
-    assert len(initial) == 300
-    assert initial["person"].nunique() == 300
+    assert len(initial) == week0
+    assert initial["person"].nunique() == week0
     assert (initial["week"] == 0).all()
-    week0_initial = events[(events["week"] == 0) & (events["kind"] == "initial")]
-    assert len(week0_initial) == 300
     assert set(initial["to_state"].astype(str)) <= set(STATES)
+
+
+def test_without_burn_in_week_0_is_the_population_as_drawn(tmp_path):
+    out = tmp_path / "out"
+    proc = small_run(out, 3, "--set", "run.burn_in_years=0", "--quiet", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    ts = pd.read_parquet(out / "timeseries.parquet")
+    assert ts.loc[0, "population"] == 300
+    initial = pd.read_parquet(out / "events.parquet").query("kind == 'initial'")
+    assert sorted(initial["person"]) == list(range(300))
 
 
 def test_metadata_and_written_scenario_agree(baseline_run):

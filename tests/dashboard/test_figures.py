@@ -78,9 +78,28 @@ def test_nodes_show_each_sampled_persons_state():
     assert [n["person"] for n in nodes] == model.people.pid[view.rows].tolist()
 
 
+def test_the_caption_counts_living_people_not_rows():
+    # Rows are 1.5 x the people drawn (spare rows for initiates): the caption counts the living.
+    small = HarmReductionModel(load_scenario(None, {"run.people": 150, "run.seed": 3}))
+    alive = small.people.alive
+    assert small.people.n == 225 > alive.sum()  # every row is drawn, some are unused
+    assert NetworkView(small).caption(small).startswith(f"All {alive.sum():,} people.")
+    big = HarmReductionModel(load_scenario(None, {"run.people": 400, "run.seed": 3}))
+    alive = big.people.alive
+    assert (
+        NetworkView(big)
+        .caption(big)
+        .startswith(
+            f"A sample of {alive[:300].sum():,} of {alive.sum():,} people: 12 whole neighbourhoods"
+        )
+    )
+
+
 def test_overdoses_and_deaths_are_marked_as_the_event_log_records_them():
     model = HarmReductionModel(load_scenario(None, {"run.people": 300, "run.seed": 8}))
-    view = NetworkView(model)  # 300 people: everyone is in the sample
+    # Every row in the sample (the drawn 300 and the spare rows initiates move into), so every
+    # overdose and death is checked.
+    view = NetworkView(model, max_people=model.people.n)
     checked = 0
     for _ in range(40):
         model.step()

@@ -2,8 +2,10 @@
 
 A picture of 2,000 people and 10,000 ties is a grey blur, so above ``max_people`` the panel
 shows whole neighbourhoods (the model's ``community_size`` blocks of rows, inside which most
-ties form) up to a few hundred people. Rows keep their place: when someone dies, a new
-initiate takes their row the next week, in the same spot. Each neighbourhood is a ring, laid
+ties form) up to a few hundred people. Rows keep their place: when someone dies, a later
+initiate takes a free row (the lowest first), in the same spot. The model has spare rows
+(``demography.row_headroom``) for a population that grows, so rows are not people: the
+caption counts the living. Each neighbourhood is a ring, laid
 out on a grid, so ties inside it are chords and ties between neighbourhoods are long lines.
 
 The view reads the model's arrays and tie layers directly (not ``model.agents``/``space``,
@@ -73,7 +75,6 @@ class NetworkView:
     def __init__(self, model: HarmReductionModel, max_people: int = MAX_PEOPLE) -> None:
         size = model.scenario.network.community_size
         self.rows = sample_rows(model.people.n, size, max_people)
-        self.population = model.people.n
         self.x, self.y = ring_layout(self.rows, size)
         self.in_sample = np.zeros(model.people.n, dtype=bool)
         self.in_sample[self.rows] = True
@@ -170,12 +171,14 @@ class NetworkView:
         return out
 
     def caption(self, model: HarmReductionModel) -> str:
-        """What the panel shows, in a sentence."""
-        n = self.rows.size
-        if n == self.population:
-            return f"All {n:,} people. Hover over a person for details."
+        """What the panel shows, in a sentence: living people (rows include spare ones)."""
+        alive = model.people.alive
+        everyone = int(np.count_nonzero(alive))
+        if not alive[~self.in_sample].any():
+            return f"All {everyone:,} people. Hover over a person for details."
+        n = int(np.count_nonzero(alive[self.rows]))
         return (
-            f"A sample of {n:,} of {self.population:,} people: {self.neighbourhoods} whole "
+            f"A sample of {n:,} of {everyone:,} people: {self.neighbourhoods} whole "
             "neighbourhoods (most ties form inside one). Hover over a person for details."
         )
 

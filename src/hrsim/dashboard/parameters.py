@@ -160,7 +160,7 @@ PROGRAMMES: dict[str, Programme] = {
         _programme(
             "peer_navigation",
             "Peer navigation after overdose",
-            "A peer reaches overdose survivors and links some of them to MOUD.",
+            "A peer meets overdose survivors in the ED and links some of them to MOUD.",
         ),
         _programme(
             "moud_expansion",
@@ -204,6 +204,11 @@ PROGRAMMES: dict[str, Programme] = {
             "Police send people to detox instead of prison.",
             key="diversion_fraction",
             label="Arrests diverted",
+        ),
+        _programme(
+            "ed_buprenorphine",
+            "Buprenorphine in the ED",
+            "Emergency departments start buprenorphine after an overdose visit.",
         ),
     )
 }
