@@ -100,7 +100,8 @@ def test_injecting_ties_only_between_people_who_inject():
 
 
 def test_injecting_degree_near_target_and_clustered():
-    m = HarmReductionModel(people=20_000, years=1, seed=3)
+    # The network as built (no burn-in): its degrees are the build's, before weekly turnover.
+    m = HarmReductionModel(people=20_000, years=1, seed=3, run__burn_in_years=0.0)
     p = m.people
     layer = m.network.layers["injecting"]
     active_inj = np.flatnonzero(p.injects & (p.state == Care.ACTIVE))

@@ -30,8 +30,10 @@ def everyone_on_moud(people: int, **programme: object) -> HarmReductionModel:
     scenario = programme_scenario(
         TYPE,
         programme,
-        run={"name": "t", "people": people, "years": 1.0, "seed": 6},
+        run={"name": "t", "people": people, "years": 1.0, "seed": 6, "burn_in_years": 0.0},
         care=QUIET_CARE,
+        # One row per person: the test sets every row's state (no spare rows, no initiates).
+        demography={"row_headroom": 1.0, "initiation_per_1000_by_year": [0.0]},
     )
     m = HarmReductionModel(scenario, processes=(CareProcess,))
     m.people.state[:] = Care.BUPRENORPHINE

@@ -65,11 +65,16 @@ class Infections(Process):
 
     def step(self, model: WeekContext) -> None:
         """This week's transmission."""
-        rng = model.streams.generator(self.name, model.week)
-        self._transmit(model, rng)
+        self._transmit(model)
 
-    def _transmit(self, model: WeekContext, rng: np.random.Generator) -> None:
+    def _transmit(self, model: WeekContext) -> None:
         i, p = self.i, model.people
+
+        def rng(route: str) -> np.random.Generator:
+            # A stream per route: how many HCV draws a week takes never shifts HIV's, so a
+            # change to HCV alone (a cure rate) leaves HIV, and all that follows, as it was.
+            return model.streams.generator(f"{self.name}.{route}", model.week)
+
         sexual = model.network.layers["sexual"]
         acquisition = (p.hiv_acquisition_multiplier, model.max_hook("hiv_acquisition_multiplier"))
 
@@ -82,7 +87,7 @@ class Infections(Process):
         exposed = ExposedPartners.of(model.network.layers["injecting"], p)
         hcv_source = hcv_infectious(p, i)
         hiv_inj = exposed.infected(
-            rng,
+            rng("hiv_injecting"),
             p.hiv,
             p.hiv,
             p.receptive_shared_injections,
@@ -91,14 +96,14 @@ class Infections(Process):
             acquisition[0],
         )
         hcv_inj = exposed.infected(
-            rng,
+            rng("hcv_injecting"),
             hcv_source,
             p.hcv,
             p.receptive_shared_injections,
             i.hcv_per_shared_injection,
         )
         hcv_eq = exposed.infected(
-            rng,
+            rng("hcv_equipment"),
             hcv_source,
             p.hcv,
             p.equipment_shared_injections,
@@ -106,7 +111,7 @@ class Infections(Process):
         )
         hiv_sex = _transmit_sexual(
             p,
-            rng,
+            rng("hiv_sexual"),
             sexual,
             i.hiv_per_sex_act,
             i.sex_acts_per_partner_per_week,
@@ -131,7 +136,8 @@ class Infections(Process):
         p.hcv_weeks[new_hcv] = 0
         p.hcv_treatment_weeks[new_hcv] = 0
         p.hcv_diagnosed[new_hcv] = False
-        p.hcv_will_clear[new_hcv] = rng.random(new_hcv.size) < i.hcv_spontaneous_clearance_fraction
+        clears = rng("hcv_clearance").random(new_hcv.size) < i.hcv_spontaneous_clearance_fraction
+        p.hcv_will_clear[new_hcv] = clears
         model.timeseries.add("hiv_infections", new_hiv.size)
         model.timeseries.add("hcv_infections", new_hcv.size)
 
