@@ -36,7 +36,6 @@ MEETS = [
     "death from any cause within 12 months of inpatient detox discharge",
     "fatal overdose rate among people who inject, fentanyl era (per 1000 person-years)",
     "HIV incidence among people who injected in the past year (per 100 person-years)",
-    "HIV incidence on vs off MOUD among people who inject (rate ratio)",
     "receptive syringe sharing in the past 12 months, HIV-negative people who inject",
     "fatality of overdoses witnessed by a kit holder",
 ]
@@ -62,8 +61,6 @@ MISSES = [
     # About 0.02 vs 0.50: few people on MOUD inject (2.3% of weeks, from Sullivan's buprenorphine
     # patients), and then less often and sharing less.
     "primary HCV incidence on vs off MOUD among people who inject (rate ratio)",
-    # About 4.0 vs 6.2 (4.3-9.0) per 100 PY: low HCV incidence.
-    "HCV reinfection after cure among people who inject (per 100 person-years)",
     # HIV prevalence about 5% vs 6-7%, HCV antibody about 36% and viraemic about 21% vs 55% and
     # 39%: incidence does not balance deaths, exits, cure and uninfected entrants.
     "HIV prevalence among people who injected in the past year, at the end",
@@ -77,6 +74,16 @@ MISSES = [
     # About 96% vs 77%: no 'found later, EMS too late' path, so almost no fatal overdose gets
     # naloxone.
     "share of fatal overdoses with no naloxone given",
+]
+
+
+# Missed by the target's rule (the study's and the simulation's errors combined), with the two
+# 95% intervals touching: reported failing, and a small change to the model may flip them.
+NEAR_MISSES = [
+    # About 0.30 (0.25-0.36) against 0.46 (0.32-0.67).
+    "HIV incidence on vs off MOUD among people who inject (rate ratio)",
+    # About 4.1 (3.9-4.3) against 6.2 (4.3-9.0) per 100 PY: low HCV incidence.
+    "HCV reinfection after cure among people who inject (per 100 person-years)",
 ]
 
 
@@ -105,8 +112,14 @@ def test_target_missed_is_reported_as_failing(results, name):
 
 
 @pytest.mark.validation
+@pytest.mark.parametrize("name", NEAR_MISSES)
+def test_near_miss_is_reported_as_failing(results, name):
+    assert not results[name].passed
+
+
+@pytest.mark.validation
 def test_every_target_is_checked(results):
-    assert sorted(results) == sorted(MEETS + MISSES)
+    assert sorted(results) == sorted(MEETS + MISSES + NEAR_MISSES)
 
 
 @pytest.mark.validation
@@ -157,7 +170,7 @@ def test_validate_command_json_and_exit_code():
         check=False,
     )
     rows = json.loads(out.stdout)
-    assert {r["name"] for r in rows} == set(MEETS + MISSES)
+    assert {r["name"] for r in rows} == set(MEETS + MISSES + NEAR_MISSES)
     for r in rows:
         assert set(r) == {
             "name",
