@@ -48,6 +48,11 @@ SCENARIO = textwrap.dedent(
 )
 
 
+# As SCENARIO, with no new initiates: one arriving in a week, after the programmes ran, is
+# not reached until the next week (the programme's promise is for everyone it reaches).
+SCENARIO_NO_ENTRIES = SCENARIO + "\n[demography]\ninitiation_per_1000_by_year = [0.0]\n"
+
+
 def hrsim(*args, cwd, env=None):
     return subprocess.run(
         [sys.executable, "-m", "hrsim.cli", *map(str, args)],
@@ -100,7 +105,7 @@ def test_installed_package_entry_point_registers_a_programme(tmp_path):
         "[hrsim.interventions]\nno_overdose = hrsim_no_overdose:NoOverdose\n"
     )
     (site / "hrsim_no_overdose.py").write_text(NO_OVERDOSE)
-    (tmp_path / "arm.toml").write_text(SCENARIO)
+    (tmp_path / "arm.toml").write_text(SCENARIO_NO_ENTRIES)
     env = {**os.environ, "PYTHONPATH": str(site)}
     proc = hrsim(
         "run", "arm.toml", "--people", 1000, "--years", 0.5, "--out", "arm", "--quiet",
