@@ -24,6 +24,7 @@ FLOOR = {
     "outputs": 0,
     "_version": 0,
     "core": 1,
+    "economics": 1,
     "scenario": 2,
     "processes": 3,
     "interventions": 3,
