@@ -186,13 +186,3 @@ def _address_space_room() -> int | None:
         if soft != resource.RLIM_INFINITY and used in status:
             rooms.append(soft - status[used])
     return min(rooms) if rooms else None
-    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
-    if soft == resource.RLIM_INFINITY:
-        return None
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmSize:"):
-                return soft - int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
