@@ -58,12 +58,13 @@ def ce_plane_plot(
 ) -> Any:
     """The cost-effectiveness plane: each arm's PSA samples against the baseline's.
 
-    ``costs`` and ``effects`` are (samples, strategies) as for :func:`hrsim.economics.ceac`;
-    each point is one sample's incremental effect (x) and incremental cost (y) of an arm over
-    ``baseline`` (default: the first name) in that same sample, so common random numbers and
-    shared parameters cancel. A larger outlined marker is each arm's mean; a dashed line
-    through the origin per willingness to pay marks where the ICER equals it (below and to
-    the right of a line is cost-effective at that threshold). Returns the figure.
+    ``costs`` and ``effects`` are (samples, strategies), as for
+    :func:`hrsim.economics.uncertainty.ceac`; each point is one sample's incremental effect
+    (x) and incremental cost (y) of an arm over ``baseline`` (default: the first name) in that
+    same sample, so common random numbers and shared parameters cancel. A larger outlined
+    marker is each arm's mean; a dashed line through the origin per willingness to pay marks
+    where the ICER equals it (below and to the right of a line is cost-effective at that
+    threshold). Returns the figure.
     """
     where = "ce_plane"
     cost, effect = psa_arrays(costs, effects, where)
@@ -140,10 +141,10 @@ def ceac_plot(
 ) -> Any:
     """Acceptability curves, one line per strategy, and the acceptability frontier under them.
 
-    ``ceac_frame`` is :func:`hrsim.economics.ceac`'s frame (``wtp, strategy, probability,
-    optimal``). The frontier (CEAF) is a wide grey band following, at each wtp, the curve of
-    the strategy with the highest expected net benefit; where the band leaves a curve that is
-    higher, the likeliest strategy is not the best bet. Returns the figure.
+    ``ceac_frame`` is :func:`hrsim.economics.uncertainty.ceac`'s frame (``wtp, strategy,
+    probability, optimal``). The frontier (CEAF) is a wide grey band following, at each wtp,
+    the curve of the strategy with the highest expected net benefit; where the band leaves a
+    curve that is higher, the likeliest strategy is not the best bet. Returns the figure.
     """
     _columns(ceac_frame, ("wtp", "strategy", "probability", "optimal"), "ceac_figure")
     frame = ceac_frame.sort_values("wtp", kind="stable")
@@ -188,8 +189,9 @@ def evpi_plot(
     effect_label: str = "QALY",
     per: str = "person",
 ) -> Any:
-    """EVPI against willingness to pay (``evpi_frame``: :func:`hrsim.economics.evpi`'s frame).
+    """EVPI against willingness to pay.
 
+    ``evpi_frame`` is :func:`hrsim.economics.uncertainty.evpi`'s frame (``wtp, evpi``);
     ``per`` names the unit the EVPI is in (``"person"``, ``"run"``, ``"population"``), which
     is the unit of the costs and effects it was computed from. Returns the figure.
     """
