@@ -4,7 +4,7 @@ Every function takes ``costs`` and ``effects`` shaped ``(samples, strategies)``:
 PSA parameter sample ``s``, column ``k`` strategy ``k``, all strategies of a row run on the
 same parameters (and, in hrsim, the same random numbers). The conventions follow dampack
 (``R/ceac.R``, ``R/evpi.R``, ``R/exp_loss.R``) and Briggs, Claxton & Sculpher (2006),
-*Decision Modelling for Health Economic Evaluation*, ch. 5 and 7:
+*Decision Modelling for Health Economic Evaluation* (docs/economics.md says more):
 
 - **CEAC**: at each willingness to pay (wtp), the share of samples in which a strategy has the
   highest net monetary benefit (NMB). Samples where several strategies tie share that sample
