@@ -283,7 +283,7 @@ def _sweep_progress(args: argparse.Namespace) -> tuple[Path | None, int, int, st
         if manifest is None:
             return store, 0, 0, format_bytes(folder_size(store))
         done = len(Store(store).scan(manifest))
-        total = len(manifest["arms"]) * len(manifest["seeds"])  # run ids are not listed
+        total = len(manifest["arms"]) * int(manifest["replicates"])  # run ids are not listed
         return store, done, total, format_bytes(folder_size(store))
     except Exception:  # noqa: BLE001 - the message must come out even if the store is odd
         return None, 0, 0, ""
