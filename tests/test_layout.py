@@ -126,6 +126,7 @@ def test_every_folder_says_what_lives_there() -> None:
         "batch",
         "core",
         "dashboard",
+        "economics",
         "interventions",
         "processes",
         "reporting",

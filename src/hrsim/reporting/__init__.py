@@ -2,7 +2,10 @@
 
 What lives here: ``figures.py`` (the palette, offline HTML pages, PNG figures), ``report.py``
 (``hrsim report``), ``validation_page.py`` (``hrsim validate --html``), ``calibration_page.py`` and
-``sensitivity_page.py`` (what ``hrsim calibrate`` and ``hrsim sensitivity`` write).
+``sensitivity_page.py`` (what ``hrsim calibrate`` and ``hrsim sensitivity`` write),
+``economics_figures.py`` (the cost-effectiveness plane, CEAC with its frontier, and EVPI of a
+probabilistic sensitivity analysis).
 
-May import: ``hrsim.analysis``, ``hrsim.batch`` and below; matplotlib (Agg), never Solara.
+May import: ``hrsim.analysis``, ``hrsim.batch`` and below (``hrsim.economics`` too); matplotlib
+(Agg), never Solara.
 """
