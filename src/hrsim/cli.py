@@ -507,6 +507,7 @@ def _psa(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"plan": data.manifest["psa"], "summary": summary.as_dict()}, indent=2))
     elif not args.quiet:
+        print(data.run_summary.format() + "\n")
         print(format_summary(summary))
         shown = ", ".join(p.name for p in figures)
         print(f"\nsamples.csv, psa.csv, summary.json, {shown} in {out}/")

@@ -156,7 +156,7 @@ def read_distributions(source: str | Path | Mapping[str, Any]) -> DistributionsF
 
     def walk(prefix: str, value: Any) -> None:
         # A table with a "dist" key is one declaration; any other table nests names.
-        if isinstance(value, dict) and "dist" not in value and value:
+        if isinstance(value, dict) and "dist" not in value and (value or not prefix):
             for k, v in value.items():
                 walk(f"{prefix}.{k}" if prefix else str(k), v)
             return
@@ -518,6 +518,7 @@ class PsaData:
     samples: pd.DataFrame  # index sample, one column per sampled parameter
     runs: pd.DataFrame  # one row per run: sample, replicate, arm, seed, run_id, outcomes
     base_case: pd.DataFrame  # the base-case runs: base_run, arm, seed, run_id, outcomes
+    run_summary: Any = None  # what the call of run_psa did (a sweep's SweepSummary)
 
     @property
     def strategies(self) -> list[str]:
@@ -841,6 +842,7 @@ def run_psa(
             except (ScenarioError, OSError):
                 pass
     data = psa_frames(experiment)
+    data.run_summary = experiment.summary
     summary = summarise_psa(data.runs, wtp, effect, cost, baseline=psa.baseline,
                             strategies=psa.strategies, base_case=data.base_case)  # fmt: skip
     write_outputs(data, summary, store)
