@@ -4,7 +4,10 @@ Layout of ``DIR``::
 
     manifest.json          the sweep: spec, hrsim version, scenarios and their hashes, seeds,
                            every arm (written first, before any run); run ids follow from the
-                           arms and seeds (``a0003-r0007``: arm 3, replicate 7), not listed
+                           arms and seeds (``a0003-r0007``: arm 3, replicate 7), not listed.
+                           Every arm runs on the sweep's ``seeds``, or on its own ``seeds``
+                           when its entry has them (a PSA: the arms of one parameter sample
+                           share theirs); ``seed_of`` says which
     runs/<run_id>.<digest>.parquet
                            one finished run: its weekly series as rows, its outcome totals and
                            identity (sweep fingerprint, arm, replicate, seed, scenario hash) in
