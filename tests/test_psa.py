@@ -473,6 +473,14 @@ def test_bad_command_lines_are_one_line_exit_2(files, tmp_path, capsys, extra, e
     assert not out.exists()
 
 
+def test_the_sweep_report_refuses_a_psa_store_in_one_line(serial, capsys):
+    _, out, _, _ = serial
+    assert main(["report", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "is a PSA store (hrsim psa)" in err and err.count("\n") == 1
+    assert not (out / "report").exists()
+
+
 def test_an_unknown_arm_file_is_one_line(files, capsys):
     assert main(["psa", str(files / "base.toml"), "nalox.toml", "--dry-run"]) == 2
     err = capsys.readouterr().err

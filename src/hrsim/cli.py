@@ -604,6 +604,11 @@ def _report(args: argparse.Namespace) -> int:
     from hrsim.reporting.report import write_report
 
     experiment = load_experiment(args.store)
+    if "psa" in experiment.manifest:  # its arms are samples x arms: not a sweep's report
+        raise ScenarioError(
+            f"{args.store} is a PSA store (hrsim psa): its results are summary.json, psa.csv"
+            " and the ce_plane, ceac and evpi figures there; hrsim report is for sweeps"
+        )
     folder, page = _report_place(args.store, args.out)
     output = prepare(folder, "report", force=args.force)
     with output.staging() as tmp:
