@@ -47,9 +47,9 @@ def test_every_default_has_value_unit_and_source():
         for key, entry in params.items():
             where = f"{section}.{key}"
             assert isinstance(entry, dict), where
-            # Optional metadata (issue 15): a cost's price year, a PSA distribution.
+            # psa: a distribution for `hrsim psa`; price_year: the year of a cost's dollars.
             assert {"value", "unit", "source"} <= set(entry), where
-            assert set(entry) <= {"value", "unit", "source", "price_year", "psa"}, where
+            assert set(entry) <= {"value", "unit", "source", "psa", "price_year"}, where
             assert isinstance(entry["unit"], str) and entry["unit"].strip(), where
             assert isinstance(entry["source"], str) and entry["source"].strip(), where
 

@@ -242,3 +242,46 @@ def test_something_that_is_not_a_scheduler_is_one_line(tmp_path):
     assert str(info.value).startswith(f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}")
     assert "\n" not in str(info.value)
     assert time.monotonic() - start_time < CONNECT_TIMEOUT_S + 10
+
+
+PSA_RUN = '[run]\nname = "{name}"\npeople = 300\nyears = 1.0\nburn_in_years = 0.0\n'
+PSA_ARMS = {
+    "base": PSA_RUN.format(name="baseline"),
+    "naloxone": PSA_RUN.format(name="naloxone")
+    + '[[interventions]]\ntype = "naloxone_distribution"\n',
+    "moud": PSA_RUN.format(name="moud") + '[[interventions]]\ntype = "moud_expansion"\n',
+}
+
+
+def test_psa_on_dask_equals_one_and_two_local_workers(cluster, tmp_path):
+    from hrsim.analysis.psa import load_psa, plan_psa, run_psa
+    from hrsim.scenario import load_scenario
+
+    address, _ = cluster
+    for name, text in PSA_ARMS.items():
+        (tmp_path / f"{name}.toml").write_text(text)
+    files = [str(tmp_path / f"{n}.toml") for n in PSA_ARMS]
+    options = ["--samples", "4", "--replicates", "2", "--seed", "3"]
+    out = tmp_path / "on_dask"
+    result = subprocess.run(
+        [sys.executable, "-m", "hrsim.cli", "psa", *files, *options, "--out", str(out),
+         "--scheduler", address, "--quiet"],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    on_dask = load_psa(out)
+    assert len(on_dask.runs) == 24 and on_dask.missing == 0
+
+    scenarios = [load_scenario(f) for f in files]
+    for workers in (1, 2):
+        plan = plan_psa(scenarios[0], scenarios[1:], samples=4, replicates=2, seed=3)
+        local = tmp_path / f"local{workers}"
+        data, _ = run_psa(plan, local, workers=workers, progress=False)
+        pd.testing.assert_frame_equal(on_dask.runs, data.runs, check_exact=True)
+        pd.testing.assert_frame_equal(on_dask.samples, data.samples, check_exact=True)
+        names = sorted(p.name for p in (out / "runs").iterdir())
+        assert names == sorted(p.name for p in (local / "runs").iterdir())
+        for name in names:  # the same bytes, so the same digests in the names
+            assert (out / "runs" / name).read_bytes() == (local / "runs" / name).read_bytes()
+        for name in ("samples.csv", "psa.csv", "summary.json"):
+            assert (out / name).read_bytes() == (local / name).read_bytes()

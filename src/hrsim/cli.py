@@ -1,4 +1,4 @@
-"""The ``hrsim`` command: run, compare, validate, sweep, report, calibrate, sensitivity, dashboard.
+"""The ``hrsim`` command: run, compare, psa, validate, sweep, report, calibrate, sensitivity, ....
 
 Bad input (unknown key, value out of range, malformed TOML, missing file, bad ``--set``)
 prints one line on stderr and exits with code 2, writing nothing.
@@ -66,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--workers", type=int, help="processes to use (default: all cores)")
     cmp.add_argument("--json", action="store_true", help="print one JSON object")
     _plugin_option(cmp)
+
+    _add_psa_command(sub)
 
     val = sub.add_parser("validate", help="check the model against published targets")
     val.add_argument(
@@ -168,6 +170,57 @@ def _parallel_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scheduler", metavar="ADDR", help="a Dask scheduler, tcp://HOST:PORT")
 
 
+def _add_psa_command(sub: Any) -> None:
+    psa = sub.add_parser(
+        "psa",
+        help="probabilistic sensitivity analysis: parameter samples x arms, resumable",
+        description="Sample every parameter with a distribution (Latin hypercube), run every"
+        " arm on each sample's common seeds, and report the incremental table, the CEAC, EVPI"
+        " and the parameter vs Monte Carlo variance. The store in --out resumes after an"
+        " interrupt: run the same command again.",
+    )
+    psa.add_argument("baseline", help="baseline scenario TOML file")
+    psa.add_argument("arms", nargs="+", metavar="ARM", help="arm scenario TOML files")
+    psa.add_argument("--samples", type=int, default=100, help="parameter samples (default 100)")
+    psa.add_argument(
+        "--replicates", type=int, default=1, help="runs per sample and arm (default 1)"
+    )
+    psa.add_argument("--seed", type=int, default=1, help="base seed of samples and runs")
+    psa.add_argument("--people", type=int, help="population size for every arm")
+    psa.add_argument("--years", type=float, help="years to simulate for every arm")
+    psa.add_argument(
+        "--distributions",
+        type=Path,
+        metavar="FILE",
+        help="TOML file adding, overriding or restricting the distributions ([psa])",
+    )
+    psa.add_argument(
+        "--base-runs",
+        type=int,
+        default=0,
+        metavar="M",
+        help="also run every arm at the base case on M seeds, to measure the Monte Carlo"
+        " variance with 1 replicate (default 0)",
+    )
+    psa.add_argument(
+        "--wtp",
+        type=float,
+        nargs="+",
+        metavar="USD",
+        help="willingness-to-pay thresholds per unit of effect (default 50000 100000 200000)",
+    )
+    psa.add_argument("--effect", default="qalys", help="effect outcome (default qalys)")
+    psa.add_argument(
+        "--cost", default="cost_discounted_usd", help="cost outcome (default cost_discounted_usd)"
+    )
+    psa.add_argument("--out", type=Path, help="store directory (default: runs/psa-BASELINE)")
+    psa.add_argument("--dry-run", action="store_true", help="print the plan; run nothing")
+    psa.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    psa.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    _parallel_options(psa)
+    _plugin_option(psa)
+
+
 def _add_sweep_commands(sub: Any) -> None:
     swp = sub.add_parser("sweep", help="run a sweep of arms x replicates into a resumable store")
     swp.add_argument("spec", metavar="SWEEP.toml", help="sweep TOML file")
@@ -208,6 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = {
         "run": _run,
         "compare": _compare,
+        "psa": _psa,
         "validate": _validate,
         "calibrate": _calibrate,
         "sensitivity": _sensitivity,
@@ -283,7 +337,7 @@ def _sweep_progress(args: argparse.Namespace) -> tuple[Path | None, int, int, st
         if manifest is None:
             return store, 0, 0, format_bytes(folder_size(store))
         done = len(Store(store).scan(manifest))
-        total = len(manifest["arms"]) * len(manifest["seeds"])  # run ids are not listed
+        total = len(manifest["arms"]) * int(manifest["replicates"])  # run ids are not listed
         return store, done, total, format_bytes(folder_size(store))
     except Exception:  # noqa: BLE001 - the message must come out even if the store is odd
         return None, 0, 0, ""
@@ -379,6 +433,102 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _psa(args: argparse.Namespace) -> int:
+    from hrsim.analysis.psa import (
+        DEFAULT_WTP,
+        format_summary,
+        plan_psa,
+        run_psa,
+    )
+    from hrsim.batch.outcomes import OUTCOMES
+    from hrsim.batch.store import Store
+    from hrsim.batch.sweep import RunFailures
+    from hrsim.messages import did_you_mean
+
+    for name, what in ((args.effect, "effect"), (args.cost, "cost")):
+        if name not in OUTCOMES:
+            hint = did_you_mean(name, OUTCOMES, always_list=True)
+            raise ScenarioError(f"--{what} {name!r}: unknown outcome{hint}")
+    overrides = _run_overrides(args)
+    paths = [args.baseline, *args.arms]
+    scenarios = [load_scenario(path, overrides or None) for path in paths]
+    names = [s.run.name for s in scenarios]
+    if len(set(names)) < len(names):  # two files with the same run.name: use the file names
+        names = [Path(path).stem for path in paths]
+    if len(set(names)) < len(names):
+        raise ScenarioError(f"psa: two arms share the name '{names[0]}'; rename one (run.name)")
+    wtp = tuple(args.wtp) if args.wtp else DEFAULT_WTP
+    if any(not w >= 0 or w == float("inf") for w in wtp):
+        raise ScenarioError(f"--wtp {' '.join(f'{w:g}' for w in wtp)}: values must be 0 or more")
+    plan = plan_psa(
+        scenarios[0],
+        scenarios[1:],
+        names=names,
+        files=[str(p) for p in paths],
+        samples=args.samples,
+        replicates=args.replicates,
+        seed=args.seed,
+        base_runs=args.base_runs,
+        distributions=args.distributions,
+    )
+    out = args.out or plan.default_store
+    if args.dry_run:
+        print(plan.describe())
+        return 0
+    plan.plan.check_size()
+    from hrsim.outputs import resolve_folder
+
+    resolve_folder(out)  # a file, ".", home or "/": one line, before any run
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # a batch system's stop, as Ctrl-C
+    try:
+        data, summary = run_psa(
+            plan,
+            out,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=not args.quiet and not args.json,
+            wtp=wtp,
+            effect=args.effect,
+            cost=args.cost,
+        )
+    except KeyboardInterrupt:
+        print(
+            f"hrsim: interrupted: {_saved_runs(Store(out))} of {plan.total_runs} runs are saved"
+            f" in {out}/; run the same command again to finish the rest",
+            file=sys.stderr,
+        )
+        return 130
+    except RunFailures as exc:
+        print(f"hrsim: error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    figures = _psa_figures(summary, Path(out))
+    if args.json:
+        print(json.dumps({"plan": data.manifest["psa"], "summary": summary.as_dict()}, indent=2))
+    elif not args.quiet:
+        print(data.run_summary.format() + "\n")
+        print(format_summary(summary))
+        shown = ", ".join(p.name for p in figures)
+        print(f"\nsamples.csv, psa.csv, summary.json, {shown} in {out}/")
+    return 0
+
+
+def _psa_figures(summary: Any, out: Path) -> list[Path]:
+    """The CE plane, the CEAC with its frontier and EVPI, as PNGs in the PSA's store."""
+    from hrsim.analysis.psa import effect_label
+    from hrsim.reporting.economics_figures import ce_plane, ceac_figure, evpi_figure
+
+    label = effect_label(summary.effect)
+    unit = label[:-1] if label.endswith("s") else label
+    return [
+        ce_plane(summary.costs, summary.effects, summary.strategies, out / "ce_plane.png",
+                 baseline=summary.baseline, wtp=summary.wtp, effect_label=label),
+        ceac_figure(summary.ceac, out / "ceac.png", effect_label=unit),
+        evpi_figure(summary.evpi, out / "evpi.png", effect_label=unit, per="run"),
+    ]  # fmt: skip
+
+
 def _sweep(args: argparse.Namespace) -> int:
     from hrsim.batch.executors import ExecutorError
     from hrsim.batch.store import Store
@@ -454,6 +604,11 @@ def _report(args: argparse.Namespace) -> int:
     from hrsim.reporting.report import write_report
 
     experiment = load_experiment(args.store)
+    if "psa" in experiment.manifest:  # its arms are samples x arms: not a sweep's report
+        raise ScenarioError(
+            f"{args.store} is a PSA store (hrsim psa): its results are summary.json, psa.csv"
+            " and the ce_plane, ceac and evpi figures there; hrsim report is for sweeps"
+        )
     folder, page = _report_place(args.store, args.out)
     output = prepare(folder, "report", force=args.force)
     with output.staging() as tmp:

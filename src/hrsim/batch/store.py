@@ -4,7 +4,10 @@ Layout of ``DIR``::
 
     manifest.json          the sweep: spec, hrsim version, scenarios and their hashes, seeds,
                            every arm (written first, before any run); run ids follow from the
-                           arms and seeds (``a0003-r0007``: arm 3, replicate 7), not listed
+                           arms and seeds (``a0003-r0007``: arm 3, replicate 7), not listed.
+                           Every arm runs on the sweep's ``seeds``, or on its own ``seeds``
+                           when its entry has them (a PSA: the arms of one parameter sample
+                           share theirs); ``seed_of`` says which
     runs/<run_id>.<digest>.parquet
                            one finished run: its weekly series as rows, its outcome totals and
                            identity (sweep fingerprint, arm, replicate, seed, scenario hash) in
@@ -30,7 +33,7 @@ import hashlib
 import io
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -165,6 +168,18 @@ def read_outcomes(path: Path) -> dict[str, float]:
     """A run file's outcome totals from its footer (no digest check: ``scan`` made it)."""
     kv = pq.read_metadata(path).metadata or {}
     return dict(json.loads(kv[_OUTCOMES_KEY]))
+
+
+def replicates_of(manifest: Mapping[str, Any]) -> int:
+    """Replicates per arm of a stored sweep."""
+    return int(manifest["replicates"])
+
+
+def seed_of(manifest: Mapping[str, Any], arm: int, replicate: int) -> int:
+    """The seed of arm number ``arm``'s replicate: the arm's own (a PSA), else the sweep's."""
+    entry = manifest["arms"][arm]
+    seeds = entry["seeds"] if "seeds" in entry else manifest["seeds"]
+    return int(seeds[replicate])
 
 
 def _parsed(run_id: str) -> tuple[int, int]:
@@ -322,7 +337,6 @@ class Store:
         found = Scan()
         if not self.runs_dir.is_dir():
             return found
-        arms, seeds = manifest["arms"], manifest["seeds"]
         foreign: list[Path] = []
         extra: list[Path] = []
         for path in sorted(self.runs_dir.iterdir()):
@@ -331,7 +345,7 @@ class Store:
                 if repair and path.name.endswith(".tmp"):
                     path.unlink(missing_ok=True)  # a write cut short by a crash
                 continue
-            verdict = _check_file(path, match[1], manifest["fingerprint"], arms, seeds)
+            verdict = _check_file(path, match[1], manifest)
             if verdict == "foreign":
                 foreign.append(path)
             elif verdict == "damaged":
@@ -357,18 +371,17 @@ class Store:
         return path
 
 
-def _check_file(
-    path: Path, run_id: str, fingerprint: str, arms: list[dict[str, Any]], seeds: list[int]
-) -> str:
+def _check_file(path: Path, run_id: str, manifest: Mapping[str, Any]) -> str:
     """The verdict on one run file: good, damaged (fails its digest, or is not its run), foreign."""
     try:
         identity, _, rows = read_identity(path)
     except (OSError, DamagedRunFile):
         return "damaged"
-    if identity.get("fingerprint") != fingerprint:
+    if identity.get("fingerprint") != manifest["fingerprint"]:
         return "foreign"  # intact, but another sweep's
+    arms = manifest["arms"]
     parsed = parse_run_id(run_id)
-    if parsed is None or parsed[0] >= len(arms) or parsed[1] >= len(seeds):
+    if parsed is None or parsed[0] >= len(arms) or parsed[1] >= replicates_of(manifest):
         return "damaged"
     arm = arms[parsed[0]]
     good = (
@@ -376,7 +389,7 @@ def _check_file(
         and identity.get("run_id") == run_id
         and identity.get("arm_id") == arm["id"]
         and identity.get("replicate") == parsed[1]
-        and identity.get("seed") == seeds[parsed[1]]
+        and identity.get("seed") == seed_of(manifest, parsed[0], parsed[1])
         and identity.get("arm_hash") == arm["hash"]
     )
     return "good" if good else "damaged"
@@ -466,7 +479,7 @@ class Experiment:
     @property
     def run_ids(self) -> RunIds:
         """Every run id of the sweep (done or not), arm by arm, replicate by replicate."""
-        return RunIds(len(self.manifest["arms"]), len(self.manifest["seeds"]))
+        return RunIds(len(self.manifest["arms"]), replicates_of(self.manifest))
 
     @property
     def total_runs(self) -> int:
@@ -499,15 +512,15 @@ class Experiment:
 
     def _run_index(self) -> pd.DataFrame:
         arms = self.arms.set_index("arm_id")
-        seeds = self.manifest["seeds"]
-        ids = [self.manifest["arms"][a]["id"] for a, _ in map(_parsed, self.done)]
-        replicates = [r for _, r in map(_parsed, self.done)]
+        parsed = [_parsed(run_id) for run_id in self.done]
+        ids = [self.manifest["arms"][a]["id"] for a, _ in parsed]
+        replicates = [r for _, r in parsed]
         runs = pd.DataFrame(
             {
                 "run_id": self.done,
                 "arm_id": ids,
                 "replicate": replicates,
-                "seed": [seeds[r] for r in replicates],
+                "seed": [seed_of(self.manifest, a, r) for a, r in parsed],
             },
             columns=["run_id", "arm_id", "replicate", "seed"],
         )
@@ -592,7 +605,7 @@ class Experiment:
             arm: [dict(zip(OUTCOMES, row, strict=True)) for row in group[list(OUTCOMES)].to_numpy()]
             for arm, group in wide.groupby("arm", sort=False)
         }
-        seeds = [int(self.manifest["seeds"][r]) for r in replicates]
+        seeds = [seed_of(self.manifest, 0, r) for r in replicates]
         return summarise(base, [a for a in arms if a != base], runs, seeds)
 
 

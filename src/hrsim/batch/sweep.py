@@ -112,7 +112,9 @@ class Arm:
     """One arm: a scenario with its swept parameter values (seed set per replicate).
 
     Its scenario (``spec``) is built when asked for and not kept, so a sweep of many arms
-    holds only their parameters.
+    holds only their parameters. ``seeds``, when given, are the arm's own replicate seeds
+    (a PSA: the arms of one parameter sample share theirs, other samples have others);
+    otherwise every arm runs on the plan's. ``labels`` go into the arm's manifest row.
     """
 
     id: str
@@ -122,6 +124,8 @@ class Arm:
     base: Scenario = field(repr=False, compare=False)
     origin: str = field(default="sweep", repr=False, compare=False)
     where: str = field(default="[grid]", repr=False, compare=False)
+    seeds: tuple[int, ...] | None = None
+    labels: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def spec(self) -> Scenario:
@@ -195,6 +199,7 @@ class _Design:
     scenarios: dict[str, tuple[Scenario, str | None]]
     parameters: list[str]
     design: str
+    extra: dict[str, Any] = field(default_factory=dict)  # more manifest keys (a PSA's own)
 
 
 @dataclass(frozen=True)
@@ -225,7 +230,9 @@ class Plan:
 
     Arms and run ids are made on demand from the design, so a plan of a hundred million runs
     is small; ``manifest`` builds (and checks) every arm's scenario the first time it is asked
-    for, which an actual sweep does before it writes anything.
+    for, which an actual sweep does before it writes anything. ``seeds`` are the replicate
+    seeds every arm shares; a plan whose arms carry their own (``Arm.seeds``, see
+    :func:`plan_arms`) has none here.
     """
 
     name: str
@@ -235,9 +242,18 @@ class Plan:
     _design: _Design = field(repr=False)
 
     @property
+    def replicates(self) -> int:
+        """Replicates per arm."""
+        return self._design.settings.replicates
+
+    def seed(self, arm: Arm, replicate: int) -> int:
+        """The seed of ``arm``'s replicate ``replicate``: the arm's own, else the plan's."""
+        return arm.seeds[replicate] if arm.seeds is not None else self.seeds[replicate]
+
+    @property
     def run_ids(self) -> RunIds:
         """Every run id, arm by arm, replicate by replicate (made on demand)."""
-        return RunIds(len(self.arms), len(self.seeds))
+        return RunIds(len(self.arms), self.replicates)
 
     @property
     def default_store(self) -> Path:
@@ -250,23 +266,25 @@ class Plan:
     @property
     def total_runs(self) -> int:
         """Arms x replicates."""
-        return len(self.arms) * len(self.seeds)
+        return len(self.arms) * self.replicates
 
     @cached_property
     def manifest(self) -> dict[str, Any]:
         """The store's manifest: every arm built, validated and hashed (a SweepError if not)."""
         d = self._design
-        manifest = _manifest(d.raw, d.origin, self.name, self.baseline, d.settings, self.seeds,
+        seeds = self.seeds or None  # None: every arm has its own, in its entry
+        manifest = _manifest(d.raw, d.origin, self.name, self.baseline, d.settings, seeds,
                              d.scenarios, self.arms)  # fmt: skip
         manifest["parameters"] = d.parameters
         manifest["design"] = d.design
+        manifest.update(d.extra)
         return manifest
 
     def check_size(self) -> None:
         """Refuse a sweep with more than ``MAX_RUNS`` runs (one line; before anything runs)."""
         if self.total_runs > MAX_RUNS:
             raise SweepError(
-                f"{self._design.origin}: {len(self.arms):,} arms x {len(self.seeds):,}"
+                f"{self._design.origin}: {len(self.arms):,} arms x {self.replicates:,}"
                 f" replicates = {self.total_runs:,} runs; a sweep may have at most"
                 f" {MAX_RUNS:,} (fewer grid values or replicates, or a [sample])"
             )
@@ -274,7 +292,7 @@ class Plan:
     def describe(self, shown: int = 20) -> str:
         """The arms and the number of runs, for ``hrsim sweep --dry-run`` (the first ``shown``)."""
         lines = [
-            f"sweep {self.name}: {len(self.arms):,} arms x {len(self.seeds):,} replicates = "
+            f"sweep {self.name}: {len(self.arms):,} arms x {self.replicates:,} replicates = "
             f"{self.total_runs:,} runs; baseline: {self.baseline}"
         ]
         if self.total_runs > MAX_RUNS:
@@ -387,6 +405,38 @@ def plan_sweep(
     return Plan(
         name, baseline, arms, seeds, _Design(raw, origin, settings, scenarios, parameters, design)
     )
+
+
+def plan_arms(
+    name: str,
+    arms: Sequence[Arm],
+    scenarios: dict[str, tuple[Scenario, str | None]],
+    *,
+    baseline: str,
+    replicates: int,
+    seed: int,
+    seeds: list[int] | None = None,
+    spec: Mapping[str, Any] | None = None,
+    origin: str = "sweep",
+    parameters: Sequence[str] = (),
+    design: str = "arms",
+    extra: Mapping[str, Any] | None = None,
+) -> Plan:
+    """A plan of arms made elsewhere (a PSA's samples x strategies), run like any sweep.
+
+    Every arm carries its own replicate seeds (``Arm.seeds``, ``replicates`` of them) unless
+    ``seeds`` (shared by every arm) is given. ``scenarios`` are the arms' base scenarios by
+    name (with their files), ``spec`` what goes into the manifest as the spec, ``extra`` more
+    manifest keys. The store, resumption, damaged-file checks and executors are the sweep's.
+    """
+    settings = SweepSettings(name=name, replicates=replicates, seed=seed, baseline=baseline)
+    for arm in arms[:1]:
+        if seeds is None and (arm.seeds is None or len(arm.seeds) != replicates):
+            raise SweepError(f"{origin}: arm {arm.id} needs {replicates} seeds of its own")
+    raw = dict(spec or {})
+    design_of = _Design(raw, origin, settings, scenarios, list(parameters), design,
+                        dict(extra or {}))  # fmt: skip
+    return Plan(name, baseline, arms, list(seeds) if seeds is not None else [], design_of)
 
 
 def _settings(
@@ -625,7 +675,7 @@ def _manifest(
     name: str,
     baseline: str,
     settings: SweepSettings,
-    seeds: list[int],
+    seeds: list[int] | None,
     scenarios: dict[str, tuple[Scenario, str | None]],
     arms: Sequence[Arm],
 ) -> dict[str, Any]:
@@ -635,21 +685,28 @@ def _manifest(
     arm_rows = []
     for arm in arms:  # one arm's scenario at a time: built, checked, hashed, let go
         spec = arm.spec
-        arm_rows.append(
-            {
-                "id": arm.id,
-                "name": arm.name,
-                "scenario": arm.scenario,
-                "parameters": arm.parameters,
-                "hash": spec.hash(),
-                "people": spec.run.people,
-                "years": spec.run.years,
-                "weeks": spec.weeks,
-            }
-        )
+        row = {
+            "id": arm.id,
+            "name": arm.name,
+            "scenario": arm.scenario,
+            **arm.labels,
+            "parameters": arm.parameters,
+            "hash": spec.hash(),
+            "people": spec.run.people,
+            "years": spec.run.years,
+            "weeks": spec.weeks,
+        }
+        if arm.seeds is not None:
+            row["seeds"] = list(arm.seeds)
+        arm_rows.append(row)
     # Only what changes results: arms (names and parameter hashes), seeds, hrsim's version.
+    # An arm with its own seeds has them in its entry (a plain sweep's entries are as before,
+    # so its fingerprint is too).
     identity = {
-        "arms": [(a["id"], a["name"], a["hash"]) for a in arm_rows],
+        "arms": [
+            (a["id"], a["name"], a["hash"], *([a["seeds"]] if "seeds" in a else []))
+            for a in arm_rows
+        ],
         "seeds": seeds,
         "hrsim_version": __version__,
     }
@@ -761,13 +818,13 @@ class _Tasks(Sequence[RunTask]):
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
-        arm_index, replicate = divmod(int(self._todo[index]), len(self._plan.seeds))
+        arm_index, replicate = divmod(int(self._todo[index]), self._plan.replicates)
         if self._arm is None or self._arm[0] != arm_index:
             arm = self._plan.arms[arm_index]
             self._arm = (arm_index, arm, arm.spec)
         _, arm, spec = self._arm
         run_id = f"{arm.id}-r{replicate:04d}"
-        seed = self._plan.seeds[replicate]
+        seed = self._plan.seed(arm, replicate)
         return RunTask(run_id, arm.id, replicate, seed, spec, self._fingerprint)
 
 
@@ -827,7 +884,7 @@ def _check_memory(plan: Plan, workers: int | None) -> None:
 
 
 def run_experiment(
-    sweep: str | Path | Mapping[str, Any],
+    sweep: str | Path | Mapping[str, Any] | Plan,
     out: str | Path | None = None,
     *,
     workers: int | None = None,
@@ -842,7 +899,9 @@ def run_experiment(
     """Run a sweep into its store and return its results as tidy frames.
 
     Args:
-        sweep: a sweep TOML file, or the same structure as a dict.
+        sweep: a sweep TOML file, the same structure as a dict, or a plan already made
+            (:func:`plan_sweep`, :func:`plan_arms`; then people, years, replicates and seed
+            are the plan's).
         out: the store directory (default ``runs/<sweep name>``). If it already holds this
             sweep, only the runs not yet finished are run; another sweep's store is refused.
         workers: local processes (default: all cores; 1 runs in this process).
@@ -875,7 +934,12 @@ def run_experiment(
     tqdm.monitor_interval = 0
     from hrsim.batch.executors import check_scheduler_address, execute
 
-    plan = plan_sweep(sweep, people=people, years=years, replicates=replicates, seed=seed)
+    if isinstance(sweep, Plan):
+        if any(v is not None for v in (people, years, replicates, seed)):
+            raise SweepError("people, years, replicates and seed are the plan's: make it anew")
+        plan = sweep
+    else:
+        plan = plan_sweep(sweep, people=people, years=years, replicates=replicates, seed=seed)
     plan.check_size()
     store = Store(Path(out) if out is not None else plan.default_store)
     if workers is not None and workers < 1:

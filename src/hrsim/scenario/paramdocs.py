@@ -2,7 +2,8 @@
 
 ``docs/ODD.md`` holds the tables between two marker lines; ``python -m hrsim.scenario.paramdocs
 docs/ODD.md`` rewrites what is between them from ``defaults.toml`` and
-``interventions/defaults.toml`` (value, unit, source), so the description cannot drift from
+``interventions/defaults.toml`` (value, unit, source, and the distribution a probabilistic
+sensitivity analysis samples, if the entry declares one), so the description cannot drift from
 the code (a test compares the committed tables with freshly generated ones).
 ``hrsim params`` prints the same tables.
 """
@@ -32,22 +33,34 @@ def _cell(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def distribution_text(entry: dict[str, Any]) -> str:
+    """``gamma 0.012-0.03`` for an entry with a PSA distribution (its 95% interval or range)."""
+    psa = entry.get("psa")
+    if not isinstance(psa, dict):
+        return ""
+    return f"{psa.get('dist')} {_value(psa.get('low'))}-{_value(psa.get('high'))}"
+
+
 def _table(rows: dict[str, dict[str, Any]], prefix: str) -> list[str]:
-    lines = ["| parameter | value | unit | source |", "|---|---|---|---|"]
+    lines = ["| parameter | value | unit | source | PSA |", "|---|---|---|---|---|"]
     for key, entry in rows.items():
         unit = entry["unit"]
         if "price_year" in entry:  # issue 15: the year of a cost's dollars
             unit = f"{unit} ({entry['price_year']} dollars)"
         lines.append(
             f"| `{prefix}{key}` | {_cell(_value(entry['value']))} | {_cell(unit)} "
-            f"| {_cell(entry['source'])} |"
+            f"| {_cell(entry['source'])} | {_cell(distribution_text(entry) or '-')} |"
         )
     return lines
 
 
 def parameter_markdown() -> str:
     """Every default parameter (model, then programmes) as Markdown tables by section."""
-    lines: list[str] = []
+    lines: list[str] = [
+        "PSA: the distribution `hrsim psa` samples (beta, gamma, lognormal, normal: over the"
+        " source's 95% interval; uniform: over the range); see docs/economics.md.",
+        "",
+    ]
     for section, params in parameter_table().items():
         lines += [f"#### `[{section}]`", "", *_table(params, f"{section}."), ""]
     lines += [
@@ -66,15 +79,20 @@ def parameter_markdown() -> str:
 
 def parameter_text() -> str:
     """Every default parameter as plain text: dotted name, value and unit."""
+
+    def line(name: str, entry: dict[str, Any]) -> str:
+        psa = distribution_text(entry)
+        return f"{name} = {_value(entry['value'])}  ({entry['unit']})" + (
+            f"  [psa: {psa}]" if psa else ""
+        )
+
     lines = []
     for section, params in parameter_table().items():
         for key, entry in params.items():
-            lines.append(f"{section}.{key} = {_value(entry['value'])}  ({entry['unit']})")
+            lines.append(line(f"{section}.{key}", entry))
     for programme, params in programme_defaults().items():
         for key, entry in params.items():
-            lines.append(
-                f"interventions.{programme}.{key} = {_value(entry['value'])}  ({entry['unit']})"
-            )
+            lines.append(line(f"interventions.{programme}.{key}", entry))
     return "\n".join(lines)
 
 
