@@ -38,9 +38,13 @@ from hrsim.core.results import (
 )
 from hrsim.core.rng import Streams
 from hrsim.core.states import Care
+from hrsim.economics.costs import unit_costs
+from hrsim.economics.lifetime import TailModel, end_of_run_tail
+from hrsim.economics.utilities import UtilityWeights
 from hrsim.interventions import Intervention, create
 from hrsim.processes import DEFAULT_PROCESSES, Process
 from hrsim.processes.cascade import initialise_infections
+from hrsim.processes.demography import life_table_hazards
 from hrsim.scenario import Scenario, load_scenario
 
 if TYPE_CHECKING:
@@ -118,6 +122,8 @@ class HarmReductionModel(mesa.Model):
         self._initialise_people(self.streams.generator("init.people", 0), n)
         self.network = ContactNetwork(scenario, self.people.n)
         self.network.build(self.people, self.streams.generator("init.network", 0))
+        # QALYs lived each week (issue 15): exact arithmetic on the arrays, no random numbers.
+        self.utility_weights = UtilityWeights.from_params(scenario.economics)
         self.processes: list[Process] = [cls() for cls in processes]
         for process in self.processes:
             process.init(self)
@@ -283,10 +289,25 @@ class HarmReductionModel(mesa.Model):
         if self._burning_in:
             self.timeseries.close_week(0, p.state, p.hiv, p.hcv)  # a scratch row, not kept
             return
-        self.timeseries.close_week(self.week, p.state, p.hiv, p.hcv)
+        if self._stepped:  # week 0 is the starting population: it lives no QALYs
+            self.timeseries.add("qalys", self.utility_weights.week_qalys(p))
+        self.timeseries.close_week(self.week, p.state, p.hiv, p.hcv, self._care_levels())
         self.datacollector.collect(self)
         if self._mesa.built:
             self._mesa.sync()
+
+    def _care_levels(self) -> dict[str, float]:
+        """People on ART, in HIV care before ART and with viraemic HCV (for the costs)."""
+        p = self.people
+        hiv = np.flatnonzero(p.hiv)
+        hiv = hiv[p.state[hiv] < Care.DEAD]
+        on_art = p.hiv_on_art[hiv]
+        hcv = np.flatnonzero(p.hcv)
+        return {
+            "hiv_on_art": int(np.count_nonzero(on_art)),
+            "hiv_in_care_not_on_art": int(np.count_nonzero(p.hiv_linked[hiv] & ~on_art)),
+            "hcv_viraemic": int(np.count_nonzero(p.state[hcv] < Care.DEAD)),
+        }
 
     def run(self, weeks: int | None = None, progress: Any = None) -> HarmReductionModel:
         """Run ``weeks`` more weeks (default: to the scenario's horizon).
@@ -342,6 +363,25 @@ class HarmReductionModel(mesa.Model):
     def programme_frame(self) -> Any:
         """Weekly programme outputs (enrolled, visits, kits, referrals, cost) in long form."""
         return self.programme_outputs.to_frame(self.week)
+
+    def tail_model(self) -> TailModel | None:
+        """The scenario's lifetime tail (None with ``economics.horizon = "run"``)."""
+        s = self.scenario
+        if s.economics.horizon != "lifetime":
+            return None
+        unit = unit_costs(s.costs, s.economics.price_year)
+        return TailModel.from_scenario(s, life_table_hazards(), unit)
+
+    def lifetime_tail(self) -> dict[str, float]:
+        """The lifetime tail of everyone alive now, discounted to week 0 (issue 15).
+
+        Keys ``life_years``, ``qalys``, ``treatment_usd``, ``chronic_usd``, ``productivity_usd``
+        (``hrsim.economics.lifetime``); all 0 with ``economics.horizon = "run"``. The people who
+        left the population alive during the run carry theirs in the timeseries
+        (``exits_tail_*``, valued at their week). ``hrsim.batch.outcomes`` adds both.
+        """
+        rate = self.scenario.economics.discount_rate
+        return end_of_run_tail(self.tail_model(), self.people, self.week, rate)
 
     # -- the Mesa view ---------------------------------------------------------------------
     @property

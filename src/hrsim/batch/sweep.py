@@ -726,7 +726,7 @@ def run_one(task: RunTask) -> RunOutput:
         model = run_model(scenario)
         series = model.timeseries_frame()
         programmes = model.programme_frame()
-        outcomes = outcomes_of(scenario, series, programmes)
+        outcomes = outcomes_of(scenario, series, programmes, model.lifetime_tail())
         series["cost_usd"] = weekly_cost(scenario, series, programmes)
         identity = {
             "fingerprint": task.fingerprint,

@@ -72,8 +72,45 @@ FLOW_COLUMNS: tuple[str, ...] = (
     "naloxone_kits_expired",
     "naloxone_kits_lost",
     "naloxone_kits_acquired",
+    # Health economics (issue 15, hrsim.economics): DAA courses started this week (each is
+    # costed once, costs.daa_usd_per_course); QALYs lived this week (the summed utility of the
+    # people alive at the end of the week / 52, undiscounted; 0 at week 0); and, with the
+    # lifetime horizon, the tail of the people who left the modelled population alive this
+    # week (aged out, sustained recovery), discounted to this week (economics/lifetime.py):
+    # their remaining life-years, QALYs, and treatment, chronic-care and (societal)
+    # productivity costs in price-year dollars.
+    "daa_starts",
+    "qalys",
+    "exits_tail_life_years",
+    "exits_tail_qalys",
+    "exits_tail_treatment_usd",
+    "exits_tail_chronic_usd",
+    "exits_tail_productivity_usd",
 )
-LEVEL_COLUMNS: tuple[str, ...] = ("population", "hiv_prevalence", "hcv_prevalence")
+#: Columns holding fractions of a unit (everything else is a whole count).
+FLOAT_COLUMNS: frozenset[str] = frozenset(
+    {
+        "hiv_prevalence",
+        "hcv_prevalence",
+        "qalys",
+        "exits_tail_life_years",
+        "exits_tail_qalys",
+        "exits_tail_treatment_usd",
+        "exits_tail_chronic_usd",
+        "exits_tail_productivity_usd",
+    }
+)
+# Levels after the week: the population, prevalences, and (issue 15, for costs) people on ART,
+# in HIV care before ART, and with viraemic HCV (counted at the end of the week, like the care
+# states; costed per person-week).
+LEVEL_COLUMNS: tuple[str, ...] = (
+    "population",
+    "hiv_prevalence",
+    "hcv_prevalence",
+    "hiv_on_art",
+    "hiv_in_care_not_on_art",
+    "hcv_viraemic",
+)
 TIMESERIES_COLUMNS: tuple[str, ...] = ("week", *STATE_COLUMNS, *FLOW_COLUMNS, *LEVEL_COLUMNS)
 
 EVENT_KINDS: tuple[str, ...] = (
@@ -96,15 +133,26 @@ class Timeseries:
     def __init__(self, weeks: int) -> None:
         self.data = {c: np.zeros(weeks + 1, dtype=np.float64) for c in TIMESERIES_COLUMNS}
         self.data["week"][:] = np.arange(weeks + 1)
-        self.flows = dict.fromkeys(FLOW_COLUMNS, 0)
+        self.flows: dict[str, float] = dict.fromkeys(FLOW_COLUMNS, 0)
         self.rows = 0
 
-    def add(self, column: str, count: int) -> None:
-        """Add to this week's count of ``column``."""
+    def add(self, column: str, count: float) -> None:
+        """Add to this week's count (or amount, for the float columns) of ``column``."""
         self.flows[column] += count
 
-    def close_week(self, week: int, state: np.ndarray, hiv: np.ndarray, hcv: np.ndarray) -> None:
-        """Record week ``week``: counts by state, the week's flows, prevalences."""
+    def close_week(
+        self,
+        week: int,
+        state: np.ndarray,
+        hiv: np.ndarray,
+        hcv: np.ndarray,
+        levels: dict[str, float] | None = None,
+    ) -> None:
+        """Record week ``week``: counts by state, the week's flows, prevalences.
+
+        ``levels`` sets other level columns the caller counted (issue 15: people on ART, in
+        HIV care before ART, with viraemic HCV); columns not given stay 0.
+        """
         counts = [np.count_nonzero(state == s) for s in range(len(STATE_NAMES))]
         row = self.data
         for column, s in zip(STATE_COLUMNS, LIVING_STATES, strict=True):
@@ -117,6 +165,8 @@ class Timeseries:
         for column in FLOW_COLUMNS:
             row[column][week] = self.flows[column]
             self.flows[column] = 0
+        for column, value in (levels or {}).items():
+            row[column][week] = value
         self.rows = week + 1
 
     def latest(self, column: str) -> float:
@@ -124,9 +174,9 @@ class Timeseries:
         return float(self.data[column][max(self.rows - 1, 0)])
 
     def to_frame(self) -> pd.DataFrame:
-        """The recorded weeks as a DataFrame (counts as integers, prevalences as floats)."""
+        """The recorded weeks as a DataFrame (counts as integers, ``FLOAT_COLUMNS`` as floats)."""
         df = pd.DataFrame({c: v[: self.rows] for c, v in self.data.items()})
-        ints = [c for c in df.columns if c not in ("hiv_prevalence", "hcv_prevalence")]
+        ints = [c for c in df.columns if c not in FLOAT_COLUMNS]
         return df.astype(dict.fromkeys(ints, "int64"))
 
 

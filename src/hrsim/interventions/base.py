@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from hrsim.economics.prices import factor
 from hrsim.interventions.params import InterventionParams
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ class Intervention[P: InterventionParams]:
         self._fills_seen = 0  # how many of ``people.filled`` the places account for
         self._reached = np.zeros(0, dtype=bool)  # place < self._reached_coverage
         self._reached_coverage = np.nan
+        self._price_factor: float | None = None  # programme price year -> scenario's (spend)
 
     # -- life cycle ------------------------------------------------------------------------
     def init(self, model: WeekContext) -> None:
@@ -172,9 +174,18 @@ class Intervention[P: InterventionParams]:
         model.programme_outputs.add(self.type, output, value)
 
     def spend(self, model: WeekContext, usd: float) -> None:
-        """Add to this week's cost."""
+        """Add to this week's cost (``usd`` in the programme's ``price_year`` dollars).
+
+        The reported ``cost_usd`` is in the scenario's price year (``economics.price_year``):
+        converted by the ratio of the CPI-U Medical Care index (``hrsim.economics.prices``).
+        """
         if usd:
-            model.programme_outputs.add(self.type, "cost_usd", usd)
+            price_factor = getattr(self, "_price_factor", None)  # a plug-in may skip __init__
+            if price_factor is None:
+                year = self.params.price_year
+                target = model.scenario.economics.price_year
+                price_factor = self._price_factor = 1.0 if year is None else factor(year, target)
+            model.programme_outputs.add(self.type, "cost_usd", usd * price_factor)
 
     def _log(self, model: WeekContext, rows: np.ndarray, detail: str) -> None:
         if rows.size and model.events.enabled:

@@ -21,21 +21,20 @@ a DAA course a person no longer transmits), deaths averted (only suppression rem
 untreated-HIV excess mortality) and HCV reinfection after cure (a cured person is HCV-negative
 and undiagnosed, keeps the antibody, and is exposed like anyone else).
 
-Costs are the programme's budget for its clients, not an incremental cost over a baseline
-(the model does not cost baseline testing or treatment at all):
+Costs: the programme pays for its tests only (issue 15). Treatment (ART and HIV care, DAA
+courses) is costed by the model for everyone treated, in every arm
+(``costs.art_usd_per_person_year``, ``costs.daa_usd_per_course``), so the programme's effect
+on treatment shows as the difference in treatment costs between arms, not as a programme
+budget that includes treatment people would have had anyway.
 
 - tests: the expected number of tests, each week, of clients not yet diagnosed, at the
   programme's rate (``min(1, p_test x testing_rr)`` per client-week, HIV and HCV counted
   separately), whether positive or negative. It includes tests clients would have had at the
-  baseline rate, and it is an expectation, not a count of the process's draws;
-- ART: every week on ART of a client whose ART started while they were a client (people
-  already on ART when they enrol are not costed);
-- DAA: every course started by a client. Starts are seen the week after they happen (the
-  programme runs before the infections process), so a course is costed, and reported in
-  ``daa_courses``, in the week after it starts; a course started in the run's last week is
-  not costed.
+  baseline rate, and it is an expectation, not a count of the process's draws.
 
-Treatment that the model-wide multipliers speed up for non-clients is not costed.
+The outputs ``art_person_weeks`` (weeks on ART of clients whose ART started while they were
+clients) and ``daa_courses`` (courses started by clients, seen the week after they start) are
+counts for the programme's report; they carry no cost.
 """
 
 from __future__ import annotations
@@ -56,15 +55,13 @@ if TYPE_CHECKING:
 
 
 class HivHcvTestingTreatmentParams(InterventionParams):
-    """Coverage, how much testing and treatment rise, and unit costs."""
+    """Coverage, how much testing and treatment rise, and the cost of a test."""
 
     coverage_fraction: float = Field(ge=0.0, le=1.0)
     testing_rr: float = Field(ge=1.0, le=100.0)
     art_start_multiplier: float = Field(ge=1.0, le=100.0)
     hcv_treatment_multiplier: float = Field(ge=1.0, le=100.0)
     cost_usd_per_test: float = Field(ge=0.0, le=1e5)
-    cost_usd_per_art_person_week: float = Field(ge=0.0, le=1e5)
-    cost_usd_per_daa_course: float = Field(ge=0.0, le=1e6)
 
 
 @register
@@ -119,9 +116,4 @@ class HivHcvTestingTreatment(Intervention[HivHcvTestingTreatmentParams]):
         self.report(model, "expected_tests", tests)
         self.report(model, "art_person_weeks", art_weeks)
         self.report(model, "daa_courses", daa_courses)
-        self.spend(
-            model,
-            tests * p.cost_usd_per_test
-            + art_weeks * p.cost_usd_per_art_person_week
-            + daa_courses * p.cost_usd_per_daa_course,
-        )
+        self.spend(model, tests * p.cost_usd_per_test)

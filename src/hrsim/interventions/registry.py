@@ -22,6 +22,17 @@ from hrsim.interventions.params import InterventionParams
 from hrsim.interventions.plugins import load_listed_plugins
 from hrsim.messages import did_you_mean, kind_of, show, wrong_type
 
+#: Programme keys that moved to the model (issue 15): treatment is costed for everyone treated,
+#: in every arm, so the test-and-treat programme pays only for its tests.
+MOVED_KEYS: dict[str, str] = {
+    "hiv_hcv_testing_treatment.cost_usd_per_art_person_week": (
+        "costs.art_usd_per_person_year (ART and HIV care for everyone on ART, in every arm)"
+    ),
+    "hiv_hcv_testing_treatment.cost_usd_per_daa_course": (
+        "costs.daa_usd_per_course (every DAA course started, in every arm)"
+    ),
+}
+
 _REGISTRY: dict[str, type[Intervention[Any]]] = {}
 BUILT_IN = (
     "syringe_services",
@@ -130,6 +141,9 @@ def build_params(spec: Any, index: int) -> InterventionParams:
     defaults = {k: v["value"] for k, v in programme_defaults().get(cls.type, {}).items()}
     fields = cls.Params.model_fields
     for key in spec:
+        moved = MOVED_KEYS.get(f"{cls.type}.{key}")
+        if moved is not None and key not in fields:
+            raise InterventionSpecError(f"{where}: unknown key {show(key)}; it moved: use {moved}")
         if key not in fields:
             hint = did_you_mean(key, list(fields), label="valid keys", list_valid=True)
             raise InterventionSpecError(f"{where}: unknown key {show(key)}{hint}")

@@ -18,7 +18,8 @@
 What lives here: ``base.py`` (``Process``, ``move``, ``weekly_probability``) and one file per
 process above.
 
-May import: ``hrsim.core`` (state, streams, the week's context). A process reads and writes
+May import: ``hrsim.core`` (state, streams, the week's context) and ``hrsim.economics`` (the
+lifetime tail of people who leave alive, issue 15). A process reads and writes
 only what ``hrsim.core.context.WeekContext`` offers, never the model itself.
 """
 

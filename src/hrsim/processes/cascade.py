@@ -159,6 +159,7 @@ class Cascade(Process):
         p.hcv_antibody_diagnosed[tested_rows] = True
         p.hcv_diagnosed[confirmed_rows] = True
         p.hcv_treatment_weeks[start_rows] = 1
+        model.timeseries.add("daa_starts", start_rows.size)  # each course costed once (costs)
         for event_rows, detail in (
             (tested_rows, "hcv_antibody_positive"),
             (confirmed_rows, "hcv_diagnosed"),

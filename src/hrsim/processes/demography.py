@@ -16,7 +16,9 @@ Other-cause (non-overdose) death: the US life table's hazard for the person's ag
 (``scenario/us_life_table.csv``) times ``other_cause_smr``, the excess for people who use
 opioids, times ``moud_other_death_rr`` on MOUD (an explicit input, R, range 0.37-1.0), plus the
 excess HIV mortality by stage. Everyone ages weekly; people leave at ``age_out_years`` and
-after sustained recovery.
+after sustained recovery. With the lifetime horizon (issue 15) people who leave alive carry
+their lifetime tail (``hrsim.economics.lifetime``): their remaining discounted life-years,
+QALYs and care costs go into this week's ``exits_tail_*`` columns.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from hrsim.core.people import NEVER
 from hrsim.core.results import NO_STATE
 from hrsim.core.sampling import thinned_draws
 from hrsim.core.states import Care, on_moud
+from hrsim.economics.costs import unit_costs
+from hrsim.economics.lifetime import TailModel
 from hrsim.errors import ScenarioError
 from hrsim.processes.base import Process, move, weekly_probability
 
@@ -90,6 +94,12 @@ class Demography(Process):
         self.bound = min(
             float(weekly_probability(h_max)) + max(self.p_hiv_extra, self.p_hiv_suppressed), 1.0
         )
+        # The lifetime tail of people who leave alive (issue 15): built once, used at exits.
+        s = model.scenario
+        self.tail: TailModel | None = None
+        if s.economics.horizon == "lifetime":
+            unit = unit_costs(s.costs, s.economics.price_year)
+            self.tail = TailModel.from_scenario(s, life_table_hazards(), unit)
 
     def step(self, model: WeekContext) -> None:
         """This week's initiates, ageing, then this week's deaths and exits."""
@@ -143,8 +153,22 @@ class Demography(Process):
 
         d = scenario.demography
         aged = np.flatnonzero(people.alive & (people.age >= d.age_out_years))
+        self._carry_tail(model, aged)
         move(model, aged, Care.EXITED, "aged_out", flow="exits")
         sustained = np.flatnonzero(
             (state == Care.RECOVERY) & (people.weeks_in_state >= d.sustained_recovery_exit_weeks)
         )
+        self._carry_tail(model, sustained)
         move(model, sustained, Care.EXITED, "sustained_recovery", flow="exits")
+
+    def _carry_tail(self, model: WeekContext, rows: np.ndarray) -> None:
+        """People leaving alive keep their lifetime tail (their state now, held for life).
+
+        Valued at this week (outcomes discount it to week 0), this week included: the
+        end-of-week count of QALYs no longer sees them. Burn-in weeks write to a scratch
+        timeseries, so exits before week 0 carry nothing.
+        """
+        if self.tail is None or rows.size == 0:
+            return
+        for key, value in self.tail.values(model.people, rows, extra_weeks=1).items():
+            model.timeseries.add(f"exits_tail_{key}", value)

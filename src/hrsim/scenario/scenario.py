@@ -21,7 +21,7 @@ import unicodedata
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import annotated_types
 import tomli_w
@@ -35,6 +35,7 @@ from pydantic import (
     model_validator,
 )
 
+from hrsim.economics.prices import price_index
 from hrsim.errors import InterventionSpecError, ScenarioError
 from hrsim.interventions.params import InterventionParams
 from hrsim.interventions.registry import build_params
@@ -359,11 +360,88 @@ class InjectingParams(_Section):
     moud_sharing_rr: Fraction
 
 
-class CostParams(_Section):
-    """Unit costs of treatment the model counts outside programmes (US dollars)."""
+Usd = Annotated[float, Field(ge=0.0, le=1e7)]
 
-    methadone_usd_per_person_year: Annotated[float, Field(ge=0.0, le=1e7)]
-    buprenorphine_usd_per_person_year: Annotated[float, Field(ge=0.0, le=1e7)]
+
+class CostParams(_Section):
+    """Unit costs the model counts outside programmes, each in its own price year's US dollars.
+
+    Every default carries a ``price_year`` next to its value (the year of its source's dollars,
+    ``cost_price_years``); costs are converted to ``economics.price_year`` by the CPI-U Medical
+    Care index (``hrsim.economics.prices``). A value set in a scenario is read in the same
+    year's dollars as the default it replaces. Treatment is costed for everyone treated, in
+    every arm (not only programme clients).
+    """
+
+    # Treatment (health sector): MOUD, detox, ART and HIV care, DAA.
+    methadone_usd_per_person_year: Usd
+    buprenorphine_usd_per_person_year: Usd
+    detox_usd_per_person_week: Usd
+    art_usd_per_person_year: Usd
+    daa_usd_per_course: Usd
+    # Chronic care (health sector): HIV care before ART, chronic HCV and liver care.
+    hiv_care_usd_per_person_year: Usd
+    hcv_care_usd_per_person_year: Usd
+    # Acute care of overdoses (health sector).
+    ems_usd_per_call: Usd
+    ed_visit_usd: Usd
+    hospital_admission_usd: Usd
+    ed_visit_admission_fraction: Fraction
+    # Societal perspective only: custody, arrests, lost productivity.
+    jail_usd_per_person_week: Usd
+    prison_usd_per_person_week: Usd
+    arrest_usd: Usd
+    productivity_loss_usd_per_person_year_using: Usd
+    productivity_loss_usd_per_person_year_custody: Usd
+
+    @staticmethod
+    def price_years() -> dict[str, int]:
+        """The price year of every cost in dollars (metadata of the defaults, not settable)."""
+        return cost_price_years()
+
+
+def _check_price_year(year: int) -> int:
+    """A price year must be in the price index table (one line naming the years there are)."""
+    price_index(year)  # raises PriceYearError, a ValueError pydantic reports with the field
+    return year
+
+
+class EconomicsParams(_Section):
+    """Health economics: discounting, perspective, price year, horizon, utilities, tail mortality.
+
+    See ``hrsim.economics`` and docs/economics.md. Utilities are weights between 0 (dead) and 1
+    (full health) for each care state, multiplied by the weights for HIV, chronic HCV and the
+    weeks after a non-fatal overdose. The tail (``horizon = "lifetime"``) holds each survivor's
+    end state for life, with the life table x ``demography.other_cause_smr`` and an excess
+    overdose death rate by state.
+    """
+
+    discount_rate: Annotated[float, Field(ge=0.0, le=0.2)]
+    perspective: Literal["health_sector", "societal"]
+    price_year: Annotated[int, Field(ge=1900, le=2100)]
+    currency: Literal["USD"]
+    horizon: Literal["lifetime", "run"]
+    utility_active: Fraction
+    utility_detox: Fraction
+    utility_methadone: Fraction
+    utility_buprenorphine: Fraction
+    utility_recovery: Fraction
+    utility_prison: Fraction
+    utility_jail: Fraction
+    utility_multiplier_hiv_unsuppressed: Fraction
+    utility_multiplier_hiv_suppressed: Fraction
+    utility_multiplier_hcv_viraemic: Fraction
+    post_overdose_weeks: Annotated[int, Field(ge=0, le=520)]
+    utility_multiplier_post_overdose: Fraction
+    tail_overdose_death_rate_per_year_using: Rate
+    tail_overdose_death_rate_per_year_methadone: Rate
+    tail_overdose_death_rate_per_year_buprenorphine: Rate
+    tail_overdose_death_rate_per_year_recovery: Rate
+
+    @field_validator("price_year")
+    @classmethod
+    def _known_price_year(cls, value: int) -> int:
+        return _check_price_year(value)
 
 
 class Scenario(_Section):
@@ -385,6 +463,7 @@ class Scenario(_Section):
     infection: InfectionParams
     injecting: InjectingParams
     costs: CostParams
+    economics: EconomicsParams
     interventions: tuple[SerializeAsAny[InterventionParams], ...] = ()
 
     @field_validator("interventions", mode="before")
@@ -448,6 +527,15 @@ def parameter_table() -> dict[str, dict[str, dict[str, Any]]]:
     """Every default parameter: ``{section: {key: {"value", "unit", "source"}}}``."""
     text = resources.files("hrsim.scenario").joinpath("defaults.toml").read_text(encoding="utf-8")
     return tomllib.loads(text)
+
+
+def cost_price_years() -> dict[str, int]:
+    """The price year (year of the source's dollars) of every ``[costs]`` default in dollars."""
+    return {
+        key: int(entry["price_year"])
+        for key, entry in parameter_table()["costs"].items()
+        if "price_year" in entry
+    }
 
 
 def default_values() -> dict[str, dict[str, Any]]:
