@@ -47,9 +47,22 @@ def test_every_default_has_value_unit_and_source():
         for key, entry in params.items():
             where = f"{section}.{key}"
             assert isinstance(entry, dict), where
-            assert set(entry) == {"value", "unit", "source"}, where
+            # Optional metadata (issue 15): a cost's price year, a PSA distribution.
+            assert {"value", "unit", "source"} <= set(entry), where
+            assert set(entry) <= {"value", "unit", "source", "price_year", "psa"}, where
             assert isinstance(entry["unit"], str) and entry["unit"].strip(), where
             assert isinstance(entry["source"], str) and entry["source"].strip(), where
+
+
+def test_every_cost_in_dollars_has_a_price_year_the_index_holds():
+    from hrsim.economics.prices import price_index
+
+    for section, params in parameter_table().items():
+        for key, entry in params.items():
+            dollars = "usd" in key
+            assert dollars == ("price_year" in entry), f"{section}.{key}"
+            if dollars:
+                assert price_index(entry["price_year"]) > 0
 
 
 def test_defaults_and_model_fields_do_not_drift():

@@ -120,9 +120,9 @@ def test_treatment_hooks_ramp_up_and_speed_up_art_starts():
 
 def test_outputs_and_costs_count_tests_and_treatment_of_clients():
     """Coverage 1 and no prison: every living person is a client, so the outputs can be
-    recomputed from the people and the event log."""
-    costs = {"cost_usd_per_test": 40.0, "cost_usd_per_art_person_week": 300.0}
-    costs["cost_usd_per_daa_course"] = 20_000.0
+    recomputed from the people and the event log. The programme pays for its tests only:
+    treatment is costed by the model for everyone treated (issue 15)."""
+    costs = {"cost_usd_per_test": 40.0}
     rr = 3.0
     scenario = programme_scenario(
         TYPE,
@@ -155,12 +155,10 @@ def test_outputs_and_costs_count_tests_and_treatment_of_clients():
     assert week["art_person_weeks"] == art_weeks > 0
     assert week["daa_courses"] == daa > 0
     assert week["expected_tests"] == tests
-    assert week["cost_usd"] == (
-        tests * costs["cost_usd_per_test"]
-        + art_weeks * costs["cost_usd_per_art_person_week"]
-        + daa * costs["cost_usd_per_daa_course"]
-    )
-    # People already on ART when they enrolled are not costed.
+    # the programme's price year is the scenario's (2024): no conversion
+    assert m.scenario.interventions[0].price_year == m.scenario.economics.price_year
+    assert week["cost_usd"] == tests * costs["cost_usd_per_test"]
+    # People already on ART when they enrolled are not counted in art_person_weeks.
     initial_art = np.count_nonzero(p.hiv_on_art & ~np.isin(p.pid, started))
     assert initial_art > 0
 

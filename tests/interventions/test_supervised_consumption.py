@@ -19,6 +19,7 @@ from programme_helpers import (
 from conftest import binomial_se, within
 from hrsim import HarmReductionModel
 from hrsim.core.states import Care
+from hrsim.economics.prices import factor
 from hrsim.processes import Overdose
 from hrsim.scenario import load_scenario
 
@@ -158,7 +159,11 @@ def test_capacity_is_shared_and_outputs_and_costs_add_up():
     np.testing.assert_allclose(out["supervised_fraction"], expected_share, rtol=1e-12)
     np.testing.assert_allclose(out["visits"], out["enrolled"] * 14.0 * expected_share, rtol=1e-12)
     assert (out["visits"] <= 2000.0 + 1e-9).all()
-    np.testing.assert_allclose(out["cost_usd"], 1000.0 + out["visits"] * 1.5, rtol=1e-12)
+    # The site's costs are 2014 dollars (its default price_year), reported in 2024 dollars.
+    to_2024 = factor(model.scenario.interventions[0].price_year, 2024)
+    assert to_2024 == 563.841 / 435.292
+    expected_cost = (1000.0 + out["visits"] * 1.5) * to_2024
+    np.testing.assert_allclose(out["cost_usd"], expected_cost, rtol=1e-12)
     client_weeks = int(out["enrolled"].sum())
     referral_rate = out["moud_referrals"].sum() / client_weeks
     assert within(referral_rate, 0.05, binomial_se(0.05, client_weeks))

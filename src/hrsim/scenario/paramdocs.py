@@ -35,8 +35,11 @@ def _cell(text: Any) -> str:
 def _table(rows: dict[str, dict[str, Any]], prefix: str) -> list[str]:
     lines = ["| parameter | value | unit | source |", "|---|---|---|---|"]
     for key, entry in rows.items():
+        unit = entry["unit"]
+        if "price_year" in entry:  # issue 15: the year of a cost's dollars
+            unit = f"{unit} ({entry['price_year']} dollars)"
         lines.append(
-            f"| `{prefix}{key}` | {_cell(_value(entry['value']))} | {_cell(entry['unit'])} "
+            f"| `{prefix}{key}` | {_cell(_value(entry['value']))} | {_cell(unit)} "
             f"| {_cell(entry['source'])} |"
         )
     return lines
@@ -50,8 +53,9 @@ def parameter_markdown() -> str:
     lines += [
         "#### Programmes (`[[interventions]]`)",
         "",
-        "Every programme also has `start_week` (0), `ramp_up_weeks` (0) and "
-        "`fixed_cost_usd_per_week` (0). Override one with "
+        "Every programme also has `start_week` (0), `ramp_up_weeks` (0), "
+        "`fixed_cost_usd_per_week` (0) and `price_year` (none: its costs are in "
+        "`economics.price_year` dollars). Override one with "
         "`--set interventions.<type>.<key>=VALUE`.",
         "",
     ]

@@ -502,7 +502,9 @@ class Scenario(_Section):
 
     def to_toml(self) -> str:
         """The fully resolved scenario as TOML; loading it gives the same scenario."""
-        return tomli_w.dumps(self.model_dump())
+        # A programme's unset price_year (None) has no TOML form: it is left out, and loading
+        # the file gives None again.
+        return tomli_w.dumps(self.model_dump(exclude_none=True))
 
     def fentanyl_share(self, week: int) -> float:
         """Share of doses with fentanyl in a given week (by year, last value carried on).
