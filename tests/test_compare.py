@@ -12,7 +12,7 @@ import pytest
 from scipy import stats
 
 from hrsim import HarmReductionModel
-from hrsim.analysis.compare import OUTCOMES, compare, paired, run_outcomes
+from hrsim.analysis.compare import OUTCOMES, PRICE_INDEX, compare, paired, run_outcomes
 from hrsim.scenario import Scenario, build_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -79,8 +79,10 @@ def test_costs_count_programme_and_treatment():
     base = build_scenario({"run": SMALL})
     result = compare(base, [with_ssp(0.8, "ssp")], replicates=2, workers=1)
     arm = result.arms[0]
-    assert arm.outcomes["cost_usd"].difference_mean > 0  # syringes cost money
-    assert arm.cost_usd == pytest.approx(arm.outcomes["cost_usd"].arm_mean)
+    assert arm.outcomes["cost_programmes_usd"].difference_mean > 0  # syringes cost money
+    assert arm.cost_discounted_usd == pytest.approx(arm.outcomes["cost_discounted_usd"].arm_mean)
+    assert arm.qalys == pytest.approx(arm.outcomes["qalys"].arm_mean)
+    assert result.economics is not None and result.economics.price_year == 2024
 
 
 def test_compare_command_json(tmp_path):
@@ -126,7 +128,33 @@ def test_compare_command_json(tmp_path):
         }
         lo, hi = values["difference_ci95"]
         assert lo <= values["difference_mean"] <= hi
-    assert "cost_usd" in only and "cost_per_death_averted_usd" in only
+    assert set(only) >= {
+        "qalys",
+        "cost_discounted_usd",
+        "qalys_gained",
+        "incremental_cost_usd",
+        "icer_usd_per_qaly",
+        "net_monetary_benefit",
+        "averted",
+        "cost_per_outcome_usd",
+    }
+    assert "cost_per_infection_averted_usd" not in only  # HIV and HCV are never added up
+    assert set(only["averted"]) >= {"hiv_infections", "hcv_infections", "deaths"}
+    assert [n["wtp"] for n in only["net_monetary_benefit"]] == [50_000, 100_000, 200_000]
+    assert set(only["icer_usd_per_qaly"]) == {"value", "ci95", "interval", "quadrant"}
+    assert data["economics"] == {
+        "perspective": "health_sector",
+        "price_year": 2024,
+        "currency": "USD",
+        "discount_rate": 0.03,
+        "horizon": "lifetime",
+        "run_years": 0.5,
+        "people": 800,
+        "price_index": PRICE_INDEX,
+    }
+    assert [row["strategy"] for row in data["incremental_table"]] != []
+    assert {row["strategy"] for row in data["incremental_table"]} == {"baseline", "ssp"}
+    assert [b["wtp"] for b in data["best_at_wtp"]] == [50_000, 100_000, 200_000]
 
 
 @pytest.mark.parametrize(

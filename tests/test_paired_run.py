@@ -8,8 +8,14 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from hrsim import HarmReductionModel, load_scenario
+from hrsim.batch.outcomes import outcomes_of
 from hrsim.core.states import Care
-from hrsim.dashboard.paired_run import MoudRetention, PairedRun, without_programmes
+from hrsim.dashboard.paired_run import (
+    MoudRetention,
+    PairedEconomics,
+    PairedRun,
+    without_programmes,
+)
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
@@ -186,3 +192,75 @@ def test_results_frame_is_plain_csv_material():
     text = run.results_frame().to_csv(index=False)
     back = pd.read_csv(pd.io.common.StringIO(text))
     assert len(back) == 6 and set(back["arm"]) == {"scenario", "baseline"}
+
+
+def test_economics_so_far_is_the_discounted_ledger_of_both_arms():
+    # With the run horizon nothing is added after the run: at the horizon the so-far values
+    # are exactly the outcomes hrsim compare reports for this replicate.
+    scenario = small("full_package.toml", years=0.5).with_overrides({"economics.horizon": "run"})
+    run = PairedRun(scenario)
+    run.step(10)
+    early = run.economics()
+    run.step(16)
+    econ = run.economics()
+    assert run.done and not econ.lifetime
+    for arm, qalys, cost in (
+        ("scenario", econ.scenario_qalys, econ.scenario_cost),
+        ("baseline", econ.baseline_qalys, econ.baseline_cost),
+    ):
+        model = run.models[arm]
+        out = outcomes_of(
+            model.scenario, model.timeseries_frame(), model.programme_frame(), model.lifetime_tail()
+        )
+        assert qalys == pytest.approx(out["qalys"], rel=1e-12)
+        assert cost == pytest.approx(out["cost_discounted_usd"], rel=1e-12)
+    # Costed week by week as the run goes (each week once): the early values are a prefix.
+    assert 0 < early.scenario_qalys < econ.scenario_qalys
+    assert 0 < early.scenario_cost < econ.scenario_cost
+    assert econ.extra_cost > 0  # twelve programmes cost money
+
+
+def test_economics_at_the_horizon_are_lifetime_outcomes():
+    scenario = small("naloxone_distribution.toml", years=0.25)
+    run = PairedRun(scenario)
+    run.step(6)
+    so_far = run.economics()
+    assert not so_far.lifetime
+    run.step(100)
+    econ = run.economics()
+    assert econ.lifetime and econ is run.economics()  # computed once
+    out = outcomes_of(
+        run.model.scenario,
+        run.model.timeseries_frame(),
+        run.model.programme_frame(),
+        run.model.lifetime_tail(),
+    )
+    assert econ.scenario_qalys == pytest.approx(out["qalys"])
+    assert econ.scenario_cost == pytest.approx(out["cost_discounted_usd"])
+    assert econ.scenario_qalys > 10 * so_far.scenario_qalys  # the tail: decades of life
+    assert "Lifetime QALYs and costs" in econ.caption()
+
+
+def test_economics_without_programmes_gain_nothing():
+    run = PairedRun(small("baseline.toml", years=0.25))
+    run.step(13)
+    econ = run.economics()
+    assert econ.qalys_gained == 0 and econ.extra_cost == 0 and econ.icer is None
+    assert [c[2] for c in econ.cells()] == ["+0.00", "$0", "-"]
+
+
+def test_economics_cells_read_as_a_health_board_reads_them():
+    more = PairedEconomics(10.5, 10.0, 3000.0, 1000.0, False)
+    assert more.icer == pytest.approx(4000.0)
+    assert [c[2] for c in more.cells()] == ["+0.50", "+$2,000", "$4,000"]
+    assert more.cells()[0][3] == "10.5 in the scenario, 10.0 in the baseline"
+    assert [c[2] for c in PairedEconomics(10.5, 10.0, 500.0, 1000.0, False).cells()] == [
+        "+0.50",
+        "-$500",
+        "dominant",
+    ]
+    assert PairedEconomics(9.5, 10.0, 1500.0, 1000.0, False).cells()[2][2] == "dominated"
+    assert PairedEconomics(9.5, 10.0, 500.0, 1000.0, False).cells()[2][2] == "saves $1,000"
+    caption = PairedEconomics(1, 1, 1, 1, False, price_year=2020, discount_rate=0.05).caption()
+    assert "discounted at 5% a year to week 0" in caption and "2020 US dollars" in caption
+    assert "undiscounted" in PairedEconomics(1, 1, 1, 1, False, discount_rate=0.0).caption()

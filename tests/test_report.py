@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from scipy import stats
 
 from hrsim import load_experiment, run_experiment
 from hrsim.cli import main
+from hrsim.economics.decision import incremental_table
 
 SMALL = {"people": 400, "years": 0.75, "replicates": 3, "seed": 2}
 
@@ -69,15 +71,19 @@ def test_report_is_self_contained_with_pngs_and_csvs(grid_report):
     for name in (
         "trajectories",
         "deaths_averted",
-        "infections_averted",
+        "qalys_gained",
         "cost_effectiveness_plane",
         "heat_map_deaths_baseline",
+        "heat_map_qalys_baseline",
     ):
         assert (folder / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
     for name in (
         "outcomes_by_arm",
         "averted",
         "cost_effectiveness",
+        "incremental_table",
+        "cost_components",
+        "sources",
         "trajectories",
         "runs",
         "parameters",
@@ -101,16 +107,35 @@ def test_averted_and_costs_are_paired_differences(grid_report):
     assert (row["ci95_low"], row["ci95_high"]) == pytest.approx(
         (diff.mean() - half, diff.mean() + half)
     )
-    infections = (b["new_hiv"] + b["new_hcv"]).to_numpy() - (a["new_hiv"] + a["new_hcv"]).to_numpy()
-    row = averted[(averted["arm"] == arm) & (averted["outcome"] == "infections")].iloc[0]
-    assert row["value"] == pytest.approx(infections.mean())
+    # HIV and HCV are averted separately; no row adds them up.
+    assert "infections" not in set(averted["outcome"])
+    for outcome in ("new_hiv", "new_hcv"):
+        fewer = b[outcome].to_numpy() - a[outcome].to_numpy()
+        row = averted[(averted["arm"] == arm) & (averted["outcome"] == outcome)].iloc[0]
+        assert row["value"] == pytest.approx(fewer.mean())
+    gained = a["qalys"].to_numpy() - b["qalys"].to_numpy()
+    row = averted[(averted["arm"] == arm) & (averted["outcome"] == "qalys")].iloc[0]
+    assert row["value"] == pytest.approx(gained.mean())
     cea = pd.read_csv(folder / "cost_effectiveness.csv").set_index("arm").loc[arm]
-    extra = (a["cost_usd"].to_numpy() - b["cost_usd"].to_numpy()).mean()
+    extra = (a["cost_discounted_usd"].to_numpy() - b["cost_discounted_usd"].to_numpy()).mean()
     assert cea["incremental_cost_usd"] == pytest.approx(extra)
+    assert cea["qalys_gained"] == pytest.approx(gained.mean())
+    assert cea["icer_usd_per_qaly"] == pytest.approx(extra / gained.mean())
+    wtp = 100_000
+    nmb = wtp * gained - (a["cost_discounted_usd"].to_numpy() - b["cost_discounted_usd"].to_numpy())
+    half_nmb = stats.t.ppf(0.975, 2) * nmb.std(ddof=1) / np.sqrt(3)
+    assert cea[f"nmb_{wtp}"] == pytest.approx(nmb.mean())
+    assert (cea[f"nmb_{wtp}_ci95_low"], cea[f"nmb_{wtp}_ci95_high"]) == pytest.approx(
+        (nmb.mean() - half_nmb, nmb.mean() + half_nmb)
+    )
+    # The secondary ratio charges the whole (undiscounted) run cost to deaths alone.
+    run_extra = (a["cost_usd"].to_numpy() - b["cost_usd"].to_numpy()).mean()
+    assert cea["incremental_run_cost_usd"] == pytest.approx(run_extra)
     if diff.mean() > 0:
-        assert cea["cost_per_death_averted_usd"] == pytest.approx(extra / diff.mean())
+        assert cea["run_cost_per_death_averted_usd"] == pytest.approx(run_extra / diff.mean())
     else:
-        assert np.isnan(cea["cost_per_death_averted_usd"])
+        assert np.isnan(cea["run_cost_per_death_averted_usd"])
+    assert "cost_per_infection_averted_usd" not in cea.index
     assert base not in set(averted["arm"])
 
 
@@ -148,9 +173,9 @@ def test_one_at_a_time_sweep_gets_a_tornado(tmp_path):
     )
     assert main(["report", str(store)]) == 0
     folder = store / "report"
-    assert (folder / "tornado_deaths.png").exists() and (folder / "tornado_infections.png").exists()
+    assert (folder / "tornado_deaths.png").exists() and (folder / "tornado_qalys.png").exists()
     params = pd.read_csv(folder / "parameters.csv")
-    assert set(params["measure"]) == {"deaths averted", "infections averted"}
+    assert set(params["measure"]) == {"deaths averted", "QALYs gained"}
 
 
 def test_one_parameter_gets_an_effect_curve_and_sample_a_tornado(tmp_path):
@@ -190,3 +215,73 @@ def test_report_bad_input_and_unfinished_runs(grid_report, tmp_path, capsys):
     text = (tmp_path / "p" / "r.html").read_text()
     assert "1 runs are not finished yet" in text
     assert "Comparisons use the 2 replicates finished in every arm" in text
+
+
+def test_report_has_the_incremental_table_the_plane_and_the_cheers_methods(grid_report):
+    store, folder = grid_report
+    exp = load_experiment(store)
+    wide = exp.outcomes_wide()
+    text = (folder / "index.html").read_text()
+    # The incremental table over every arm's mean discounted cost and QALYs.
+    table = pd.read_csv(folder / "incremental_table.csv")
+    means = wide.groupby("arm")[["cost_discounted_usd", "qalys"]].mean()
+    expected = incremental_table(
+        list(means.index), means["cost_discounted_usd"], means["qalys"]
+    ).set_index("strategy")
+    got = table.set_index("strategy").loc[expected.index]
+    assert list(got["status"]) == list(expected["status"])
+    assert got["icer"].to_numpy() == pytest.approx(expected["icer"].to_numpy(), nan_ok=True)
+    assert "Incremental cost-effectiveness table: the efficient frontier" in text
+    assert (folder / "cost_effectiveness_plane.png").read_bytes()[:4] == b"\x89PNG"
+    assert "Cost-effectiveness plane: each small point is one replicate" in text
+    for part in (
+        "Perspective: health sector",
+        "Comparators (CHEERS item 7)",
+        "Perspective (CHEERS item 8). Health sector",
+        "Time horizon (CHEERS item 9). Lifetime. The model runs 0.75 years",
+        "Discount rate (CHEERS item 10). Costs and QALYs are both discounted at 3% a year",
+        "Outcomes and their valuation (CHEERS items 11-13)",
+        "Wittenberg et al. 2016",
+        "Costs (CHEERS item 14)",
+        "Currency, price date and conversion (CHEERS item 15). All costs are in 2024 US dollars",
+        "CPI-U Medical Care",
+        "Model (CHEERS item 16). hrsim",
+        "Uncertainty (CHEERS item 20). Each strategy was run on the same 3 random seeds",
+        "hrsim psa",
+        "Net monetary benefit",
+        "at $50,000 per QALY",
+        "Cost components and the lifetime tail",
+        "QALYs after the run (share)",
+        "Secondary: run cost per outcome averted",
+        "Sources of utilities and unit costs",
+    ):
+        assert html.escape(part, quote=False) in text, part
+    sources = pd.read_csv(folder / "sources.csv")
+    assert "costs.methadone_usd_per_person_year" in set(sources["parameter"])
+    components = pd.read_csv(folder / "cost_components.csv")
+    assert set(components["component"]) == {
+        "programmes",
+        "treatment",
+        "acute",
+        "chronic",
+        "criminal_justice",
+        "productivity",
+    }
+    base = exp.baseline
+    one = components[(components["arm"] == base) & (components["component"] == "treatment")]
+    assert one["mean_usd"].iloc[0] == pytest.approx(
+        wide.loc[wide["arm"] == base, "cost_treatment_usd"].mean()
+    )
+
+
+def test_arms_with_other_economics_get_no_cost_effectiveness_and_say_why(tmp_path):
+    store = sweep(
+        tmp_path,
+        {"economics.discount_rate": [0.03, 0.0]},
+        settings={"people": 200, "years": 0.25, "replicates": 2},
+    )
+    assert main(["report", str(store)]) == 0
+    text = (store / "report" / "report.html").read_text()
+    assert "Not shown: economics.discount_rate: the baseline" in text
+    assert not (store / "report" / "cost_effectiveness_plane.png").exists()
+    assert "QALYs gained" in text  # the paired differences are still shown

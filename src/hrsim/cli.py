@@ -64,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--people", type=int, help="population size for every arm")
     cmp.add_argument("--years", type=float, help="years to simulate for every arm")
     cmp.add_argument("--workers", type=int, help="processes to use (default: all cores)")
+    cmp.add_argument(
+        "--wtp",
+        metavar="USD,USD,...",
+        help="willingness-to-pay thresholds per QALY for the net monetary benefit"
+        " (default 50000,100000,200000)",
+    )
     cmp.add_argument("--json", action="store_true", help="print one JSON object")
     _plugin_option(cmp)
 
@@ -408,9 +414,31 @@ def _summary_table(summary: dict[str, float], wall: float, out: Path) -> str:
     return "\n".join(lines)
 
 
+def parse_wtp(text: str | None) -> tuple[float, ...]:
+    """``--wtp 50000,100000``: thresholds per QALY, each a finite number 0 or more."""
+    from hrsim.reporting.economics_figures import DEFAULT_WTP
+
+    if text is None:
+        return DEFAULT_WTP
+    values = []
+    for part in text.split(","):
+        try:
+            value = float(part.strip())
+        except ValueError:
+            value = float("nan")
+        if not (value >= 0 and value != float("inf")):
+            raise ScenarioError(
+                f"--wtp: {part.strip()!r} is not a threshold; give US dollars per QALY, each a"
+                " number 0 or more, separated by commas (e.g. --wtp 50000,100000,200000)"
+            )
+        values.append(value)
+    return tuple(values)
+
+
 def _compare(args: argparse.Namespace) -> int:
     from hrsim.analysis.compare import compare, format_comparison
 
+    wtp = parse_wtp(args.wtp)  # before any run
     if args.replicates < 2:
         raise ScenarioError("--replicates must be at least 2 for paired intervals")
     if args.workers is not None and args.workers < 1:
@@ -425,7 +453,9 @@ def _compare(args: argparse.Namespace) -> int:
     names = [s.run.name for s in scenarios]
     if len(set(names)) < len(names):  # two files with the same run.name: use the file names
         names = [Path(path).stem for path in paths]
-    result = compare(scenarios[0], scenarios[1:], args.replicates, args.seed, args.workers, names)
+    result = compare(
+        scenarios[0], scenarios[1:], args.replicates, args.seed, args.workers, names, wtp=wtp
+    )
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))
     else:

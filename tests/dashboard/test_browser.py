@@ -28,6 +28,7 @@ from hrsim.dashboard.session import DashboardSession
 ROOT = Path(__file__).resolve().parents[2]
 CHARTS = ("network-chart", "so-far", "care-states", "overdoses", "incidence", "retention")
 AVERTED = ("deaths_all_causes", "fatal_overdoses", "new_hiv", "new_hcv")
+ECONOMICS = ("qalys", "cost", "icer")
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -78,6 +79,18 @@ def averted_on_page(page) -> dict[str, int]:
         text = page.inner_text(f".hrsim-averted-{key} .hrsim-averted-value")
         out[key] = int(text.replace(",", "").replace("\u2212", "-"))
     return out
+
+
+def economics_on_page(page) -> dict[str, str]:
+    """QALYs gained, extra cost and cost per QALY as the page shows them."""
+    return {
+        key: page.inner_text(f".hrsim-economics-{key} .hrsim-economics-value").strip()
+        for key in ECONOMICS
+    }
+
+
+def expected_economics(run: PairedRun) -> dict[str, str]:
+    return {key: value for key, _, value, _ in run.economics().cells()}
 
 
 def expected_averted(run: PairedRun) -> dict[str, int]:
@@ -170,6 +183,12 @@ def test_page_loads_offline_with_every_panel_drawn(watched, server):
             assert rgb(STATES[state][1]) in present, (name, state)
     assert "Press Play or Step" in page.inner_text(".hrsim-averted")
     assert averted_on_page(page) == dict.fromkeys(AVERTED, 0)
+    assert economics_on_page(page) == {"qalys": "+0.00", "cost": "$0", "icer": "-"}
+    # The economic numbers say what they are: price year, discounting, perspective.
+    caption = page.inner_text(".hrsim-economics-caption")
+    assert "discounted at 3% a year to week 0" in caption
+    assert "costs in 2024 US dollars (USD), health-sector perspective" in caption
+    assert "Cost per QALY gained" in page.inner_text(".hrsim-economics")
     assert week_on_page(page) == 0
     # Every slider has its explanation and its source.
     for key in ("people", "seed", "fentanyl", "moud_capacity"):
@@ -188,6 +207,8 @@ def test_step_advances_the_week_and_reset_returns_to_week_0(watched):
     expected = PairedRun(to_scenario(Settings.from_file("baseline.toml")))
     expected.step(3)
     assert averted_on_page(page) == expected_averted(expected)
+    # QALYs and costs so far, both arms through the cost ledger, as computed in-process.
+    assert economics_on_page(page) == expected_economics(expected)
     watched.shot("02-after-3-steps")
     page.click(".hrsim-reset")
     wait_until_drawn(page, 0)
@@ -218,6 +239,7 @@ def test_moving_a_coverage_slider_changes_the_averted_deaths(watched):
     run.step(week)
     shown = averted_on_page(page)
     assert shown == expected_averted(run)
+    assert economics_on_page(page) == expected_economics(run)
     # With this seed, from week 29 to 80, full coverage averts at least one death (checked
     # in-process just above, for the week the page stopped at).
     assert shown["deaths_all_causes"] != 0

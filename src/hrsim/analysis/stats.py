@@ -144,3 +144,56 @@ def paired(baseline: np.ndarray, arm: np.ndarray) -> OutcomeComparison:
             spread = float(stats.t.ppf(0.975, r - 1) * np.sqrt(max(var_log, 0.0)))
             rr_ci = (rr * float(np.exp(-spread)), rr * float(np.exp(spread)))
     return OutcomeComparison(b, a, mean_d, (mean_d - half, mean_d + half), rr, rr_ci)
+
+
+@dataclass
+class RatioInterval:
+    """A ratio of two paired mean differences and its Fieller 95% interval.
+
+    ``value`` is ``mean(numerator) / mean(denominator)`` (None when the denominator's mean is
+    0). ``ci95`` is the Fieller interval when it is a finite interval; ``bounded`` is False
+    when the denominator's mean is not distinguishable from 0 at the 5% level, so the set of
+    ratios the data do not reject is unbounded (two rays or the whole line) and no interval
+    can be given.
+    """
+
+    value: float | None
+    ci95: tuple[float, float] | None
+    bounded: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain types, for JSON."""
+        return {
+            "value": self.value,
+            "ci95": list(self.ci95) if self.ci95 is not None else None,
+            "bounded": self.bounded,
+        }
+
+
+def fieller(numerator: np.ndarray, denominator: np.ndarray) -> RatioInterval:
+    """The ratio of means of paired replicates with Fieller's 95% interval (t quantile).
+
+    Fieller's theorem: the interval is every ratio ``q`` for which ``mean(numerator) - q x
+    mean(denominator)`` is not significantly different from 0 (a paired t test with the
+    replicates' variances and covariance). It is the set where ``a q^2 - 2 b q + c <= 0``,
+    with ``a = D^2 - t^2 V_d``, ``b = N D - t^2 V_nd``, ``c = N^2 - t^2 V_n`` (``N, D`` the
+    means, ``V`` the variances and covariance of the means): a finite interval when
+    ``a > 0``, that is when the denominator's own t interval excludes 0 (Willan & O'Brien
+    1996, Health Economics).
+    """
+    num = np.asarray(numerator, dtype=np.float64)
+    den = np.asarray(denominator, dtype=np.float64)
+    n_mean, d_mean = float(num.mean()), float(den.mean())
+    value = n_mean / d_mean if d_mean != 0 else None
+    r = num.size
+    if r < 2 or value is None:
+        return RatioInterval(value, None, False)
+    t2 = float(_scipy_stats().t.ppf(0.975, r - 1)) ** 2
+    cov = np.cov(num, den, ddof=1) / r  # variances and covariance of the two means
+    a = d_mean**2 - t2 * cov[1, 1]
+    b = n_mean * d_mean - t2 * cov[0, 1]
+    c = n_mean**2 - t2 * cov[0, 0]
+    if a <= 0:
+        return RatioInterval(value, None, False)
+    root = float(np.sqrt(max(b * b - a * c, 0.0)))  # >= 0 when a > 0 (the point is inside)
+    return RatioInterval(value, ((b - root) / a, (b + root) / a), True)

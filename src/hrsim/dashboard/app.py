@@ -4,7 +4,7 @@ Run it with ``make dashboard`` or ``hrsim dashboard`` (which runs
 ``solara run <this file> --production --host 127.0.0.1``, this file being wherever hrsim is
 installed). A student picks a scenario, moves sliders (each with a plain explanation and its
 source), and presses Play: the network, the curves and the deaths and infections averted so
-far update week by week.
+far, with the QALYs gained, the extra cost and the cost per QALY gained, update week by week.
 
 Only Solara lives here. What the page shows is computed by ``hrsim.dashboard.session`` (no Solara),
 which tests and benchmarks drive directly. Changing any setting restarts the run at week 0
@@ -13,6 +13,7 @@ with the new settings, so what is on the screen always matches the sliders.
 
 from __future__ import annotations
 
+import html
 import threading
 import time
 import warnings
@@ -366,10 +367,38 @@ def AvertedNumbers(session: DashboardSession) -> None:
 
 
 @solara.component
+def EconomicsNumbers(session: DashboardSession) -> None:
+    """QALYs gained, the extra cost and the cost per QALY gained, so far or lifetime."""
+    snapshot = _on_screen(session)
+    economics = snapshot.figures["economics"]
+    cells = "".join(
+        f'<div class="hrsim-economics-{key}" style="width:210px;padding:2px 10px;'
+        f'border-left:4px solid #009E73">'
+        f'<div style="font-size:0.85em">{html.escape(title)}</div>'
+        f'<div class="hrsim-economics-value" style="font-size:1.5em;font-weight:bold">'
+        f"{html.escape(value)}</div>"
+        f'<div style="font-size:0.75em;color:#555">{html.escape(detail)}</div></div>'
+        for key, title, value, detail in economics.cells()
+    )
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=cells,
+        style="display:flex;gap:24px;margin:10px 0 0 0;padding-left:40px",
+    )
+    solara.Text(
+        economics.caption(),
+        classes=["hrsim-economics-caption"],
+        style={"font-size": "0.8em", "color": "#555", "display": "block", "padding-left": "40px"},
+    )
+
+
+@solara.component
 def Averted(session: DashboardSession) -> None:
     """Deaths and infections averted so far (baseline minus scenario), with their curves."""
     with solara.Card(margin=0, classes=["hrsim-averted"]):
         AvertedNumbers(session)
+        with solara.Div(classes=["hrsim-economics"]):
+            EconomicsNumbers(session)
         LiveVega(session, "so_far", "so-far")
         solara.Text(
             "Baseline: the same scenario with every programme off, run alongside on the same "

@@ -10,20 +10,34 @@ intervals; this module is one replicate, watched as it goes.
 
 Also here: MOUD retention as a Kaplan-Meier curve over the treatment episodes that start
 during the run (episodes under way at week 0 started before anyone was watching, so they are
-left out).
+left out); and QALYs and costs so far in both arms (:meth:`PairedRun.economics`): within the
+run, discounted to week 0 at ``economics.discount_rate``, in ``economics.price_year`` dollars,
+as ``hrsim.batch.outcomes`` counts them; once the run reaches its horizon, the lifetime values
+(the run plus the tail after it), the same numbers ``hrsim compare`` reports for one replicate.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from hrsim.analysis.compare import (
+    DOMINANT,
+    DOMINATED,
+    LESS_COSTLY_LESS_EFFECTIVE,
+    MORE_COSTLY_MORE_EFFECTIVE,
+    quadrant,
+)
 from hrsim.analysis.stats import kaplan_meier_curve
+from hrsim.batch.outcomes import outcomes_of
 from hrsim.core.people import People
 from hrsim.core.results import TIMESERIES_COLUMNS
 from hrsim.core.states import on_moud
+from hrsim.economics.costs import unit_costs, weekly_costs
+from hrsim.economics.lifetime import discount_factors
 from hrsim.model import HarmReductionModel
 from hrsim.scenario import Scenario
 
@@ -110,6 +124,125 @@ class Averted:
         return {k: self.baseline[k] - self.scenario[k] for k in self.scenario}
 
 
+#: Timeseries columns the weekly cost ledger reads (``hrsim.economics.costs.weekly_costs``).
+COST_COLUMNS: tuple[str, ...] = (
+    "week",
+    "methadone",
+    "buprenorphine",
+    "detox",
+    "hiv_on_art",
+    "daa_starts",
+    "hiv_in_care_not_on_art",
+    "hcv_viraemic",
+    "ems_calls",
+    "ed_visits",
+    "jail",
+    "prison",
+    "arrests",
+    "active",
+)
+
+
+@dataclass(frozen=True)
+class PairedEconomics:
+    """Discounted QALYs and costs of both arms; the gains are scenario minus baseline.
+
+    ``lifetime`` is False while the run goes on (the run so far, nothing after it) and True
+    once it has reached its horizon with ``economics.horizon = "lifetime"`` (the run plus
+    the rest of everyone's life: the values ``hrsim compare`` reports).
+    """
+
+    scenario_qalys: float
+    baseline_qalys: float
+    scenario_cost: float
+    baseline_cost: float
+    lifetime: bool
+    price_year: int = 2024
+    currency: str = "USD"
+    discount_rate: float = 0.03
+    perspective: str = "health_sector"
+
+    @property
+    def qalys_gained(self) -> float:
+        """Scenario minus baseline QALYs."""
+        return self.scenario_qalys - self.baseline_qalys
+
+    @property
+    def extra_cost(self) -> float:
+        """Scenario minus baseline cost."""
+        return self.scenario_cost - self.baseline_cost
+
+    @property
+    def quadrant(self) -> str:
+        """Where the scenario lies against the baseline (``hrsim.analysis.compare.quadrant``)."""
+        return quadrant(self.extra_cost, self.qalys_gained)
+
+    @property
+    def icer(self) -> float | None:
+        """Extra cost per QALY gained, only where that is a price (more cost, more QALYs)."""
+        if self.quadrant != MORE_COSTLY_MORE_EFFECTIVE:
+            return None
+        return self.extra_cost / self.qalys_gained
+
+    def cells(self) -> list[tuple[str, str, str, str]]:
+        """What the page shows: ``(key, title, value, detail)`` for QALYs, cost and ICER."""
+        icer, where = self.icer, self.quadrant
+        if icer is not None:
+            ratio, how = _dollars(icer), "extra cost / QALYs gained"
+        elif where == DOMINANT:
+            ratio, how = "dominant", "cheaper, and more QALYs"
+        elif where == DOMINATED:
+            ratio, how = "dominated", "dearer, and fewer QALYs"
+        elif where == LESS_COSTLY_LESS_EFFECTIVE:
+            saved = _dollars(self.extra_cost / self.qalys_gained)
+            ratio, how = f"saves {saved}", "per QALY lost: cheaper, and fewer QALYs"
+        else:
+            ratio, how = "-", "no QALYs gained or lost"
+        return [
+            (
+                "qalys",
+                "QALYs gained",
+                f"{self.qalys_gained + 0.0:+,.2f}",
+                f"{self.scenario_qalys:,.1f} in the scenario, {self.baseline_qalys:,.1f} in the"
+                " baseline",
+            ),
+            (
+                "cost",
+                f"Extra cost ({self.currency})",
+                _dollars(self.extra_cost, sign=True),
+                f"{_dollars(self.scenario_cost)} in the scenario, {_dollars(self.baseline_cost)}"
+                " in the baseline",
+            ),
+            ("icer", "Cost per QALY gained", ratio, how),
+        ]
+
+    def caption(self) -> str:
+        """What the numbers are: horizon, discounting, price year, perspective."""
+        rate = f"discounted at {self.discount_rate * 100:g}% a year to week 0"
+        if self.discount_rate == 0:
+            rate = "undiscounted"
+        who = "health-sector" if self.perspective == "health_sector" else "societal"
+        money = f"costs in {self.price_year} US dollars ({self.currency}), {who} perspective"
+        if self.lifetime:
+            return (
+                f"Lifetime QALYs and costs: the run plus the rest of everyone's life, {rate};"
+                f" {money}. One run: for intervals and the incremental table, use"
+                " `hrsim compare` with replicates."
+            )
+        return (
+            f"QALYs and costs so far in the run, {rate}; {money}. At the horizon they become"
+            " lifetime values (the run plus the rest of everyone's life)."
+        )
+
+
+def _dollars(value: float, sign: bool = False) -> str:
+    """``$1,234`` or ``-$1,234`` (``+$1,234`` with ``sign``)."""
+    text = f"${abs(value):,.0f}"
+    if value < 0 and text != "$0":
+        return f"-{text}"
+    return f"+{text}" if sign and text != "$0" else text
+
+
 class PairedRun:
     """``scenario`` and its baseline (no programmes), on the same seed, advanced together.
 
@@ -124,6 +257,11 @@ class PairedRun:
             "baseline": HarmReductionModel(without_programmes(scenario)),
         }
         self.retention = {arm: MoudRetention(m.people) for arm, m in self.models.items()}
+        econ = scenario.economics
+        self._unit = unit_costs(scenario.costs, econ.price_year)
+        self._lifetime: PairedEconomics | None = None  # computed once, at the horizon
+        self._weekly_cost = {arm: np.zeros(self.weeks + 1) for arm in ARMS}
+        self._costed = 0  # timeseries rows costed so far
 
     @property
     def model(self) -> HarmReductionModel:
@@ -176,6 +314,77 @@ class PairedRun:
     def averted(self) -> Averted:
         """Outcomes so far in both arms, and what the programmes averted."""
         return Averted(self.totals("scenario"), self.totals("baseline"))
+
+    def _cost_new_weeks(self) -> None:
+        """Cost the weeks recorded since the last call (both arms in one ledger call)."""
+        rows = self.model.timeseries.rows
+        start = self._costed
+        if start >= rows:
+            return
+        blocks, programmes = [], []
+        for arm in ARMS:
+            blocks.append(np.column_stack([self.series(arm, c)[start:rows] for c in COST_COLUMNS]))
+            spent = np.zeros(rows - start)
+            for (_, output), values in self.models[arm].programme_outputs.series.items():
+                if output == "cost_usd":
+                    spent += values[start:rows]
+            programmes.append(spent)
+        # One frame of one float block: a pandas frame built per column costs milliseconds.
+        frame = pd.DataFrame(np.vstack(blocks).astype(np.float64), columns=list(COST_COLUMNS))
+        econ = self.scenario.economics
+        parts = weekly_costs(frame, np.concatenate(programmes), self._unit, econ.perspective)
+        total = np.sum(list(parts.values()), axis=0)
+        n = rows - start
+        self._weekly_cost["scenario"][start:rows] = total[:n]
+        self._weekly_cost["baseline"][start:rows] = total[n:]
+        self._costed = rows
+
+    def cost_and_qalys(self, arm: str) -> tuple[float, float]:
+        """One arm's cost and QALYs over weeks 0 to now, discounted to week 0 (no tail).
+
+        The cost is the perspective's weekly ledger (``hrsim.economics.costs.weekly_costs``),
+        as ``hrsim.batch.outcomes`` counts it.
+        """
+        self._cost_new_weeks()
+        rows = self.model.timeseries.rows
+        d = discount_factors(np.arange(rows), self.scenario.economics.discount_rate)
+        cost = float(self._weekly_cost[arm][:rows] @ d)
+        return cost, float(self.series(arm, "qalys") @ d)
+
+    def economics(self) -> PairedEconomics:
+        """Both arms' discounted QALYs and costs: the run so far, or lifetime at the horizon."""
+        if self.done and self.scenario.economics.horizon == "lifetime":
+            if self._lifetime is None:
+                totals = {
+                    arm: outcomes_of(
+                        model.scenario,
+                        model.timeseries_frame(),
+                        model.programme_frame(),
+                        model.lifetime_tail(),
+                    )
+                    for arm, model in self.models.items()
+                }
+                s, b = totals["scenario"], totals["baseline"]
+                self._lifetime = PairedEconomics(
+                    s["qalys"],
+                    b["qalys"],
+                    s["cost_discounted_usd"],
+                    b["cost_discounted_usd"],
+                    True,
+                    **self._stated(),
+                )
+            return self._lifetime
+        (s_cost, s_qalys), (b_cost, b_qalys) = (self.cost_and_qalys(a) for a in ARMS)
+        return PairedEconomics(s_qalys, b_qalys, s_cost, b_cost, False, **self._stated())
+
+    def _stated(self) -> dict[str, Any]:
+        econ = self.scenario.economics
+        return {
+            "price_year": econ.price_year,
+            "currency": econ.currency,
+            "discount_rate": econ.discount_rate,
+            "perspective": econ.perspective,
+        }
 
     def results_frame(self) -> pd.DataFrame:
         """Both arms' weekly results in one table: ``arm, week, year, <timeseries columns>``."""

@@ -122,6 +122,7 @@ class DashboardSession:
             "retention": charts.retention(run, self._targets),
             "so_far": charts.so_far(run),
             "averted": run.averted(),
+            "economics": run.economics(),
         }
 
     def results_csv(self) -> str:

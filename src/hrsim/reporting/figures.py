@@ -65,17 +65,31 @@ class Page:
         cls = f' class="{css_class}"' if css_class else ""
         self.body.append(f"<p{cls}>{html.escape(text)}</p>")
 
-    def table(self, frame: pd.DataFrame, float_format: str = "{:,.3g}") -> None:
-        """A table from a data frame (the index is not shown)."""
+    def table(
+        self,
+        frame: pd.DataFrame,
+        float_format: str = "{:,.3g}",
+        text_columns: Sequence[str] = (),
+    ) -> None:
+        """A table from a data frame (the index is not shown).
+
+        Cells are right-aligned (numbers) except the first column's and ``text_columns``'.
+        """
 
         def cell(value: Any) -> str:
             if isinstance(value, float):
                 return html.escape(float_format.format(value))
             return html.escape(str(value))
 
-        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+        left = [c in text_columns for c in frame.columns]
+        style = ["" if not lf else ' style="text-align:left"' for lf in left]
+        head = "".join(
+            f"<th{s}>{html.escape(str(c))}</th>" for c, s in zip(frame.columns, style, strict=True)
+        )
         rows = "".join(
-            "<tr>" + "".join(f"<td>{cell(v)}</td>" for v in row) + "</tr>"
+            "<tr>"
+            + "".join(f"<td{s}>{cell(v)}</td>" for v, s in zip(row, style, strict=True))
+            + "</tr>"
             for row in frame.itertuples(index=False)
         )
         self.body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")

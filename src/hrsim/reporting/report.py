@@ -2,15 +2,26 @@
 
 The report reads only the sweep's store. Everything is compared with the sweep's baseline
 arm, replicate by replicate (common random numbers), with paired 95% t intervals
-(``hrsim.analysis.compare.paired``). It shows:
+(``hrsim.analysis.compare``, the same numbers as ``hrsim compare``). It shows:
 
+- what the costs and QALYs are: perspective, price year and currency, discount rate, horizon
+  (from the arms' ``[economics]``; the economic sections are left out, saying why, when the
+  arms do not share them);
 - weekly trajectories per arm (on MOUD; fatal overdoses, new HIV and HCV per quarter) with
   the mean over replicates and a 95% confidence band of that mean;
-- deaths, fatal overdoses and infections averted, and life-years gained, with intervals;
-- cost, incremental cost and cost per death, per infection and per life-year averted or
-  gained, and the cost-effectiveness plane;
+- QALYs gained (discounted, lifetime) and HIV infections, HCV infections and deaths averted,
+  each on its own, with intervals;
+- cost-effectiveness: incremental discounted cost, the ICER per QALY gained (Fieller's
+  interval), the incremental table on the efficient frontier (dominated and extendedly
+  dominated arms marked), the cost-effectiveness plane (one point per paired replicate), the
+  net monetary benefit at the willingness-to-pay thresholds, the cost components, the share
+  of QALYs and costs after the run (the lifetime tail), and, secondary, the run cost charged
+  to one outcome at a time (per death, per HIV infection, per HCV infection averted);
 - for swept parameters: a heat map (two parameters), an effect curve (one), or a tornado
-  chart (one at a time, more than two parameters, or a Latin-hypercube sample).
+  chart (one at a time, more than two parameters, or a Latin-hypercube sample) of deaths
+  averted and QALYs gained;
+- the methods: the CHEERS 2022 items the run states, in plain words
+  (``hrsim.reporting.methods.cheers_methods``), and the source of every utility and unit cost.
 
 Every figure is also saved as PNG and every table as CSV next to the HTML file.
 """
@@ -26,10 +37,28 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from hrsim.analysis.compare import OUTCOMES, paired
+from hrsim.analysis.compare import (
+    DOMINANT,
+    DOMINATED,
+    LESS_COSTLY_LESS_EFFECTIVE,
+    MORE_COSTLY_MORE_EFFECTIVE,
+    OUTCOMES,
+    PER_OUTCOME,
+    Comparison,
+    EconomicsMismatchError,
+    EconomicsSettings,
+    Icer,
+    agreed_economics,
+    economics_of_manifest,
+    paired,
+    summarise,
+)
 from hrsim.batch.store import Experiment, StoreError
+from hrsim.economics.costs import COMPONENTS
 from hrsim.files import write_csv_atomic
-from hrsim.reporting import figures
+from hrsim.reporting import economics_figures, figures
+from hrsim.reporting.methods import cheers_methods, sources_table
+from hrsim.scenario import Scenario, ScenarioError, build_scenario
 
 #: What the report calls each outcome.
 LABELS = {
@@ -40,8 +69,9 @@ LABELS = {
     "deaths_all_causes": "deaths (all causes)",
     "life_years": "life-years",
     "life_years_lost": "life-years lost",
-    "cost_usd": "cost (US$)",
-    "infections": "new HIV + HCV infections",
+    "cost_usd": "run cost (undiscounted)",
+    "qalys": "QALYs (discounted, lifetime)",
+    "cost_discounted_usd": "cost (discounted, lifetime)",
 }
 
 #: Averted = baseline minus arm (positive is good); gained = arm minus baseline.
@@ -50,11 +80,29 @@ AVERTED = (
     ("fatal_overdoses", "fatal overdoses averted"),
     ("new_hiv", "HIV infections averted"),
     ("new_hcv", "HCV infections averted"),
-    ("infections", "infections averted (HIV + HCV)"),
-    ("life_years", "life-years gained"),
+    ("life_years", "life-years gained (in the run)"),
+    ("qalys", "QALYs gained (discounted, lifetime)"),
+)
+GAINED = frozenset({"life_years", "qalys"})
+
+#: What the swept-parameter figures show: (outcome, label, file-name part).
+PARAMETER_MEASURES = (
+    ("deaths_all_causes", "deaths averted", "deaths"),
+    ("qalys", "QALYs gained", "qalys"),
 )
 
+#: What each cost component is called in the tables.
+COMPONENT_LABELS = {
+    "programmes": "programmes",
+    "treatment": "treatment",
+    "acute": "acute care",
+    "chronic": "chronic care",
+    "criminal_justice": "criminal justice",
+    "productivity": "productivity",
+}
+
 MAX_TRAJECTORY_ARMS = 8
+MAX_PLANE_ARMS = 8
 
 
 def write_report(experiment: Experiment, out: Path, baseline: str | None = None) -> Path:
@@ -71,8 +119,9 @@ def write_report(experiment: Experiment, out: Path, baseline: str | None = None)
     folder = out.parent
     folder.mkdir(parents=True, exist_ok=True)
     wide = _paired_runs(experiment)
+    economics, mismatch = _economics(experiment, arms)
     page = figures.Page(f"Sweep report: {experiment.name}", folder)
-    _overview(page, experiment, wide, base)
+    _overview(page, experiment, wide, base, economics, mismatch)
 
     by_arm = _outcomes_by_arm(wide, arms)
     _save_csv(by_arm, folder / "outcomes_by_arm.csv")
@@ -80,14 +129,21 @@ def write_report(experiment: Experiment, out: Path, baseline: str | None = None)
 
     averted = _averted(wide, arms, base)
     _save_csv(averted, folder / "averted.csv")
-    cea = _cost_effectiveness(wide, arms, base)
+    comparison = _comparison(experiment, wide, arms, base, economics)
+    cea = _cost_effectiveness(comparison)
     _save_csv(cea, folder / "cost_effectiveness.csv")
 
     _trajectory_section(page, experiment, wide, averted, base, folder)
     _averted_section(page, averted, base)
-    _cost_section(page, cea, base)
-    if not cea.empty:
-        _ce_plane(page, cea, averted, base)
+    if mismatch is None:
+        _cost_section(page, comparison, cea, wide, arms, base, folder)
+    else:
+        page.heading("Cost and cost-effectiveness")
+        page.paragraph(
+            f"Not shown: {mismatch}. Costs and QALYs of arms stated on different bases cannot be"
+            " compared; sweep economics settings in separate sweeps.",
+            "fail",
+        )
     _parameter_section(page, experiment, averted, base, folder)
 
     page.heading("Outcomes by arm")
@@ -95,7 +151,7 @@ def write_report(experiment: Experiment, out: Path, baseline: str | None = None)
         "Means over replicates with 95% confidence intervals of the mean (t distribution)."
     )
     page.table(_by_arm_table(by_arm))
-    _methods(page, experiment)
+    _methods(page, experiment, wide, base, folder)
     return page.write(out)
 
 
@@ -106,11 +162,22 @@ def write_report(experiment: Experiment, out: Path, baseline: str | None = None)
 def _paired_runs(experiment: Experiment) -> pd.DataFrame:
     """One row per run with every outcome, keeping replicates finished in every arm."""
     wide = experiment.outcomes_wide()
-    wide["infections"] = wide["new_hiv"] + wide["new_hcv"]
     n_arms = len(experiment.manifest["arms"])
     complete = wide.groupby("replicate")["arm"].nunique()
     keep = complete[complete == n_arms].index
     return wide[wide["replicate"].isin(keep)].sort_values(["arm_id", "replicate"])
+
+
+def _economics(
+    experiment: Experiment, arms: list[str]
+) -> tuple[EconomicsSettings | None, str | None]:
+    """The arms' shared economics settings, or why there are none (the arms differ)."""
+    try:
+        return agreed_economics(economics_of_manifest(experiment.manifest), arms), None
+    except EconomicsMismatchError as exc:
+        return None, str(exc)
+    except (KeyError, TypeError, ValueError):  # a manifest from before issue 15
+        return None, "the sweep's manifest does not state the arms' [economics] settings"
 
 
 def _column(wide: pd.DataFrame, arm: str, outcome: str) -> np.ndarray:
@@ -128,7 +195,7 @@ def _mean_ci(values: np.ndarray) -> tuple[float, float, float]:
 def _outcomes_by_arm(wide: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
     rows = []
     for arm in arms:
-        for outcome in [*OUTCOMES, "infections"]:
+        for outcome in OUTCOMES:
             values = _column(wide, arm, outcome)
             mean, lo, hi = _mean_ci(values)
             rows.append(
@@ -151,16 +218,16 @@ def _averted(wide: pd.DataFrame, arms: list[str], base: str) -> pd.DataFrame:
             continue
         for outcome, label in AVERTED:
             o = paired(_column(wide, base, outcome), _column(wide, arm, outcome))
-            sign = 1.0 if outcome == "life_years" else -1.0  # gained vs averted
+            sign = 1.0 if outcome in GAINED else -1.0  # gained vs averted
             lo, hi = sorted((sign * o.difference_ci95[0], sign * o.difference_ci95[1]))
             rows.append(
                 {
                     "arm": arm,
                     "measure": label,
                     "outcome": outcome,
-                    "value": sign * o.difference_mean,
-                    "ci95_low": lo,
-                    "ci95_high": hi,
+                    "value": sign * o.difference_mean + 0.0,
+                    "ci95_low": lo + 0.0,
+                    "ci95_high": hi + 0.0,
                     "baseline_mean": o.baseline_mean,
                     "arm_mean": o.arm_mean,
                 }
@@ -180,42 +247,82 @@ def _averted(wide: pd.DataFrame, arms: list[str], base: str) -> pd.DataFrame:
     )
 
 
-def _cost_effectiveness(wide: pd.DataFrame, arms: list[str], base: str) -> pd.DataFrame:
+def _comparison(
+    experiment: Experiment,
+    wide: pd.DataFrame,
+    arms: list[str],
+    base: str,
+    economics: EconomicsSettings | None,
+) -> Comparison:
+    """Every arm against the baseline, as ``hrsim compare`` computes it, from the store's runs."""
+    runs = {
+        arm: [
+            dict(zip(OUTCOMES, row, strict=True))
+            for row in wide.loc[wide["arm"] == arm, list(OUTCOMES)].to_numpy(dtype=np.float64)
+        ]
+        for arm in arms
+    }
+    replicates = sorted(set(wide["replicate"]))
+    seeds = [int(experiment.manifest["seeds"][r]) for r in replicates]
+    others = [a for a in arms if a != base]
+    return summarise(base, others, runs, seeds, economics=economics)
+
+
+def _cost_effectiveness(comparison: Comparison) -> pd.DataFrame:
+    """One row per arm (not the baseline): the economic results and the secondary ratios."""
     rows = []
-    for arm in arms:
-        if arm == base:
-            continue
-        cost = paired(_column(wide, base, "cost_usd"), _column(wide, arm, "cost_usd"))
+    for arm in comparison.arms:
         row: dict[str, Any] = {
-            "arm": arm,
-            "cost_usd": cost.arm_mean,
-            "incremental_cost_usd": cost.difference_mean,
-            "incremental_cost_ci95_low": cost.difference_ci95[0],
-            "incremental_cost_ci95_high": cost.difference_ci95[1],
+            "arm": arm.name,
+            "qalys": arm.qalys,
+            "cost_discounted_usd": arm.cost_discounted_usd,
+            "qalys_gained": arm.qalys_gained.value,
+            "qalys_gained_ci95_low": arm.qalys_gained.ci95[0],
+            "qalys_gained_ci95_high": arm.qalys_gained.ci95[1],
+            "incremental_cost_usd": arm.incremental_cost_usd.value,
+            "incremental_cost_ci95_low": arm.incremental_cost_usd.ci95[0],
+            "incremental_cost_ci95_high": arm.incremental_cost_usd.ci95[1],
+            "icer_usd_per_qaly": _nan(arm.icer.value),
+            "icer_ci95_low": arm.icer.ci95[0] if arm.icer.ci95 else math.nan,
+            "icer_ci95_high": arm.icer.ci95[1] if arm.icer.ci95 else math.nan,
+            "icer_quadrant": arm.icer.quadrant,
         }
-        for outcome, total, unit in (
-            ("deaths_all_causes", "deaths_averted", "death_averted"),
-            ("infections", "infections_averted", "infection_averted"),
-            ("life_years", "life_years_gained", "life_year_gained"),
-        ):
-            o = paired(_column(wide, base, outcome), _column(wide, arm, outcome))
-            effect = o.difference_mean if outcome == "life_years" else -o.difference_mean
-            row[total] = effect
-            row[f"cost_per_{unit}_usd"] = _ratio(cost.difference_mean, effect)
+        for n in arm.net_benefit:
+            key = f"nmb_{n.wtp:.0f}"
+            row[key] = n.incremental.value
+            row[f"{key}_ci95_low"], row[f"{key}_ci95_high"] = n.incremental.ci95
+        run_cost = arm.outcomes["cost_usd"]
+        row["run_cost_usd"] = run_cost.arm_mean
+        row["incremental_run_cost_usd"] = run_cost.difference_mean
+        for key, outcome in PER_OUTCOME.items():
+            row[f"{_averted_name(key)}"] = -arm.outcomes[outcome].difference_mean + 0.0
+            row[f"run_cost_per_{key}_usd"] = _nan(arm.cost_per_outcome_usd[key])
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def _ratio(extra_cost: float, effect: float) -> float:
-    """Cost per unit of effect; NaN when nothing is averted (the ratio means nothing then)."""
-    return extra_cost / effect if effect > 0 else math.nan
+def _averted_name(key: str) -> str:
+    """``death_averted`` -> ``deaths_averted``."""
+    thing, _, _ = key.rpartition("_")
+    return f"{thing}s_averted"
+
+
+def _nan(value: float | None) -> float:
+    return math.nan if value is None else float(value)
 
 
 # ---------------------------------------------------------------------------------------------
 # Sections
 
 
-def _overview(page: figures.Page, experiment: Experiment, wide: pd.DataFrame, base: str) -> None:
+def _overview(
+    page: figures.Page,
+    experiment: Experiment,
+    wide: pd.DataFrame,
+    base: str,
+    economics: EconomicsSettings | None,
+    mismatch: str | None,
+) -> None:
     m = experiment.manifest
     arms = m["arms"]
     people = sorted({a["people"] for a in arms})
@@ -229,6 +336,10 @@ def _overview(page: figures.Page, experiment: Experiment, wide: pd.DataFrame, ba
         f"Baseline arm: {base}. Comparisons use the {replicates} replicates finished in every arm."
     )
     page.paragraph(text)
+    if economics is not None:
+        page.paragraph(" ".join(economics.header()))
+    elif mismatch is not None:
+        page.paragraph(f"Costs and QALYs are not comparable across arms: {mismatch}.", "fail")
     page.paragraph(
         f"hrsim {m['hrsim_version']} (commit {m.get('git_commit') or 'unknown'}); sweep "
         f"{m['spec_file']}; created {m['created']}; store {experiment.path}.",
@@ -257,11 +368,19 @@ def _with_ci(value: float, lo: float, hi: float, digits: int = 1, money: bool = 
 
 
 def _by_arm_table(by_arm: pd.DataFrame) -> pd.DataFrame:
-    shown = ["deaths_all_causes", "fatal_overdoses", "new_hiv", "new_hcv", "life_years", "cost_usd"]
+    shown = [
+        "deaths_all_causes",
+        "fatal_overdoses",
+        "new_hiv",
+        "new_hcv",
+        "life_years",
+        "qalys",
+        "cost_discounted_usd",
+    ]
     table: dict[str, dict[str, str]] = {}
     for row in by_arm.itertuples(index=False):
         if row.outcome in shown:
-            money = row.outcome == "cost_usd"
+            money = str(row.outcome).endswith("_usd")
             table.setdefault(str(row.arm), {})[LABELS[str(row.outcome)]] = _with_ci(
                 row.mean, row.ci95_low, row.ci95_high, 0 if money else 1, money
             )
@@ -362,85 +481,284 @@ def _trajectory_measures(series: pd.DataFrame) -> pd.DataFrame:
 
 
 def _averted_section(page: figures.Page, averted: pd.DataFrame, base: str) -> None:
-    page.heading(f"Deaths and infections averted, compared with {base}")
+    page.heading(f"QALYs gained, infections and deaths averted, compared with {base}")
     if averted.empty:
         page.paragraph("The sweep has a single arm: nothing to compare.")
         return
     page.paragraph(
         "Baseline minus arm, replicate by replicate (common random numbers), with paired 95%"
-        " t intervals; positive numbers are deaths or infections averted, life-years gained."
+        " t intervals; positive numbers are deaths or infections averted, life-years or QALYs"
+        " gained. HIV and hepatitis C infections are counted apart: they are different"
+        " diseases with different costs and consequences. Counts are within the run; QALYs"
+        " are discounted and lifetime."
     )
     table: dict[str, dict[str, str]] = {}
     for row in averted.itertuples(index=False):
+        digits = 2 if row.outcome == "qalys" else 1
         table.setdefault(str(row.arm), {})[str(row.measure)] = _with_ci(
-            row.value, row.ci95_low, row.ci95_high
+            row.value, row.ci95_low, row.ci95_high, digits
         )
     page.table(pd.DataFrame.from_dict(table, orient="index").rename_axis("arm").reset_index())
-    for outcome, name in (("deaths_all_causes", "deaths"), ("infections", "infections")):
+    for outcome, name, file in (
+        ("qalys", "QALYs gained", "qalys_gained"),
+        ("deaths_all_causes", "deaths averted", "deaths_averted"),
+    ):
         part = averted[averted["outcome"] == outcome]
         half = ((part["ci95_high"] - part["ci95_low"]) / 2).fillna(0).tolist()
         page.figure(
-            figures.horizontal_bars(
-                _wrap(part["arm"]), part["value"].tolist(), f"{name} averted", half
-            ),
-            f"{name}_averted",
-            f"{name.capitalize()} averted compared with {base}, with paired 95% intervals.",
+            figures.horizontal_bars(_wrap(part["arm"]), part["value"].tolist(), name, half),
+            file,
+            f"{name[0].upper()}{name[1:]} compared with {base}, with paired 95% intervals.",
         )
 
 
-def _cost_section(page: figures.Page, cea: pd.DataFrame, base: str) -> None:
-    page.heading("Cost and cost-effectiveness")
+def _cost_section(
+    page: figures.Page,
+    comparison: Comparison,
+    cea: pd.DataFrame,
+    wide: pd.DataFrame,
+    arms: list[str],
+    base: str,
+    folder: Path,
+) -> None:
+    page.heading("Cost-effectiveness")
     if cea.empty:
+        page.paragraph("The sweep has a single arm: nothing to compare.")
         return
+    econ = comparison.economics
+    currency = econ.currency if econ is not None else "USD"
     page.paragraph(
-        "Cost counts programme costs and MOUD treatment over the horizon (undiscounted US"
-        " dollars). Incremental cost is paired with the baseline. A cost per death or"
-        " infection averted is shown only where the arm averts some; '-' otherwise. A"
-        " negative incremental cost with deaths averted means the arm saves money and lives."
+        "Costs and QALYs are discounted, lifetime totals for the simulated population, per run."
+        " The ICER (incremental cost-effectiveness ratio) is the extra cost per QALY gained"
+        f" against {base}: the mean paired difference in cost over the mean paired difference"
+        " in QALYs, with Fieller's 95% interval. Where the QALYs gained cannot be told from"
+        " zero that interval does not exist ('-'); the net monetary benefit below always has"
+        " one. 'Dominant' means cheaper and better, 'dominated' dearer and worse."
     )
     rows = []
-    for r in cea.itertuples(index=False):
+    for arm in comparison.arms:
+        icer = arm.icer
         rows.append(
             {
-                "arm": r.arm,
-                "cost": _fmt(r.cost_usd, money=True),
-                "incremental cost (95% CI)": _with_ci(
-                    r.incremental_cost_usd,
-                    r.incremental_cost_ci95_low,
-                    r.incremental_cost_ci95_high,
-                    0,
-                    True,
+                "arm": arm.name,
+                "QALYs gained (95% CI)": _with_ci(
+                    arm.qalys_gained.value, *arm.qalys_gained.ci95, 2
                 ),
-                "deaths averted": _fmt(r.deaths_averted, 1),
-                "cost per death averted": _fmt(r.cost_per_death_averted_usd, money=True),
-                "infections averted": _fmt(r.infections_averted, 1),
-                "cost per infection averted": _fmt(r.cost_per_infection_averted_usd, money=True),
-                "cost per life-year gained": _fmt(r.cost_per_life_year_gained_usd, money=True),
+                f"incremental cost, {currency} (95% CI)": _with_ci(
+                    arm.incremental_cost_usd.value, *arm.incremental_cost_usd.ci95, 0, True
+                ),
+                f"ICER, {currency} per QALY gained": _icer_cell(icer),
+                "ICER 95% CI (Fieller)": "-"
+                if icer.ci95 is None
+                else f"{_fmt(icer.ci95[0], 0, True)} to {_fmt(icer.ci95[1], 0, True)}",
             }
         )
     page.table(pd.DataFrame(rows))
 
-
-def _ce_plane(page: figures.Page, cea: pd.DataFrame, averted: pd.DataFrame, base: str) -> None:
-    deaths = averted[averted["outcome"] == "deaths_all_causes"].set_index("arm")
-    labels = cea["arm"].tolist()
-    page.figure(
-        figures.cost_effectiveness_plane(
-            _wrap(labels, 60),
-            deaths.loc[labels, "value"].tolist(),
-            ((deaths.loc[labels, "ci95_high"] - deaths.loc[labels, "ci95_low"]) / 2)
-            .fillna(0)
-            .tolist(),
-            cea["incremental_cost_usd"].tolist(),
-            ((cea["incremental_cost_ci95_high"] - cea["incremental_cost_ci95_low"]) / 2)
-            .fillna(0)
-            .tolist(),
-            "deaths averted vs baseline",
-        ),
-        "cost_effectiveness_plane",
-        "Each arm's deaths averted and extra cost compared with the baseline, with 95%"
-        " intervals. Lower right: fewer deaths for less money.",
+    page.heading("Incremental cost-effectiveness table: the efficient frontier")
+    table = comparison.table
+    _save_csv(table, folder / "incremental_table.csv")
+    page.paragraph(
+        "Every arm, the baseline included, sorted by mean cost. An arm is dominated when"
+        " another costs no more and gains at least as many QALYs; extendedly dominated when a"
+        " mix of the arms either side of it would gain its QALYs for less. The others form the"
+        " efficient frontier: each one's increments and ICER are against the previous arm on"
+        " the frontier, not the baseline. Choose the most effective frontier arm whose ICER is"
+        " below what you are willing to pay per QALY."
     )
+    page.table(_incremental_frame(table, currency))
+    best = _best_sentence(comparison.best, currency)
+    if best:
+        page.paragraph(best)
+
+    _ce_plane(page, comparison, wide, arms, base, currency)
+
+    page.heading("Net monetary benefit")
+    page.paragraph(
+        "QALYs gained valued at a willingness to pay per QALY, minus the extra cost, against"
+        f" {base}, with paired 95% t intervals: positive means the arm is worth its cost at that"
+        " threshold. The thresholds are those Neumann, Cohen & Weinstein (2014) recommend US"
+        " analyses report."
+    )
+    nmb_rows = []
+    for arm in comparison.arms:
+        nmb_row: dict[str, str] = {"arm": arm.name}
+        for n in arm.net_benefit:
+            nmb_row[f"at {_fmt(n.wtp, 0, True)} per QALY"] = _with_ci(
+                n.incremental.value, *n.incremental.ci95, 0, True
+            )
+        nmb_rows.append(nmb_row)
+    page.table(pd.DataFrame(nmb_rows))
+
+    _components_section(page, wide, arms, base, folder, currency)
+
+    page.heading("Secondary: run cost per outcome averted")
+    page.paragraph(
+        "Each ratio divides the whole extra cost within the run (undiscounted) by one outcome"
+        " averted within the run, as if that outcome were the programme's only benefit. They"
+        " overlap (the same money is counted against each), do not add up, and are secondary"
+        " to the cost per QALY gained. '-': the arm averts none."
+    )
+    secondary = []
+    for r in cea.itertuples(index=False):
+        secondary.append(
+            {
+                "arm": r.arm,
+                "extra run cost": _fmt(r.incremental_run_cost_usd, money=True),
+                "deaths averted": _fmt(r.deaths_averted, 1),
+                "per death averted": _fmt(r.run_cost_per_death_averted_usd, money=True),
+                "HIV infections averted": _fmt(r.hiv_infections_averted, 1),
+                "per HIV infection averted": _fmt(
+                    r.run_cost_per_hiv_infection_averted_usd, money=True
+                ),
+                "HCV infections averted": _fmt(r.hcv_infections_averted, 1),
+                "per HCV infection averted": _fmt(
+                    r.run_cost_per_hcv_infection_averted_usd, money=True
+                ),
+            }
+        )
+    page.table(pd.DataFrame(secondary))
+
+
+def _icer_cell(icer: Icer) -> str:
+    """The ICER as a table cell: a price per QALY only where it is one."""
+    if icer.quadrant == MORE_COSTLY_MORE_EFFECTIVE and icer.value is not None:
+        return _fmt(icer.value, 0, True)
+    if icer.quadrant == LESS_COSTLY_LESS_EFFECTIVE and icer.value is not None:
+        return f"saves {_fmt(icer.value, 0, True)} per QALY lost"
+    return {
+        DOMINANT: "dominant (cheaper, more QALYs)",
+        DOMINATED: "dominated (dearer, fewer QALYs)",
+    }.get(icer.quadrant, "-")
+
+
+def _incremental_frame(table: pd.DataFrame, currency: str) -> pd.DataFrame:
+    """The incremental table for the page: money and QALYs formatted, '-' for none."""
+    return pd.DataFrame(
+        {
+            "arm": table["strategy"],
+            f"cost ({currency})": [_fmt(v, 0, True) for v in table["cost"]],
+            "QALYs": [_fmt(v, 2) for v in table["effect"]],
+            "incremental cost": [_fmt(v, 0, True) for v in table["incremental_cost"]],
+            "incremental QALYs": [_fmt(v, 2) for v in table["incremental_effect"]],
+            f"ICER ({currency} per QALY)": [_fmt(v, 0, True) for v in table["icer"]],
+            "status": table["status"],
+        }
+    )
+
+
+def _best_sentence(best: dict[float, str], currency: str) -> str:
+    if not best:
+        return ""
+    parts = [f"{_fmt(w, 0, True)}: {name}" for w, name in best.items()]
+    return (
+        f"The arm with the highest expected net monetary benefit at each willingness to pay"
+        f" ({currency} per QALY): {'; '.join(parts)}."
+    )
+
+
+def _ce_plane(
+    page: figures.Page,
+    comparison: Comparison,
+    wide: pd.DataFrame,
+    arms: list[str],
+    base: str,
+    currency: str,
+) -> None:
+    shown = [base, *[a for a in arms if a != base]]
+    note = ""
+    if len(shown) > MAX_PLANE_ARMS:
+        frontier = comparison.table.loc[
+            comparison.table["status"].isin(["reference", "frontier"]), "strategy"
+        ].tolist()
+        by_nmb = sorted(
+            comparison.arms,
+            key=lambda a: -a.net_benefit[len(a.net_benefit) // 2].incremental.value,
+        )
+        keep = [a for a in frontier if a != base]
+        keep += [a.name for a in by_nmb if a.name not in keep]
+        shown = [base, *keep[: MAX_PLANE_ARMS - 1]]
+        note = (
+            f" The {len(shown) - 1} arms shown are those on the frontier, then those with the"
+            " highest net monetary benefit; cost_effectiveness.csv has every arm."
+        )
+    costs = np.column_stack([_column(wide, a, "cost_discounted_usd") for a in shown])
+    qalys = np.column_stack([_column(wide, a, "qalys") for a in shown])
+    # A long baseline name (a grid point's every value) would crowd both axis titles.
+    base_label = base if len(base) <= 24 or "the baseline" in arms else "the baseline"
+    labels = [base_label, *_wrap(shown[1:], 40)]
+    fig = economics_figures.ce_plane_plot(
+        costs, qalys, labels, baseline=base_label, currency=currency
+    )
+    page.figure(
+        fig,
+        "cost_effectiveness_plane",
+        f"Cost-effectiveness plane: each small point is one replicate's incremental QALYs and"
+        f" cost against {base} on the same random numbers; the large outlined point is the"
+        " arm's mean. Below and to the right of a dashed line (a willingness to pay per QALY)"
+        " the arm is cost-effective at that threshold; lower right of the origin it is"
+        " dominant." + note,
+    )
+
+
+def _components_section(
+    page: figures.Page,
+    wide: pd.DataFrame,
+    arms: list[str],
+    base: str,
+    folder: Path,
+    currency: str,
+) -> None:
+    page.heading("Cost components and the lifetime tail")
+    page.paragraph(
+        "Mean discounted lifetime cost per run by component, and the parts of QALYs and costs"
+        " that come after the run (the lifetime tail: everyone alive at the end carries the"
+        " rest of their life). A large tail share means the result rests on the tail's"
+        " assumption that each person keeps their end state for life."
+    )
+    rows, tails, csv_rows = [], [], []
+    for arm in arms:
+        row: dict[str, str] = {"arm": arm}
+        for c in COMPONENTS:
+            values = _column(wide, arm, f"cost_{c}_usd")
+            row[COMPONENT_LABELS[c]] = _fmt(float(values.mean()), 0, True)
+            o = paired(_column(wide, base, f"cost_{c}_usd"), values)
+            csv_rows.append(
+                {
+                    "arm": arm,
+                    "component": c,
+                    "mean_usd": o.arm_mean,
+                    "incremental_usd": o.difference_mean,
+                    "incremental_ci95_low": o.difference_ci95[0],
+                    "incremental_ci95_high": o.difference_ci95[1],
+                }
+            )
+        total = _column(wide, arm, "cost_discounted_usd")
+        qalys = _column(wide, arm, "qalys")
+        row[f"total ({currency})"] = _fmt(float(total.mean()), 0, True)
+        rows.append(row)
+        tails.append(
+            {
+                "arm": arm,
+                "QALYs": _fmt(float(qalys.mean()), 1),
+                "QALYs after the run (share)": _share(_column(wide, arm, "qalys_tail"), qalys),
+                f"cost ({currency})": _fmt(float(total.mean()), 0, True),
+                "cost after the run (share)": _share(
+                    _column(wide, arm, "cost_tail_usd"), total, money=True
+                ),
+            }
+        )
+    page.table(pd.DataFrame(rows))
+    page.table(pd.DataFrame(tails))
+    _save_csv(pd.DataFrame(csv_rows), folder / "cost_components.csv")
+
+
+def _share(part: np.ndarray, whole: np.ndarray, money: bool = False) -> str:
+    """Mean part and its share of the mean whole, e.g. ``"8,530.5 (87%)"``."""
+    total = float(whole.mean())
+    mean = float(part.mean())
+    share = f" ({mean / total:.0%})" if total > 0 else ""
+    return f"{_fmt(mean, 0 if money else 1, money)}{share}"
 
 
 def _parameter_section(
@@ -457,10 +775,7 @@ def _parameter_section(
     arms = experiment.arms.set_index("arm")
     page.heading("Swept parameters")
     rows = []
-    for outcome, label in (
-        ("deaths_all_causes", "deaths averted"),
-        ("infections", "infections averted"),
-    ):
+    for outcome, label, _ in PARAMETER_MEASURES:
         part = averted[averted["outcome"] == outcome].set_index("arm")
         effect = arms[["scenario", *params]].join(part[["value", "ci95_low", "ci95_high"]])
         effect.loc[base, ["value", "ci95_low", "ci95_high"]] = 0.0
@@ -497,7 +812,7 @@ def _heat_maps(
             r, c = ys.index(row[y_key]), xs.index(row[x_key])
             grid[r, c] = row["value"]
             notes[r][c] = f"{row['value']:,.1f}"
-        name = f"heat_map_{label.split()[0]}_{_slug(str(scenario))}"
+        name = f"heat_map_{label.split()[0].lower()}_{_slug(str(scenario))}"
         page.figure(
             figures.heat_map(
                 grid,
@@ -525,7 +840,7 @@ def _effect_curve(
     x = effect.drop_duplicates(key).sort_values(key)[key].tolist()
     page.figure(
         figures.effect_with_interval(x, series, _short(key), f"{label} vs baseline"),
-        f"effect_{label.split()[0]}",
+        f"effect_{label.split()[0].lower()}",
         f"Mean {label} compared with {base} at each value of {_short(key)}, with paired 95%"
         " intervals.",
     )
@@ -595,7 +910,7 @@ def _tornado(
             "lowest value",
             "highest value",
         ),
-        f"tornado_{label.split()[0]}",
+        f"tornado_{label.split()[0].lower()}",
         caption,
     )
 
@@ -632,20 +947,65 @@ def _slug(text: str) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in text).strip("_")[:40] or "arm"
 
 
-def _methods(page: figures.Page, experiment: Experiment) -> None:
+def _baseline_scenario(experiment: Experiment, base: str) -> Scenario | None:
+    """The baseline arm's scenario, rebuilt from the manifest (None if it cannot be)."""
+    manifest = experiment.manifest
+    try:
+        arm = next(a for a in manifest["arms"] if a["name"] == base)
+        scenario = build_scenario(manifest["scenarios"][arm["scenario"]]["scenario"], "manifest")
+        # Programme settings do not change what the methods say; everything else might.
+        overrides = {
+            k: v for k, v in arm.get("parameters", {}).items() if not k.startswith("interventions.")
+        }
+        return scenario.with_overrides(overrides) if overrides else scenario
+    except (StopIteration, KeyError, TypeError, ScenarioError):
+        return None
+
+
+def _methods(
+    page: figures.Page, experiment: Experiment, wide: pd.DataFrame, base: str, folder: Path
+) -> None:
     page.heading("Methods")
+    arms = [a["name"] for a in experiment.manifest["arms"]]
+    scenario = _baseline_scenario(experiment, base)
+    if scenario is not None:
+        replicates = int(wide["replicate"].nunique())
+        for text in cheers_methods(
+            scenario, "replicates", arms=arms, baseline=base, replicates=replicates
+        ):
+            page.paragraph(text)
+    else:
+        page.paragraph(
+            "The sweep's manifest does not hold the baseline's scenario, so the economic"
+            " methods (perspective, horizon, discounting, price year, sources) cannot be stated.",
+            "fail",
+        )
     page.paragraph(
-        "Every arm runs on the same replicate seeds (spawned from the base seed with NumPy's"
-        " SeedSequence), so within a replicate two arms share the same random draws wherever"
-        " their programmes do not change them. Differences are computed replicate by"
-        " replicate and summarised with t intervals; with few replicates the intervals are"
-        " wide, and with one replicate there are none. Life-years are people x horizon less"
-        " the rest of the horizon at each death. Costs are undiscounted."
+        "Simulation. Every arm runs on the same replicate seeds (spawned from the base seed"
+        " with NumPy's SeedSequence), so within a replicate two arms share the same random"
+        " draws wherever their programmes do not change them. Differences are computed"
+        " replicate by replicate and summarised with t intervals; with few replicates the"
+        " intervals are wide, and with one replicate there are none. Life-years in the run are"
+        " the person-time lived over it; QALYs and costs are discounted and, with a lifetime"
+        " horizon, include the years after the run."
     )
+    if scenario is not None:
+        sources = sources_table(scenario)
+        _save_csv(sources, folder / "sources.csv")
+        page.heading("Sources of utilities and unit costs")
+        page.paragraph(
+            "Every utility weight and unit cost the model uses, the year of its dollars (price"
+            " year) and its source. Tags: C = read in the study, C2 = read in a secondary"
+            " source, derived = computed from cited numbers, R = an assumption (a placeholder"
+            " with a plausible range).",
+            "note",
+        )
+        shown = sources.assign(value=[f"{v:,.10g}" for v in sources["value"]])
+        page.table(shown, text_columns=("unit", "source"))
     page.paragraph(
         "Files next to this report: outcomes_by_arm.csv, averted.csv, cost_effectiveness.csv,"
-        " trajectories.csv, runs.csv (one row per run), parameters.csv (for swept parameters)"
-        " and every figure as PNG.",
+        " incremental_table.csv, cost_components.csv, sources.csv, trajectories.csv, runs.csv"
+        " (one row per run), parameters.csv (for swept parameters) and every figure as PNG.",
         "note",
     )
 
