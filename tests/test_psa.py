@@ -272,6 +272,8 @@ def test_interrupt_then_rerun_loses_and_repeats_no_run(serial, files, tmp_path):
     assert (now, before) == (TOTAL - len(saved), len(saved))
     after = _saved(out)
     assert len(after) == TOTAL
+    assert f"report: {out / 'report.html'}" in result.stdout  # the finished PSA's report
+    assert "CHEERS item 20" in (out / "report.html").read_text()
     assert {name: after[name] for name in saved} == saved  # nothing finished was redone
     pd.testing.assert_frame_equal(load_psa(out).runs, data.runs, check_exact=True)
 

@@ -533,7 +533,10 @@ def _psa(args: argparse.Namespace) -> int:
         return 1
     finally:
         signal.signal(signal.SIGTERM, previous)
-    figures = _psa_figures(summary, Path(out))
+    from hrsim.reporting.psa_report import write_psa_report
+
+    report = write_psa_report(data, summary)  # also the CE plane, CEAC and EVPI as PNG
+    figures = [report.parent / f"{name}.png" for name in ("ce_plane", "ceac", "evpi")]
     if args.json:
         print(json.dumps({"plan": data.manifest["psa"], "summary": summary.as_dict()}, indent=2))
     elif not args.quiet:
@@ -541,22 +544,8 @@ def _psa(args: argparse.Namespace) -> int:
         print(format_summary(summary))
         shown = ", ".join(p.name for p in figures)
         print(f"\nsamples.csv, psa.csv, summary.json, {shown} in {out}/")
+        print(f"report: {report}")
     return 0
-
-
-def _psa_figures(summary: Any, out: Path) -> list[Path]:
-    """The CE plane, the CEAC with its frontier and EVPI, as PNGs in the PSA's store."""
-    from hrsim.analysis.psa import effect_label
-    from hrsim.reporting.economics_figures import ce_plane, ceac_figure, evpi_figure
-
-    label = effect_label(summary.effect)
-    unit = label[:-1] if label.endswith("s") else label
-    return [
-        ce_plane(summary.costs, summary.effects, summary.strategies, out / "ce_plane.png",
-                 baseline=summary.baseline, wtp=summary.wtp, effect_label=label),
-        ceac_figure(summary.ceac, out / "ceac.png", effect_label=unit),
-        evpi_figure(summary.evpi, out / "evpi.png", effect_label=unit, per="run"),
-    ]  # fmt: skip
 
 
 def _sweep(args: argparse.Namespace) -> int:
