@@ -69,7 +69,8 @@ def parameter_text() -> str:
     lines = []
     for section, params in parameter_table().items():
         for key, entry in params.items():
-            lines.append(f"{section}.{key} = {_value(entry['value'])}  ({entry['unit']})")
+            year = f", {entry['price_year']} dollars" if "price_year" in entry else ""
+            lines.append(f"{section}.{key} = {_value(entry['value'])}  ({entry['unit']}{year})")
     for programme, params in programme_defaults().items():
         for key, entry in params.items():
             lines.append(
