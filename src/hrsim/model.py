@@ -31,6 +31,7 @@ from hrsim.core.network import ContactNetwork
 from hrsim.core.people import People, WeekView
 from hrsim.core.results import (
     NO_STATE,
+    STATE_COLUMNS,
     TIMESERIES_COLUMNS,
     EventLog,
     ProgrammeOutputs,
@@ -289,9 +290,12 @@ class HarmReductionModel(mesa.Model):
         if self._burning_in:
             self.timeseries.close_week(0, p.state, p.hiv, p.hcv)  # a scratch row, not kept
             return
+        ts = self.timeseries
+        ts.close_week(self.week, p.state, p.hiv, p.hcv, self._care_levels())
         if self._stepped:  # week 0 is the starting population: it lives no QALYs
-            self.timeseries.add("qalys", self.utility_weights.week_qalys(p))
-        self.timeseries.close_week(self.week, p.state, p.hiv, p.hcv, self._care_levels())
+            # The week's state counts are in the row already: the weights need only them.
+            counts = np.array([ts.data[c][self.week] for c in STATE_COLUMNS])
+            ts.data["qalys"][self.week] = self.utility_weights.week_qalys(p, counts)
         self.datacollector.collect(self)
         if self._mesa.built:
             self._mesa.sync()

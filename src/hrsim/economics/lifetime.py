@@ -222,12 +222,13 @@ class TailModel:
         chronic = np.where(in_care, self.hiv_care_usd_per_year, 0.0) + np.where(
             people.hcv[rows], self.hcv_care_usd_per_year, 0.0
         )
+        # Products summed, not ``@``: a BLAS dot may start threads, slow on a busy machine.
         return {
             "life_years": float(years.sum()),
-            "qalys": float(utility @ years),
-            "treatment_usd": float(treatment @ years),
-            "chronic_usd": float(chronic @ years),
-            "productivity_usd": float(self.productivity_usd_per_year[group] @ years),
+            "qalys": float((utility * years).sum()),
+            "treatment_usd": float((treatment * years).sum()),
+            "chronic_usd": float((chronic * years).sum()),
+            "productivity_usd": float((self.productivity_usd_per_year[group] * years).sum()),
         }
 
 

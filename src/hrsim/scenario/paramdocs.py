@@ -82,7 +82,8 @@ def parameter_text() -> str:
 
     def line(name: str, entry: dict[str, Any]) -> str:
         psa = distribution_text(entry)
-        return f"{name} = {_value(entry['value'])}  ({entry['unit']})" + (
+        year = f", {entry['price_year']} dollars" if "price_year" in entry else ""
+        return f"{name} = {_value(entry['value'])}  ({entry['unit']}{year})" + (
             f"  [psa: {psa}]" if psa else ""
         )
 
