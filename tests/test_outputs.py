@@ -1,7 +1,7 @@
 """Output folders (``hrsim.outputs``): nothing the user did not ask to replace is ever deleted.
 
 The policy is exercised here on real folders, in-process; the commands themselves (as
-subprocesses) are in test_cli.py. Disk full is real: a 256 kB tmpfs, mounted where that is
+subprocesses) are in test_cli.py. Disk full is real: a 512 kB tmpfs, mounted where that is
 permitted (root in this sandbox and in CI containers), skipped with the reason elsewhere.
 """
 
@@ -238,11 +238,12 @@ def hrsim(*args, cwd, **kwargs):
 
 @pytest.fixture
 def small_disk(tmp_path):
-    """A 256 kB file system of its own (tmpfs), unmounted afterwards."""
+    """A 512 kB file system of its own (tmpfs), unmounted afterwards (a sweep of 6 tiny runs,
+    about 48 kB each with the issue 15 columns, must fit once the filler is gone)."""
     disk = tmp_path / "disk"
     disk.mkdir()
     proc = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(disk)],
+        ["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(disk)],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     if proc.returncode != 0:
