@@ -24,6 +24,7 @@ from hrsim.dashboard.paired_run import PairedRun
 from hrsim.dashboard.palette import STATES
 from hrsim.dashboard.parameters import Settings, to_scenario
 from hrsim.dashboard.session import DashboardSession
+from hrsim.interventions import programme_defaults
 
 ROOT = Path(__file__).resolve().parents[2]
 CHARTS = ("network-chart", "so-far", "care-states", "overdoses", "incidence", "retention")
@@ -214,6 +215,32 @@ def test_step_advances_the_week_and_reset_returns_to_week_0(watched):
     wait_until_drawn(page, 0)
     assert page.inner_text(".hrsim-clock").startswith("Week 0 of 520")
     assert averted_on_page(page) == dict.fromkeys(AVERTED, 0)
+    watched.assert_clean()
+
+
+def test_switching_a_programme_on_shows_its_extra_cost_and_qalys(watched):
+    # Syringe services on the baseline page: the programme costs money from its first week,
+    # and the page shows the scenario-minus-baseline QALYs and costs computed in-process.
+    page = watched.page
+    programme = ".hrsim-programme-syringe_services"
+    page.click(
+        f"{programme} .v-input--checkbox .v-input--selection-controls__ripple, "
+        f"{programme} .v-checkbox .v-selection-control__input"  # Vuetify 3
+    )
+    page.wait_for_selector(f"{programme} [role=slider]", timeout=30_000)  # the run restarted
+    wait_until_drawn(page, 0)
+    for week in (1, 2, 3, 4):
+        page.click(".hrsim-step")
+        wait_until_drawn(page, week)
+    level = float(programme_defaults()["syringe_services"]["coverage_fraction"]["value"])
+    settings = Settings.from_file("baseline.toml").with_programme("syringe_services", level)
+    run = PairedRun(to_scenario(settings))
+    run.step(4)
+    expected = expected_economics(run)
+    assert run.economics().extra_cost > 0  # syringes cost money from the first week
+    assert economics_on_page(page) == expected
+    assert expected["cost"].startswith("+$")
+    watched.shot("05-syringe-services-economics")
     watched.assert_clean()
 
 

@@ -388,7 +388,13 @@ def EconomicsNumbers(session: DashboardSession) -> None:
     solara.Text(
         economics.caption(),
         classes=["hrsim-economics-caption"],
-        style={"font-size": "0.8em", "color": "#555", "display": "block", "padding-left": "40px"},
+        style={
+            "font-size": "0.8em",
+            "color": "#555",
+            "display": "block",
+            "padding-left": "40px",
+            "margin-bottom": "10px",
+        },
     )
 
 
