@@ -62,7 +62,7 @@ from hrsim.economics.distributions import (
     sample_parameters,
 )
 from hrsim.errors import ScenarioError
-from hrsim.files import safe_file_name, write_atomic
+from hrsim.files import csv_text, safe_file_name, write_atomic
 from hrsim.messages import did_you_mean, show, unknown
 from hrsim.scenario import Scenario, parameter_table, read_toml
 
@@ -796,10 +796,10 @@ def write_outputs(data: PsaData, summary: PsaSummary | None, out: Path) -> list[
         write_atomic(out / name, text.encode())
         written.append(out / name)
 
-    put("samples.csv", data.samples.to_csv())
-    put("psa.csv", data.runs.to_csv(index=False))
+    put("samples.csv", csv_text(data.samples))
+    put("psa.csv", csv_text(data.runs, index=False))
     if len(data.base_case):
-        put("base_case.csv", data.base_case.to_csv(index=False))
+        put("base_case.csv", csv_text(data.base_case, index=False))
     if summary is not None:
         body = {"plan": data.manifest["psa"], "summary": summary.as_dict()}
         put("summary.json", json.dumps(body, indent=1, allow_nan=False) + "\n")
