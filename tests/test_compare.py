@@ -12,7 +12,14 @@ import pytest
 from scipy import stats
 
 from hrsim import HarmReductionModel
-from hrsim.analysis.compare import OUTCOMES, PRICE_INDEX, compare, paired, run_outcomes
+from hrsim.analysis.compare import (
+    OUTCOMES,
+    PRICE_INDEX,
+    compare,
+    format_comparison,
+    paired,
+    run_outcomes,
+)
 from hrsim.scenario import Scenario, build_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -35,7 +42,16 @@ def test_zero_coverage_arm_is_identical_to_the_baseline():
     for name in OUTCOMES:
         o = arm.outcomes[name]
         assert o.difference_mean == 0.0 and o.difference_ci95 == (0.0, 0.0), name
+        assert o.pairing.paired_sd == 0.0, name
     assert result.runs["small"] == result.runs["zero"]
+    for name in ("fatal_overdoses", "new_hcv", "life_years", "qalys"):  # outcomes that vary
+        assert arm.outcomes[name].pairing.correlation == pytest.approx(1.0), name
+        assert arm.outcomes[name].pairing.variance_reduction == pytest.approx(1.0), name
+    text = format_comparison(result)
+    assert "What the pairing buys" in text
+    pairing_lines = text.split("What the pairing buys", 1)[1].splitlines()
+    row = next(line.split() for line in pairing_lines if line.split()[:1] == ["qalys"])
+    assert row[1:] == ["1.00", "0.0", row[3], "0.00"] and float(row[3].replace(",", "")) > 0
 
 
 def test_parallel_and_serial_give_identical_runs():
@@ -73,6 +89,44 @@ def test_paired_statistics_match_hand_computation():
     ratios = draws[:, 0] / draws[:, 1]
     sd_log = np.log(ratios).std()
     assert np.log(hi / lo) / 2 == pytest.approx(stats.t.ppf(0.975, 4) * sd_log, rel=0.05)
+
+
+def test_pairing_diagnostics_match_hand_computation():
+    base = np.array([10.0, 12.0, 9.0, 11.0, 13.0])
+    arm = np.array([8.0, 11.0, 7.0, 10.0, 10.0])
+    p = paired(base, arm).pairing
+    var_b, var_a = base.var(ddof=1), arm.var(ddof=1)
+    cov = np.cov(base, arm, ddof=1)[0, 1]
+    assert p.correlation == pytest.approx(np.corrcoef(base, arm)[0, 1])
+    assert p.paired_sd == pytest.approx((arm - base).std(ddof=1))
+    assert p.unpaired_sd == pytest.approx(np.sqrt(var_b + var_a))
+    assert p.variance_reduction == pytest.approx(2 * cov / (var_b + var_a))
+    assert p.sd_ratio == pytest.approx(p.paired_sd / p.unpaired_sd)
+
+
+@pytest.mark.parametrize("rho", [0.0, 0.8, -0.5])
+def test_pairing_recovers_a_known_correlation(rho):
+    # Equal variances: variance reduction = rho and paired/unpaired SD = sqrt(1 - rho).
+    n = 20_000
+    draws = np.random.default_rng(7).multivariate_normal([5, 3], [[4, 4 * rho], [4 * rho, 4]], n)
+    p = paired(draws[:, 0], draws[:, 1]).pairing
+    se_r = (1 - rho**2) / np.sqrt(n)  # the large-sample SE of Pearson's r
+    assert p.correlation == pytest.approx(rho, abs=4 * se_r + 1e-12)
+    assert p.variance_reduction == pytest.approx(rho, abs=4 * np.sqrt(2 / n) + 4 * se_r)
+    assert p.sd_ratio == pytest.approx(np.sqrt(1 - rho), rel=0.01)
+
+
+def test_pairing_is_undefined_where_it_means_nothing():
+    one = paired(np.array([3.0]), np.array([4.0])).pairing
+    assert (one.correlation, one.paired_sd, one.unpaired_sd, one.variance_reduction) == (
+        None, None, None, None
+    )  # fmt: skip
+    flat = paired(np.array([2.0, 2.0, 2.0]), np.array([1.0, 3.0, 2.0])).pairing
+    assert flat.correlation is None  # the baseline never varies
+    assert flat.variance_reduction == pytest.approx(0.0)  # nothing to share
+    never = paired(np.zeros(4), np.zeros(4)).pairing
+    assert never.variance_reduction is None and never.sd_ratio is None
+    assert never.as_dict()["sd_ratio"] is None
 
 
 def test_costs_count_programme_and_treatment():
@@ -125,7 +179,11 @@ def test_compare_command_json(tmp_path):
             "difference_ci95",
             "relative_risk",
             "relative_risk_ci95",
+            "pairing",
         }
+        assert set(values["pairing"]) == {
+            "correlation", "paired_sd", "unpaired_sd", "sd_ratio", "variance_reduction"
+        }  # fmt: skip
         lo, hi = values["difference_ci95"]
         assert lo <= values["difference_mean"] <= hi
     assert set(only) >= {

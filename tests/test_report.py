@@ -87,6 +87,7 @@ def test_report_is_self_contained_with_pngs_and_csvs(grid_report):
         "trajectories",
         "runs",
         "parameters",
+        "pairing",
     ):
         assert len(pd.read_csv(folder / f"{name}.csv")) > 0
 
@@ -121,6 +122,15 @@ def test_averted_and_costs_are_paired_differences(grid_report):
     assert cea["incremental_cost_usd"] == pytest.approx(extra)
     assert cea["qalys_gained"] == pytest.approx(gained.mean())
     assert cea["icer_usd_per_qaly"] == pytest.approx(extra / gained.mean())
+    pairs = pd.read_csv(folder / "pairing.csv").set_index(["arm", "outcome"])
+    for outcome in ("deaths_all_causes", "qalys"):
+        x, y = b[outcome].to_numpy(dtype=float), a[outcome].to_numpy(dtype=float)
+        row = pairs.loc[(arm, outcome)]
+        assert row["paired_sd"] == pytest.approx((y - x).std(ddof=1))
+        assert row["unpaired_sd"] == pytest.approx(np.sqrt(x.var(ddof=1) + y.var(ddof=1)))
+        if x.std() > 0 and y.std() > 0:
+            assert row["correlation"] == pytest.approx(np.corrcoef(x, y)[0, 1])
+    assert "What the pairing buys" in (folder / "index.html").read_text()
     wtp = 100_000
     nmb = wtp * gained - (a["cost_discounted_usd"].to_numpy() - b["cost_discounted_usd"].to_numpy())
     half_nmb = stats.t.ppf(0.975, 2) * nmb.std(ddof=1) / np.sqrt(3)

@@ -343,6 +343,17 @@ PER_OUTCOME_BASIS = (
     " are secondary to the cost per QALY gained"
 )
 
+#: The outcomes whose pairing diagnostics the text shows (``--json`` has every outcome's).
+PAIRING_OUTCOMES = (
+    "new_hiv",
+    "new_hcv",
+    "fatal_overdoses",
+    "deaths_all_causes",
+    "life_years",
+    "qalys",
+    "cost_discounted_usd",
+)
+
 #: The counts averted, each reported on its own (key -> outcome).
 AVERTED = {
     "hiv_infections": "new_hiv",
@@ -574,6 +585,8 @@ def format_comparison(result: Comparison) -> str:
         lines += ["", f"arm: {arm.name} (against {result.baseline})"]
         lines += _arm_lines(arm, currency)
         lines += ["", *_outcome_table(arm)]
+        if result.replicates > 1:
+            lines += ["", *_pairing_table(arm)]
     if not result.table.empty:
         lines += [
             "",
@@ -630,6 +643,27 @@ def _best_text(best: Mapping[float, str]) -> str:
         joined = values[0] if len(values) == 1 else ", ".join(values[:-1]) + " and " + values[-1]
         parts.append(f"{name} at {joined} per QALY")
     return "; ".join(parts)
+
+
+def _pairing_table(arm: ArmResult) -> list[str]:
+    """What the common random numbers bought for the headline outcomes."""
+    lines = [
+        "  What the pairing buys (common random numbers; paired SD below unpaired: the pairs"
+        " are more precise than independent runs):",
+        f"  {'outcome':<22}{'correlation':>12}{'paired SD':>14}{'unpaired SD':>14}"
+        f"{'paired/unpaired':>17}",
+    ]
+    for name in PAIRING_OUTCOMES:
+        p = arm.outcomes[name].pairing
+        lines.append(
+            f"  {name:<22}{_decimal(p.correlation, 2):>12}{_decimal(p.paired_sd, 1):>14}"
+            f"{_decimal(p.unpaired_sd, 1):>14}{_decimal(p.sd_ratio, 2):>17}"
+        )
+    return lines
+
+
+def _decimal(value: float | None, decimals: int) -> str:
+    return "-" if value is None or not math.isfinite(value) else f"{value:,.{decimals}f}"
 
 
 def _outcome_table(arm: ArmResult) -> list[str]:

@@ -8,7 +8,8 @@ import) is loaded on first use, so a worker that only runs models never pays for
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
@@ -95,6 +96,58 @@ def t_interval(values: np.ndarray) -> tuple[float, float, float]:
 
 
 @dataclass
+class Pairing:
+    """How much pairing the arms on common random numbers buys for one outcome.
+
+    ``correlation``: Pearson's r between the arms over the replicates. ``paired_sd``: the SD
+    of the replicate-by-replicate difference. ``unpaired_sd``: the SD the difference would
+    have if the arms were drawn independently, ``sqrt(var(baseline) + var(arm))``.
+    ``variance_reduction``: ``1 - paired_sd**2 / unpaired_sd**2`` (``2 cov / (var_b +
+    var_a)``): 0 when the pairing buys nothing, negative when it hurts. None where a
+    quantity is undefined (fewer than two replicates, or an outcome that never varies).
+    """
+
+    correlation: float | None
+    paired_sd: float | None
+    unpaired_sd: float | None
+    variance_reduction: float | None
+
+    @property
+    def sd_ratio(self) -> float | None:
+        """Paired over unpaired SD of the difference (below 1: the pairing helps)."""
+        if self.paired_sd is None or not self.unpaired_sd:
+            return None
+        return self.paired_sd / self.unpaired_sd
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain types, for JSON."""
+        return {
+            "correlation": self.correlation,
+            "paired_sd": self.paired_sd,
+            "unpaired_sd": self.unpaired_sd,
+            "sd_ratio": self.sd_ratio,
+            "variance_reduction": self.variance_reduction,
+        }
+
+
+def pairing(baseline: np.ndarray, arm: np.ndarray) -> Pairing:
+    """Correlation between paired arms and the paired against the unpaired SD of the difference."""
+    baseline = np.asarray(baseline, dtype=np.float64)
+    arm = np.asarray(arm, dtype=np.float64)
+    if baseline.size < 2:
+        return Pairing(None, None, None, None)
+    var_b, var_a = float(baseline.var(ddof=1)), float(arm.var(ddof=1))
+    paired_var = float((arm - baseline).var(ddof=1))
+    unpaired_var = var_b + var_a
+    correlation = None
+    if var_b > 0 and var_a > 0:
+        cov = float(np.cov(baseline, arm, ddof=1)[0, 1])
+        correlation = max(-1.0, min(1.0, cov / math.sqrt(var_b * var_a)))
+    reduction = 1.0 - paired_var / unpaired_var if unpaired_var > 0 else None
+    return Pairing(correlation, math.sqrt(paired_var), math.sqrt(unpaired_var), reduction)
+
+
+@dataclass
 class OutcomeComparison:
     """One outcome of one arm against the baseline, over paired replicates."""
 
@@ -104,6 +157,7 @@ class OutcomeComparison:
     difference_ci95: tuple[float, float]
     relative_risk: float | None
     relative_risk_ci95: tuple[float, float] | None
+    pairing: Pairing = field(default_factory=lambda: Pairing(None, None, None, None))
 
     def as_dict(self) -> dict[str, Any]:
         """Plain types, for JSON."""
@@ -116,14 +170,16 @@ class OutcomeComparison:
             "relative_risk_ci95": list(self.relative_risk_ci95)
             if self.relative_risk_ci95
             else None,
+            "pairing": self.pairing.as_dict(),
         }
 
 
 def paired(baseline: np.ndarray, arm: np.ndarray) -> OutcomeComparison:
     """Compare one outcome over paired replicates.
 
-    Returns the means, the paired difference with a t interval, and the ratio of means with a
-    delta-method interval on the log scale (using the pairs' covariance).
+    Returns the means, the paired difference with a t interval, the ratio of means with a
+    delta-method interval on the log scale (using the pairs' covariance), and what the
+    pairing bought (``Pairing``).
     """
     stats = _scipy_stats()
     r = baseline.size
@@ -143,7 +199,8 @@ def paired(baseline: np.ndarray, arm: np.ndarray) -> OutcomeComparison:
             var_log = (cov[0, 0] / a**2 + cov[1, 1] / b**2 - 2 * cov[0, 1] / (a * b)) / r
             spread = float(stats.t.ppf(0.975, r - 1) * np.sqrt(max(var_log, 0.0)))
             rr_ci = (rr * float(np.exp(-spread)), rr * float(np.exp(spread)))
-    return OutcomeComparison(b, a, mean_d, (mean_d - half, mean_d + half), rr, rr_ci)
+    interval = (mean_d - half, mean_d + half)
+    return OutcomeComparison(b, a, mean_d, interval, rr, rr_ci, pairing(baseline, arm))
 
 
 @dataclass
