@@ -45,3 +45,20 @@ def test_every_sweep_file_in_experiments_is_valid():
     for spec in specs:
         plan = plan_sweep(spec)
         assert len(plan.arms) >= 2 and plan.baseline == plan.arms[0].name
+
+
+def test_pairing_table_script_marks_the_targets_by_its_own_columns(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(EXPERIMENTS / "pairing_table.py"), *TINY, "--workers", "1",
+         "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    import pandas as pd
+
+    table = pd.read_csv(tmp_path / "pairing.csv")
+    assert len(table) == 3 * 4  # three programmes x four outcomes
+    assert set(table["arm"]) == {"naloxone_distribution", "full_package", "syringe_services"}
+    expected = (table["correlation"] >= 0.8) & (table["sd_ratio"] <= 0.5)  # NaN: not met
+    assert table["meets_targets"].tolist() == expected.tolist()
+    assert f"{int(expected.sum())} of 12 arm-outcome pairs meet both targets" in result.stdout
