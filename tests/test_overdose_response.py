@@ -209,3 +209,29 @@ def test_kit_expiry_loss_and_reacquisition_rates():
     kits, people = m.kits, m.people
     ages = kits.ages(np.flatnonzero(people.carries_naloxone), m.week)
     assert ages.min() >= 0 and ages.max() < shelf
+
+
+def _scene_with_contacts(extra_contact: bool):
+    from hrsim.core.network import Layer
+    from hrsim.processes.overdose_response import who_is_there
+
+    m = isolated_model(4000, (Overdose,), **{**PLAIN, "population.uses_alone_probability": 0.0})
+    _everyone_active(m)
+    m.people.carries_naloxone[:] = True
+    od = np.arange(0, 4000, 4)  # each tied to the two rows after it
+    social = Layer("social", 52.0, 4000)
+    social.add(np.repeat(od, 2), (od[:, None] + np.array([1, 2])).ravel())
+    if extra_contact:
+        social.add(od[:1], od[:1] + 3)  # one more contact, at the front of the arrays
+    m.network.layers["social"] = social
+    m.network.layers["injecting"] = Layer("injecting", 26.0, 4000)
+    return who_is_there(m, od), m.hooks.neighbour_present_probability
+
+
+def test_a_contact_more_at_one_overdose_changes_no_other_overdoses_company():
+    without, q = _scene_with_contacts(False)
+    with_extra, _ = _scene_with_contacts(True)
+    np.testing.assert_array_equal(without.kit_holder[1:], with_extra.kit_holder[1:])
+    # Each of two contacts is there with q: a kit in the room at 1 - (1 - q)^2.
+    share, expected = float((without.kit_holder >= 0).mean()), 1 - (1 - q) ** 2
+    assert within(share, expected, binomial_se(expected, without.kit_holder.size), k=4.0)

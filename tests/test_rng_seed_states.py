@@ -49,3 +49,27 @@ def _words(n: int) -> list[int]:
         out.append(n & 0xFFFFFFFF)
         n >>= 32
     return out
+
+
+def test_pair_uniform_is_keyed_to_the_pair_not_its_position() -> None:
+    from scipy import stats
+
+    s = Streams(11)
+    rng = np.random.default_rng(0)
+    a, b = rng.integers(0, 10**6, 50_000), rng.integers(0, 10**6, 50_000)
+    u = s.pair_uniform("x", 3, a, b)
+    order = rng.permutation(a.size)[:1000]
+    np.testing.assert_array_equal(s.pair_uniform("x", 3, a[order], b[order]), u[order])
+    assert np.all((u >= 0) & (u < 1))
+    assert stats.kstest(u, "uniform").pvalue > 1e-3  # fixed seed: a check, not a coin flip
+    # Ordered pairs, weeks, names and the seed each give other draws.
+    for other in (
+        s.pair_uniform("x", 3, b, a),
+        s.pair_uniform("x", 4, a, b),
+        s.pair_uniform("y", 3, a, b),
+        Streams(12).pair_uniform("x", 3, a, b),
+        s.pair_uniform("x", 3, a, b + 1),
+    ):
+        assert abs(np.corrcoef(u, other)[0, 1]) < 4 / np.sqrt(a.size)  # 4 SE of r under 0
+    # Not a function of the first id alone: its per-person draw is another number.
+    assert abs(np.corrcoef(u, s.uniform("x", 3, a))[0, 1]) < 4 / np.sqrt(a.size)

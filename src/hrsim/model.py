@@ -431,6 +431,12 @@ class _BurnInStreams:
         """As ``Streams.uniform``, for a burn-in week."""
         return self.inner.uniform(f"burn-in/{name}", -week, pids)
 
+    def pair_uniform(
+        self, name: str, week: int, first: np.ndarray, second: np.ndarray
+    ) -> np.ndarray:
+        """As ``Streams.pair_uniform``, for a burn-in week."""
+        return self.inner.pair_uniform(f"burn-in/{name}", -week, first, second)
+
 
 def _latest(model: HarmReductionModel, column: str) -> float:
     """DataCollector model reporter: the latest weekly value of one declared result."""

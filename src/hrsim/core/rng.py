@@ -8,7 +8,10 @@ Every process draws from its own named stream, re-keyed each week from
   geometric gaps, eligible or not: ``hrsim.core.sampling``) and for draws about ties;
 - ``uniform(name, week, pids)``: one uniform per person from a counter-based hash of
   (seed, name, week, person id). A person's draw is the same whoever else is in the subset,
-  so decisions about a few people cost O(few) and stay paired between two arms of a run.
+  so decisions about a few people cost O(few) and stay paired between two arms of a run;
+- ``pair_uniform(name, week, first, second)``: one uniform per ordered pair of person ids
+  (a transmission from ``second`` to ``first``, a contact of ``first`` at ``first``'s
+  overdose), the same whatever other pairs are drawn with it or in what order.
 """
 
 from __future__ import annotations
@@ -68,13 +71,32 @@ class Streams:
         (the first word of the generator's state).
         """
         key = self._state(name, week)[0]
-        x = np.asarray(pids).astype(np.uint64) * _GOLDEN + key
-        x ^= x >> np.uint64(30)
-        x *= _MIX1
-        x ^= x >> np.uint64(27)
-        x *= _MIX2
-        x ^= x >> np.uint64(31)
+        x = _splitmix(np.asarray(pids).astype(np.uint64) * _GOLDEN + key)
         return (x >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+    def pair_uniform(
+        self, name: str, week: int, first: np.ndarray, second: np.ndarray
+    ) -> np.ndarray:
+        """One uniform in [0, 1) per ordered pair of person ids ``(first[i], second[i])``.
+
+        splitmix64 of the first id's hash (as ``uniform``) mixed with the second id: keyed to
+        the pair, never to its place in the arrays, so a pair's draw is shared by two arms
+        whatever other pairs each of them draws. ``(a, b)`` and ``(b, a)`` differ.
+        """
+        key = self._state(name, week)[0]
+        x = _splitmix(np.asarray(first).astype(np.uint64) * _GOLDEN + key)
+        x = _splitmix((x ^ np.asarray(second).astype(np.uint64)) * _GOLDEN + key)
+        return (x >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+
+def _splitmix(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser (Steele, Lea and Flood 2014), in place on uint64 ``x``."""
+    x ^= x >> np.uint64(30)
+    x *= _MIX1
+    x ^= x >> np.uint64(27)
+    x *= _MIX2
+    x ^= x >> np.uint64(31)
+    return x
 
 
 class _FixedSeedSequence(ISeedSequence):

@@ -179,4 +179,4 @@ class Overdose(Process):
         od = candidates[hit]
         model.timeseries.add("overdoses_fentanyl", int(fentanyl_dose[hit].sum()))
         model.timeseries.add("overdoses_xylazine", int(people.xylazine_this_week[od].sum()))
-        respond(model, od, rng, self.codes)
+        respond(model, od, self.codes)

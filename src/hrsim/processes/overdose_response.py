@@ -2,7 +2,8 @@
 
 ``processes/overdose.py`` decides who overdoses this week; its ``step`` then calls
 :func:`respond` with those rows (sorted). Each decision about an overdose is a keyed draw
-(``model.streams.uniform(purpose, week, pid)``), so paired arms share them.
+(``model.streams.uniform(purpose, week, pid)``), and whether a contact is there one keyed to
+the pair (``pair_uniform``), so paired arms share them.
 
 Who is there (per overdose):
 
@@ -114,7 +115,7 @@ def call_probability(model: WeekContext) -> float:
     return (1.0 - g) * r.ems_call_probability + g * r.ems_call_probability_protected
 
 
-def who_is_there(model: WeekContext, od: np.ndarray, rng: np.random.Generator) -> Scene:
+def who_is_there(model: WeekContext, od: np.ndarray) -> Scene:
     """Supervised, alone, company, company able to respond, and the kits among them."""
     people, hooks, r = model.people, model.hooks, model.scenario.response
     pids, week, streams = people.pid[od], model.week, model.streams
@@ -126,7 +127,10 @@ def who_is_there(model: WeekContext, od: np.ndarray, rng: np.random.Generator) -
     # The contacts among the company decide whose kits are in the room.
     row, contact = model.network.neighbours_of(od)
     present = free_to_meet(people.state[contact])
-    present &= rng.random(contact.size) < hooks.neighbour_present_probability
+    # Keyed to the pair (who overdosed, which contact): one contact more or less, or a
+    # different order of the ties, leaves every other contact's draw as it was.
+    u_present = streams.pair_uniform("overdose.present", week, people.pid[row], people.pid[contact])
+    present &= u_present < hooks.neighbour_present_probability
     with_kit = present & people.carries_naloxone[contact]
     index = np.searchsorted(od, row)[with_kit]  # od is sorted (thinned_draws gives sorted rows)
     first, at = np.unique(index, return_index=True)
@@ -218,9 +222,7 @@ def emergency_department(model: WeekContext, survived: np.ndarray, called: np.nd
     model.timeseries.add("ed_buprenorphine", int(started.size))
 
 
-def respond(
-    model: WeekContext, od: np.ndarray, rng: np.random.Generator, codes: dict[str, int]
-) -> None:
+def respond(model: WeekContext, od: np.ndarray, codes: dict[str, int]) -> None:
     """Everything after this week's overdoses ``od`` (sorted rows) are decided."""
     people, kits, ts = model.people, model.kits, model.timeseries
     turnover = kits.turnover(model)
@@ -230,7 +232,7 @@ def respond(
     kits.record_used(od[:0])
     if od.size == 0:
         return
-    scene = who_is_there(model, od, rng)
+    scene = who_is_there(model, od)
     fate = what_happens(model, od, scene)
     fatal = fate.fatal
     after = np.where(fatal, S.DEAD, people.state[od])
