@@ -9,7 +9,7 @@ from hrsim import HarmReductionModel
 from hrsim.core.states import Care
 from hrsim.processes import Demography
 from hrsim.processes.base import weekly_probability
-from hrsim.processes.demography import life_table_hazards, weekly_entries_mean
+from hrsim.processes.demography import entrant_rows, life_table_hazards, weekly_entries_mean
 
 QUIET = {
     "run__burn_in_years": 0.0,
@@ -81,6 +81,20 @@ def test_averting_a_death_adds_a_person_lifetime() -> None:
     assert (a["entries"] == b["entries"]).all()
     assert a["entries"].sum() > 0
     assert (b["population"][11:] - a["population"][11:] == 1).all()
+    # Each new initiate is the same person in both arms (id, traits) and in the same row, but
+    # for one whose search for a free row passes the freed row 7 (and one it displaces that
+    # week): the weekly draws over rows stay paired. Filling the lowest free rows would put
+    # every later initiate one row over.
+    rows = {}
+    for name, m in (("with_death", with_death), ("averted", averted)):
+        p = m.people
+        new = np.flatnonzero(p.alive & (p.pid >= 1000))
+        rows[name] = dict(zip(p.pid[new].tolist(), new.tolist(), strict=True))
+        rows[name + "_age"] = dict(zip(p.pid[new].tolist(), p.age[new].tolist(), strict=True))
+    assert len(rows["averted"]) > 20 and rows["with_death"].keys() == rows["averted"].keys()
+    moved = [pid for pid, row in rows["averted"].items() if rows["with_death"][pid] != row]
+    assert len(moved) <= 2, moved  # the one whose search passes row 7, and one it displaces
+    assert rows["with_death_age"] == rows["averted_age"]
 
 
 def test_other_cause_deaths_follow_life_table_times_smr() -> None:
@@ -150,3 +164,13 @@ def test_outgrowing_the_rows_is_one_clear_error() -> None:
     )
     with pytest.raises(Exception, match="raise demography.row_headroom"):
         model.run()
+
+
+def test_entrants_take_the_first_free_row_from_their_own_and_clashes_move_on() -> None:
+    free = np.array([2, 5, 6, 9, 12])
+    np.testing.assert_array_equal(entrant_rows(free, np.array([0, 7, 12])), [2, 9, 12])
+    np.testing.assert_array_equal(entrant_rows(free, np.array([13, 10])), [2, 12])  # wraps
+    # Three want row 5: in id order they take 5, 6 and the next free, 9.
+    np.testing.assert_array_equal(entrant_rows(free, np.array([4, 5, 3, 11])), [5, 6, 9, 12])
+    many = entrant_rows(free, np.full(5, 6))
+    np.testing.assert_array_equal(many, [6, 9, 12, 2, 5])  # all five rows, each once

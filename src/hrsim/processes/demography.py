@@ -133,7 +133,13 @@ class Demography(Process):
                 f"{scenario.demography.row_headroom} x run.people); raise demography.row_headroom"
             )
         if count:
-            new = free[:count]
+            pids = np.arange(people.next_pid, people.next_pid + count)
+            # A preferred row among the initial population's rows: a newcomer takes the
+            # free row (mostly a row someone died in or left) at or after it, so newcomers
+            # replace the dead across the communities (rows // community_size) as they did
+            # when they took the lowest free rows, and the spare rows stay spare.
+            at = model.streams.uniform("demography.entrant_row", 0, pids)
+            new = entrant_rows(free, (at * scenario.run.people).astype(np.intp))
             people.fill(
                 new, scenario, model.streams.generator("demography.entrants", week), entrants=True
             )
@@ -172,3 +178,25 @@ class Demography(Process):
             return
         for key, value in self.tail.values(model.people, rows, extra_weeks=1).items():
             model.timeseries.add(f"exits_tail_{key}", value)
+
+
+def entrant_rows(free: np.ndarray, preferred: np.ndarray) -> np.ndarray:
+    """A row for each entrant: the first free row at or after its preferred row (wrapping).
+
+    ``free`` is sorted; ``preferred[i]`` is entrant ``i``'s own row, keyed to its person id,
+    and entrants claim rows in id order. Why not the lowest free rows: an arm with one death
+    more or fewer has one free row more or fewer, and every later entrant would land one row
+    over, where the weekly draws over rows are different ones. Here only an entrant whose
+    search passes that row lands elsewhere.
+    """
+    pos = np.searchsorted(free, preferred) % free.size
+    if np.unique(pos).size == pos.size:
+        return free[pos]
+    taken = np.zeros(free.size, dtype=bool)
+    rows = np.empty(pos.size, dtype=free.dtype)
+    for i, at in enumerate(pos.tolist()):  # a few entrants a week; clashes are rare
+        while taken[at]:
+            at = (at + 1) % free.size
+        taken[at] = True
+        rows[i] = free[at]
+    return rows
