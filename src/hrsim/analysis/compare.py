@@ -663,7 +663,7 @@ def _pairing_table(arm: ArmResult) -> list[str]:
 
 
 def _decimal(value: float | None, decimals: int) -> str:
-    return "-" if value is None or not math.isfinite(value) else f"{value:,.{decimals}f}"
+    return "-" if value is None or not math.isfinite(value) else _number(value, decimals, False)
 
 
 def _outcome_table(arm: ArmResult) -> list[str]:

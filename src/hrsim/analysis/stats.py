@@ -107,10 +107,10 @@ class Pairing:
     quantity is undefined (fewer than two replicates, or an outcome that never varies).
     """
 
-    correlation: float | None
-    paired_sd: float | None
-    unpaired_sd: float | None
-    variance_reduction: float | None
+    correlation: float | None = None
+    paired_sd: float | None = None
+    unpaired_sd: float | None = None
+    variance_reduction: float | None = None
 
     @property
     def sd_ratio(self) -> float | None:
@@ -135,7 +135,7 @@ def pairing(baseline: np.ndarray, arm: np.ndarray) -> Pairing:
     baseline = np.asarray(baseline, dtype=np.float64)
     arm = np.asarray(arm, dtype=np.float64)
     if baseline.size < 2:
-        return Pairing(None, None, None, None)
+        return Pairing()
     var_b, var_a = float(baseline.var(ddof=1)), float(arm.var(ddof=1))
     paired_var = float((arm - baseline).var(ddof=1))
     unpaired_var = var_b + var_a
@@ -157,7 +157,7 @@ class OutcomeComparison:
     difference_ci95: tuple[float, float]
     relative_risk: float | None
     relative_risk_ci95: tuple[float, float] | None
-    pairing: Pairing = field(default_factory=lambda: Pairing(None, None, None, None))
+    pairing: Pairing = field(default_factory=Pairing)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain types, for JSON."""

@@ -54,6 +54,7 @@ from hrsim.analysis.compare import (
     paired,
     summarise,
 )
+from hrsim.analysis.stats import Pairing
 from hrsim.batch.store import Experiment, StoreError
 from hrsim.economics.costs import COMPONENTS
 from hrsim.files import write_csv_atomic
@@ -523,8 +524,7 @@ def _pairing_frame(comparison: Comparison) -> pd.DataFrame:
         for arm in comparison.arms
         for name, o in arm.outcomes.items()
     ]
-    columns = ["arm", "outcome", "correlation", "paired_sd", "unpaired_sd", "sd_ratio"]
-    return pd.DataFrame(rows, columns=[*columns, "variance_reduction"])
+    return pd.DataFrame(rows, columns=["arm", "outcome", *Pairing().as_dict()])
 
 
 def _pairing_section(page: figures.Page, pairs: pd.DataFrame, replicates: int, base: str) -> None:
