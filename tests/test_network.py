@@ -36,9 +36,9 @@ def test_invariants_hold_through_a_run():
 
 def test_sampled_pairs_are_live_ties_and_the_filter_keeps_marked_destinations():
     m = HarmReductionModel(people=2000, years=1, seed=9)
-    m.run(weeks=3)  # a delta and dead slots as well as the main array
     layer = m.network.layers["social"]
-    assert layer.delta.size and layer.dead
+    m.run(weeks=1)
+    assert layer.delta.size and layer.dead  # a delta and dead slots as well as the main array
     np.testing.assert_array_equal(np.sort(encode(*layer.sample_pairs(_rng(), 1.0))), layer.keys)
     src, dst = layer.sample_pairs(_rng(), 0.3)
     assert src.dtype == dst.dtype == np.intp
@@ -192,3 +192,65 @@ def test_bernoulli_positions_pick_each_slot_independently_with_p():
     assert bernoulli_positions(rng, 0, 0.5).size == 0
     assert bernoulli_positions(rng, 10, 0.0).size == 0
     assert np.array_equal(bernoulli_positions(rng, 10, 1.0), np.arange(10))
+
+
+# -- common random numbers through the network (Starsim's "worlds") ----------------------------
+
+
+def _two_worlds(seed: int, layer: str) -> tuple[HarmReductionModel, HarmReductionModel, int]:
+    """Two identical models, and a person who makes a tie in next week's turnover.
+
+    In the first world that person has died (their row left, before the turnover); in the
+    second they are alive and looking for partners.
+    """
+    worlds = [isolated_model(20_000, (Ties,), seed=seed) for _ in range(2)]
+    m = worlds[1]
+    p, net = m.people, m.network
+    short = np.flatnonzero(m.week_view.free & (net.layers[layer].degree < getattr(p, f"target_{layer}")))
+    u = m.streams.uniform(f"ties.{layer}.form", 1, p.pid[short])
+    x = int(short[np.argmax(u < net.formation_probability)])
+    worlds[0].people.state[x] = Care.DEAD
+    return worlds[0], worlds[1], x
+
+
+def _ties(m: HarmReductionModel, layer: str) -> set[tuple[int, int]]:
+    src, dst = m.network.layers[layer].endpoints()
+    return {(a, b) for a, b in zip(src.tolist(), dst.tolist(), strict=True) if a < b}
+
+
+def test_one_more_person_looking_for_partners_changes_only_ties_next_to_them():
+    # Every draw of tie formation and ending is keyed to people and pairs, so the worlds
+    # differ only near the extra person: in their own ties, in ties of people whose choice
+    # they took (now tied to them), and in the ring ties those people left or took (their
+    # neighbours in either world). Positional draws would reshuffle most of the week's ties.
+    dead, alive, x = _two_worlds(seed=11, layer="social")
+    before = _ties(alive, "social")
+    for m in (dead, alive):
+        m.step()
+    without, with_x = _ties(dead, "social"), _ties(alive, "social")
+    assert len(with_x - before) > 100  # a week's new ties: enough that a reshuffle would show
+    union = before | without | with_x
+
+    def neighbours(rows: set[int]) -> set[int]:
+        return rows | {b for a, b in union if a in rows} | {a for a, b in union if b in rows}
+
+    near = neighbours(neighbours({x}))  # within two ties of the extra person
+    differing = without ^ with_x
+    assert any(x in tie for tie in with_x - without)  # the extra person did make a tie
+    assert all(a in near and b in near for a, b in differing), differing
+    others = [tie for tie in differing if x not in tie]
+    assert len(others) <= 8, others  # a few displaced choices, not a reshuffle
+
+
+def test_ties_end_in_the_same_week_in_both_worlds():
+    # A tie's end is drawn when it forms, keyed to its pair: in two worlds that differ by one
+    # death, every tie they share ends (or lasts) alike, week after week.
+    dead, alive, x = _two_worlds(seed=12, layer="social")
+    shared = {t for t in _ties(dead, "social") & _ties(alive, "social") if x not in t}
+    ended: list[set[tuple[int, int]]] = [set(), set()]
+    for _ in range(8):
+        for m, gone in zip((dead, alive), ended, strict=True):
+            m.step()
+            gone |= shared - _ties(m, "social")  # ended at least once (it may form again)
+    assert len(ended[1]) > 300  # many ended in eight weeks
+    assert ended[0] == ended[1]

@@ -191,3 +191,34 @@ def test_sexual_transmission_stops_when_the_source_is_suppressed():
     assert i.hiv_suppressed_sexual_rr == 0.0
     assert not p.hiv[dst[suppressed]].any()
     _check(p.hiv[dst[~suppressed]], _p(per_act, acts))
+
+
+# -- common random numbers: a pair's draw is its own -------------------------------------------
+
+
+def _syringe_world(extra_source: bool, sexual: bool = False):
+    settings = {"infection.hiv_per_sex_act": 0.05, "infection.sex_acts_per_partner_per_week": 3.0}
+    m, dst, src = _groups(1, seed=5, **settings)
+    p = m.people
+    if sexual:
+        layer = Layer("sexual", 52.0, p.n)
+        layer.add(dst, src)
+        m.network.layers["sexual"] = layer
+        m.network.layers["injecting"] = Layer("injecting", 26.0, p.n)
+    p.hiv[src[1:]] = True  # every group's source has HIV but the first's ...
+    p.hiv[src[0]] = extra_source  # ... unless this world's extra survivor does
+    p.hiv_weeks[src] = 100
+    p.receptive_shared_injections[dst] = 20.0
+    m.step()
+    return p.hiv[dst].copy()
+
+
+@pytest.mark.parametrize("sexual", [False, True], ids=["injecting", "sexual"])
+def test_one_more_infectious_partnership_changes_no_other_pairs_infection(sexual):
+    # Starsim's "worlds" test: the two worlds differ by one infectious partnership at the
+    # front of the arrays. Every other destination's infection must be the same; positional
+    # draws (one uniform per position among this week's pairs) would reshuffle all of them.
+    without, with_extra = _syringe_world(False, sexual), _syringe_world(True, sexual)
+    assert not without[0]
+    assert without[1:].sum() > 500  # enough infections (about 13%) that a reshuffle would show
+    np.testing.assert_array_equal(without[1:], with_extra[1:])

@@ -122,14 +122,17 @@ class HarmReductionModel(mesa.Model):
         self.week_view = WeekView(self.people)
         self._initialise_people(self.streams.generator("init.people", 0), n)
         self.network = ContactNetwork(scenario, self.people.n)
-        self.network.build(self.people, self.streams.generator("init.network", 0))
+        self.burn_in_weeks = round(scenario.run.burn_in_years * 52)
+        # The network as it stands the week before the first turnover (of burn-in or week 1).
+        self.network.build(
+            self.people, self.streams.generator("init.network", 0), week=-self.burn_in_weeks
+        )
         # QALYs lived each week (issue 15): exact arithmetic on the arrays, no random numbers.
         self.utility_weights = UtilityWeights.from_params(scenario.economics)
         self.processes: list[Process] = [cls() for cls in processes]
         for process in self.processes:
             process.init(self)
         self.interventions: list[Intervention] = []
-        self.burn_in_weeks = round(scenario.run.burn_in_years * 52)
         self._burn_in()
         self._log_initial()
         self.programme_outputs = ProgrammeOutputs(self.weeks)

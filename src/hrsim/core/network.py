@@ -37,6 +37,9 @@ LAYERS: tuple[str, ...] = ("injecting", "social", "sexual")
 _LOW = np.int64(0xFFFFFFFF)
 _RECOVERY_POOL = -1  # group id for recovery-homophilous stubs
 _GLOBAL_POOL = -2
+# Neighbourhoods up to this size pick partners by a draw per pair (a stub times its
+# neighbours); larger ones by seats in a sort of everyone short of ties.
+_PAIRWISE_MAX_NEIGHBOURHOOD = 64
 
 
 def encode(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
@@ -151,34 +154,47 @@ class Layer:
             keys = keys[to[keys & _LOW]]
         return decode(keys)
 
-    def add(self, a: np.ndarray, b: np.ndarray) -> int:
-        """Add ties (duplicates and self-ties ignored); returns how many were new.
+    def add(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Add ties (duplicates and self-ties ignored); returns the new ones as canonical keys.
 
-        Both directions of a tie always sit in the same array, so looking up one direction
-        (``a < b``) tells whether the tie exists.
+        A canonical key is ``(lo << 32) | hi`` with ``lo < hi``, sorted. Both directions of a
+        tie always sit in the same array, so looking up one direction tells whether it exists.
         """
         lo, hi = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
         keep = lo != hi
         canon = _sorted_unique((lo[keep] << 32) | hi[keep])
         if canon.size == 0:
-            return 0
+            return canon
         pos, found = _find(self.main, canon)
-        dead = pos[found][~self.main_live[pos[found]]]
+        revived = found.copy()
+        revived[found] = ~self.main_live[pos[found]]
+        dead = pos[revived]
         if dead.size:  # a tie that ended and formed again: revive both directions
             rev = _find(self.main, np.sort(_reverse(self.main[dead])))[0]
             revive = np.concatenate([dead, rev])
             self.main_live[revive] = True
             self.dead -= revive.size
             _count_into(self.degree, np.sort(self.main[revive]) >> 32, +1)
-        fresh = canon[~found]
-        fresh = fresh[~_find(self.delta, fresh)[1]]
-        if fresh.size:
-            both = np.sort(np.concatenate([fresh, _reverse(fresh)]))
+        fresh = ~found
+        fresh[fresh] = ~_find(self.delta, canon[fresh])[1]
+        if fresh.any():
+            both = np.sort(np.concatenate([canon[fresh], _reverse(canon[fresh])]))
             self.delta = _merge_sorted(self.delta, both)
             _count_into(self.degree, both >> 32, +1)
         self._ends = None
         self._maybe_merge()
-        return int(dead.size + fresh.size)
+        return canon[revived | fresh]
+
+    def locate(self, canon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where live ties (canonical keys) are: positions in ``main`` and keys in ``delta``.
+
+        Keys of ties that do not exist are left out of both.
+        """
+        canon = np.sort(canon)  # sorted needles search faster
+        pos, found = _find(self.main, canon)
+        found[found] = self.main_live[pos[found]]
+        rest = canon[~found]
+        return pos[found], rest[_find(self.delta, rest)[1]]
 
     def remove(self, main_pos: np.ndarray, delta_keys: np.ndarray) -> None:
         """Remove ties given one direction of each: positions in ``main``, keys in ``delta``."""
@@ -276,27 +292,61 @@ class ContactNetwork:
             "social": Layer("social", net.social_tie_mean_weeks, n),
             "sexual": Layer("sexual", net.sexual_tie_mean_weeks, n),
         }
+        # A tie comes up for ending at the highest rate one of its layer can have (social
+        # ties across the recovery/use divide end faster); thinning gives each its own.
+        most = {"social": max(self.mixed_multiplier, 1.0)}
+        self.ends: dict[str, _Ends] = {
+            name: _Ends(n, min(most.get(name, 1.0) / layer.mean_duration_weeks, 1.0), name)
+            for name, layer in self.layers.items()
+        }
 
     # -- formation -------------------------------------------------------------------------
-    def build(self, people: People, rng: np.random.Generator, rounds: int = 4) -> None:
-        """Build the initial layers: pair every missing tie, then a few top-up rounds."""
+    def build(
+        self, people: People, rng: np.random.Generator, week: int = 0, rounds: int = 4
+    ) -> None:
+        """Build the initial layers: pair every missing tie, then a few top-up rounds.
+
+        The ties count as formed in ``week`` (the week before the first turnover); when each
+        comes up for ending is drawn from ``rng`` too. Both arms of a paired run build the
+        same network from the same draws, so the positional draws here stay paired.
+        """
         for name in LAYERS:
-            for _ in range(rounds):
-                self._form(name, people, rng, WeekView(people), weekly=False)
+            ends = self.ends[name]
+            new = [self._build_round(name, people, rng) for _ in range(rounds)]
+            canon = np.concatenate(new)
+            ends.schedule(canon, week, week + _gaps(rng.random(canon.size), ends.rate))
+
+    def _build_round(self, name: str, people: People, rng: np.random.Generator) -> np.ndarray:
+        """One round of the build: every stub short of its target pairs (canonical keys)."""
+        layer = self.layers[name]
+        target = getattr(people, f"target_{name}")
+        view = WeekView(people)
+        eligible = view.injecting_tie_eligible if name == "injecting" else view.free
+        short = np.flatnonzero(eligible & (layer.degree < target))
+        rows = np.repeat(short, target[short] - layer.degree[short])
+        if rows.size < 2:
+            return np.zeros(0, dtype=np.int64)
+        draws = rng.random((3, rows.size))
+        group = np.full(rows.size, _GLOBAL_POOL, dtype=np.int64)
+        local = draws[0] < self.local_fraction
+        group[local] = rows[local] // self.community_size
+        if name == "social" and self.homophily > 0:
+            sober = ~local & (people.state[rows] == Care.RECOVERY) & (draws[1] < self.homophily)
+            group[sober] = _RECOVERY_POOL
+        return layer.add(*_pair_within_groups(rows, group, draws[2]))
 
     def turnover(self, people: People, view: WeekView, streams: Streams, week: int) -> None:
         """This week's turnover of every layer: ties end, then new ties form.
 
-        Each layer draws from its own stream, so the layers are independent and their order
+        Each layer draws from its own streams, so the layers are independent and their order
         does not matter. In large populations the social layer (the biggest) turns over in a
         second thread while the others run here: NumPy releases the GIL in the sorts, searches
         and copies that dominate, and the results are identical either way.
         """
 
         def one(name: str) -> None:
-            rng = streams.generator(f"ties.{name}", week)
-            self._dissolve(name, rng, view)
-            self._form(name, people, rng, view, weekly=True)
+            self._dissolve(name, people, view, streams, week)
+            self._form(name, people, view, streams, week)
 
         if people.n < self.parallel_min_people:
             for name in LAYERS:
@@ -318,105 +368,120 @@ class ContactNetwork:
         if errors:
             raise errors[0]
 
-    def _form(
-        self,
-        name: str,
-        people: People,
-        rng: np.random.Generator,
-        view: WeekView,
-        *,
-        weekly: bool,
-    ) -> None:
+    def _form(self, name: str, people: People, view: WeekView, streams: Streams, week: int) -> None:
+        """This week's new ties of one layer: a person short of ties makes one with some chance.
+
+        The chance is the formation probability. Every draw is keyed to the person (or the
+        pair) and the week, never to a position among this week's people (common random
+        numbers through the network: an arm with one more person looking for partners changes
+        only the ties that person makes or takes).
+        A local stub takes, among everyone in its neighbourhood short of ties, the one whose
+        draw for the pair is lowest (or, in neighbourhoods too large for that, whose weekly
+        seat follows the stub's aim). A sober stub (social layer, in recovery) takes the
+        person in recovery short of ties whose seat follows its aim. The rest, and whoever
+        found nobody, sit in a ring ordered by their seats, and each ties to the next with
+        probability one half: a stub then makes one tie on average, as when stubs pair off.
+        """
         layer = self.layers[name]
         target = getattr(people, f"target_{name}")
         eligible = view.injecting_tie_eligible if name == "injecting" else view.free
         short = np.flatnonzero(eligible & (layer.degree < target))
-        if weekly:
-            # Each person short of ties makes one this week with the formation probability:
-            # positions drawn by geometric gaps, a draw per tie made, not per person short.
-            picked = bernoulli_positions(rng, short.size, self.formation_probability)
-            layer.add(*self._weekly_pairs(name, picked, short, view, rng))
+        pid = people.pid[short]
+        stub = np.flatnonzero(
+            streams.uniform(f"ties.{name}.form", week, pid) < self.formation_probability
+        )
+        if stub.size == 0:
             return
-        rows = np.repeat(short, target[short] - layer.degree[short])
-        if rows.size < 2:
-            return
-        draws = rng.random((3, rows.size))
-        group = np.full(rows.size, _GLOBAL_POOL, dtype=np.int64)
-        local = draws[0] < self.local_fraction
-        group[local] = rows[local] // self.community_size
-        if name == "social" and self.homophily > 0:
-            sober = ~local & (people.state[rows] == Care.RECOVERY) & (draws[1] < self.homophily)
-            group[sober] = _RECOVERY_POOL
-        a, b = _pair_within_groups(rows, group, draws[2])
-        layer.add(a, b)
+        how = streams.uniform(f"ties.{name}.how", week, pid[stub])
+        local = how < self.local_fraction
+        a1, b1, alone = self._local_partners(name, short, pid, stub[local], streams, week)
+        rest = np.concatenate([alone, stub[~local]])
+        a2 = b2 = np.zeros(0, dtype=np.intp)
+        if name == "social" and self.homophily > 0 and self.local_fraction < 1:
+            sober_draw = (how[~local] - self.local_fraction) / (1 - self.local_fraction)
+            sober = np.zeros(rest.size, dtype=bool)
+            sober[alone.size :] = view.recovery[short[stub[~local]]] & (sober_draw < self.homophily)
+            pool = np.flatnonzero(view.recovery[short])  # positions in short
+            found, partner = _seat_partners(
+                streams,
+                f"ties.{name}.sober",
+                week,
+                pid[pool],
+                np.zeros(pool.size, np.int64),
+                np.searchsorted(pool, rest[sober]),
+            )
+            chosen = rest[sober]
+            a2, b2 = short[chosen[found]], short[pool[partner[found]]]
+            rest = np.concatenate([chosen[~found], rest[~sober]])
+        a3, b3 = _ring_ties(streams, f"ties.{name}.ring", week, pid[rest])
+        canon = layer.add(
+            np.concatenate([a1, a2, short[rest[a3]]]), np.concatenate([b1, b2, short[rest[b3]]])
+        )
+        if canon.size:
+            self.ends[name].schedule_keyed(canon, people.pid, streams, week)
 
-    def _weekly_pairs(
+    def _local_partners(
         self,
         name: str,
-        picked: np.ndarray,
         short: np.ndarray,
-        view: WeekView,
-        rng: np.random.Generator,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """This week's new ties for ``short[picked]`` (people making a tie this week).
+        pid: np.ndarray,
+        stubs: np.ndarray,
+        streams: Streams,
+        week: int,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Partners in their neighbourhood for ``short[stubs]``.
 
-        A local stub picks a partner among everyone in its neighbourhood who is short of ties
-        (not only among this week's stubs, which would rarely share a neighbourhood: the
-        network would lose its short cycles week by week); a sober stub (social layer, in
-        recovery) picks among people in recovery short of ties; whoever finds nobody, and the
-        other stubs, pair at random.
+        Returns the rows that found one, their partners' rows, and the positions in ``short``
+        of stubs alone in their neighbourhood. ``short`` is sorted by row, so the people of a
+        neighbourhood (``row // community_size``) are one run of it.
         """
-        if picked.size == 0:
-            return short[picked], short[picked]
-        local = rng.random(picked.size) < self.local_fraction
-        a1, b1, alone = _pick_partners(short, short // self.community_size, picked[local], rng)
-        rest = np.concatenate([alone, short[picked[~local]]])
-        a2 = b2 = np.zeros(0, dtype=short.dtype)
-        if name == "social" and self.homophily > 0:
-            recovering = view.recovery
-            sober = recovering[rest] & (rng.random(rest.size) < self.homophily)
-            pool = short[recovering[short]]
-            a2, b2, alone = _pick_partners(
-                pool, np.zeros(pool.size, np.int64), np.searchsorted(pool, rest[sober]), rng
+        group = short // self.community_size
+        if self.community_size <= _PAIRWISE_MAX_NEIGHBOURHOOD:
+            found, partner = _lowest_pair_partners(
+                streams, f"ties.{name}.partner", week, pid, group, stubs
             )
-            rest = np.concatenate([alone, rest[~sober]])
-        rest = rest[rng.permutation(rest.size)]
-        m = rest.size - rest.size % 2
-        return (
-            np.concatenate([a1, a2, rest[0:m:2]]),
-            np.concatenate([b1, b2, rest[1:m:2]]),
-        )
+        else:
+            found, partner = _seat_partners(streams, f"ties.{name}.local", week, pid, group, stubs)
+        return short[stubs[found]], short[partner[found]], stubs[~found]
 
     # -- dissolution -----------------------------------------------------------------------
-    def _dissolve(self, name: str, rng: np.random.Generator, view: WeekView) -> None:
+    def _dissolve(
+        self, name: str, people: People, view: WeekView, streams: Streams, week: int
+    ) -> None:
         """End ties of one layer.
 
-        Ties end at random (mean duration), faster across the recovery/use divide, and every
-        tie of a person who has died or left ends now, before their row is reused. Injecting
-        ties of a person whose route of use is no longer injecting end now too.
+        A tie comes up for ending at a week drawn when it formed (geometric, at the highest
+        rate a tie of the layer can have), so the week costs a draw per tie that comes up,
+        not per tie. Social ties across the recovery/use divide end faster: a tie that comes
+        up ends with the ratio of its own rate to the highest (thinning), or comes up again
+        later. Every tie of a person who has died or left ends now, before their row is
+        reused; injecting ties of a person whose route of use is no longer injecting end now
+        too. Each draw is keyed to the pair of person ids and the week.
         """
-        layer = self.layers[name]
-        # Each direction is drawn at half the rate: a tie ends if either draw says so.
-        p = 0.5 / layer.mean_duration_weeks
-        mult = self.mixed_multiplier if name == "social" else 1.0
-        pos, dkeys = layer.sample(rng, min(p * max(mult, 1.0), 1.0))
-        if name == "social" and mult != 1.0:
-            # Thinning: keep a picked tie with its own rate over the largest rate.
-            kept = []
-            for keys in (layer.main[pos], dkeys):
-                src, dst = keys >> 32, keys & _LOW
-                rec, use = view.recovery, view.active
-                mixed = (rec[src] & use[dst]) | (use[src] & rec[dst])
-                keep_prob = np.where(mixed, mult, 1.0) / max(mult, 1.0)
-                kept.append(rng.random(keys.size) < keep_prob)
-            pos, dkeys = pos[kept[0]], dkeys[kept[1]]
+        layer, ends = self.layers[name], self.ends[name]
         if name == "injecting":  # people who stopped injecting (route of use) leave the layer
-            people = view.people
             gone = (people.state >= Care.DEAD) | ~people.injects
             gone = np.flatnonzero(gone & (layer.degree > 0))  # one pass, no gather
         else:
             gone = view.left
             gone = gone[layer.degree[gone] > 0]
+        # Their ties end now, so their pending ends are void. A tie formed in a week never
+        # involves a row cleared that week (neither could look for partners).
+        ends.cleared[gone] = week
+        canon, formed = ends.due(week)
+        lo, hi = decode(canon)
+        canon = canon[(ends.cleared[lo] < formed) & (ends.cleared[hi] < formed)]
+        if name == "social" and self.mixed_multiplier != 1.0 and canon.size:
+            lo, hi = decode(canon)
+            rec, use = view.recovery, view.active
+            mixed = (rec[lo] & use[hi]) | (use[lo] & rec[hi])
+            mult = self.mixed_multiplier
+            keep_prob = np.where(mixed, mult, 1.0) / max(mult, 1.0)
+            a, b = _pid_pair(people.pid, canon)
+            ending = streams.pair_uniform(f"ties.{name}.thin", week, a, b) < keep_prob
+            ends.schedule_keyed(canon[~ending], people.pid, streams, week)
+            canon = canon[ending]
+        pos, dkeys = layer.locate(canon)
         gone_pos, gone_dkeys = layer.slots_of(gone)
         layer.remove(np.concatenate([pos, gone_pos]), np.concatenate([dkeys, gone_dkeys]))
 
@@ -482,24 +547,143 @@ def _pair_within_groups(
     return a, b
 
 
-def _pick_partners(
-    pool: np.ndarray, pool_group: np.ndarray, stubs: np.ndarray, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each stub picks a random partner among the ``pool`` rows of its group, other than itself.
+def _pid_pair(pid: np.ndarray, canon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The person ids of each tie's two ends, lower id first (a tie's key for its draws)."""
+    lo, hi = decode(canon)
+    a, b = pid[lo], pid[hi]
+    return np.minimum(a, b), np.maximum(a, b)
 
-    ``pool`` is sorted by row and ``pool_group`` (non-negative group ids) is non-decreasing in
-    the same order; ``stubs`` are positions in ``pool``. Returns the rows that found a partner,
-    their partners, and the rows that did not.
+
+def _gaps(u: np.ndarray, rate: float) -> np.ndarray:
+    """Geometric waiting times in weeks (1, 2, ...) at ``rate`` per week, from uniforms ``u``."""
+    if rate >= 1.0:
+        return np.ones(u.size, dtype=np.int64)
+    return (np.floor(np.log1p(-u) / np.log1p(-rate)) + 1).astype(np.int64)
+
+
+class _Ends:
+    """When each tie of one layer next comes up for ending.
+
+    ``pending`` maps a block of ``BLOCK`` weeks to the ties that come up in it: the week each
+    comes up, its canonical key and the week it formed (blocks keep the bookkeeping to a few
+    array operations a week, whatever the spread of durations). A tie that ended early,
+    because one of its people died, left or (injecting) stopped injecting, has its entry
+    voided by ``cleared``: the last week all of that row's ties ended.
     """
-    counts = np.bincount(pool_group)
-    group = pool_group[stubs]
-    others = counts[group] - 1
-    found = others >= 1
-    chosen, others = stubs[found], others[found]
-    start = (np.cumsum(counts) - counts)[group[found]]
-    index = start + (rng.random(chosen.size) * others).astype(np.int64)
-    index += index >= chosen  # skip the stub itself
-    return pool[chosen], pool[index], pool[stubs[~found]]
+
+    BLOCK = 16
+
+    def __init__(self, n: int, rate: float, name: str) -> None:
+        self.rate = rate
+        self.stream = f"ties.{name}.end"
+        self.pending: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+        self.cleared = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
+
+    def schedule(self, canon: np.ndarray, formed: int | np.ndarray, due: np.ndarray) -> None:
+        """Ties ``canon``, formed in ``formed``, come up for ending in weeks ``due``."""
+        if canon.size == 0:
+            return
+        formed = np.broadcast_to(np.asarray(formed, dtype=np.int64), canon.shape)
+        block = due // self.BLOCK
+        first, last = int(block.min()), int(block.max())
+        if first == last:  # the usual case for a week's few new ties
+            self.pending.setdefault(first, []).append((due, canon, formed))
+            return
+        order = np.argsort(block, kind="stable")
+        block, due, canon, formed = block[order], due[order], canon[order], formed[order]
+        starts = _run_starts(block)
+        for lo, hi in zip(starts.tolist(), [*starts[1:].tolist(), due.size], strict=True):
+            entry = (due[lo:hi], canon[lo:hi], formed[lo:hi])
+            self.pending.setdefault(int(block[lo]), []).append(entry)
+
+    def schedule_keyed(
+        self, canon: np.ndarray, pid: np.ndarray, streams: Streams, week: int
+    ) -> None:
+        """Ties ``canon`` (current in ``week``) come up next at a gap keyed to their pair."""
+        a, b = _pid_pair(pid, canon)
+        u = streams.pair_uniform(self.stream, week, a, b)
+        self.schedule(canon, week, week + _gaps(u, self.rate))
+
+    def due(self, week: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ties that come up in ``week`` (canonical keys) and the week each formed."""
+        block = week // self.BLOCK
+        batches = self.pending.pop(block, [])
+        if not batches:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        due, canon, formed = (np.concatenate(parts) for parts in zip(*batches, strict=True))
+        now = due == week
+        later = ~now
+        if later.any():
+            self.pending[block] = [(due[later], canon[later], formed[later])]
+        return canon[now], formed[now]
+
+
+def _lowest_pair_partners(
+    streams: Streams, name: str, week: int, pid: np.ndarray, group: np.ndarray, stubs: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each stub's partner in its group: the member with the lowest draw for the pair.
+
+    ``group`` (non-decreasing) gives each pool member's group; ``stubs`` are positions in the
+    pool. Returns whether each stub found someone other than itself, and the partner's position.
+    An extra member changes a stub's choice only if its own draw with the stub is the lowest.
+    """
+    g = group[stubs]
+    lo, hi = np.searchsorted(group, g, "left"), np.searchsorted(group, g, "right")
+    cand = _expand_ranges(lo, hi)
+    counts = hi - lo
+    owner = np.repeat(np.arange(stubs.size), counts)
+    draw = streams.pair_uniform(name, week, pid[stubs[owner]], pid[cand])
+    draw[cand == stubs[owner]] = 2.0  # never oneself
+    offsets = np.cumsum(counts) - counts
+    best = np.minimum.reduceat(draw, offsets) if draw.size else draw
+    hit = np.flatnonzero(draw == best[owner])
+    first = hit[_run_starts(owner[hit])] if hit.size else hit
+    return best < 1.0, cand[first]
+
+
+def _seat_partners(
+    streams: Streams, name: str, week: int, pid: np.ndarray, group: np.ndarray, stubs: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each stub's partner in its group: the member whose seat follows the stub's aim.
+
+    Seats (per member) and aims (per stub) are uniforms keyed to the person and the week; the
+    partner is the next seat at or after the aim within the group, going round, other than the
+    stub itself. An extra member changes the choice only of stubs whose aim falls just before
+    its seat. Returns whether each stub found someone, and the partner's position in the pool.
+    """
+    if stubs.size == 0:
+        return np.zeros(0, dtype=bool), stubs
+    seat = (streams.uniform(f"{name}.seat", week, pid) * 2.0**32).astype(np.int64)
+    aim = (streams.uniform(f"{name}.aim", week, pid[stubs]) * 2.0**32).astype(np.int64)
+    key = (group.astype(np.int64) << 32) | seat
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    rank = np.empty(order.size, dtype=np.int64)
+    rank[order] = np.arange(order.size)
+    g = group[stubs].astype(np.int64)
+    lo, hi = np.searchsorted(key, g << 32), np.searchsorted(key, (g + 1) << 32)
+    at = np.searchsorted(key, (g << 32) | aim)
+    at = np.where(at >= hi, lo, at)
+    at = np.where(at == rank[stubs], at + 1, at)  # never oneself
+    at = np.where(at >= hi, lo, at)
+    found = hi - lo >= 2
+    return found, order[np.where(found, at, 0)]
+
+
+def _ring_ties(
+    streams: Streams, name: str, week: int, pid: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Ties among stubs in a ring ordered by their seats: each ties to the next with p 1/2.
+
+    Returns positions of both ends. One more stub in the ring changes only its own tie and
+    that of the stub before it.
+    """
+    if pid.size < 2:
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+    order = np.argsort(streams.uniform(f"{name}.seat", week, pid), kind="stable")
+    nxt = np.roll(order, -1)
+    ties = streams.uniform(f"{name}.next", week, pid[order]) < 0.5
+    return order[ties], nxt[ties]
 
 
 def _expand_ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:

@@ -17,6 +17,7 @@ Every process draws from its own named stream, re-keyed each week from
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -87,6 +88,24 @@ class Streams:
         x = _splitmix(np.asarray(first).astype(np.uint64) * _GOLDEN + key)
         x = _splitmix((x ^ np.asarray(second).astype(np.uint64)) * _GOLDEN + key)
         return (x >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+
+#: ``draw(decision, rows)``: one uniform per row, keyed to the row's person and the week.
+type PersonDraw = Callable[[str, np.ndarray], np.ndarray]
+
+
+def person_draws(streams: Streams, prefix: str, week: int, pid: np.ndarray) -> PersonDraw:
+    """A process's keyed draws for one week: ``draw(decision, rows)``.
+
+    Each decision is its own stream (``prefix.decision``), and each row's uniform is keyed to
+    its person id, never to its place among the rows asked about: two arms that differ in who
+    is eligible draw the same for everyone they share.
+    """
+
+    def draw(decision: str, rows: np.ndarray) -> np.ndarray:
+        return streams.uniform(f"{prefix}.{decision}", week, pid[rows])
+
+    return draw
 
 
 def _splitmix(x: np.ndarray) -> np.ndarray:

@@ -40,8 +40,10 @@ def pick_contact(
     row, contact = row[keep], contact[keep]
     if row.size == 0:
         return row
-    # Random key per pair; each giver takes the pair with the smallest key.
-    key = model.streams.generator(stream, model.week).random(row.size)
+    # A key per pair (keyed to the two people, not their place); each giver takes the pair
+    # with the smallest key.
+    pid = model.people.pid
+    key = model.streams.pair_uniform(stream, model.week, pid[row], pid[contact])
     order = np.lexsort((key, row))
     row, contact = row[order], contact[order]
     first = np.ones(row.size, dtype=bool)

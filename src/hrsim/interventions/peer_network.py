@@ -57,7 +57,7 @@ SPREAD_LAYERS = ("injecting", "social")  # practice passes where people use or m
 
 def spread(
     model: WeekContext,
-    rng: np.random.Generator,
+    stream: str,
     passes_on: np.ndarray,
     passes_on_less: np.ndarray,
     open_to: np.ndarray,
@@ -70,17 +70,21 @@ def spread(
     passes the practice with probability ``q`` a week, and from a person who
     ``passes_on_less`` with probability ``q * less``, each tie independently: a person with
     k and j such contacts takes it up with probability ``1 - (1 - q)^k (1 - q less)^j``. A
-    contact in both layers counts twice: two kinds of contact are two chances. Ties are drawn
-    at rate ``q`` straight from the layers, so the cost is proportional to the ties drawn,
-    not to the number of peers or of people open to the practice.
+    contact in both layers counts twice: two kinds of contact are two chances. Each tie's draw
+    is keyed to its two people, the week and the layer (common random numbers: an arm with one
+    more peer leaves every other tie's draw alone); the cost follows the ties of the people who
+    pass it on.
     """
+    sources = np.flatnonzero(passes_on | passes_on_less)
+    pid = model.people.pid
     taken = []
     for name in SPREAD_LAYERS:
-        src, dst = model.network.layers[name].sample_pairs(rng, q, to=open_to)
-        passes = passes_on[src]
-        weaker = np.flatnonzero(passes_on_less[src] & ~passes)
-        passes[weaker[rng.random(weaker.size) < less]] = True  # thinned to q * less
-        taken.append(dst[passes])
+        src, dst = model.network.layers[name].ties_of(sources)
+        keep = open_to[dst]
+        src, dst = src[keep], dst[keep]
+        chance = np.where(passes_on[src], q, q * less)
+        u = model.streams.pair_uniform(f"{stream}.{name}", model.week, pid[dst], pid[src])
+        taken.append(dst[u < chance])
     return np.unique(np.concatenate(taken))
 
 
@@ -134,7 +138,7 @@ class PeerNetwork(Intervention[PeerNetworkParams]):
         free = view.free
         new = spread(
             model,
-            model.streams.generator(f"{self.stream}.adopt", model.week),
+            f"{self.stream}.adopt",
             passes_on=self.enrolled,
             passes_on_less=self.adopted & free & ~self.enrolled,
             open_to=alive & ~self.adopted & ~self.enrolled,

@@ -36,12 +36,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from hrsim.core.rng import person_draws
 from hrsim.core.states import Care as S
 from hrsim.processes.base import Process, weekly_probability
 
 if TYPE_CHECKING:
     from hrsim.core.context import WeekContext
     from hrsim.core.people import People
+    from hrsim.core.rng import PersonDraw
     from hrsim.scenario import Scenario
 
 #: Weeks since infection given to infections present at week 0 (chronic, past the acute phase).
@@ -66,17 +68,19 @@ class Cascade(Process):
 
     def step(self, model: WeekContext) -> None:
         """HIV care, then the course of HCV."""
-        rng = model.streams.generator(self.name, model.week)
-        self._hiv(model, rng)
-        self._hcv(model, rng)
+        # Each person's draws are keyed to them and the week (common random numbers: an arm
+        # with one more person infected leaves everyone else's care course as it was).
+        draw = person_draws(model.streams, self.name, model.week, model.people.pid)
+        self._hiv(model, draw)
+        self._hcv(model, draw)
 
-    def _hiv(self, model: WeekContext, rng: np.random.Generator) -> None:
+    def _hiv(self, model: WeekContext, draw: PersonDraw) -> None:
         i, p, week = self.i, model.people, model.week
         rows = np.flatnonzero(p.hiv)
         rows = rows[p.state[rows] < S.DEAD]
         p.hiv_weeks[rows] += 1
         # One uniform per person: the transitions below are exclusive by state.
-        u = rng.random(rows.size, dtype=np.float32)
+        u = draw("hiv", rows)
         dx, linked, art = p.hiv_diagnosed[rows], p.hiv_linked[rows], p.hiv_on_art[rows]
         tested = ~dx & (u < self.p_hiv_test * p.testing_multiplier[rows])
         reengaged = dx & ~linked & (u < self.p_reengage)
@@ -87,7 +91,7 @@ class Cascade(Process):
         dropout = linked & (u >= drop_lo) & (u < drop_lo + self.p_dropout)
         on = art & ~dropout
         tested_rows = rows[tested]
-        linked_now = tested_rows[rng.random(tested_rows.size) < i.hiv_linkage_probability]
+        linked_now = tested_rows[draw("hiv_linkage", tested_rows) < i.hiv_linkage_probability]
         p.hiv_diagnosed[tested_rows] = True
         p.hiv_linked[linked_now] = True
         p.hiv_linked[rows[reengaged]] = True
@@ -117,12 +121,12 @@ class Cascade(Process):
             state = p.state[event_rows]
             model.events.add(p.pid[event_rows], week, "clinical", state, state, detail)
 
-    def _hcv(self, model: WeekContext, rng: np.random.Generator) -> None:
+    def _hcv(self, model: WeekContext, draw: PersonDraw) -> None:
         i, p, week = self.i, model.people, model.week
         infected = np.flatnonzero(p.hcv)
         infected = infected[p.state[infected] < S.DEAD]
         # Masks below are aligned with ``infected``: one gather per array, not one per subset.
-        u = rng.random(infected.size, dtype=np.float32)
+        u = draw("hcv", infected)
         weeks = p.hcv_weeks[infected] + 1
         p.hcv_weeks[infected] = weeks
         clears = p.hcv_will_clear[infected] & (weeks >= i.hcv_acute_weeks)

@@ -29,13 +29,17 @@ among people on MOUD who still inject, reinfection after cure.
 
 Cost: injecting transmission is computed from the destination side (``ExposedPartners``):
 only the ties of people with shared injections this week are looked up, once for all routes,
-and one uniform is drawn per partnership with an infectious partner. Sexual ties are sampled
-at an upper bound of the per-tie probability and accepted with the ratio of exact to bound
-(thinning).
+and one uniform is drawn per partnership with an infectious partner. Sexual transmission is
+computed from the side of the people with HIV: only their ties are looked up.
+
+Common random numbers: each partnership's draw is keyed to the pair of person ids, the week
+and the route (``Streams.pair_uniform``), never to its position among this week's pairs, so
+two arms that differ by one person's survival draw the same for every pair they share.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -44,14 +48,15 @@ from hrsim.core.states import free_to_meet
 from hrsim.processes.base import Process
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from hrsim.core.context import WeekContext
     from hrsim.core.network import Layer
     from hrsim.core.people import People
     from hrsim.scenario.scenario import InfectionParams
 
 _P_MAX = 1.0 - 1e-12
+
+#: A draw per pair: ``draw(dst_rows, src_rows)`` gives one uniform per (destination, source).
+type PairDraw = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 class Infections(Process):
@@ -70,13 +75,20 @@ class Infections(Process):
     def _transmit(self, model: WeekContext) -> None:
         i, p = self.i, model.people
 
-        def rng(route: str) -> np.random.Generator:
-            # A stream per route: how many HCV draws a week takes never shifts HIV's, so a
-            # change to HCV alone (a cure rate) leaves HIV, and all that follows, as it was.
-            return model.streams.generator(f"{self.name}.{route}", model.week)
+        def draw(route: str) -> PairDraw:
+            # One uniform per (exposed person, partner) pair, keyed to their ids and the week
+            # in a stream per route: an arm with one more or one fewer pair this week leaves
+            # every other pair's draw as it was (common random numbers through the network),
+            # and a change to HCV alone (a cure rate) leaves HIV, and all it leads to, alone.
+            name, week, pid = f"{self.name}.{route}", model.week, p.pid
+
+            def uniforms(dst: np.ndarray, src: np.ndarray) -> np.ndarray:
+                return model.streams.pair_uniform(name, week, pid[dst], pid[src])
+
+            return uniforms
 
         sexual = model.network.layers["sexual"]
-        acquisition = (p.hiv_acquisition_multiplier, model.max_hook("hiv_acquisition_multiplier"))
+        acquisition = p.hiv_acquisition_multiplier
 
         def hiv_inj_rr(src: np.ndarray) -> np.ndarray:
             return hiv_infectiousness(p, src, i, i.hiv_suppressed_injecting_rr)
@@ -87,23 +99,23 @@ class Infections(Process):
         exposed = ExposedPartners.of(model.network.layers["injecting"], p)
         hcv_source = hcv_infectious(p, i)
         hiv_inj = exposed.infected(
-            rng("hiv_injecting"),
+            draw("hiv_injecting"),
             p.hiv,
             p.hiv,
             p.receptive_shared_injections,
             i.hiv_per_shared_injection,
             hiv_inj_rr,
-            acquisition[0],
+            acquisition,
         )
         hcv_inj = exposed.infected(
-            rng("hcv_injecting"),
+            draw("hcv_injecting"),
             hcv_source,
             p.hcv,
             p.receptive_shared_injections,
             i.hcv_per_shared_injection,
         )
         hcv_eq = exposed.infected(
-            rng("hcv_equipment"),
+            draw("hcv_equipment"),
             hcv_source,
             p.hcv,
             p.equipment_shared_injections,
@@ -111,11 +123,11 @@ class Infections(Process):
         )
         hiv_sex = _transmit_sexual(
             p,
-            rng("hiv_sexual"),
+            draw("hiv_sexual"),
             sexual,
             i.hiv_per_sex_act,
             i.sex_acts_per_partner_per_week,
-            (hiv_sex_rr, max(i.hiv_acute_infectiousness_rr, i.hiv_suppressed_sexual_rr, 1.0)),
+            hiv_sex_rr,
             acquisition,
         )
         hiv_sex = _without(hiv_sex, hiv_inj)
@@ -136,7 +148,8 @@ class Infections(Process):
         p.hcv_weeks[new_hcv] = 0
         p.hcv_treatment_weeks[new_hcv] = 0
         p.hcv_diagnosed[new_hcv] = False
-        clears = rng("hcv_clearance").random(new_hcv.size) < i.hcv_spontaneous_clearance_fraction
+        u = model.streams.uniform(f"{self.name}.hcv_clearance", week, p.pid[new_hcv])
+        clears = u < i.hcv_spontaneous_clearance_fraction
         p.hcv_will_clear[new_hcv] = clears
         model.timeseries.add("hiv_infections", new_hiv.size)
         model.timeseries.add("hcv_infections", new_hcv.size)
@@ -189,7 +202,7 @@ class ExposedPartners:
 
     def infected(
         self,
-        rng: np.random.Generator,
+        draw: PairDraw,
         source: np.ndarray,
         infected: np.ndarray,
         exposures: np.ndarray,
@@ -213,7 +226,7 @@ class ExposedPartners:
             per *= acquisition[row]
         n = exposures[row] / count
         prob = -np.expm1(n * np.log1p(-np.minimum(per, _P_MAX)))
-        return np.unique(row[rng.random(row.size) < prob])
+        return np.unique(row[draw(row, partner) < prob])
 
 
 def _without(rows: np.ndarray, other: np.ndarray) -> np.ndarray:
@@ -227,30 +240,27 @@ def _without(rows: np.ndarray, other: np.ndarray) -> np.ndarray:
     return rows[other[at] != rows]
 
 
-def _bound(p: float, exposures: float) -> float:
-    """``1 - (1 - p)^exposures``."""
-    return float(-np.expm1(exposures * np.log1p(-min(p, _P_MAX))))
-
-
 def _transmit_sexual(
     people: People,
-    rng: np.random.Generator,
+    draw: PairDraw,
     ties: Layer,
     p_act: float,
     acts: float,
-    source_rr: tuple[Callable[[np.ndarray], np.ndarray], float],
-    acquisition: tuple[np.ndarray, float],
+    source_rr: Callable[[np.ndarray], np.ndarray],
+    acquisition: np.ndarray,
 ) -> np.ndarray:
-    """Rows newly infected with HIV along sexual ties this week (both free to meet)."""
+    """Rows newly infected with HIV along sexual ties this week (both free to meet).
+
+    From the side of the people with HIV (a few percent of the population): each of their
+    ties to someone without HIV, both free to meet, transmits with
+    ``1 - (1 - p)^acts``, decided by the pair's own draw.
+    """
     if ties.size == 0 or p_act == 0.0 or acts == 0.0:
         return np.zeros(0, dtype=np.intp)
-    bound = _bound(p_act * source_rr[1] * acquisition[1], acts)
-    src, dst = ties.sample_pairs(rng, bound)
-    hiv = people.hiv
-    ok = hiv[src] & ~hiv[dst]
+    hiv, state = people.hiv, people.state
+    src, dst = ties.ties_of(np.flatnonzero(hiv & free_to_meet(state)))
+    ok = ~hiv[dst] & free_to_meet(state[dst])
     src, dst = src[ok], dst[ok]
-    ok = free_to_meet(people.state[src]) & free_to_meet(people.state[dst])
-    src, dst = src[ok], dst[ok]
-    per = p_act * source_rr[0](src) * acquisition[0][dst]
+    per = p_act * source_rr(src) * acquisition[dst]
     prob = -np.expm1(acts * np.log1p(-np.minimum(per, _P_MAX)))
-    return np.unique(dst[rng.random(dst.size) * bound < prob])
+    return np.unique(dst[draw(dst, src) < prob])

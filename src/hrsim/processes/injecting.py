@@ -28,6 +28,10 @@ read what it writes. Every week, in order:
    do not replace cookers; no equipment is shared at a supervised site). On MOUD both are
    scaled by ``moud_sharing_rr``.
 
+Common random numbers: every decision is a uniform keyed to the person, the week and the
+decision (``Streams.uniform``), never to a position among this week's eligible people, so an
+arm with one more person injecting leaves everyone else's route, injecting and episodes alone.
+
 Inputs are the individual-level rates in ``[injecting]`` (each with its source). What is
 expected to emerge, not set: the share of people who inject who shared in the past year (the
 episode start probability is fitted to it with the closed form in ``past_year_share``), the
@@ -42,13 +46,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from hrsim.core.people import NEVER, past_year_share, set_route, stationary_share
-from hrsim.core.sampling import bernoulli_positions, thinned_draws
+from hrsim.core.rng import person_draws
 from hrsim.core.states import Care, Route, on_moud
 from hrsim.processes.base import Process, weekly_probability
 
 if TYPE_CHECKING:
     from hrsim.core.context import WeekContext
     from hrsim.core.people import People
+    from hrsim.core.rng import PersonDraw
 
 __all__ = ["Injecting", "past_year_share", "receptive_shared", "stationary_share"]
 
@@ -86,23 +91,25 @@ class Injecting(Process):
 
     def step(self, model: WeekContext) -> None:
         """Routes, then this week's injecting, episodes and shared injections."""
-        rng = model.streams.generator(self.name, model.week)
         p = model.people
+        draw = person_draws(model.streams, self.name, model.week, p.pid)
         active = p.state == Care.ACTIVE
         moud = on_moud(p.state)
-        self._routes(model, rng, active, moud)
-        injected = self._injecting_this_week(p, rng, active, moud)
+        self._routes(model, draw, active, moud)
+        injected = self._injecting_this_week(p, draw, active, moud)
         using = p.injects & (active | moud)
         ij = self.ij
         _episodes(
-            rng,
+            draw,
+            "sharing",
             p.sharing_episode,
             using,
             ij.sharing_episode_start_probability_per_week,
             ij.sharing_episode_mean_weeks,
         )
         _episodes(
-            rng,
+            draw,
+            "equipment",
             p.equipment_episode,
             using,
             ij.equipment_episode_start_probability_per_week,
@@ -113,28 +120,22 @@ class Injecting(Process):
 
     # -- 1. route of use -------------------------------------------------------------------
     def _routes(
-        self, model: WeekContext, rng: np.random.Generator, active: np.ndarray, moud: np.ndarray
+        self, model: WeekContext, draw: PersonDraw, active: np.ndarray, moud: np.ndarray
     ) -> None:
         p, ij = model.people, self.ij
         injecting = np.flatnonzero(active & p.injects)
-        picked, u = thinned_draws(rng, injecting.size, self.p_leave)
-        leaving = injecting[picked]
-        switched = leaving[u < self.p_leave * self.switch_share]
-        ceased = leaving[u >= self.p_leave * self.switch_share]
+        u = draw("leave", injecting)
+        leaving = u < self.p_leave
+        switched = injecting[leaving & (u < self.p_leave * self.switch_share)]
+        ceased = injecting[leaving & (u >= self.p_leave * self.switch_share)]
         on_moud_injecting = np.flatnonzero(moud & p.injects)
-        ceased_moud = on_moud_injecting[
-            bernoulli_positions(rng, on_moud_injecting.size, self.p_cease_moud)
-        ]
-        # Starts and returns: rows drawn at the larger probability, then each kept with its own
-        # (thinning: the kept uniform is uniform below the bound).
+        ceased_moud = on_moud_injecting[draw("cease_moud", on_moud_injecting) < self.p_cease_moud]
         not_injecting = np.flatnonzero(active & ~p.injects)
-        picked, u = thinned_draws(rng, not_injecting.size, max(self.p_start, self.p_return))
-        candidates = not_injecting[picked]
-        never = p.weeks_since_injected[candidates] == NEVER
-        starts = u < np.where(never, self.p_start, self.p_return)
-        started, returned = candidates[starts & never], candidates[starts & ~never]
+        never = p.weeks_since_injected[not_injecting] == NEVER
+        starts = draw("start", not_injecting) < np.where(never, self.p_start, self.p_return)
+        started, returned = not_injecting[starts & never], not_injecting[starts & ~never]
         ceased = np.concatenate([ceased, ceased_moud])
-        smoking = rng.random(ceased.size) < ij.noninjecting_smoking_fraction
+        smoking = draw("smoking", ceased) < ij.noninjecting_smoking_fraction
         set_route(p, switched, Route.SMOKING)
         set_route(p, ceased, np.where(smoking, Route.SMOKING, Route.OTHER))
         set_route(p, started, Route.INJECTING)
@@ -153,17 +154,15 @@ class Injecting(Process):
 
     # -- 2. who injects this week ----------------------------------------------------------
     def _injecting_this_week(
-        self, p: People, rng: np.random.Generator, active: np.ndarray, moud: np.ndarray
+        self, p: People, draw: PersonDraw, active: np.ndarray, moud: np.ndarray
     ) -> np.ndarray:
         injected = active & p.injects
         on_treatment = np.flatnonzero(moud & p.injects)
         ij = self.ij
         methadone = ij.methadone_injecting_probability_per_week
         buprenorphine = ij.buprenorphine_injecting_probability_per_week
-        picked, u = thinned_draws(rng, on_treatment.size, max(methadone, buprenorphine))
-        candidates = on_treatment[picked]
-        chance = np.where(p.state[candidates] == Care.METHADONE, methadone, buprenorphine)
-        injected[candidates[u < chance]] = True
+        chance = np.where(p.state[on_treatment] == Care.METHADONE, methadone, buprenorphine)
+        injected[on_treatment[draw("moud_injects", on_treatment) < chance]] = True
         p.injected_this_week[:] = injected
         since = p.weeks_since_injected
         since += since < NEVER
@@ -196,7 +195,8 @@ class Injecting(Process):
 
 
 def _episodes(
-    rng: np.random.Generator,
+    draw: PersonDraw,
+    kind: str,
     episode: np.ndarray,
     eligible: np.ndarray,
     start: float,
@@ -210,6 +210,6 @@ def _episodes(
     """
     off = np.flatnonzero(eligible & ~episode)
     on = np.flatnonzero(episode)
-    ends = rng.random(on.size) < 1.0 / mean_weeks
+    ends = draw(f"{kind}.end", on) < 1.0 / mean_weeks
     episode[on[ends | ~eligible[on]]] = False
-    episode[off[bernoulli_positions(rng, off.size, start)]] = True
+    episode[off[draw(f"{kind}.start", off) < start]] = True
