@@ -206,7 +206,8 @@ def _two_worlds(seed: int, layer: str) -> tuple[HarmReductionModel, HarmReductio
     worlds = [isolated_model(20_000, (Ties,), seed=seed) for _ in range(2)]
     m = worlds[1]
     p, net = m.people, m.network
-    short = np.flatnonzero(m.week_view.free & (net.layers[layer].degree < getattr(p, f"target_{layer}")))
+    target = getattr(p, f"target_{layer}")
+    short = np.flatnonzero(m.week_view.free & (net.layers[layer].degree < target))
     u = m.streams.uniform(f"ties.{layer}.form", 1, p.pid[short])
     x = int(short[np.argmax(u < net.formation_probability)])
     worlds[0].people.state[x] = Care.DEAD
