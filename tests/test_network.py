@@ -255,3 +255,32 @@ def test_ties_end_in_the_same_week_in_both_worlds():
             gone |= shared - _ties(m, "social")  # ended at least once (it may form again)
     assert len(ended[1]) > 300  # many ended in eight weeks
     assert ended[0] == ended[1]
+
+
+def test_one_more_survivor_changes_outcomes_only_near_them():
+    # Starsim's test_worlds for the whole model: in one world a person who injects dies at
+    # week 0, in the other they live. Half a year later everyone whose care state, route or
+    # infections differ is that person or within two ties of them (in either world, at any
+    # week). MOUD places are made plentiful: a binding waiting list couples everyone on it
+    # (a real interaction, not a lost pairing), which this test is not about.
+    kw = {"people": 5000, "seed": 21, "run__burn_in_years": 0.0}
+    dead, alive = (HarmReductionModel(**kw, care__moud_capacity_fraction=1.0) for _ in range(2))
+    p = alive.people
+    injecting = alive.network.layers["injecting"].degree > 0
+    x = int(np.flatnonzero((p.state == Care.ACTIVE) & p.injects & injecting)[0])
+    dead.people.state[x] = Care.DEAD
+    ties: set[tuple[int, int]] = set()
+    for week in range(27):
+        for m in (dead, alive):
+            for name in LAYERS:
+                src, dst = m.network.layers[name].endpoints()
+                ties.update(zip(src.tolist(), dst.tolist(), strict=True))
+            if week < 26:
+                m.step()
+    a, b = dead.people, alive.people
+    differ = (a.state != b.state) | (a.injects != b.injects) | (a.hiv != b.hiv) | (a.hcv != b.hcv)
+    differ[x] = False
+    near = {x} | {d for s, d in ties if s == x}
+    near |= {d for s, d in ties if s in near}
+    assert set(np.flatnonzero(differ).tolist()) <= near
+    assert len(near) < 0.05 * p.n  # two ties is a neighbourhood, not the population
