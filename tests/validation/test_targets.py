@@ -36,6 +36,10 @@ MEETS = [
     "death from any cause within 12 months of inpatient detox discharge",
     "fatal overdose rate among people who inject, fentanyl era (per 1000 person-years)",
     "HIV incidence among people who injected in the past year (per 100 person-years)",
+    # At the edge of the rule: about 0.31 (0.26-0.36) against 0.46 (0.32-0.67). A near miss
+    # (0.30, 0.25-0.36) until tie formation and behaviour were keyed to people and pairs
+    # (issue 14), which redrew every realisation; a small change may flip it back.
+    "HIV incidence on vs off MOUD among people who inject (rate ratio)",
     "receptive syringe sharing in the past 12 months, HIV-negative people who inject",
     "fatality of overdoses witnessed by a kit holder",
 ]
@@ -80,8 +84,6 @@ MISSES = [
 # Missed by the target's rule (the study's and the simulation's errors combined), with the two
 # 95% intervals touching: reported failing, and a small change to the model may flip them.
 NEAR_MISSES = [
-    # About 0.30 (0.25-0.36) against 0.46 (0.32-0.67).
-    "HIV incidence on vs off MOUD among people who inject (rate ratio)",
     # About 4.1 (3.9-4.3) against 6.2 (4.3-9.0) per 100 PY: low HCV incidence.
     "HCV reinfection after cure among people who inject (per 100 person-years)",
 ]
