@@ -34,29 +34,26 @@ def test_invariants_hold_through_a_run():
         _check_invariants(m)
 
 
-def test_sampled_pairs_are_live_ties_and_the_filter_keeps_marked_destinations():
+def test_add_returns_only_new_ties_and_locate_finds_live_ones():
     m = HarmReductionModel(people=2000, years=1, seed=9)
     layer = m.network.layers["social"]
     m.run(weeks=1)
     assert layer.delta.size and layer.dead  # a delta and dead slots as well as the main array
-    np.testing.assert_array_equal(np.sort(encode(*layer.sample_pairs(_rng(), 1.0))), layer.keys)
-    src, dst = layer.sample_pairs(_rng(), 0.3)
-    assert src.dtype == dst.dtype == np.intp
-    assert np.isin(encode(src, dst), layer.keys).all()
-    marked = np.zeros(m.people.n, dtype=bool)
-    marked[::3] = True
-    fsrc, fdst = layer.sample_pairs(_rng(), 0.3, to=marked)
-    keep = marked[dst]  # the same draws, filtered on the destination
-    np.testing.assert_array_equal(fsrc, src[keep])
-    np.testing.assert_array_equal(fdst, dst[keep])
+    src, dst = layer.endpoints()
+    once = src < dst
+    canon = np.sort(encode(src[once], dst[once]))
+    pos, dkeys = layer.locate(canon)
+    np.testing.assert_array_equal(np.sort(np.concatenate([layer.main[pos], dkeys])), canon)
+    assert layer.add(dst[once], src[once]).size == 0  # existing ties, either direction
+    alone = np.flatnonzero(layer.degree == 0)[:2]
+    new = layer.add(alone[:1], alone[1:])
+    np.testing.assert_array_equal(new, encode(alone[:1], alone[1:]))
+    pos, dkeys = layer.locate(np.array([encode(alone[:1], alone[:1])[0]]))  # no self-tie
+    assert pos.size == dkeys.size == 0
     rows = np.array([0, 5, 2**31 - 1, 7], dtype=np.intp)
     back = decode(encode(rows, rows[::-1]))
     np.testing.assert_array_equal(back[0], rows)
     np.testing.assert_array_equal(back[1], rows[::-1])
-
-
-def _rng() -> np.random.Generator:
-    return np.random.default_rng(3)
 
 
 def test_people_who_left_have_no_ties_when_their_row_is_reused():

@@ -4,7 +4,7 @@ Each layer keeps every tie in both directions as sorted int64 keys ``(src << 32)
 a CSR row index (see ``Layer``), so a person's ties are one slice, duplicates are found with
 ``searchsorted``, and weekly turnover touches only the ties that change. The encoding stays in
 this module: other code gets ``(src, dst)`` rows from ``Layer.endpoints``, ``Layer.ties_of``
-and ``Layer.sample_pairs`` (or ``encode`` and ``decode``).
+(or ``encode`` and ``decode``).
 
 Ties form by pairing "stubs" of people short of their target number of ties: a share of
 stubs pair inside the person's neighbourhood (which closes short cycles, as Dombrowski 2013
@@ -25,7 +25,6 @@ import networkx as nx
 import numpy as np
 
 from hrsim.core.people import WeekView
-from hrsim.core.sampling import bernoulli_positions
 from hrsim.core.states import STATE_NAMES, Care
 
 if TYPE_CHECKING:
@@ -123,36 +122,6 @@ class Layer:
         """``(row, neighbour)`` for every tie of ``rows``."""
         pos, dkeys = self.slots_of(rows)
         return decode(np.concatenate([self.main[pos], dkeys]))
-
-    def sample(self, rng: np.random.Generator, p: float) -> tuple[np.ndarray, np.ndarray]:
-        """Live directed ties, each picked independently with probability ``p``.
-
-        Returns positions in ``main`` and keys in ``delta``; the cost is proportional to the
-        number picked, not to the size of the layer.
-        """
-        picked = bernoulli_positions(rng, self.main.size + self.delta.size, p)
-        in_main = picked < self.main.size
-        main_pos = picked[in_main]
-        main_pos = main_pos[self.main_live[main_pos]]  # dead slots are skipped, not redrawn
-        return main_pos, self.delta[picked[~in_main] - self.main.size]
-
-    def sample_keys(self, rng: np.random.Generator, p: float) -> np.ndarray:
-        """Keys of live directed ties, each picked with probability ``p``."""
-        pos, dkeys = self.sample(rng, p)
-        return np.concatenate([self.main[pos], dkeys])
-
-    def sample_pairs(
-        self, rng: np.random.Generator, p: float, to: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """``(src, dst)`` of live directed ties, each picked with probability ``p``.
-
-        With ``to`` (a mask over rows), only the picked ties whose destination it marks; the
-        filter runs on the keys, before the sources are decoded.
-        """
-        keys = self.sample_keys(rng, p)
-        if to is not None:
-            keys = keys[to[keys & _LOW]]
-        return decode(keys)
 
     def add(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Add ties (duplicates and self-ties ignored); returns the new ones as canonical keys.
