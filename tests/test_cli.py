@@ -68,6 +68,19 @@ def baseline_run(tmp_path_factory):
     return proc, out
 
 
+def test_version_names_hrsim_python_and_mesa(tmp_path):
+    """``hrsim --version`` exits 0 with the installed package's version (the one pyproject
+    declares), and the Python and Mesa it runs on."""
+    from importlib import metadata
+
+    proc = hrsim_cli("--version", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    line = proc.stdout.strip()
+    assert line.startswith(f"hrsim {hrsim.__version__} (Python ")
+    assert hrsim.__version__ == metadata.version("hrsim")
+    assert f"Mesa {metadata.version('mesa')}" in line
+
+
 # -- a successful run ----------------------------------------------------------------------
 
 

@@ -271,3 +271,50 @@ def test_other_cause_deaths_on_and_off_moud_follow_the_rate_ratio():
     observed_off = int((deaths.from_state == "active").sum())
     assert within(observed_on, expected["on"], np.sqrt(expected["on"]))
     assert within(observed_off, expected["off"], np.sqrt(expected["off"]))
+
+
+def test_an_admission_a_week_later_starts_the_same_medication():
+    """Common random numbers through the waiting list (issue 14): the medication of a MOUD
+    episode is keyed to the person and the episode's number, not to the week it starts. The
+    same 1,000 people admitted in week 1 in one world and in week 2 in another start the
+    same medications, and the methadone share is the configured share of starts."""
+    worlds = [isolated_model(3000, (CareProcess,), **QUIET) for _ in range(2)]
+    rows = np.arange(1000)
+    for m in worlds:
+        m.people.moud_waiting_since[rows] = -1
+        m.people.weeks_since_moud_exit[rows] = NEVER
+    early, late = worlds
+    early.hooks.moud_capacity_places = 1000
+    late.hooks.moud_capacity_places = 0
+    early.step()
+    late.step()
+    late.hooks.moud_capacity_places = 1000
+    late.step()
+    assert _on_moud(early)[rows].all() and _on_moud(late)[rows].all()
+    # Nobody has left MOUD yet in either world (a first-week exit would differ by a week).
+    np.testing.assert_array_equal(early.people.state[rows], late.people.state[rows])
+    assert (early.people.moud_starts[rows] == 1).all()
+    share = early.hooks.methadone_share_of_starts
+    methadone = np.mean(early.people.state[rows] == Care.METHADONE)
+    assert within(methadone, share, binomial_se(share, rows.size))
+
+
+def test_a_higher_initiation_rate_changes_only_the_decisions_it_must():
+    """Common random numbers through care (issue 14): each person's weekly draw in active use
+    is keyed to them, so an arm with twice the MOUD initiation rate (MOUD expansion) has every
+    care event of the baseline arm's people among its own: a person with no event there has
+    none here. Positional thinning, whose bound moves with the rate, reshuffled everyone."""
+    worlds = [
+        isolated_model(20_000, (CareProcess,), **{"care.moud_capacity_fraction": 1.0})
+        for _ in range(2)
+    ]
+    base, expanded = worlds
+    expanded.hooks.moud_initiation_multiplier = 2.0
+    active = np.flatnonzero(base.people.state == Care.ACTIVE)
+    np.testing.assert_array_equal(active, np.flatnonzero(expanded.people.state == Care.ACTIVE))
+    for m in worlds:
+        m.step()
+    moved_base = base.people.state[active] != Care.ACTIVE
+    moved_expanded = expanded.people.state[active] != Care.ACTIVE
+    assert moved_base.sum() > 100 and moved_expanded.sum() > moved_base.sum()
+    assert not (moved_base & ~moved_expanded).any()

@@ -10,12 +10,15 @@ import argparse
 import errno
 import json
 import os
+import platform
 import shutil
 import signal
 import sys
+from importlib import metadata
 from pathlib import Path
 from typing import Any, NoReturn
 
+from hrsim._version import __version__
 from hrsim.scenario import ScenarioError, load_scenario, parse_set
 
 EXIT_BAD_INPUT = 2
@@ -28,9 +31,22 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
 
 
+def _mesa_version() -> str:
+    """Mesa's installed version, read from its metadata (importing Mesa costs a second)."""
+    try:
+        return metadata.version("mesa")
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     parser = _Parser(prog="hrsim", description="Agent-based simulation of harm reduction.")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"hrsim {__version__} (Python {platform.python_version()}, Mesa {_mesa_version()})",
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = sub.add_parser("run", help="run one scenario and write its results")

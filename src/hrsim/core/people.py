@@ -88,6 +88,9 @@ FIELDS: dict[str, Any] = {
     "moud_waiting_since": np.int32,
     "moud_in_custody": np.bool_,
     "moud_discontinuation_multiplier": np.float32,
+    # MOUD episodes started so far: an episode's medication draw is keyed to the person and
+    # the episode's number, not to the week it starts (a later admission, same medication).
+    "moud_starts": np.int16,
     # Targets for the number of ties per layer.
     "target_injecting": np.int32,
     "target_social": np.int32,
@@ -159,6 +162,7 @@ class People:
     moud_referral_week: np.ndarray
     fentanyl_this_week: np.ndarray
     moud_waiting_since: np.ndarray
+    moud_starts: np.ndarray
     moud_in_custody: np.ndarray
     moud_discontinuation_multiplier: np.ndarray
     target_injecting: np.ndarray
@@ -227,6 +231,7 @@ class People:
         self.moud_referral_week[rows] = NEVER
         self.moud_waiting_since[rows] = NEVER
         self.moud_in_custody[rows] = False
+        self.moud_starts[rows] = 0
         self.tolerance[rows] = 1.0
         self.weeks_in_state[rows] = 0
         self.aftercare[rows] = False

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from hrsim.core.people import NEVER
-from hrsim.core.sampling import thinned_draws
+from hrsim.core.rng import person_draws
 from hrsim.core.states import Care as S
 from hrsim.core.states import on_moud
 from hrsim.processes.base import Process, move, weekly_probability
@@ -185,18 +185,16 @@ class Care(Process):
     def step(self, model: WeekContext) -> None:
         """Decide every transition from the state at the start of the step, then apply."""
         c, people, hooks = self.c, model.people, model.hooks
-        rng = model.streams.generator(self.name, model.week)
         state = people.state
-        streams, week, pid = model.streams, model.week, people.pid
+        week, pid = model.week, people.pid
+        draw = person_draws(model.streams, "care", week, pid)  # keyed to the person and week
 
-        def draw(purpose: str, rows: np.ndarray) -> np.ndarray:
-            """Per-person uniforms for a secondary decision about ``rows``."""
-            return streams.uniform(f"care.{purpose}", week, pid[rows])
-
-        # Active use: detox, MOUD initiation, arrest, remission as competing risks. Only
-        # people whose draw falls under the largest possible probability can have an event
-        # (thinning: ``thinned_draws`` gives just those rows and draws); the exact hazards
-        # are computed for them alone.
+        # Active use: detox, MOUD initiation, arrest, remission as competing risks, decided
+        # by one uniform per person keyed to their id and the week. Only people whose draw
+        # falls under the largest possible probability can have an event; the exact hazards
+        # are computed for them alone. The bound moves with the arm's programmes (MOUD
+        # expansion raises initiation), but a keyed draw does not: an arm that changes a
+        # rate changes only the decisions it must (positional thinning reshuffled them all).
         # People referred after last week's overdose, or whose delayed referral (a peer
         # navigator's) falls due, go to MOUD (if there is a place) instead.
         due = people.referred_to_moud | (people.moud_referral_week == week)
@@ -210,8 +208,9 @@ class Care(Process):
             + c.arrest_rate_per_year * self.max_arrest_hr
             + c.spontaneous_remission_rate_per_year
         )
-        active, ua = thinned_draws(rng, people.n, float(weekly_probability(max_total)))
-        keep = (state[active] == S.ACTIVE) & ~due[active]
+        active = np.flatnonzero((state == S.ACTIVE) & ~due)
+        ua = draw("active", active)
+        keep = ua < weekly_probability(max_total)
         active, ua = active[keep], ua[keep]
         lam_arrest = self.arrest_rate(model, active)
         lam_remit = c.spontaneous_remission_rate_per_year
@@ -251,8 +250,9 @@ class Care(Process):
             * hooks.moud_discontinuation_hazard_ratio
             * model.max_hook("moud_discontinuation_multiplier")
         )
-        treated, um = thinned_draws(rng, people.n, -np.expm1(-h_max))
-        keep = on_moud(state[treated])
+        treated = np.flatnonzero(on_moud(state))
+        um = draw("moud_exit", treated)
+        keep = um < -np.expm1(-h_max)
         treated, um = treated[keep], um[keep]
         h_leave = self.moud_exit_hazard(model, treated)
         h_arrest = self.arrest_rate(model, treated) * c.arrest_hr_on_moud / 52.0
@@ -414,10 +414,12 @@ class Care(Process):
             return rows[np.argpartition(u, room - 1)[:room]]
 
         def start(rows: np.ndarray, detail: str) -> None:
-            meth = (
-                model.streams.uniform("care.medication", week, people.pid[rows])
-                < hooks.methadone_share_of_starts
-            )
+            # Keyed to the person and the episode's number: someone admitted a week later
+            # in another arm (the list moved) starts the same medication there.
+            episode = people.moud_starts[rows]
+            u = model.streams.pair_uniform("care.medication", 0, people.pid[rows], episode)
+            people.moud_starts[rows] = episode + 1
+            meth = u < hooks.methadone_share_of_starts
             move(model, rows[meth], S.METHADONE, detail, flow="moud_starts")
             move(model, rows[~meth], S.BUPRENORPHINE, detail, flow="moud_starts")
 
