@@ -61,8 +61,8 @@ def test_weekly_qalys_equal_a_hand_computation():
     assert ts["qalys"].iloc[1] == pytest.approx(expected, rel=1e-12)
     # by hand with the default numbers too
     by_hand = (
-        0.574 + 0.72 * 0.95 + 0.766 * 0.955 + 0.8 * 0.85 * 0.955 + 0.725 + 0.574 * 0.85 + 0.705
-        + 0.574 * 0.85
+        0.574 + 0.716 * 0.903 + 0.766 * 0.955 + 0.84 * 0.874 * 0.955 + 0.725 + 0.705 * 0.85
+        + 0.705 + 0.574 * 0.85
     ) / 52  # fmt: skip
     assert ts["qalys"].iloc[1] == pytest.approx(by_hand, rel=1e-12)
     # the care counts for costs: one person on ART, none in care before ART, two viraemic
