@@ -29,6 +29,7 @@ FLOOR = {
     "processes": 3,
     "interventions": 3,
     "model": 4,
+    "burn_in": 4,
     "runner": 5,
     "batch": 6,
     "analysis": 7,

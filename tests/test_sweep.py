@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 
 from hrsim import load_experiment, run_experiment
-from hrsim.analysis.compare import OUTCOMES, compare, run_outcomes
+from hrsim.analysis.compare import OUTCOMES, compare
+from hrsim.batch.outcomes import run_outcomes
 from hrsim.batch.store import Store, StoreError, digest_of
 from hrsim.batch.sweep import RunFailures, SweepError, latin_hypercube, plan_sweep
 from hrsim.cli import main

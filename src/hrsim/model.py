@@ -24,6 +24,7 @@ import numpy as np
 from mesa.discrete_space import Network
 from mesa.experimental.scenarios import Scenario as MesaScenario
 
+from hrsim.burn_in import BurnIn
 from hrsim.core.agents import MesaView, Person
 from hrsim.core.hooks import Hooks
 from hrsim.core.kits import NaloxoneKits
@@ -88,6 +89,8 @@ class HarmReductionModel(mesa.Model):
         record_events: bool = True,
         processes: tuple[type[Process], ...] = DEFAULT_PROCESSES,
         profile: bool = False,
+        burn_in: BurnIn | None = None,
+        keep_burn_in: bool = False,
         **params: Any,
     ) -> None:
         if not isinstance(scenario, Scenario):
@@ -114,26 +117,21 @@ class HarmReductionModel(mesa.Model):
         # Seconds spent in each phase of the week, when asked for (``profile=True``).
         self.phase_seconds: dict[str, float] | None = defaultdict(float) if profile else None
 
-        n = scenario.run.people
-        # Rows with headroom: the population size is free to change (initiation is an
-        # incidence); rows past the initial population start unused (state EXITED, pid -1).
-        self.people = People(math.ceil(n * scenario.demography.row_headroom))
-        self.kits = NaloxoneKits(self.people)  # who carries naloxone, who gave it, kits used
-        self.week_view = WeekView(self.people)
-        self._initialise_people(self.streams.generator("init.people", 0), n)
-        self.network = ContactNetwork(scenario, self.people.n)
+        self.process_classes = processes
         self.burn_in_weeks = round(scenario.run.burn_in_years * 52)
-        # The network as it stands the week before the first turnover (of burn-in or week 1).
-        self.network.build(
-            self.people, self.streams.generator("init.network", 0), week=-self.burn_in_weeks
-        )
         # QALYs lived each week (issue 15): exact arithmetic on the arrays, no random numbers.
         self.utility_weights = UtilityWeights.from_params(scenario.economics)
-        self.processes: list[Process] = [cls() for cls in processes]
-        for process in self.processes:
-            process.init(self)
         self.interventions: list[Intervention] = []
-        self._burn_in()
+        self.people: People
+        self.kits: NaloxoneKits
+        self.network: ContactNetwork
+        self.processes: list[Process]
+        if burn_in is not None:  # another arm's week 0 (hrsim.burn_in): the same by construction
+            burn_in.restore_into(self)
+        else:
+            self._draw_and_burn_in(processes)
+        # This model's week 0, for the next arm that shares it (before anything else runs).
+        self.burn_in_state = BurnIn.capture(self) if keep_burn_in else burn_in
         self._log_initial()
         self.programme_outputs = ProgrammeOutputs(self.weeks)
         self.interventions = [create(p) for p in scenario.interventions]
@@ -163,6 +161,26 @@ class HarmReductionModel(mesa.Model):
             value.model = self
         else:
             self._hrsim_scenario = value
+
+    def _draw_and_burn_in(self, processes: tuple[type[Process], ...]) -> None:
+        """Draw the population and the network, start the processes, run the burn-in."""
+        scenario = self.scenario
+        n = scenario.run.people
+        # Rows with headroom: the population size is free to change (initiation is an
+        # incidence); rows past the initial population start unused (state EXITED, pid -1).
+        self.people = People(math.ceil(n * scenario.demography.row_headroom))
+        self.kits = NaloxoneKits(self.people)  # who carries naloxone, who gave it, kits used
+        self.week_view = WeekView(self.people)
+        self._initialise_people(self.streams.generator("init.people", 0), n)
+        self.network = ContactNetwork(scenario, self.people.n)
+        # The network as it stands the week before the first turnover (of burn-in or week 1).
+        self.network.build(
+            self.people, self.streams.generator("init.network", 0), week=-self.burn_in_weeks
+        )
+        self.processes = [cls() for cls in processes]
+        for process in self.processes:
+            process.init(self)
+        self._burn_in()
 
     # -- initial population ----------------------------------------------------------------
     def _jail_share_of_custody(self) -> float:

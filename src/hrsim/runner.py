@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from hrsim._version import __version__
+from hrsim.burn_in import BurnIn
 from hrsim.core.capacity import check_memory
 from hrsim.model import HarmReductionModel, WeekObserver
 from hrsim.outputs import Output, prepare
@@ -93,15 +94,25 @@ def run_model(
     progress: Any = None,
     profile: bool = False,
     observers: Sequence[Callable[[HarmReductionModel], WeekObserver]] = (),
+    burn_in: BurnIn | None = None,
+    keep_burn_in: bool = False,
 ) -> HarmReductionModel:
     """Build the model for ``scenario`` and run it to its horizon.
 
     The one place a model is built and run to the end: runs, comparisons, sweeps,
     validation, calibration and sensitivity all come through here. Each of ``observers`` is
-    called with the built model and returns an observer that sees every week.
+    called with the built model and returns an observer that sees every week. ``burn_in``
+    starts it from another arm's week 0 (``hrsim.burn_in``); ``keep_burn_in`` keeps its own
+    as ``model.burn_in_state`` for the next arm.
     """
     check_memory(scenario.run.people, scenario.run.years, events=record_events)  # before allocating
-    model = HarmReductionModel(scenario, record_events=record_events, profile=profile)
+    model = HarmReductionModel(
+        scenario,
+        record_events=record_events,
+        profile=profile,
+        burn_in=burn_in,
+        keep_burn_in=keep_burn_in,
+    )
     for make in observers:
         model.observers.append(make(model))
     model.run(progress=progress)

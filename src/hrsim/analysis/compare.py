@@ -42,7 +42,8 @@ import pandas as pd
 
 from hrsim.analysis.stats import OutcomeComparison, RatioInterval, fieller, paired
 from hrsim.batch.executors import execute
-from hrsim.batch.outcomes import OUTCOMES, run_outcomes
+from hrsim.batch.outcomes import OUTCOMES, run_outcomes_sharing_burn_in
+from hrsim.batch.outcomes import run_outcomes as run_outcomes  # re-exported: old import path
 from hrsim.core.rng import replicate_seeds
 from hrsim.economics.decision import (
     format_incremental_table,
@@ -458,17 +459,15 @@ def compare(
     economics = agreed_economics([EconomicsSettings.of(s) for s in scenarios], labels)
     thresholds = tuple(float(w) for w in wtp_vector(list(wtp), "compare"))
     seeds = replicate_seeds(seed, replicates)
-    tasks = [
-        s.with_overrides({"run.seed": replicate_seed})
-        for s in scenarios
-        for replicate_seed in seeds
-    ]
-    results: list[dict[str, float]] = [{} for _ in tasks]
-    for index, outcome in execute(run_outcomes, tasks, workers=workers, scheduler=scheduler):
-        results[index] = outcome  # back in task order, whatever order runs finished in
-    runs = {
-        labels[i]: results[i * replicates : (i + 1) * replicates] for i in range(len(scenarios))
-    }
+    # One task per replicate: its arms run in turn on one worker, and those that differ only
+    # in their programmes share one burn-in (hrsim.burn_in; the same outcomes as separate runs).
+    tasks = [[s.with_overrides({"run.seed": r}) for s in scenarios] for r in seeds]
+    results: list[list[dict[str, float]]] = [[] for _ in tasks]
+    for index, outcome in execute(
+        run_outcomes_sharing_burn_in, tasks, workers=workers, scheduler=scheduler
+    ):
+        results[index] = outcome  # back in replicate order, whatever order runs finished in
+    runs = {label: [results[r][i] for r in range(replicates)] for i, label in enumerate(labels)}
     return summarise(labels[0], labels[1:], runs, seeds, economics=economics, wtp=thresholds)
 
 

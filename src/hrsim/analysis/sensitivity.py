@@ -27,8 +27,9 @@ import numpy as np
 import pandas as pd
 
 from hrsim.analysis.calibration import check_parameter, current_value
-from hrsim.analysis.compare import OUTCOMES, run_outcomes
+from hrsim.analysis.compare import OUTCOMES
 from hrsim.batch.executors import execute
+from hrsim.batch.outcomes import run_outcomes
 from hrsim.core.rng import replicate_seeds
 from hrsim.messages import did_you_mean
 from hrsim.scenario import Scenario, ScenarioError

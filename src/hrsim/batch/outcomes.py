@@ -28,13 +28,15 @@ timeseries' ``exits_tail_*`` columns).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from hrsim.burn_in import BurnIn, burn_in_key
 from hrsim.economics.costs import COMPONENTS, unit_costs, weekly_costs
 from hrsim.economics.lifetime import TAIL_KEYS, discount_factors
+from hrsim.processes import DEFAULT_PROCESSES
 from hrsim.runner import run_model
 from hrsim.scenario import Scenario
 
@@ -70,6 +72,28 @@ def run_outcomes(scenario: Scenario) -> dict[str, float]:
     return outcomes_of(
         scenario, model.timeseries_frame(), model.programme_frame(), model.lifetime_tail()
     )
+
+
+def run_outcomes_sharing_burn_in(scenarios: Sequence[Scenario]) -> list[dict[str, float]]:
+    """Run the arms of one replicate in turn, each burn-in once (``hrsim.burn_in``).
+
+    Arms that differ only in their programmes (and name) start from the first such arm's
+    week 0; the outcomes are those of ``run_outcomes`` on each arm (tested).
+    """
+    kept: dict[str, BurnIn] = {}
+    results = []
+    for scenario in scenarios:
+        key = burn_in_key(scenario, DEFAULT_PROCESSES)
+        shared = kept.get(key)
+        model = run_model(scenario, burn_in=shared, keep_burn_in=shared is None)
+        if shared is None and model.burn_in_state is not None:
+            kept[key] = model.burn_in_state
+        results.append(
+            outcomes_of(
+                scenario, model.timeseries_frame(), model.programme_frame(), model.lifetime_tail()
+            )
+        )
+    return results
 
 
 def weekly_cost_components(

@@ -191,6 +191,16 @@ class EventLog:
         # Kinds: the core ones, then one per programme (its enrolments and exits).
         self._kinds: dict[str, int] = {k: i for i, k in enumerate(EVENT_KINDS)}
 
+    def codes(self) -> tuple[dict[str, int], dict[str, int]]:
+        """The detail and kind codes assigned so far (copies)."""
+        return dict(self._details), dict(self._kinds)
+
+    def adopt_codes(self, codes: tuple[dict[str, int], dict[str, int]]) -> None:
+        """Number details and kinds as another log did (before any event is added here)."""
+        if self._chunks:
+            raise ValueError("codes can be adopted only by an empty event log")
+        self._details, self._kinds = dict(codes[0]), dict(codes[1])
+
     def kind_code(self, kind: str) -> int:
         """A small integer for an event kind (programmes add their own on first use)."""
         code = self._kinds.get(kind)
