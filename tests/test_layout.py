@@ -46,6 +46,11 @@ UPWARD = {
     ("scenario", "interventions"),
     # Experiment.comparison() is a convenience on the store, imported when it is called.
     ("batch", "analysis"),
+    # model.plot(), RunResult.plot(), Experiment.plot() and .plot_comparison() are doors for
+    # notebooks; the drawing is in hrsim.reporting.notebook_plots, imported when called.
+    ("model", "reporting"),
+    ("runner", "reporting"),
+    ("batch", "reporting"),
 }
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -50,6 +50,8 @@ from hrsim.processes.demography import life_table_hazards
 from hrsim.scenario import Scenario, load_scenario
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from hrsim.core.context import WeekContext
 
 __all__ = ["HarmReductionModel", "Hooks", "WeekObserver"]
@@ -388,6 +390,43 @@ class HarmReductionModel(mesa.Model):
     def programme_frame(self) -> Any:
         """Weekly programme outputs (enrolled, visits, kits, referrals, cost) in long form."""
         return self.programme_outputs.to_frame(self.week)
+
+    def plot(
+        self,
+        columns: str | Sequence[str] | Mapping[str, Sequence[str]] | None = None,
+        *,
+        ax: Any = None,
+        figsize: tuple[float, float] | None = None,
+        ncols: int = 2,
+        cumulative: bool = False,
+        bin_weeks: int = 1,
+        title: str | None = None,
+    ) -> Figure:
+        """A grid of the weekly results so far; returns the matplotlib figure.
+
+        By default: people by care state, overdoses, new HIV and HCV infections, deaths,
+        prevalence and population. ``columns`` names other series (one panel each, or
+        ``{title: [names]}`` to share a panel); ``cumulative`` draws events as totals since
+        week 0, ``bin_weeks=13`` per quarter. See
+        :func:`hrsim.reporting.notebook_plots.plot_run` for every option::
+
+            model = HarmReductionModel(people=2000, years=2, seed=1).run()
+            model.plot()                                         # in a notebook: shown
+            model.plot(["on_moud", "fatal_overdoses"], cumulative=True).savefig("run.png")
+        """
+        # The reporting floor draws; imported here so a model never loads matplotlib unasked.
+        from hrsim.reporting.notebook_plots import plot_model
+
+        return plot_model(
+            self,
+            columns,
+            ax=ax,
+            figsize=figsize,
+            ncols=ncols,
+            cumulative=cumulative,
+            bin_weeks=bin_weeks,
+            title=title,
+        )
 
     def tail_model(self) -> TailModel | None:
         """The scenario's lifetime tail (None with ``economics.horizon = "run"``)."""

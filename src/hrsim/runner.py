@@ -6,10 +6,10 @@ import json
 import platform
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
@@ -21,6 +21,9 @@ from hrsim.core.capacity import check_memory
 from hrsim.model import HarmReductionModel, WeekObserver
 from hrsim.outputs import Output, prepare
 from hrsim.scenario import Scenario
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 @dataclass
@@ -52,6 +55,39 @@ class RunResult:
             "hiv_prevalence_end": float(last["hiv_prevalence"]),
             "hcv_prevalence_end": float(last["hcv_prevalence"]),
         }
+
+    def plot(
+        self,
+        columns: str | Sequence[str] | Mapping[str, Sequence[str]] | None = None,
+        *,
+        ax: Any = None,
+        figsize: tuple[float, float] | None = None,
+        ncols: int = 2,
+        cumulative: bool = False,
+        bin_weeks: int = 1,
+        title: str | None = None,
+    ) -> Figure:
+        """A grid of the run's weekly series; returns the matplotlib figure.
+
+        The same plot as ``HarmReductionModel.plot`` (see
+        :func:`hrsim.reporting.notebook_plots.plot_run`)::
+
+            result = hrsim.run(hrsim.load_scenario("baseline", {"run.people": 2000}))
+            result.plot(cumulative=True)
+        """
+        # The reporting floor draws; imported here so a run never loads matplotlib unasked.
+        from hrsim.reporting.notebook_plots import plot_result
+
+        return plot_result(
+            self,
+            columns,
+            ax=ax,
+            figsize=figsize,
+            ncols=ncols,
+            cumulative=cumulative,
+            bin_weeks=bin_weeks,
+            title=title,
+        )
 
 
 def format_profile(phase_seconds: dict[str, float], weeks: int) -> str:

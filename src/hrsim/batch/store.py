@@ -37,7 +37,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -46,6 +46,9 @@ import pyarrow.parquet as pq
 
 from hrsim.errors import StoreError
 from hrsim.files import write_atomic
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 FORMAT = "hrsim-sweep/2"
 MANIFEST = "manifest.json"
@@ -607,6 +610,88 @@ class Experiment:
         }
         seeds = [seed_of(self.manifest, 0, r) for r in replicates]
         return summarise(base, [a for a in arms if a != base], runs, seeds)
+
+    # The two plots are drawn on the reporting floor, imported when called (matplotlib too).
+    def plot(
+        self,
+        columns: str | Sequence[str] | None = None,
+        *,
+        arms: Sequence[str] | str | None = None,
+        band: str | None = "ci95",
+        quantiles: tuple[float, float] = (0.1, 0.9),
+        cumulative: bool = False,
+        bin_weeks: int = 1,
+        ax: Any = None,
+        figsize: tuple[float, float] | None = None,
+        ncols: int = 2,
+        title: str | None = None,
+    ) -> Figure:
+        """Per arm, the mean weekly trajectory over replicates with a band; returns the figure.
+
+        ``band="ci95"`` (default) is the 95% t interval of the mean over replicates,
+        ``"quantiles"`` the ``quantiles`` of the replicates themselves, ``"none"`` no band; the
+        legend says which. See :func:`hrsim.reporting.notebook_plots.plot_experiment`::
+
+            experiment = hrsim.load_experiment("runs/county")
+            experiment.plot(["on_moud", "fatal_overdoses"], band="quantiles")
+        """
+        from hrsim.reporting.notebook_plots import plot_experiment
+
+        return plot_experiment(
+            self,
+            columns,
+            arms=arms,
+            band=band,
+            quantiles=quantiles,
+            cumulative=cumulative,
+            bin_weeks=bin_weeks,
+            ax=ax,
+            figsize=figsize,
+            ncols=ncols,
+            title=title,
+        )
+
+    def plot_comparison(
+        self,
+        columns: str | Sequence[str] | None = None,
+        *,
+        baseline: str | None = None,
+        arms: Sequence[str] | str | None = None,
+        band: str | None = "ci95",
+        quantiles: tuple[float, float] = (0.1, 0.9),
+        cumulative: bool = True,
+        bin_weeks: int = 1,
+        averted: bool = True,
+        ax: Any = None,
+        figsize: tuple[float, float] | None = None,
+        ncols: int = 2,
+        title: str | None = None,
+    ) -> Figure:
+        """Per arm, what it averted against the baseline so far, with a paired band.
+
+        The line is the mean over replicates of baseline minus arm (each pair on one seed),
+        the band its 95% t interval (``band="ci95"``): at the last week, the numbers
+        ``comparison()`` gives. See :func:`hrsim.reporting.notebook_plots.plot_comparison`::
+
+            experiment.plot_comparison(baseline="baseline", columns=["deaths_all_causes"])
+        """
+        from hrsim.reporting.notebook_plots import plot_comparison
+
+        return plot_comparison(
+            self,
+            columns,
+            baseline=baseline,
+            arms=arms,
+            band=band,
+            quantiles=quantiles,
+            cumulative=cumulative,
+            bin_weeks=bin_weeks,
+            averted=averted,
+            ax=ax,
+            figsize=figsize,
+            ncols=ncols,
+            title=title,
+        )
 
 
 def load_experiment(path: str | Path) -> Experiment:
