@@ -295,3 +295,33 @@ def test_arms_with_other_economics_get_no_cost_effectiveness_and_say_why(tmp_pat
     assert "Not shown: economics.discount_rate: the baseline" in text
     assert not (store / "report" / "cost_effectiveness_plane.png").exists()
     assert "QALYs gained" in text  # the paired differences are still shown
+
+
+def test_grid_report_has_readable_names_marked_heat_maps_and_a_pdf(grid_report):
+    """Grid arms get labels in words, heat maps mark cells beyond chance, a PDF is beside."""
+    store, folder = grid_report
+    page = (folder / "index.html").read_text()
+    assert "moud_capacity_fraction=" not in page  # the machine's arm names stay in the CSVs
+    for label in (
+        "MOUD capacity 10%, naloxone coverage 0%",
+        "MOUD capacity 40%, naloxone coverage 80%",
+    ):
+        assert label in page
+    arms = pd.read_csv(folder / "arms.csv").set_index("arm")
+    row = arms.loc["MOUD capacity 40%, naloxone coverage 80%"]
+    assert row["programmes and key settings"] == "Naloxone distribution (coverage 80%)"
+    assert row["other values set"] == "MOUD capacity 40%"
+    assert row["name in the sweep"] == (
+        "moud_capacity_fraction=0.4, naloxone_distribution.coverage_fraction=0.8"
+    )
+    params = pd.read_csv(folder / "parameters.csv")
+    beyond = (params["ci95_low"] > 0) | (params["ci95_high"] < 0)
+    assert (params["differs_from_baseline"] == beyond).all()
+    rule = (
+        "Outlined cells with a star differ from the baseline beyond chance: the paired 95%"
+        " interval of the difference excludes zero"
+    )
+    for measure in ("deaths averted", "QALYs gained"):
+        marked = int(params.loc[params["measure"] == measure, "differs_from_baseline"].sum())
+        assert html.escape(f"{rule} ({marked} of 3 cells)", quote=False) in page
+    assert (folder / "index.pdf").read_bytes()[:5] == b"%PDF-"

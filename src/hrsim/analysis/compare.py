@@ -33,7 +33,7 @@ it is the one to read for a decision (Tambour, Zethraeus & Johannesson 1998).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -340,8 +340,8 @@ PER_OUTCOME = {
 }
 PER_OUTCOME_BASIS = (
     "incremental cost within the run (undiscounted) divided by one outcome averted within the"
-    " run; each ratio charges the whole cost to that one outcome, so they do not add up and"
-    " are secondary to the cost per QALY gained"
+    " run (deaths: from all causes, overdose and other); each ratio charges the whole cost to"
+    " that one outcome, so they do not add up and are secondary to the cost per QALY gained"
 )
 
 #: The outcomes whose pairing diagnostics the text shows (``--json`` has every outcome's).
@@ -448,11 +448,13 @@ def compare(
     names: list[str] | None = None,
     scheduler: str | None = None,
     wtp: Sequence[float] = DEFAULT_WTP,
+    progress: Callable[[int], object] | None = None,
 ) -> Comparison:
     """Run the baseline and every arm on the same replicate seeds and compare them.
 
     Raises ``EconomicsMismatchError`` (one line) before running anything when the arms do not
-    share perspective, price year, currency, discount rate and horizon.
+    share perspective, price year, currency, discount rate and horizon. ``progress`` (e.g. a
+    tqdm bar's ``update``) is called with 1 after each replicate (all its arms).
     """
     scenarios = [baseline, *arms]
     labels = names or [s.run.name for s in scenarios]
@@ -467,6 +469,8 @@ def compare(
         run_outcomes_sharing_burn_in, tasks, workers=workers, scheduler=scheduler
     ):
         results[index] = outcome  # back in replicate order, whatever order runs finished in
+        if progress is not None:
+            progress(1)
     runs = {label: [results[r][i] for r in range(replicates)] for i, label in enumerate(labels)}
     return summarise(labels[0], labels[1:], runs, seeds, economics=economics, wtp=thresholds)
 
@@ -617,7 +621,7 @@ def _arm_lines(arm: ArmResult, currency: str, label: int = 44) -> list[str]:
     return [
         *(f"  {name:<{label}}{text}" for name, text in rows),
         f"  secondary ({currency}; each charges the whole run cost, undiscounted, to one"
-        " outcome; '-': none averted):",
+        " outcome; deaths are from all causes; '-': none averted):",
         f"    per death averted {_money_or_dash(per['death_averted'])};"
         f" per HIV infection averted {_money_or_dash(per['hiv_infection_averted'])};"
         f" per HCV infection averted {_money_or_dash(per['hcv_infection_averted'])}",

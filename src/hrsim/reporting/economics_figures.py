@@ -10,7 +10,7 @@ it as a PNG and returns the path (``ce_plane``, ``ceac_figure``, ``evpi_figure``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,7 @@ def ce_plane_plot(
     wtp: Sequence[float] = DEFAULT_WTP,
     currency: str = "USD",
     effect_label: str = "QALYs",
+    colours: Mapping[str, str] | None = None,
 ) -> Any:
     """The cost-effectiveness plane: each arm's PSA samples against the baseline's.
 
@@ -64,7 +65,9 @@ def ce_plane_plot(
     same sample, so common random numbers and shared parameters cancel. A larger outlined
     marker is each arm's mean; a dashed line through the origin per willingness to pay marks
     where the ICER equals it (below and to the right of a line is cost-effective at that
-    threshold). Returns the figure.
+    threshold). ``colours[name]``, where given, is an arm's colour (the sweep report's one
+    colour per arm across figures); otherwise the palette in the order of ``names``. Returns
+    the figure.
     """
     where = "ce_plane"
     cost, effect = psa_arrays(costs, effects, where)
@@ -83,6 +86,8 @@ def ce_plane_plot(
     alpha = 0.35 if cost.shape[0] <= 500 else 0.12  # many samples: fainter, the cloud shows
     for j, k in enumerate(arms):
         colour = PALETTE[k % len(PALETTE)]
+        if colours is not None and labels[k] in colours:
+            colour = colours[labels[k]]
         cloud = ax.scatter(
             d_effect[:, j], d_cost[:, j], s=9, color=colour, alpha=alpha, lw=0, label=labels[k]
         )

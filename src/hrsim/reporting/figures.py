@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import html
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,11 @@ th,td{border:1px solid #ccc;padding:.3em .6em;text-align:right}
 th:first-child,td:first-child{text-align:left}
 th{background:#f4f4f4}.pass{color:#006d2c;font-weight:600}.fail{color:#b30000;font-weight:600}
 figure{margin:1em 0}figcaption{font-size:.85em;color:#555}.note{color:#555;font-size:.9em}
-img{max-width:100%}
+img{max-width:100%}ul{margin:.4em 0 1em}li{margin:.25em 0}
+.summary{background:#f7f7f2;border:1px solid #ddd;padding:.4em 1em .4em 2.2em}
+@page{size:A4;margin:14mm}
+@media print{body{max-width:none;margin:0;font-size:10pt}h2{break-after:avoid}
+figure,tr{break-inside:avoid}table{font-size:8pt;max-width:100%}td,th{overflow-wrap:anywhere}}
 """
 
 
@@ -64,6 +68,12 @@ class Page:
         """A paragraph of plain text (escaped)."""
         cls = f' class="{css_class}"' if css_class else ""
         self.body.append(f"<p{cls}>{html.escape(text)}</p>")
+
+    def items(self, texts: Sequence[str], css_class: str = "") -> None:
+        """A bulleted list of plain-text items (escaped)."""
+        cls = f' class="{css_class}"' if css_class else ""
+        rows = "".join(f"<li>{html.escape(t)}</li>" for t in texts)
+        self.body.append(f"<ul{cls}>{rows}</ul>")
 
     def table(
         self,
@@ -170,12 +180,17 @@ def horizontal_bars(
     values: Sequence[float],
     xlabel: str,
     errors: Sequence[float] | None = None,
+    colours: Sequence[str] | None = None,
 ) -> Any:
-    """Bars with optional error bars (half-widths), largest on top; returns the figure."""
+    """Bars with optional error bars (half-widths), largest on top; returns the figure.
+
+    ``colours``: one per bar (an arm's colour in every figure); default the first colour.
+    """
     order = sorted(range(len(labels)), key=lambda i: values[i])
     fig, ax = plt.subplots(figsize=(7, 0.45 * len(labels) + 1.2))
     xerr = [errors[i] for i in order] if errors is not None else None
-    ax.barh(range(len(order)), [values[i] for i in order], xerr=xerr, color=PALETTE[0])
+    colour = [colours[i] for i in order] if colours is not None else PALETTE[0]
+    ax.barh(range(len(order)), [values[i] for i in order], xerr=xerr, color=colour)
     ax.set_yticks(range(len(order)), [labels[i] for i in order])
     ax.set_xlabel(xlabel)
     fig.tight_layout()
@@ -186,11 +201,13 @@ def trajectories(
     panels: Sequence[tuple[str, pd.DataFrame]],
     xlabel: str = "years",
     columns: int = 2,
+    colours: Mapping[str, str] | None = None,
 ) -> Any:
     """Small multiples of weekly trajectories: a mean line and a shaded band per arm.
 
     Each panel is ``(title, frame)`` with columns ``arm, x, mean, low, high``; arms keep the
-    order they first appear in and the same colour in every panel; one legend below.
+    order they first appear in and the same colour in every panel (``colours[arm]`` where
+    given: the report's one colour per arm); one legend below.
     """
     rows = -(-len(panels) // columns)
     arms: list[str] = []
@@ -202,7 +219,13 @@ def trajectories(
     height = 3.3 * rows + legend_in
     fig, axes = plt.subplots(rows, columns, figsize=(5.2 * columns, height), squeeze=False)
     colour = {a: PALETTE[i % len(PALETTE)] for i, a in enumerate(arms)}
-    style: dict[str, Any] = {a: "-" if i < len(PALETTE) else "--" for i, a in enumerate(arms)}
+    if colours is not None:
+        colour |= {a: colours[a] for a in arms if a in colours}
+    used: dict[str, int] = {}
+    style: dict[str, Any] = {}
+    for a in arms:  # a colour seen before (a palette that repeats) gets a dashed line
+        style[a] = "-" if used.get(colour[a], 0) == 0 else "--"
+        used[colour[a]] = used.get(colour[a], 0) + 1
     alpha = 0.18 if len(arms) <= 4 else 0.08  # many overlapping bands: fainter
     for ax, (title, frame) in zip(axes.flat, panels, strict=False):
         for arm, part in frame.groupby("arm", sort=False):
@@ -229,11 +252,14 @@ def heat_map(
     ylabel: str,
     value_label: str,
     annotations: Sequence[Sequence[str]] | None = None,
+    marks: Sequence[Sequence[bool]] | None = None,
 ) -> Any:
     """A heat map of ``values[row][column]`` (rows = ``y_labels``), each cell annotated.
 
     A diverging palette centred on zero when the values have both signs (averted vs added),
-    otherwise a sequential one. Returns the figure.
+    otherwise a sequential one. ``marks[row][column]`` True outlines the cell in a thick black
+    frame and adds a star to its text (the report: differs from the baseline beyond chance);
+    each frame has the ``gid`` ``mark:<row>,<column>``. Returns the figure.
     """
     import numpy as np
 
@@ -257,9 +283,23 @@ def heat_map(
             text = text.removeprefix("-") if text.strip("-0.,") == "" else text  # no "-0.0"
             shade = (data[r, c] - vmin) / (vmax - vmin) if np.isfinite(data[r, c]) else 0.5
             dark = shade < 0.25 or shade > 0.75 if cmap == "RdBu" else shade < 0.6
+            marked = marks is not None and bool(marks[r][c])
             ax.text(
-                c, r, text, ha="center", va="center", fontsize=8, color="white" if dark else "black"
+                c,
+                r,
+                f"{text} *" if marked else text,
+                ha="center",
+                va="center",
+                fontsize=8,
+                fontweight="bold" if marked else "normal",
+                color="white" if dark else "black",
             )
+            if marked:
+                frame = plt.Rectangle(
+                    (c - 0.46, r - 0.46), 0.92, 0.92, fill=False, edgecolor="black", linewidth=2.2
+                )
+                frame.set_gid(f"mark:{r},{c}")
+                ax.add_patch(frame)
     fig.colorbar(image, ax=ax, label=value_label)
     fig.tight_layout()
     return fig

@@ -1,8 +1,16 @@
-"""``hrsim report``: a self-contained HTML report of a sweep, with its figures and tables.
+"""``hrsim report``: a sweep's report as a briefing, self-contained HTML and the same as PDF.
 
-The report reads only the sweep's store. Everything is compared with the sweep's baseline
-arm, replicate by replicate (common random numbers), with paired 95% t intervals
-(``hrsim.analysis.compare``, the same numbers as ``hrsim compare``). It shows:
+The report reads only the sweep's store (and, where it finds one, a validation result).
+Everything is compared with the sweep's baseline arm, replicate by replicate (common random
+numbers), with paired 95% t intervals (``hrsim.analysis.compare``, the same numbers as
+``hrsim compare``). Arms have readable names and one colour each in every figure
+(``hrsim.reporting.arms``). It shows:
+
+- an executive summary in plain words: each option's deaths, fatal overdoses, HIV and HCV
+  infections averted and QALYs gained with their intervals, whether each can be told from
+  chance, its extra cost and cost per QALY gained (or "not estimable"), the best buy at a
+  willingness to pay, and the validation status (``hrsim.reporting.briefing``);
+- what each arm contains: its programmes with their key settings and the values a grid set;
 
 - what the costs and QALYs are: perspective, price year and currency, discount rate, horizon
   (from the arms' ``[economics]``; the economic sections are left out, saying why, when the
@@ -19,11 +27,18 @@ arm, replicate by replicate (common random numbers), with paired 95% t intervals
   to one outcome at a time (per death, per HIV infection, per HCV infection averted);
 - for swept parameters: a heat map (two parameters), an effect curve (one), or a tornado
   chart (one at a time, more than two parameters, or a Latin-hypercube sample) of deaths
-  averted and QALYs gained;
+  averted and QALYs gained; heat maps outline the cells that differ from the baseline
+  beyond chance (the paired 95% interval excludes zero);
+- every ratio (ICER, frontier ICERs, run cost per outcome averted) with Fieller's interval,
+  or "not estimable" when the interval of its denominator spans zero;
+- the validation status (targets met by role, near misses, misses) from ``hrsim validate
+  --json``'s output, or the command that makes one;
+- assumptions and limitations in plain words, specific to the model and the sweep;
 - the methods: the CHEERS 2022 items the run states, in plain words
   (``hrsim.reporting.methods.cheers_methods``), and the source of every utility and unit cost.
 
-Every figure is also saved as PNG and every table as CSV next to the HTML file.
+Every figure is also saved as PNG and every table as CSV next to the HTML file, and the page is
+printed to PDF beside it by headless Chromium (``hrsim.reporting.pdf``).
 """
 
 from __future__ import annotations
@@ -54,12 +69,27 @@ from hrsim.analysis.compare import (
     paired,
     summarise,
 )
-from hrsim.analysis.stats import Pairing
+from hrsim.analysis.stats import Pairing, RatioInterval, fieller
 from hrsim.batch.store import Experiment, StoreError
 from hrsim.economics.costs import COMPONENTS
 from hrsim.files import write_csv_atomic
 from hrsim.reporting import economics_figures, figures
+from hrsim.reporting.arms import (
+    ABBREVIATIONS,
+    arm_colours,
+    arm_contents,
+    arm_labels,
+    parameter_label,
+    value_text,
+)
+from hrsim.reporting.briefing import (
+    assumptions_section,
+    executive_summary,
+    validation_section,
+)
 from hrsim.reporting.methods import cheers_methods, sources_table
+from hrsim.reporting.pdf import chromium, html_to_pdf
+from hrsim.reporting.validation_status import candidates, find_validation
 from hrsim.scenario import Scenario, ScenarioError, build_scenario
 
 #: What the report calls each outcome.
@@ -107,8 +137,23 @@ MAX_TRAJECTORY_ARMS = 8
 MAX_PLANE_ARMS = 8
 
 
-def write_report(experiment: Experiment, out: Path, baseline: str | None = None) -> Path:
-    """Write ``out`` (HTML), with PNG figures and CSV tables in the same directory."""
+def write_report(
+    experiment: Experiment,
+    out: Path,
+    baseline: str | None = None,
+    *,
+    validation: Path | None = None,
+    pdf: bool = True,
+) -> Path:
+    """Write ``out`` (HTML) and the same report as PDF beside it, with PNG figures and CSVs.
+
+    ``validation``: a validation result (``hrsim validate --json`` saved to a file); by
+    default the first of :func:`hrsim.reporting.validation_status.candidates` that exists.
+    ``pdf``: print ``out`` with its suffix ``.pdf`` (headless Chromium); without Chromium a
+    one-line :class:`hrsim.reporting.pdf.PdfError` is raised before any work.
+    """
+    if pdf:
+        chromium()  # no browser: say so now, not after the figures
     if not experiment.done:
         raise StoreError(f"{experiment.path}: no finished runs yet; run the sweep first")
     arms = [a["name"] for a in experiment.manifest["arms"]]
@@ -122,8 +167,9 @@ def write_report(experiment: Experiment, out: Path, baseline: str | None = None)
     folder.mkdir(parents=True, exist_ok=True)
     wide = _paired_runs(experiment)
     economics, mismatch = _economics(experiment, arms)
+    names = arm_labels(experiment.manifest)
+    colours = arm_colours(arms, base)
     page = figures.Page(f"Sweep report: {experiment.name}", folder)
-    _overview(page, experiment, wide, base, economics, mismatch)
 
     by_arm = _outcomes_by_arm(wide, arms)
     _save_csv(by_arm, folder / "outcomes_by_arm.csv")
@@ -132,16 +178,43 @@ def write_report(experiment: Experiment, out: Path, baseline: str | None = None)
     averted = _averted(wide, arms, base)
     _save_csv(averted, folder / "averted.csv")
     comparison = _comparison(experiment, wide, arms, base, economics)
-    cea = _cost_effectiveness(comparison)
+    cea = _cost_effectiveness(comparison, wide, base)
     _save_csv(cea, folder / "cost_effectiveness.csv")
+    contents = arm_contents(experiment.manifest, base)
+    _save_csv(contents.assign(colour=[colours[a] for a in arms]), folder / "arms.csv")
+    places = [validation] if validation is not None else candidates(Path(experiment.path))
+    status, problems = find_validation(places)
 
-    _trajectory_section(page, experiment, wide, averted, base, folder)
-    _averted_section(page, averted, base)
+    executive_summary(
+        page,
+        experiment.manifest,
+        averted,
+        comparison if mismatch is None else None,
+        names,
+        base,
+        status,
+        int(wide["replicate"].nunique()),
+    )
+    _overview(page, experiment, wide, base, economics, mismatch, names)
+    page.heading("What each arm contains")
+    page.paragraph(
+        "Each arm is the same simulated community with the programmes listed (a programme's"
+        " main setting, and any setting that differs from its default), and for a grid the"
+        " values it sets. arms.csv has the same table with each arm's name in the sweep and"
+        " its colour in the figures."
+    )
+    page.table(
+        contents.drop(columns="name in the sweep"),
+        text_columns=("scenario", "programmes and key settings", "other values set"),
+    )
+
+    _trajectory_section(page, experiment, wide, averted, base, folder, names, colours)
+    _averted_section(page, averted, base, names, colours)
     pairs = _pairing_frame(comparison)
     _save_csv(pairs, folder / "pairing.csv")
-    _pairing_section(page, pairs, comparison.replicates, base)
+    _pairing_section(page, pairs, comparison.replicates, names[base], names)
     if mismatch is None:
-        _cost_section(page, comparison, cea, wide, arms, base, folder)
+        _cost_section(page, comparison, cea, wide, arms, base, folder, names, colours)
     else:
         page.heading("Cost and cost-effectiveness")
         page.paragraph(
@@ -149,15 +222,26 @@ def write_report(experiment: Experiment, out: Path, baseline: str | None = None)
             " compared; sweep economics settings in separate sweeps.",
             "fail",
         )
-    _parameter_section(page, experiment, averted, base, folder)
+    _parameter_section(page, experiment, averted, base, folder, names)
 
     page.heading("Outcomes by arm")
     page.paragraph(
         "Means over replicates with 95% confidence intervals of the mean (t distribution)."
     )
-    page.table(_by_arm_table(by_arm))
-    _methods(page, experiment, wide, base, folder)
-    return page.write(out)
+    page.table(_by_arm_table(by_arm, names))
+    validation_section(page, status, places, problems)
+    assumptions_section(page, experiment, base, _baseline_scenario(experiment, base))
+    _methods(page, experiment, wide, base, folder, names)
+    page.paragraph(
+        "Abbreviations: "
+        + "; ".join(f"{short} = {long}" for short, long in ABBREVIATIONS.items())
+        + ".",
+        "note",
+    )
+    written = page.write(out)
+    if pdf:
+        html_to_pdf(written, written.with_suffix(".pdf"))
+    return written
 
 
 # ---------------------------------------------------------------------------------------------
@@ -273,8 +357,12 @@ def _comparison(
     return summarise(base, others, runs, seeds, economics=economics)
 
 
-def _cost_effectiveness(comparison: Comparison) -> pd.DataFrame:
-    """One row per arm (not the baseline): the economic results and the secondary ratios."""
+def _cost_effectiveness(comparison: Comparison, wide: pd.DataFrame, base: str) -> pd.DataFrame:
+    """One row per arm (not the baseline): the economic results and the secondary ratios.
+
+    Each secondary ratio has Fieller's 95% interval (NaN, "not estimable", when the interval
+    of the outcomes averted spans zero); the point value is as ``hrsim compare`` gives it.
+    """
     rows = []
     for arm in comparison.arms:
         row: dict[str, Any] = {
@@ -299,11 +387,55 @@ def _cost_effectiveness(comparison: Comparison) -> pd.DataFrame:
         run_cost = arm.outcomes["cost_usd"]
         row["run_cost_usd"] = run_cost.arm_mean
         row["incremental_run_cost_usd"] = run_cost.difference_mean
+        extra = _column(wide, arm.name, "cost_usd") - _column(wide, base, "cost_usd")
         for key, outcome in PER_OUTCOME.items():
             row[f"{_averted_name(key)}"] = -arm.outcomes[outcome].difference_mean + 0.0
             row[f"run_cost_per_{key}_usd"] = _nan(arm.cost_per_outcome_usd[key])
+            fewer = _column(wide, base, outcome) - _column(wide, arm.name, outcome)
+            interval = ratio_interval(extra, fewer)
+            low, high = (math.nan, math.nan)
+            if interval.ci95 is not None and float(fewer.mean()) > 0:  # as ratio_cell
+                low, high = interval.ci95
+            row[f"run_cost_per_{key}_ci95_low"], row[f"run_cost_per_{key}_ci95_high"] = low, high
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def ratio_interval(numerator: np.ndarray, denominator: np.ndarray) -> RatioInterval:
+    """Mean numerator over mean denominator of paired replicates, with Fieller's interval.
+
+    The interval exists only when the denominator's own 95% interval excludes zero; otherwise
+    the ratio is not estimable (``ci95`` None), however many replicates there are.
+    """
+    return fieller(np.asarray(numerator, dtype=float), np.asarray(denominator, dtype=float))
+
+
+NOT_ESTIMABLE = "not estimable"
+
+
+def ratio_cell(numerator: np.ndarray, denominator: np.ndarray, per: str, money: bool = True) -> str:
+    """A ratio of paired replicates' means for a table: value and 95% interval, or why not.
+
+    ``per`` names the denominator (``"deaths averted"``), for the reason. Not estimable with
+    one replicate (no interval), when none is averted on average (a cost per death averted
+    of an arm that adds deaths means nothing), or when the denominator's interval spans zero.
+    """
+    den = np.asarray(denominator, dtype=float)
+    if den.size < 2:
+        return f"{NOT_ESTIMABLE} (one replicate: no interval)"
+    if not float(den.mean()) > 0:
+        return f"{NOT_ESTIMABLE} (no {per} on average)"
+    interval = ratio_interval(numerator, den)
+    if interval.ci95 is None or interval.value is None:
+        return f"{NOT_ESTIMABLE} (the interval of {per} spans zero)"
+    lo, hi = interval.ci95
+    return _with_ci(interval.value, lo, hi, 0, money)
+
+
+def _not_estimable_icer(replicates: int) -> str:
+    if replicates < 2:
+        return f"{NOT_ESTIMABLE} (one replicate: no interval)"
+    return f"{NOT_ESTIMABLE} (the interval of QALYs gained spans zero)"
 
 
 def _averted_name(key: str) -> str:
@@ -327,7 +459,9 @@ def _overview(
     base: str,
     economics: EconomicsSettings | None,
     mismatch: str | None,
+    names: dict[str, str],
 ) -> None:
+    page.heading("About this sweep")
     m = experiment.manifest
     arms = m["arms"]
     people = sorted({a["people"] for a in arms})
@@ -338,7 +472,8 @@ def _overview(
         f"({len(experiment.done)} finished); "
         f"{', '.join(f'{p:,}' for p in people)} people over "
         f"{', '.join(f'{y:g}' for y in years)} years; base seed {m['seed']}. "
-        f"Baseline arm: {base}. Comparisons use the {replicates} replicates finished in every arm."
+        f"Baseline arm: {names[base]}. Comparisons use the {replicates} replicates finished in"
+        " every arm."
     )
     page.paragraph(text)
     if economics is not None:
@@ -372,7 +507,7 @@ def _with_ci(value: float, lo: float, hi: float, digits: int = 1, money: bool = 
     return f"{_fmt(value, digits, money)} ({_fmt(lo, digits, money)} to {_fmt(hi, digits, money)})"
 
 
-def _by_arm_table(by_arm: pd.DataFrame) -> pd.DataFrame:
+def _by_arm_table(by_arm: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
     shown = [
         "deaths_all_causes",
         "fatal_overdoses",
@@ -386,7 +521,7 @@ def _by_arm_table(by_arm: pd.DataFrame) -> pd.DataFrame:
     for row in by_arm.itertuples(index=False):
         if row.outcome in shown:
             money = str(row.outcome).endswith("_usd")
-            table.setdefault(str(row.arm), {})[LABELS[str(row.outcome)]] = _with_ci(
+            table.setdefault(names[str(row.arm)], {})[LABELS[str(row.outcome)]] = _with_ci(
                 row.mean, row.ci95_low, row.ci95_high, 0 if money else 1, money
             )
     frame = pd.DataFrame.from_dict(table, orient="index")[[LABELS[o] for o in shown]]
@@ -400,6 +535,8 @@ def _trajectory_section(
     averted: pd.DataFrame,
     base: str,
     folder: Path,
+    names: dict[str, str],
+    colours: dict[str, str],
 ) -> None:
     arms = [a["name"] for a in experiment.manifest["arms"]]
     shown = arms
@@ -419,7 +556,7 @@ def _trajectory_section(
     series = series[series["replicate"].isin(set(wide["replicate"]))]
     measures = _trajectory_measures(series)
     _save_csv(measures, folder / "trajectories.csv")
-    wrapped = dict(zip(arms, _wrap(arms, 60), strict=True))
+    wrapped = dict(zip(arms, _wrap([names[a] for a in arms], 60), strict=True))
     panels = [
         (
             title,
@@ -431,14 +568,15 @@ def _trajectory_section(
     ]
     page.heading("Trajectories")
     page.figure(
-        figures.trajectories(panels),
+        figures.trajectories(panels, colours={wrapped[a]: colours[a] for a in arms}),
         "trajectories",
-        "Mean over replicates per arm; the band is the 95% confidence interval of the mean." + note,
+        "Mean over replicates per arm; the band is the 95% confidence interval of the mean."
+        " Each arm has the same colour in every figure (the baseline is black)." + note,
     )
 
 
 TRAJECTORY_TITLES = {
-    "on_moud": "people on MOUD (weekly)",
+    "on_moud": "people on MOUD (medications for opioid use disorder), weekly",
     "fatal_overdoses_per_quarter": "fatal overdoses per quarter",
     "new_hiv_per_quarter": "new HIV infections per quarter",
     "new_hcv_per_quarter": "new HCV infections per quarter",
@@ -485,8 +623,14 @@ def _trajectory_measures(series: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _averted_section(page: figures.Page, averted: pd.DataFrame, base: str) -> None:
-    page.heading(f"QALYs gained, infections and deaths averted, compared with {base}")
+def _averted_section(
+    page: figures.Page,
+    averted: pd.DataFrame,
+    base: str,
+    names: dict[str, str],
+    colours: dict[str, str],
+) -> None:
+    page.heading(f"QALYs gained, infections and deaths averted, compared with {names[base]}")
     if averted.empty:
         page.paragraph("The sweep has a single arm: nothing to compare.")
         return
@@ -500,7 +644,7 @@ def _averted_section(page: figures.Page, averted: pd.DataFrame, base: str) -> No
     table: dict[str, dict[str, str]] = {}
     for row in averted.itertuples(index=False):
         digits = 2 if row.outcome == "qalys" else 1
-        table.setdefault(str(row.arm), {})[str(row.measure)] = _with_ci(
+        table.setdefault(names[str(row.arm)], {})[str(row.measure)] = _with_ci(
             row.value, row.ci95_low, row.ci95_high, digits
         )
     page.table(pd.DataFrame.from_dict(table, orient="index").rename_axis("arm").reset_index())
@@ -511,9 +655,16 @@ def _averted_section(page: figures.Page, averted: pd.DataFrame, base: str) -> No
         part = averted[averted["outcome"] == outcome]
         half = ((part["ci95_high"] - part["ci95_low"]) / 2).fillna(0).tolist()
         page.figure(
-            figures.horizontal_bars(_wrap(part["arm"]), part["value"].tolist(), name, half),
+            figures.horizontal_bars(
+                _wrap([names[a] for a in part["arm"]]),
+                part["value"].tolist(),
+                name,
+                half,
+                [colours[a] for a in part["arm"]],
+            ),
             file,
-            f"{name[0].upper()}{name[1:]} compared with {base}, with paired 95% intervals.",
+            f"{name[0].upper()}{name[1:]} compared with {names[base]}, with paired 95% intervals"
+            " (each bar in its arm's colour).",
         )
 
 
@@ -527,7 +678,13 @@ def _pairing_frame(comparison: Comparison) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["arm", "outcome", *Pairing().as_dict()])
 
 
-def _pairing_section(page: figures.Page, pairs: pd.DataFrame, replicates: int, base: str) -> None:
+def _pairing_section(
+    page: figures.Page,
+    pairs: pd.DataFrame,
+    replicates: int,
+    base: str,
+    names: dict[str, str],
+) -> None:
     page.heading(f"What the pairing buys, against {base}")
     if pairs.empty or replicates < 2:
         page.paragraph("Needs at least two replicates in the baseline and another arm.")
@@ -543,6 +700,8 @@ def _pairing_section(page: figures.Page, pairs: pd.DataFrame, replicates: int, b
         " pairing.csv."
     )
     shown = pairs[pairs["outcome"].isin(PAIRING_OUTCOMES)].copy()
+    shown["arm"] = shown["arm"].map(names)
+    shown["outcome"] = shown["outcome"].map(lambda o: LABELS.get(o, o))
     for column, digits in (("correlation", 2), ("paired_sd", 1), ("unpaired_sd", 1)):
         shown[column] = [_fmt(_nan(v), digits) for v in shown[column]]
     shown["paired / unpaired SD"] = [_fmt(_nan(v), 2) for v in shown.pop("sd_ratio")]
@@ -558,6 +717,8 @@ def _cost_section(
     arms: list[str],
     base: str,
     folder: Path,
+    names: dict[str, str],
+    colours: dict[str, str],
 ) -> None:
     page.heading("Cost-effectiveness")
     if cea.empty:
@@ -568,17 +729,18 @@ def _cost_section(
     page.paragraph(
         "Costs and QALYs are discounted, lifetime totals for the simulated population, per run."
         " The ICER (incremental cost-effectiveness ratio) is the extra cost per QALY gained"
-        f" against {base}: the mean paired difference in cost over the mean paired difference"
-        " in QALYs, with Fieller's 95% interval. Where the QALYs gained cannot be told from"
-        " zero that interval does not exist ('-'); the net monetary benefit below always has"
-        " one. 'Dominant' means cheaper and better, 'dominated' dearer and worse."
+        f" against {names[base]}: the mean paired difference in cost over the mean paired"
+        " difference in QALYs, with Fieller's 95% interval. Where the interval of the QALYs"
+        " gained spans zero the ratio is not estimable (no interval exists: the ratios the"
+        " data allow run to infinity); the net monetary benefit below always has one."
+        " 'Dominant' means cheaper and better, 'dominated' dearer and worse."
     )
     rows = []
     for arm in comparison.arms:
         icer = arm.icer
         rows.append(
             {
-                "arm": arm.name,
+                "arm": names[arm.name],
                 "QALYs gained (95% CI)": _with_ci(
                     arm.qalys_gained.value, *arm.qalys_gained.ci95, 2
                 ),
@@ -586,7 +748,7 @@ def _cost_section(
                     arm.incremental_cost_usd.value, *arm.incremental_cost_usd.ci95, 0, True
                 ),
                 f"ICER, {currency} per QALY gained": _icer_cell(icer),
-                "ICER 95% CI (Fieller)": "-"
+                "ICER 95% CI (Fieller)": _not_estimable_icer(comparison.replicates)
                 if icer.ci95 is None
                 else f"{_fmt(icer.ci95[0], 0, True)} to {_fmt(icer.ci95[1], 0, True)}",
             }
@@ -602,25 +764,28 @@ def _cost_section(
         " mix of the arms either side of it would gain its QALYs for less. The others form the"
         " efficient frontier: each one's increments and ICER are against the previous arm on"
         " the frontier, not the baseline. Choose the most effective frontier arm whose ICER is"
-        " below what you are willing to pay per QALY."
+        " below what you are willing to pay per QALY. Each ICER has Fieller's 95% interval"
+        " from the paired replicates of the two arms, or is not estimable when the interval"
+        " of their QALY difference spans zero."
     )
-    page.table(_incremental_frame(table, currency))
-    best = _best_sentence(comparison.best, currency)
+    page.table(_incremental_frame(table, currency, wide, names))
+    best = _best_sentence({w: names[a] for w, a in comparison.best.items()}, currency)
     if best:
         page.paragraph(best)
 
-    _ce_plane(page, comparison, wide, arms, base, currency)
+    _ce_plane(page, comparison, wide, arms, base, currency, names, colours)
 
     page.heading("Net monetary benefit")
     page.paragraph(
         "QALYs gained valued at a willingness to pay per QALY, minus the extra cost, against"
-        f" {base}, with paired 95% t intervals: positive means the arm is worth its cost at that"
+        f" {names[base]}, with paired 95% t intervals: positive means the arm is worth its cost"
+        " at that"
         " threshold. The thresholds are those Neumann, Cohen & Weinstein (2014) recommend US"
         " analyses report."
     )
     nmb_rows = []
     for arm in comparison.arms:
-        nmb_row: dict[str, str] = {"arm": arm.name}
+        nmb_row: dict[str, str] = {"arm": names[arm.name]}
         for n in arm.net_benefit:
             nmb_row[f"at {_fmt(n.wtp, 0, True)} per QALY"] = _with_ci(
                 n.incremental.value, *n.incremental.ci95, 0, True
@@ -628,34 +793,42 @@ def _cost_section(
         nmb_rows.append(nmb_row)
     page.table(pd.DataFrame(nmb_rows))
 
-    _components_section(page, wide, arms, base, folder, currency)
+    _components_section(page, wide, arms, base, folder, currency, names)
 
     page.heading("Secondary: run cost per outcome averted")
     page.paragraph(
         "Each ratio divides the whole extra cost within the run (undiscounted) by one outcome"
         " averted within the run, as if that outcome were the programme's only benefit. They"
         " overlap (the same money is counted against each), do not add up, and are secondary"
-        " to the cost per QALY gained. '-': the arm averts none."
+        " to the cost per QALY gained. Deaths are deaths from all causes (overdose and other)."
+        " Each ratio has Fieller's 95% interval from the paired replicates; it is not"
+        " estimable when the interval of the outcomes averted spans zero (or none are averted"
+        " on average)."
     )
     secondary = []
+    extra_of = {a: _column(wide, a, "cost_usd") - _column(wide, base, "cost_usd") for a in arms}
     for r in cea.itertuples(index=False):
-        secondary.append(
-            {
-                "arm": r.arm,
-                "extra run cost": _fmt(r.incremental_run_cost_usd, money=True),
-                "deaths averted": _fmt(r.deaths_averted, 1),
-                "per death averted": _fmt(r.run_cost_per_death_averted_usd, money=True),
-                "HIV infections averted": _fmt(r.hiv_infections_averted, 1),
-                "per HIV infection averted": _fmt(
-                    r.run_cost_per_hiv_infection_averted_usd, money=True
-                ),
-                "HCV infections averted": _fmt(r.hcv_infections_averted, 1),
-                "per HCV infection averted": _fmt(
-                    r.run_cost_per_hcv_infection_averted_usd, money=True
-                ),
-            }
-        )
+        row: dict[str, str] = {
+            "arm": names[str(r.arm)],
+            "extra run cost": _fmt(r.incremental_run_cost_usd, money=True),
+        }
+        for key, outcome in PER_OUTCOME.items():
+            plural, one = SECONDARY_NAMES[key]
+            fewer = _column(wide, base, outcome) - _column(wide, str(r.arm), outcome)
+            row[f"{plural} averted"] = _fmt(getattr(r, _averted_name(key)), 1)
+            row[f"per {one} averted (95% CI)"] = ratio_cell(
+                extra_of[str(r.arm)], fewer, f"{plural.removesuffix(' (all causes)')} averted"
+            )
+        secondary.append(row)
     page.table(pd.DataFrame(secondary))
+
+
+#: What the secondary ratios' outcomes are called in the table.
+SECONDARY_NAMES = {
+    "death_averted": ("deaths (all causes)", "death (all causes)"),
+    "hiv_infection_averted": ("HIV infections", "HIV infection"),
+    "hcv_infection_averted": ("HCV infections", "HCV infection"),
+}
 
 
 def _icer_cell(icer: Icer) -> str:
@@ -670,16 +843,46 @@ def _icer_cell(icer: Icer) -> str:
     }.get(icer.quadrant, "-")
 
 
-def _incremental_frame(table: pd.DataFrame, currency: str) -> pd.DataFrame:
+def _frontier_intervals(table: pd.DataFrame, wide: pd.DataFrame) -> list[str]:
+    """Fieller's interval of each frontier ICER, against the previous frontier arm."""
+    out: list[str] = []
+    previous: str | None = None
+    for row in table.itertuples(index=False):
+        status = str(row.status)
+        if status in ("reference", "frontier"):
+            if status == "frontier" and previous is not None and math.isfinite(row.icer):
+                arm = str(row.strategy)
+                d_cost = _column(wide, arm, "cost_discounted_usd") - _column(
+                    wide, previous, "cost_discounted_usd"
+                )
+                d_qalys = _column(wide, arm, "qalys") - _column(wide, previous, "qalys")
+                interval = ratio_interval(d_cost, d_qalys)
+                if interval.ci95 is None:
+                    out.append(_not_estimable_icer(int(wide["replicate"].nunique())))
+                else:
+                    lo, hi = interval.ci95
+                    out.append(f"{_fmt(lo, 0, True)} to {_fmt(hi, 0, True)}")
+            else:
+                out.append("-")
+            previous = str(row.strategy)
+        else:
+            out.append("-")
+    return out
+
+
+def _incremental_frame(
+    table: pd.DataFrame, currency: str, wide: pd.DataFrame, names: dict[str, str]
+) -> pd.DataFrame:
     """The incremental table for the page: money and QALYs formatted, '-' for none."""
     return pd.DataFrame(
         {
-            "arm": table["strategy"],
+            "arm": [names.get(str(a), str(a)) for a in table["strategy"]],
             f"cost ({currency})": [_fmt(v, 0, True) for v in table["cost"]],
             "QALYs": [_fmt(v, 2) for v in table["effect"]],
             "incremental cost": [_fmt(v, 0, True) for v in table["incremental_cost"]],
             "incremental QALYs": [_fmt(v, 2) for v in table["incremental_effect"]],
             f"ICER ({currency} per QALY)": [_fmt(v, 0, True) for v in table["icer"]],
+            "ICER 95% CI (Fieller)": _frontier_intervals(table, wide),
             "status": table["status"],
         }
     )
@@ -702,6 +905,8 @@ def _ce_plane(
     arms: list[str],
     base: str,
     currency: str,
+    names: dict[str, str],
+    colours: dict[str, str],
 ) -> None:
     shown = [base, *[a for a in arms if a != base]]
     note = ""
@@ -723,16 +928,22 @@ def _ce_plane(
     costs = np.column_stack([_column(wide, a, "cost_discounted_usd") for a in shown])
     qalys = np.column_stack([_column(wide, a, "qalys") for a in shown])
     # A long baseline name (a grid point's every value) would crowd both axis titles.
-    base_label = base if len(base) <= 24 or "the baseline" in arms else "the baseline"
-    labels = [base_label, *_wrap(shown[1:], 40)]
+    base_name = names[base]
+    base_label = base_name if len(base_name) <= 24 or "the baseline" in arms else "the baseline"
+    labels = [base_label, *_wrap([names[a] for a in shown[1:]], 40)]
     fig = economics_figures.ce_plane_plot(
-        costs, qalys, labels, baseline=base_label, currency=currency
+        costs,
+        qalys,
+        labels,
+        baseline=base_label,
+        currency=currency,
+        colours=dict(zip(labels, [colours[a] for a in shown], strict=True)),
     )
     page.figure(
         fig,
         "cost_effectiveness_plane",
         f"Cost-effectiveness plane: each small point is one replicate's incremental QALYs and"
-        f" cost against {base} on the same random numbers; the large outlined point is the"
+        f" cost against {base_name} on the same random numbers; the large outlined point is the"
         " arm's mean. Below and to the right of a dashed line (a willingness to pay per QALY)"
         " the arm is cost-effective at that threshold; lower right of the origin it is"
         " dominant." + note,
@@ -746,6 +957,7 @@ def _components_section(
     base: str,
     folder: Path,
     currency: str,
+    names: dict[str, str],
 ) -> None:
     page.heading("Cost components and the lifetime tail")
     page.paragraph(
@@ -756,7 +968,7 @@ def _components_section(
     )
     rows, tails, csv_rows = [], [], []
     for arm in arms:
-        row: dict[str, str] = {"arm": arm}
+        row: dict[str, str] = {"arm": names[arm]}
         for c in COMPONENTS:
             values = _column(wide, arm, f"cost_{c}_usd")
             row[COMPONENT_LABELS[c]] = _fmt(float(values.mean()), 0, True)
@@ -777,7 +989,7 @@ def _components_section(
         rows.append(row)
         tails.append(
             {
-                "arm": arm,
+                "arm": names[arm],
                 "QALYs": _fmt(float(qalys.mean()), 1),
                 "QALYs after the run (share)": _share(_column(wide, arm, "qalys_tail"), qalys),
                 f"cost ({currency})": _fmt(float(total.mean()), 0, True),
@@ -805,6 +1017,7 @@ def _parameter_section(
     averted: pd.DataFrame,
     base: str,
     folder: Path,
+    names: dict[str, str],
 ) -> None:
     params = experiment.parameters
     design = experiment.manifest.get("design")
@@ -817,24 +1030,17 @@ def _parameter_section(
         part = averted[averted["outcome"] == outcome].set_index("arm")
         effect = arms[["scenario", *params]].join(part[["value", "ci95_low", "ci95_high"]])
         effect.loc[base, ["value", "ci95_low", "ci95_high"]] = 0.0
+        # Beyond chance: the paired difference's 95% interval excludes zero.
+        effect["differs_from_baseline"] = (effect["ci95_low"] > 0) | (effect["ci95_high"] < 0)
         effect = effect.reset_index()
         rows.append(effect.assign(measure=label))
         if design == "factorial" and len(params) == 2:
-            _heat_maps(page, effect, params, label, base)
+            _heat_maps(page, effect, params, label, names[base])
         elif design == "factorial" and len(params) == 1:
-            _effect_curve(page, effect, params[0], label, base)
+            _effect_curve(page, effect, params[0], label, names[base])
         else:
-            _tornado(page, effect, params, label, base, design, experiment)
+            _tornado(page, effect, params, label, base, design, experiment, names[base])
     _save_csv(pd.concat(rows, ignore_index=True), folder / "parameters.csv")
-
-
-def _short(key: str) -> str:
-    parts = key.split(".")
-    return ".".join(parts[1:]) if parts[0] == "interventions" else parts[-1]
-
-
-def _show(value: Any) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def _heat_maps(
@@ -846,25 +1052,34 @@ def _heat_maps(
         ys = list(dict.fromkeys(part[y_key]))
         grid = np.full((len(ys), len(xs)), np.nan)
         notes = [["" for _ in xs] for _ in ys]
+        marks = [[False for _ in xs] for _ in ys]
         for row in part.to_dict("records"):
             r, c = ys.index(row[y_key]), xs.index(row[x_key])
             grid[r, c] = row["value"]
             notes[r][c] = f"{row['value']:,.1f}"
+            marks[r][c] = bool(row["differs_from_baseline"])
         name = f"heat_map_{label.split()[0].lower()}_{_slug(str(scenario))}"
+        cells = len(part) - 1
+        marked = sum(sum(m) for m in marks)
         page.figure(
             figures.heat_map(
                 grid,
-                [_show(v) for v in xs],
-                [_show(v) for v in ys],
-                _short(x_key),
-                _short(y_key),
+                [value_text(x_key, v) for v in xs],
+                [value_text(y_key, v) for v in ys],
+                parameter_label(x_key),
+                parameter_label(y_key),
                 f"{label} vs baseline",
                 notes,
+                marks,
             ),
             name,
-            f"Mean {label} compared with {base}, by {_short(y_key)} and {_short(x_key)}"
+            f"Mean {label} compared with {base}, by {parameter_label(y_key)} and"
+            f" {parameter_label(x_key)}"
             + (f" ({scenario})" if effect["scenario"].nunique() > 1 else "")
-            + "; intervals are in parameters.csv.",
+            + f". Outlined cells with a star differ from the baseline beyond chance: the paired"
+            f" 95% interval of the difference excludes zero ({marked} of {cells} cells). The"
+            " others cannot be told from no difference with these replicates; with many cells"
+            " about 1 in 20 may be outlined by chance alone. Intervals are in parameters.csv.",
         )
 
 
@@ -877,10 +1092,10 @@ def _effect_curve(
         series.append((str(scenario), part["value"], part["ci95_low"], part["ci95_high"]))
     x = effect.drop_duplicates(key).sort_values(key)[key].tolist()
     page.figure(
-        figures.effect_with_interval(x, series, _short(key), f"{label} vs baseline"),
+        figures.effect_with_interval(x, series, parameter_label(key), f"{label} vs baseline"),
         f"effect_{label.split()[0].lower()}",
-        f"Mean {label} compared with {base} at each value of {_short(key)}, with paired 95%"
-        " intervals.",
+        f"Mean {label} compared with {base} at each value of {parameter_label(key)}, with"
+        " paired 95% intervals: where a band excludes zero the difference is beyond chance.",
     )
 
 
@@ -892,6 +1107,7 @@ def _tornado(
     base: str,
     design: Any,
     experiment: Experiment,
+    base_label: str,
 ) -> None:
     """Low and high ends of each parameter's range: measured (one at a time, grids) or fitted."""
     low: list[float] = []
@@ -913,7 +1129,9 @@ def _tornado(
             mid = x[:, i].mean()
             low.append(centre + coef[i + 1] * (lo - mid))
             high.append(centre + coef[i + 1] * (hi - mid))
-            labels.append(f"{_short(key)} ({_show(lo)} to {_show(hi)})")
+            labels.append(
+                f"{parameter_label(key)} ({value_text(key, lo)} to {value_text(key, hi)})"
+            )
         caption = (
             f"Change in {label} across each sampled range, from a linear regression over the"
             " Latin-hypercube arms (other parameters at their mean)."
@@ -926,7 +1144,9 @@ def _tornado(
             lo_v, hi_v = levels[0], levels[-1]
             low.append(float(varied.loc[varied[key] == lo_v, "value"].mean()))
             high.append(float(varied.loc[varied[key] == hi_v, "value"].mean()))
-            labels.append(f"{_short(key)} ({_show(lo_v)} to {_show(hi_v)})")
+            labels.append(
+                f"{parameter_label(key)} ({value_text(key, lo_v)} to {value_text(key, hi_v)})"
+            )
         if design == "factorial":
             centre = float(effect["value"].mean())
             caption = (
@@ -936,7 +1156,7 @@ def _tornado(
         else:
             caption = (
                 f"{label.capitalize()} with each parameter at its lowest and highest value,"
-                f" the others as in {base}."
+                f" the others as in {base_label}."
             )
     page.figure(
         figures.tornado(
@@ -1001,15 +1221,20 @@ def _baseline_scenario(experiment: Experiment, base: str) -> Scenario | None:
 
 
 def _methods(
-    page: figures.Page, experiment: Experiment, wide: pd.DataFrame, base: str, folder: Path
+    page: figures.Page,
+    experiment: Experiment,
+    wide: pd.DataFrame,
+    base: str,
+    folder: Path,
+    names: dict[str, str],
 ) -> None:
     page.heading("Methods")
-    arms = [a["name"] for a in experiment.manifest["arms"]]
+    arms = [names[a["name"]] for a in experiment.manifest["arms"]]
     scenario = _baseline_scenario(experiment, base)
     if scenario is not None:
         replicates = int(wide["replicate"].nunique())
         for text in cheers_methods(
-            scenario, "replicates", arms=arms, baseline=base, replicates=replicates
+            scenario, "replicates", arms=arms, baseline=names[base], replicates=replicates
         ):
             page.paragraph(text)
     else:
@@ -1041,8 +1266,9 @@ def _methods(
         shown = sources.assign(value=[f"{v:,.10g}" for v in sources["value"]])
         page.table(shown, text_columns=("unit", "source"))
     page.paragraph(
-        "Files next to this report: outcomes_by_arm.csv, averted.csv, cost_effectiveness.csv,"
-        " incremental_table.csv, cost_components.csv, sources.csv, trajectories.csv, runs.csv"
+        "Files next to this report: the same report as PDF, arms.csv, outcomes_by_arm.csv,"
+        " averted.csv, cost_effectiveness.csv, incremental_table.csv, cost_components.csv,"
+        " sources.csv, trajectories.csv, runs.csv"
         " (one row per run), parameters.csv (for swept parameters) and every figure as PNG.",
         "note",
     )

@@ -15,10 +15,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from hrsim.analysis.validation import ROLES, TargetResult, role_text
+from hrsim.analysis.validation import NOT_ENOUGH_DATA, ROLES, TargetResult, role_text
 from hrsim.reporting.figures import PALETTE, Page
 
 SIMULATED, PUBLISHED = PALETTE[0], PALETTE[3]
+_COLOUR = {"pass": "#006d2c", "fail": "#b30000", NOT_ENOUGH_DATA: "#555555"}
 
 
 def target_figure(result: TargetResult) -> Any:
@@ -28,11 +29,10 @@ def target_figure(result: TargetResult) -> Any:
         _curve(ax, result)
     else:
         _intervals(ax, result)
-    verdict = "PASS" if result.passed else "FAIL"
     ax.set_title(
-        "\n".join(textwrap.wrap(f"[{verdict}] {result.name}", 60)),
+        "\n".join(textwrap.wrap(f"[{result.status.upper()}] {result.name}", 60)),
         fontsize=8.5,
-        color="#006d2c" if result.passed else "#b30000",
+        color=_COLOUR[result.status],
     )
     ax.tick_params(labelsize=7.5)
     if result.curve is not None:
@@ -98,7 +98,7 @@ def summary_frame(results: list[TargetResult]) -> pd.DataFrame:
     """The summary table: one row per target."""
     return pd.DataFrame(
         {
-            "result": ["PASS" if r.passed else "FAIL" for r in results],
+            "result": [r.status.upper() for r in results],
             "target": [r.name for r in results],
             "role": [role_text(r) for r in results],
             "published": [r.target for r in results],
@@ -118,6 +118,13 @@ def write_validation_page(results: list[TargetResult], path: Path, settings: str
         f"{sum(r.role == role for r in results)}"
         for role in ROLES
     )
+    thin = sum(not r.enough_data for r in results)
+    if thin:
+        by_role += (
+            f"; {thin} with not enough data: the run is too small to judge them (no events,"
+            " or a simulated interval wider than the published one), so they are not counted"
+            " as met"
+        )
     page = Page("hrsim validation: the model against published targets", path.parent)
     page.paragraph(
         f"{passed} of {len(results)} targets met ({by_role}). {settings} A calibration "
@@ -137,6 +144,6 @@ def write_validation_page(results: list[TargetResult], path: Path, settings: str
             f"{role_text(r).capitalize()}. Source: {r.source}. Published: {r.target}. "
             f"Simulated: {r.simulated:.3g} "
             f"(95% interval {r.interval[0]:.3g} to {r.interval[1]:.3g}). "
-            f"Rule: {r.tolerance}. {'PASS' if r.passed else 'FAIL'}.",
+            f"Rule: {r.tolerance}. {r.status.upper()}.",
         )
     return page.write(path)
