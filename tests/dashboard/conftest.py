@@ -99,7 +99,15 @@ class Watched:
         self.page = page
         self.errors: list[str] = []
         self.failed: list[str] = []
-        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        # Warnings count too: Vue's and Vuetify's complaints about the page are warnings.
+        page.on(
+            "console",
+            lambda m: (
+                self.errors.append(f"{m.type}: {m.text}")
+                if m.type in ("error", "warning")
+                else None
+            ),
+        )
         page.on("pageerror", lambda exc: self.errors.append(str(exc)))
         page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})"))
         page.on(
@@ -116,6 +124,18 @@ class Watched:
         path = ARTIFACTS / f"{name}.png"
         self.page.screenshot(path=str(path), full_page=True)
         return path
+
+
+def open_page(browser, server, width: int = 1600, height: int = 2300):
+    """A new browser context and a watched page on the dashboard, drawn at week 0."""
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, accept_downloads=True
+    )
+    page = context.new_page()
+    w = Watched(page)
+    page.goto(server)
+    page.wait_for_selector(".hrsim-network-chart [data-week='0']", timeout=60_000)
+    return context, w
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from hrsim.dashboard.paired_run import PairedRun
 from hrsim.dashboard.palette import STATES
 from hrsim.dashboard.parameters import Settings, to_scenario
 from hrsim.dashboard.session import DashboardSession
+from hrsim.dashboard.teaching import scenario_name
 from hrsim.interventions import programme_defaults
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,11 +100,13 @@ def expected_averted(run: PairedRun) -> dict[str, int]:
 
 
 def pick_scenario(page, file: str) -> None:
+    """Pick a scenario by its readable name, as a student does; waits for its week 0."""
+    name = scenario_name(file)
     # Vuetify 2 (ipyvuetify < 3) and Vuetify 3 (ipyvuetify 3) class names.
     page.click(".hrsim-scenario .v-select__slot, .hrsim-scenario .v-field")
     page.click(
-        f".v-menu__content .v-list-item:has-text('{file}'), "
-        f".v-overlay__content .v-list-item:has-text('{file}')"
+        f'.v-menu__content .v-list-item:has-text("{name}"), '
+        f'.v-overlay__content .v-list-item:has-text("{name}")'
     )
     page.wait_for_function(
         "file => document.querySelector('.hrsim-scenario').innerText.includes(file)", arg=file

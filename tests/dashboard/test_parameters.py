@@ -162,7 +162,8 @@ def test_the_picker_widget_refuses_a_value_the_browser_sends(monkeypatch):
     for value in ("../pyproject.toml", "/etc/passwd", str(SCENARIOS / "baseline.toml")):
         rc.find(v.Select).widget.v_model = value
         assert app.settings.value.scenario_file == "prep.toml"  # kept
-        assert rc.find(v.Select).widget.v_model == "prep.toml"  # and shown again
+        # and shown again, by its readable name (the picker lists names, not files)
+        assert rc.find(v.Select).widget.v_model == "PrEP (HIV prevention pill)"
         notes = [a.widget.children for a in rc.find(v.Alert)]
         assert notes == [[f"{value!r} is not one of the listed scenarios; kept prep.toml"]]
     rc.find(v.Select).widget.v_model = "baseline.toml"

@@ -100,6 +100,7 @@ def care_states(run: PairedRun) -> Figure:
     spec = base(
         "People in each care state",
         "the scenario, each week",
+        fit="width",
         width=WIDTH,
         height=HEIGHT,
         params=[YEARS_PARAM],
@@ -173,6 +174,7 @@ def overdoses(run: PairedRun) -> Figure:
     spec = base(
         "Overdoses",
         f"the scenario, per {BIN_WEEKS} weeks; dashed line: deaths in the baseline",
+        fit="width",
         width=WIDTH,
         height=HEIGHT,
         params=[YEARS_PARAM],
@@ -257,6 +259,7 @@ def incidence(run: PairedRun) -> Figure:
     spec = base(
         "HIV and HCV incidence",
         f"new infections per 100 person-years at risk, over the last {RATE_WEEKS} weeks",
+        fit="width",
         width=WIDTH,
         height=HEIGHT,
         params=[YEARS_PARAM],
@@ -319,6 +322,7 @@ def retention(run: PairedRun, targets: dict[str, float]) -> Figure:
     spec = base(
         "Staying on MOUD",
         "share of the treatment starts in this run still on treatment, by weeks since starting",
+        fit="width",
         width=WIDTH,
         height=HEIGHT,
         layer=[
@@ -385,6 +389,7 @@ def so_far(run: PairedRun) -> Figure:
     ]
     labels = {_OUTCOME_CODES[key]: label for key, (label, _) in SO_FAR.items()}
     spec = base(
+        fit="facet",
         params=[YEARS_PARAM],
         data={"name": "totals"},
         transform=[

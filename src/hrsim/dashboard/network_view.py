@@ -189,6 +189,7 @@ class NetworkView:
         nodes = self.nodes(model)
         events = [n for n in nodes if "event" in n]
         spec = base(
+            fit="aspect",
             width=WIDTH,
             height=HEIGHT,
             view={"stroke": None},

@@ -42,6 +42,12 @@ class Slider:
     step: float
     percent: bool = False  # show the value as a percentage
 
+    def clamp(self, value: float) -> float:
+        """``value`` moved into the slider's range and onto its steps (a typed number)."""
+        steps = round((min(max(value, self.min), self.max) - self.min) / self.step)
+        snapped = min(self.max, self.min + steps * self.step)
+        return float(round(snapped)) if self.step >= 1 else round(snapped, 6)
+
     def show(self, value: float) -> str:
         """The value as the slider's label shows it."""
         if self.percent:

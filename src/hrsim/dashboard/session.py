@@ -6,11 +6,15 @@ every figure, the clock and the counts of that week, frozen. The page only shows
 so all its panels always agree on the week even while Play steps the run in another thread;
 a lock keeps two steps from overlapping (Play runs in a thread while the student can press
 buttons).
+
+``chance_spread`` answers "is this gap more than luck?": the same settings on a few other
+seeds, run to the same week, and what each of them averted.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +26,7 @@ from hrsim.files import csv_text
 from hrsim.scenario import parameter_table
 
 WEEKS_PER_YEAR = 52
+SPREAD_SEEDS = 4  # other seeds run for the spread (with the one on screen: five runs)
 
 
 @dataclass(frozen=True)
@@ -138,3 +143,42 @@ class DashboardSession:
         """A file name stem for downloads, e.g. ``full_package-2000people-seed1``."""
         s = self.settings
         return f"{self.scenario.run.name}-{s.people}people-seed{s.seed}"
+
+
+@dataclass(frozen=True)
+class Spread:
+    """What the programmes averted by ``week`` on each of several seeds (one run per seed)."""
+
+    week: int
+    seeds: tuple[int, ...]
+    averted: dict[str, tuple[int, ...]]  # outcome -> averted on each seed, in ``seeds`` order
+
+    def text(self, outcome: str) -> str:
+        """E.g. "5 seeds: -1 to 3, mean 0.8"."""
+        values = self.averted[outcome]
+        mean = sum(values) / len(values)
+        return f"{len(values)} seeds: {min(values):,} to {max(values):,}, mean {mean:,.1f}"
+
+
+def chance_spread(
+    settings: Settings,
+    week: int,
+    seeds: int = SPREAD_SEEDS,
+    progress: Callable[[int], None] | None = None,
+) -> Spread:
+    """The settings' averted counts at ``week`` on their own seed and ``seeds`` more.
+
+    Each seed is a paired run of its own (scenario and baseline on that seed), so the spread
+    is the run-to-run variation one community of this size shows by chance. ``progress`` is
+    called with the number of runs done.
+    """
+    chosen = tuple(settings.seed + k for k in range(seeds + 1))
+    results: list[dict[str, int]] = []
+    for done, seed in enumerate(chosen):
+        run = PairedRun(to_scenario(settings.changes(seed=seed)))
+        run.step(week)
+        results.append(run.averted().averted)
+        if progress is not None:
+            progress(done + 1)
+    outcomes = results[0]
+    return Spread(week, chosen, {k: tuple(r[k] for r in results) for k in outcomes})

@@ -54,9 +54,18 @@ class Figure:
         return out
 
 
-def base(title: str | None = None, subtitle: str | None = None, **extra: Any) -> dict[str, Any]:
-    """The top of every spec: schema, look, export buttons, and a title if given."""
-    spec: dict[str, Any] = {"$schema": SCHEMA, "config": CONFIG, "usermeta": EMBED}
+def base(
+    title: str | None = None, subtitle: str | None = None, fit: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    """The top of every spec: schema, look, export buttons, and a title if given.
+
+    ``fit`` tells the page how the chart follows its panel's width (``vega_view.vue``):
+    ``"width"`` (the plot takes the panel's width), ``"facet"`` (small multiples wrap) or
+    ``"aspect"`` (shrinks keeping its shape, legends below). The spec itself keeps its fixed
+    size, so ``Figure.full()`` exports the same chart wherever it is opened.
+    """
+    usermeta = {**EMBED, "hrsimFit": fit} if fit else EMBED
+    spec: dict[str, Any] = {"$schema": SCHEMA, "config": CONFIG, "usermeta": usermeta}
     if title is not None:
         spec["title"] = {"text": title, **({"subtitle": subtitle} if subtitle else {})}
     return {**spec, **extra}
