@@ -329,10 +329,22 @@ def test_run_into_a_folder_of_user_files_is_refused_and_deletes_nothing(tmp_path
 
 
 def test_rerunning_into_a_previous_run_folder_replaces_it(tmp_path):
-    # What `make run` does: the same --out twice in a row.
+    # What `make run` does: the same --out twice in a row, the same results: replaced.
     assert tiny_run("--out", "runs/baseline", cwd=tmp_path).returncode == 0
     first = json.loads((tmp_path / "runs/baseline/metadata.json").read_text())
-    proc = tiny_run("--out", "runs/baseline", "--seed", 2, cwd=tmp_path)
+    again = tiny_run("--out", "runs/baseline", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    # Other settings would lose the first run's results: refused in one line, nothing lost.
+    before = files_in(tmp_path / "runs" / "baseline")
+    line = one_line_exit_2(
+        tiny_run("--out", "runs/baseline", "--seed", 2, cwd=tmp_path),
+        "--out runs/baseline holds a run of baseline (seed 1",
+        "--force",
+    )
+    assert "other settings" in line
+    assert files_in(tmp_path / "runs" / "baseline") == before
+    # --force replaces it.
+    proc = tiny_run("--out", "runs/baseline", "--seed", 2, "--force", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     out = tmp_path / "runs" / "baseline"
     assert {p.name for p in out.iterdir()} == RUN_FILES
@@ -522,3 +534,171 @@ def test_a_sweep_store_is_never_the_current_folder_one_above_or_a_file(tmp_path,
     assert len(proc.stderr.splitlines()) == 1 and f"--out {out}" in proc.stderr, proc.stderr
     assert sorted(p.name for p in tmp_path.rglob("*")) == before
     assert (work / "a_file").read_text() == "mine"
+
+
+# -- the habits of a well-kept command line (issue 17) -------------------------------------
+
+NALOXONE = SCENARIOS / "naloxone_distribution.toml"
+TINY_COMPARE = ("compare", BASELINE, NALOXONE, "--people", 100, "--years", 0.1)
+TINY_COMPARE += ("--replicates", 2, "--workers", 1)
+TINY_VALIDATE = ("validate", "--people", 100, "--replicates", 1, "--years", 0.2, "--workers", 1)
+TINY_SENSITIVITY = (
+    "sensitivity", BASELINE, "--params", "overdose.base_rate_per_year=0.01:0.03",
+    "--method", "morris", "--samples", 2, "--people", 100, "--years", 0.1, "--workers", 1,
+)  # fmt: skip
+
+
+def on_terminal(*args, cwd):
+    """Run hrsim with its stderr on a pseudo-terminal (as a user at a shell has it).
+
+    Returns the exit code, stdout (a pipe) and everything written to the terminal.
+    """
+    master, slave = os.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hrsim.cli", *map(str, args)],
+        cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave,
+    )  # fmt: skip
+    os.close(slave)
+    terminal = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the child closed the terminal (EIO on Linux)
+            break
+        if not chunk:
+            break
+        terminal += chunk
+    stdout = proc.stdout.read().decode()
+    proc.stdout.close()
+    os.close(master)
+    return proc.wait(timeout=300), stdout, terminal.decode(errors="replace")
+
+
+@pytest.mark.parametrize(
+    ("args", "bar"),
+    [
+        (TINY_COMPARE, "compare: 100%"),
+        (TINY_VALIDATE, "validate: 100%"),
+        (TINY_SENSITIVITY, "sensitivity: 100%"),
+    ],
+    ids=["compare", "validate", "sensitivity"],
+)
+def test_long_commands_draw_progress_on_a_terminal(tmp_path, args, bar):
+    code, stdout, terminal = on_terminal(*args, "--json", cwd=tmp_path)
+    assert code in (0, 1), terminal  # validate: 1 when a target is missed
+    assert bar in terminal, terminal
+    json.loads(stdout)  # the bar is on stderr: stdout is still one JSON document
+
+
+def test_progress_is_silent_when_piped_and_with_quiet(tmp_path):
+    piped = hrsim_cli(*TINY_COMPARE, "--json", cwd=tmp_path)
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stderr == ""
+    json.loads(piped.stdout)
+    code, stdout, terminal = on_terminal(*TINY_COMPARE, "--quiet", cwd=tmp_path)
+    assert code == 0 and "compare:" not in terminal and "%|" not in terminal, terminal
+    assert "baseline" in stdout  # --quiet drops the bar, not the result
+
+
+def test_run_experiment_from_python_shows_progress_on_a_terminal_only(tmp_path, capsys):
+    from hrsim.batch.sweep import progress_shown, run_experiment
+
+    spec = {"sweep": {"name": "p", "replicates": 1, "people": 100, "years": 0.1}}
+    run_experiment(spec, tmp_path / "a", workers=1)  # "auto": stderr is not a terminal here
+    assert capsys.readouterr().err == ""
+    run_experiment(spec, tmp_path / "b", workers=1, progress="always")
+    err = capsys.readouterr().err
+    assert "p: " in err and "1/1 runs done" in err, err
+    assert progress_shown("always") and not progress_shown(False)
+    assert progress_shown("auto") == progress_shown(True) == sys.stderr.isatty()
+
+
+def test_every_command_with_a_table_has_json(tmp_path):
+    # params: every parameter with its unit and its source (the help promises the sources).
+    params = hrsim_cli("params", "--json", cwd=tmp_path)
+    records = {r["name"]: r for r in json.loads(params.stdout)}
+    assert records["overdose.base_rate_per_year"]["value"] == 0.0196
+    assert all(r["source"] and r["unit"] for r in records.values())
+    assert any(name.startswith("interventions.") for name in records)
+    text = hrsim_cli("params", cwd=tmp_path).stdout
+    base = text.split("overdose.base_rate_per_year = 0.0196", 1)[1].splitlines()[1]
+    assert (
+        base.startswith("    source: ")
+        and records["overdose.base_rate_per_year"]["source"][:20] in base
+    )
+    # run
+    run = hrsim_cli("run", *TINY[:-1], "--json", "--out", "r", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    document = json.loads(run.stdout)
+    assert document["out"] == "r" and document["summary"]["weeks"] == 5
+    assert document["metadata"]["people"] == 100
+    # sweep: the plan and the summary
+    spec = tmp_path / "s.toml"
+    spec.write_text('[sweep]\nname = "s"\nreplicates = 1\npeople = 100\nyears = 0.1\n')
+    plan = json.loads(hrsim_cli("sweep", spec, "--dry-run", "--json", cwd=tmp_path).stdout)
+    assert plan["runs"] == 1 and plan["out"] == "runs/s"
+    swept = hrsim_cli("sweep", spec, "--json", "--out", "store", "--workers", 1, cwd=tmp_path)
+    assert swept.returncode == 0, swept.stderr
+    summary = json.loads(swept.stdout)
+    assert summary["runs"] == summary["done_now"] == 1 and summary["missing"] == 0
+    # sensitivity
+    sens = hrsim_cli(*TINY_SENSITIVITY, "--json", "--out", "sens", cwd=tmp_path)
+    assert sens.returncode == 0, sens.stderr
+    indices = json.loads(sens.stdout)
+    assert indices["method"] == "morris" and indices["samples"] == 4
+    assert [row["parameter"] for row in indices["indices"]] == ["overdose.base_rate_per_year"]
+    assert "runs" in sens.stderr and "%|" not in sens.stderr  # the run count, no bar in a pipe
+
+
+def test_calibrate_json_is_its_calibration_json(tmp_path):
+    targets = tmp_path / "targets.toml"
+    targets.write_text(
+        "[calibration]\ntrials = 2\nbatch = 2\nreplicates = 1\nseed = 3\n\n"
+        '[[parameters]]\nname = "overdose.base_rate_per_year"\nlow = 0.01\nhigh = 0.03\n\n'
+        '[[targets]]\nstatistic = "overdoses_per_1000_py"\nvalue = 140.0\nse = 5.0\n'
+    )
+    proc = hrsim_cli(
+        "calibrate", BASELINE, "--targets", targets, "--people", 100, "--years", 0.1,
+        "--workers", 1, "--out", "cal", "--json", cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == json.loads((tmp_path / "cal/calibration.json").read_text())
+
+
+def test_completion_scripts_load_in_their_shell(tmp_path):
+    bash = hrsim_cli("completion", "bash", cwd=tmp_path)
+    assert bash.returncode == 0 and "validate" in bash.stdout and "--json" in bash.stdout
+    script = tmp_path / "hrsim.bash"
+    script.write_text(bash.stdout)
+    loaded = subprocess.run(
+        ["bash", "-c", f"source {script} && complete -p hrsim"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert loaded.returncode == 0, loaded.stderr
+    assert "hrsim" in loaded.stdout
+    zsh = hrsim_cli("completion", "zsh", cwd=tmp_path)
+    assert zsh.stdout.startswith("#compdef hrsim") and "sensitivity" in zsh.stdout
+    bad = hrsim_cli("completion", "fish", cwd=tmp_path)
+    assert bad.returncode == 2 and "invalid choice: 'fish'" in bad.stderr
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path):
+    proc = subprocess.run(
+        f"{sys.executable} -m hrsim.cli params | head -1",
+        shell=True, cwd=tmp_path, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.stdout.startswith("# source tags")
+    assert proc.stderr == ""
+
+
+def test_a_bare_sensitivity_name_whose_range_leaves_the_allowed_values_says_how_to_fix(tmp_path):
+    proc = hrsim_cli(
+        "sensitivity", BASELINE, "--params", "overdose.naloxone_reversal_probability",
+        "--out", "s", cwd=tmp_path,
+    )  # fmt: skip
+    line = one_line_exit_2(
+        proc, "overdose.naloxone_reversal_probability = 1.08 is out of range: allowed 0 to 1"
+    )
+    assert "varies its value (0.9) by 20% either way (0.72 to 1.08)" in line
+    assert "give overdose.naloxone_reversal_probability=LOW:HIGH" in line
+    assert not (tmp_path / "s").exists()

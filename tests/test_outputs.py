@@ -273,7 +273,7 @@ def test_disk_full_in_run_is_one_line_and_the_previous_results_stay(small_disk, 
     before = snapshot(out)
     fill(small_disk, leave=8192)
 
-    proc = hrsim(*run, "--seed", 5, cwd=tmp_path)
+    proc = hrsim(*run, "--seed", 5, "--force", cwd=tmp_path)  # other settings: --force
 
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.splitlines()

@@ -65,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     _force_option(run)
     run.add_argument("--no-events", action="store_true", help="skip the event log")
     run.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    _json_option(run, "the summary")
     run.add_argument(
         "--profile",
         action="store_true",
@@ -87,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         " (default 50000,100000,200000)",
     )
     cmp.add_argument("--json", action="store_true", help="print one JSON object")
+    _quiet_option(cmp)
     _plugin_option(cmp)
 
     _add_psa_command(sub)
@@ -104,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument(
         "--force", action="store_true", help="replace an existing --html file hrsim did not write"
     )
+    _quiet_option(val)
     _parallel_options(val)
     _plugin_option(val)
 
@@ -119,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--out", type=Path, help="output directory (default: runs/calibrate-NAME)")
     _force_option(cal)
     cal.add_argument("--quiet", action="store_true", help="no progress or summary")
+    _json_option(cal, "the result (calibration.json)")
     _parallel_options(cal)
     _plugin_option(cal)
 
@@ -151,11 +155,13 @@ def build_parser() -> argparse.ArgumentParser:
     sen.add_argument("--out", type=Path, help="output directory (default: runs/sensitivity-...)")
     _force_option(sen)
     sen.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    _json_option(sen, "the indices")
     _parallel_options(sen)
     _plugin_option(sen)
 
     par = sub.add_parser("params", help="list every default parameter with its unit and source")
     par.add_argument("--markdown", action="store_true", help="as a Markdown table")
+    _json_option(par, "every parameter (name, value, unit, source, PSA distribution)")
     _add_sweep_commands(sub)
 
     dash = sub.add_parser("dashboard", help="open the browser dashboard (needs the viz extra)")
@@ -166,6 +172,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dash.add_argument("--port", type=int, default=8765, help="port (default 8765; 0: any free)")
     dash.add_argument("--open", action="store_true", help="open it in the default web browser")
+
+    com = sub.add_parser(
+        "completion",
+        help="print a shell completion script (bash, zsh or tcsh)",
+        description="Print a completion script for hrsim's commands and options (made by shtab"
+        " from this parser). bash: `hrsim completion bash > ~/.local/share/bash-completion/"
+        "completions/hrsim`; zsh: `hrsim completion zsh > ~/.zfunc/_hrsim` with ~/.zfunc on"
+        " $fpath before compinit.",
+    )
+    com.add_argument("shell", choices=["bash", "zsh", "tcsh"], help="the shell")
     return parser
 
 
@@ -177,6 +193,27 @@ def _plugin_option(parser: argparse.ArgumentParser) -> None:
         metavar="FILE.py",
         help="a Python file that registers programmes (repeatable)",
     )
+
+
+def _json_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help=f"print {what} as one JSON document on stdout (nothing else on stdout)",
+    )
+
+
+def _quiet_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--quiet", action="store_true", help="no progress bar (the results are still printed)"
+    )
+
+
+def _progress(args: argparse.Namespace, total: int, desc: str, unit: str) -> Any:
+    """The command's progress bar on stderr: on a terminal only, none with --quiet."""
+    from hrsim.batch.sweep import progress_bar
+
+    return progress_bar(total, desc, unit, "auto" if not args.quiet else False)
 
 
 def _force_option(parser: argparse.ArgumentParser) -> None:
@@ -261,6 +298,7 @@ def _add_sweep_commands(sub: Any) -> None:
         " that belong to the sweep, then run the missing runs (with --dry-run: only say what)",
     )
     swp.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    _json_option(swp, "the summary (with --dry-run: the plan)")
     _plugin_option(swp)
 
     rep = sub.add_parser("report", help="an HTML report (with PNGs and CSVs) of a sweep")
@@ -272,6 +310,12 @@ def _add_sweep_commands(sub: Any) -> None:
     )
     _force_option(rep)
     rep.add_argument("--baseline", help="compare with this arm (default: the sweep's)")
+    rep.add_argument(
+        "--no-pdf",
+        dest="pdf",
+        action="store_false",
+        help="HTML only: skip report.pdf (printing it needs Chromium)",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -291,6 +335,7 @@ def main(argv: list[str] | None = None) -> int:
         "sweep": _sweep,
         "report": _report,
         "dashboard": _dashboard,
+        "completion": _completion,
     }
     try:
         if getattr(args, "plugin", None):
@@ -313,6 +358,10 @@ def main(argv: list[str] | None = None) -> int:
     except WriteError as exc:  # disk full, quota, permissions: said where and what was kept
         print(f"hrsim: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:  # `hrsim params | head`: the reader has gone; say nothing
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that the flush at exit does not fail again
+        return 141  # what a shell reports for a command ended by SIGPIPE (128 + 13)
     except OSError as exc:  # any other refusal by the operating system: one line, not a traceback
         print(f"hrsim: error: {_os_error_line(args, exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -385,6 +434,8 @@ def _run(args: argparse.Namespace) -> int:
     name = f"{safe_file_name(scenario.run.name)}-seed{scenario.run.seed}"
     out = args.out or Path("runs") / name
     output = prepare(out, "run", force=args.force)  # before the run, not after it
+    if output.replaces and not args.force:
+        _refuse_replacing_another_run(out, scenario)
     with tqdm(
         # A terminal that reports a size of 0 (some CI ptys) would hide the bar: fall back.
         ncols=min(shutil.get_terminal_size().columns, 100),
@@ -398,11 +449,41 @@ def _run(args: argparse.Namespace) -> int:
             scenario, progress=bar.update, record_events=not args.no_events, profile=args.profile
         )
     write_run(result, output)
-    if not args.quiet:
+    if args.json:
+        document = {"out": str(out), "metadata": result.metadata, "summary": result.summary()}
+        print(json.dumps(document, indent=2, default=float))
+    elif not args.quiet:
         print(_summary_table(result.summary(), result.metadata["wall_time_s"], out))
-    if result.phase_seconds is not None:
+    if result.phase_seconds is not None and not args.json:
         print(format_profile(result.phase_seconds, scenario.weeks))
     return 0
+
+
+def _refuse_replacing_another_run(out: Path, scenario: Any) -> None:
+    """A previous run in ``out`` is replaced only if this run would write the same results.
+
+    The same scenario (every parameter, the seed and the size: its hash) and the same hrsim
+    give the same files, so ``make run`` twice loses nothing; anything else needs --force.
+    """
+    from hrsim.outputs import OutputError
+
+    try:
+        before = json.loads((out / "metadata.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        before = {}
+    same = before.get("scenario_hash") == scenario.hash()
+    if same and before.get("hrsim_version") == __version__:
+        return
+    what = (
+        f"a run of {before.get('scenario_name', '?')} (seed {before.get('seed', '?')},"
+        f" written {before.get('created', '?')})"
+        if before
+        else "a previous run"
+    )
+    raise OutputError(
+        f"--out {out} holds {what} with other settings; give another --out, or --force to"
+        " replace it"
+    )
 
 
 def _summary_table(summary: dict[str, float], wall: float, out: Path) -> str:
@@ -469,9 +550,11 @@ def _compare(args: argparse.Namespace) -> int:
     names = [s.run.name for s in scenarios]
     if len(set(names)) < len(names):  # two files with the same run.name: use the file names
         names = [Path(path).stem for path in paths]
-    result = compare(
-        scenarios[0], scenarios[1:], args.replicates, args.seed, args.workers, names, wtp=wtp
-    )
+    with _progress(args, args.replicates, "compare", "replicate") as bar:
+        result = compare(
+            scenarios[0], scenarios[1:], args.replicates, args.seed, args.workers, names,
+            wtp=wtp, progress=bar.update,
+        )  # fmt: skip
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))
     else:
@@ -575,6 +658,10 @@ def _sweep(args: argparse.Namespace) -> int:
     plan = plan_sweep(args.spec, seed=args.seed, **sizes)
     out = args.out or plan.default_store
     if args.dry_run:
+        if args.json:
+            print(json.dumps({"out": str(out), "runs": plan.total_runs,
+                              "manifest": plan.manifest}, indent=2, default=str))  # fmt: skip
+            return 0
         print(describe_repair(plan, out) if args.repair else plan.describe())
         return 0
     plan.check_size()
@@ -591,7 +678,7 @@ def _sweep(args: argparse.Namespace) -> int:
             workers=args.workers,
             scheduler=args.scheduler,
             seed=args.seed,
-            progress=not args.quiet,
+            progress="auto" if not args.quiet else False,
             repair=args.repair,
             **sizes,
         )
@@ -603,7 +690,9 @@ def _sweep(args: argparse.Namespace) -> int:
         )
         return 130
     except RunFailures as exc:
-        if not args.quiet and exc.experiment.summary is not None:
+        if args.json and exc.experiment.summary is not None:
+            print(json.dumps(_sweep_summary(exc.experiment.summary), indent=2))
+        elif not args.quiet and exc.experiment.summary is not None:
             print(exc.experiment.summary.format())
         print(f"hrsim: error: {exc}", file=sys.stderr)
         return 1
@@ -612,10 +701,27 @@ def _sweep(args: argparse.Namespace) -> int:
         return 1
     finally:
         signal.signal(signal.SIGTERM, previous)
-    if not args.quiet:
+    if args.json:
+        print(json.dumps(_sweep_summary(experiment.summary), indent=2))
+    elif not args.quiet:
         print(experiment.summary.format())
         print(f"report: hrsim report {out}")
     return 0
+
+
+def _sweep_summary(summary: Any) -> dict[str, Any]:
+    """``hrsim sweep --json``: the rows of the summary table, as numbers."""
+    return {
+        "runs": summary.total,
+        "done_now": summary.done_now,
+        "done_before": summary.done_before,
+        "redone": summary.redone,
+        "failed": [{"run_id": r, "error": e} for r, e in summary.failures],
+        "missing": summary.total - summary.done_before - summary.done_now,
+        "wall_time_s": round(summary.wall_time_s, 3),
+        "out": str(summary.out),
+        "manifest_rebuilt": summary.rebuilt,
+    }
 
 
 def _saved_runs(store: Any) -> int:
@@ -647,8 +753,9 @@ def _report(args: argparse.Namespace) -> int:
     folder, page = _report_place(args.store, args.out)
     output = prepare(folder, "report", force=args.force)
     with output.staging() as tmp:
-        write_report(experiment, tmp / page, baseline=args.baseline)
-    print(f"report: {folder / page} (figures as PNG and tables as CSV in {folder}/)")
+        write_report(experiment, tmp / page, baseline=args.baseline, pdf=args.pdf)
+    also = f", {Path(page).with_suffix('.pdf')}" if args.pdf else ""
+    print(f"report: {folder / page}{also} (figures as PNG and tables as CSV in {folder}/)")
     return 0
 
 
@@ -673,6 +780,7 @@ def _validate(args: argparse.Namespace) -> int:
         DEFAULT_PEOPLE,
         DEFAULT_REPLICATES,
         DEFAULT_YEARS,
+        EXPERIMENTS,
         format_table,
         run_validation,
     )
@@ -690,16 +798,28 @@ def _validate(args: argparse.Namespace) -> int:
 
         check_page(args.html, "hrsim validation", force=args.force, option="--html")
     start = time.perf_counter()
-    results = run_validation(
-        people=people,
-        replicates=replicates,
-        seed=args.seed,
-        years=years,
-        workers=args.workers,
-        scheduler=args.scheduler,
-        scenario=scenario,
-    )
+    tasks = len(EXPERIMENTS) * replicates
+    with _progress(args, tasks, "validate", "replicate") as bar:
+        results = run_validation(
+            people=people,
+            replicates=replicates,
+            seed=args.seed,
+            years=years,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            scenario=scenario,
+            progress=bar.update,
+        )
     wall = time.perf_counter() - start
+    thin = [r for r in results if not r.enough_data]
+    if thin:  # on stderr, so that --json stays one document; the table and JSON say it too
+        print(
+            f"hrsim: warning: {len(thin)} of {len(results)} targets have not enough data at"
+            f" {people:,} people x {replicates} replicate(s) x {years:g} years (no events, or"
+            " a simulated interval wider than the published one): they are reported as"
+            " 'not enough data', not as met; use more --people, --replicates or --years",
+            file=sys.stderr,
+        )
     if args.json:
         print(json.dumps([r.as_dict() for r in results], indent=2))
     else:
@@ -773,7 +893,9 @@ def _calibrate(args: argparse.Namespace) -> int:
         where = f"the trials so far are in {kept}; " if kept.is_file() else ""
         print(f"hrsim: interrupted: {where}{out} is as it was", file=sys.stderr)
         return 130
-    if not args.quiet:
+    if args.json:
+        print((out / "calibration.json").read_text(encoding="utf-8"), end="")
+    elif not args.quiet:
         print(format_summary(result))
         print(
             f"\ncalibrated scenario: {out / 'calibrated.toml'}; trials, loss.png, fit.png in {out}/"
@@ -807,10 +929,11 @@ def _sensitivity(args: argparse.Namespace) -> int:
     name = safe_file_name(baseline.run.name)
     out = args.out or Path("runs") / f"sensitivity-{name}-{args.method}"
     output = prepare(out, "sensitivity", force=args.force)
+    n = runs_needed(args.method, args.samples, len(params), args.replicates, arm is not None)
     if not args.quiet:
-        n = runs_needed(args.method, args.samples, len(params), args.replicates, arm is not None)
         print(f"{args.method}: {n:,} runs", file=sys.stderr, flush=True)
-    with output.staging() as staged:
+    tasks = n // (2 if arm is not None else 1)  # a paired sample's two runs are one task
+    with output.staging() as staged, _progress(args, tasks, "sensitivity", "task") as bar:
         result = run_sensitivity(
             baseline,
             params,
@@ -822,18 +945,41 @@ def _sensitivity(args: argparse.Namespace) -> int:
             seed=args.seed,
             workers=args.workers,
             scheduler=args.scheduler,
+            progress=bar.update,
         )
         write_outputs(result, staged)
-    if not args.quiet:
+    if args.json:
+        document = {
+            "method": result.method,
+            "outcome": result.outcome_label,
+            "parameters": [{"name": p.name, "low": p.low, "high": p.high} for p in result.params],
+            "samples": int(result.outcomes.shape[0]),
+            "replicates": int(result.outcomes.shape[1]),
+            "indices": json.loads(result.indices.to_json(orient="records")),  # NaN as null
+            "out": str(out),
+        }
+        print(json.dumps(document, indent=2))
+    elif not args.quiet:
         print(format_summary(result))
         print(f"\nindices.csv, samples.csv, indices.png and sensitivity.html in {out}/")
     return 0
 
 
 def _params(args: argparse.Namespace) -> int:
-    from hrsim.scenario.paramdocs import parameter_markdown, parameter_text
+    from hrsim.scenario.paramdocs import parameter_markdown, parameter_records, parameter_text
 
-    print(parameter_markdown() if args.markdown else parameter_text())
+    if args.json:
+        print(json.dumps(parameter_records(), indent=2))
+    else:
+        print(parameter_markdown() if args.markdown else parameter_text())
+    return 0
+
+
+def _completion(args: argparse.Namespace) -> int:
+    """The completion script for ``args.shell``, from this parser (shtab)."""
+    import shtab
+
+    print(shtab.complete(build_parser(), shell=args.shell), end="")
     return 0
 
 

@@ -7,11 +7,15 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from hrsim.analysis.stats import binomial_se, proportion_interval
 from hrsim.analysis.validation import (
+    check_enough_data,
     exact_binomial,
     follow_until_removed,
+    format_table,
     kaplan_meier,
     kaplan_meier_curve,
+    proportion_target,
     ratio_target,
     state_changes,
 )
@@ -70,3 +74,41 @@ def test_follow_until_removed_counts_weeks_and_causes():
     assert dict(zip(order, last, strict=True)) == {10: 2, 5: 4, 20: 10}
     assert dict(zip(order, od_week, strict=True)) == {10: 2, 5: 0, 20: 0}
     assert dict(zip(order, death_week, strict=True)) == {10: 2, 5: 0, 20: 11}
+
+
+def test_a_proportion_interval_stays_within_0_and_1():
+    # 1 of 3: p = 1/3, binomial SE 0.27; the normal interval would start at -0.20.
+    r = proportion_target("x", "s", 0.59, 109, 1 / 3, binomial_se(1 / 3, 3))
+    assert r.interval[0] == 0.0 and 0.86 < r.interval[1] < 0.87
+    assert proportion_interval(0.99, 0.02) == (pytest.approx(0.9508), 1.0)
+    nan = proportion_interval(float("nan"), float("nan"))
+    assert np.isnan(nan[0]) and np.isnan(nan[1])
+
+
+def test_a_target_a_small_run_cannot_judge_is_not_enough_data_not_a_pass():
+    # 1 of 3 "passes" 0.59 (n=109) by being uncertain: tolerance +/- 0.54. Its interval
+    # (0 to 0.87) is wider than the study's (0.50 to 0.68): not enough data, not met.
+    thin = proportion_target("x", "s", 0.59, 109, 1 / 3, binomial_se(1 / 3, 3))
+    assert thin.passed
+    # The same share from 3,000: a real pass (interval 0.32-0.35 is narrower); a real miss.
+    solid = proportion_target("y", "s", 0.34, 109, 1 / 3, binomial_se(1 / 3, 3000))
+    miss = proportion_target("z", "s", 0.59, 109, 1 / 3, binomial_se(1 / 3, 3000))
+    # No events at all: the rate ratio is NaN.
+    none = ratio_target("w", "s", (4.8, 2.9, 7.95), float("nan"), float("nan"))
+    # A ratio whose simulated interval (log SE 0.3: x/÷ 1.8) is wider than the published
+    # one (2.9-7.95), though it passes on the combined error: not enough data.
+    wide = ratio_target("v", "s", (4.8, 2.9, 7.95), 4.8 * 1.8, 0.3)
+    narrow = ratio_target("u", "s", (4.8, 2.9, 7.95), 4.8 * 1.8, 0.2)
+    assert wide.passed and narrow.passed
+    check_enough_data([thin, solid, miss, none, wide, narrow])
+    assert [r.status for r in (thin, solid, miss, none, wide, narrow)] == [
+        "not enough data", "pass", "fail", "not enough data", "not enough data", "pass",
+    ]  # fmt: skip
+    assert not thin.passed and not none.passed and not wide.passed
+    d = none.as_dict()
+    assert d["status"] == "not enough data" and d["simulated"] is None
+    assert d["interval"] == [None, None] and d["enough_data"] is False
+    table = format_table([thin, solid])
+    assert "[NOT ENOUGH DATA] x" in table and "[PASS] y" in table
+    assert "wider than the published interval" in table
+    assert "1 of 2 targets met, 1 with not enough data" in table

@@ -186,7 +186,10 @@ def test_validate_command_json_and_exit_code():
             "published",
             "role",
             "calibrates",
+            "enough_data",
+            "status",
         }
+        assert r["status"] == "pass" if r["passed"] else r["status"] in ("fail", "not enough data")
         assert r["role"] in ("calibration", "validation")
         assert bool(r["calibrates"]) == (r["role"] == "calibration")
         assert set(r["published"]) == {"value", "low", "high", "at"}

@@ -20,6 +20,7 @@ only the scenario (baseline or arm) that has the programme.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,7 +86,19 @@ def parse_parameters(
             low, high = sorted((value * (1 - DEFAULT_SPREAD), value * (1 + DEFAULT_SPREAD)))
         integer = False
         for scenario in owners:
-            integer, _ = check_parameter(scenario, name, low, high, where)
+            try:
+                integer, _ = check_parameter(scenario, name, low, high, where)
+            except ScenarioError as exc:
+                if sep:
+                    raise
+                # A bare name's 20% either way can leave the allowed range (0.9 -> 1.08):
+                # say where the range came from and what to give instead (not clipped: a
+                # range the user did not ask for would change the question silently).
+                raise ScenarioError(
+                    f"{exc}; a bare name varies its value ({current_value(scenario, name):g}) by"
+                    f" 20% either way ({low:g} to {high:g}): give {name}=LOW:HIGH within the"
+                    " allowed range"
+                ) from None
         if any(p.name == name for p in out):
             raise ScenarioError(f"{where}: '{name}' is named twice")
         out.append(ParameterRange(name, low, high, integer))
@@ -247,8 +260,13 @@ def run_sensitivity(
     seed: int = 1,
     workers: int | None = None,
     scheduler: str | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> SensitivityResult:
-    """Sample, run every sample on the common seeds, and analyse."""
+    """Sample, run every sample on the common seeds, and analyse.
+
+    ``progress`` (e.g. a tqdm bar's ``update``) is called with 1 after each sample's
+    replicate (:func:`runs_needed` counts the model runs; paired arms are one task).
+    """
     check_outcome(outcome)
     if method not in METHODS:
         raise ScenarioError(f"--method {method!r}: choose one of {', '.join(METHODS)}")
@@ -266,6 +284,8 @@ def run_sensitivity(
     keys = [f"hrsim-sensitivity-{i // replicates}-{i % replicates}" for i in range(len(tasks))]
     for index, value in execute(evaluate, tasks, workers=workers, scheduler=scheduler, keys=keys):
         values[index] = value
+        if progress is not None:
+            progress(1)
     outcomes = values.reshape(len(x), replicates)
     y = outcomes.mean(axis=1)
     indices = analyse(method, params, x, y, seed)

@@ -55,6 +55,19 @@ def normal_interval(value: float, se: float) -> tuple[float, float]:
     return (value - Z95 * se, value + Z95 * se)
 
 
+def proportion_interval(value: float, se: float) -> tuple[float, float]:
+    """A normal 95% interval of a proportion, kept within 0 to 1 (its possible values).
+
+    The normal approximation leaves 0-1 when there are few events or few non-events; the
+    truncated part holds no possible value. Such an interval is too wide to judge a target
+    by (see ``hrsim.analysis.validation.check_enough_data``), which is what it then shows.
+    """
+    low, high = normal_interval(value, se)
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return low, high  # nothing measured: stays NaN, not a clipped 0 or 1
+    return max(low, 0.0), min(high, 1.0)
+
+
 def binomial_se(p: float, n: int) -> float:
     """Standard error of a proportion ``p`` out of ``n``."""
     return float(np.sqrt(p * (1 - p) / n))

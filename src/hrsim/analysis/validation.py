@@ -41,7 +41,9 @@ pass: a target the model misses is reported as failing.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 import numpy as np
@@ -58,6 +60,7 @@ from hrsim.analysis.stats import (
     log_se_from_ci,
     normal_interval,
     poisson_rate,
+    proportion_interval,
     t_interval,
 )
 from hrsim.batch.executors import execute
@@ -122,15 +125,64 @@ class TargetResult:
     #: "validation" (independent of every parameter choice). Set by ``label``.
     role: str = "validation"
     calibrates: str = ""
+    #: False when the run is too small to judge the target (see ``check_enough_data``); then
+    #: ``passed`` is False and ``status`` is "not enough data".
+    enough_data: bool = True
+    #: Whether the interval is compared on the log scale (a rate ratio), for that check.
+    log_scale: bool = dataclass_field(default=False, repr=False)
+
+    @property
+    def status(self) -> str:
+        """``pass``, ``fail`` or ``not enough data``."""
+        if not self.enough_data:
+            return NOT_ENOUGH_DATA
+        return "pass" if self.passed else "fail"
 
     def as_dict(self) -> dict[str, Any]:
         """Plain types, for JSON (the curve is left out: it is for the HTML page)."""
         d = asdict(self)
         d.pop("curve")
-        d["simulated"] = float(self.simulated)
-        d["interval"] = [float(x) for x in self.interval]
+        d.pop("log_scale")
+        d["simulated"] = _finite_or_none(self.simulated)
+        d["interval"] = [_finite_or_none(x) for x in self.interval]
         d["passed"] = bool(self.passed)
+        d["status"] = self.status
         return d
+
+
+NOT_ENOUGH_DATA = "not enough data"
+
+
+def _finite_or_none(value: float) -> float | None:
+    """JSON has no NaN: an unmeasurable value is null."""
+    return float(value) if np.isfinite(value) else None
+
+
+def check_enough_data(results: list[TargetResult]) -> list[TargetResult]:
+    """Mark the targets a run is too small to judge, so none passes by being uncertain.
+
+    A target has not enough data when its simulated value or interval is not a number (no
+    events to count: no deaths on methadone, no prison releases), or when it would pass but
+    its simulated 95% interval is wider than the published one (on the log scale for a rate
+    ratio): the simulation is then less precise than the study it is held to, and agreement
+    says little. Such a target is reported as "not enough data" and not counted as met. The
+    targets and tolerances are unchanged; at the default size (30,000 people, 4 replicates,
+    10 years) no target is affected (the widest simulated interval of a met target is about
+    70% of the published one).
+    """
+    for r in results:
+        low, high = r.interval
+        if not (np.isfinite(r.simulated) and np.isfinite(low) and np.isfinite(high)):
+            r.enough_data = False
+        elif r.passed and r.published is not None and r.published.high > r.published.low:
+            if r.log_scale and low > 0 and r.published.low > 0:
+                wide = np.log(high / low) > np.log(r.published.high / r.published.low)
+            else:
+                wide = high - low > r.published.high - r.published.low
+            r.enough_data = not wide
+        if not r.enough_data:
+            r.passed = False
+    return results
 
 
 # ---------------------------------------------------------------------------------------------
@@ -182,7 +234,7 @@ def proportion_target(
         source,
         f"{target}",
         simulated,
-        normal_interval(simulated, se),
+        proportion_interval(simulated, se),
         f"+/- {tol:.3f} (study and simulation SE, 95%)",
         bool(abs(simulated - target) <= tol),
         Published(target, target - Z95 * study_se, target + Z95 * study_se, published_at),
@@ -219,6 +271,7 @@ def ratio_target(
         ok,
         Published(value, low, high, at),
         curve,
+        log_scale=True,
     )
 
 
@@ -453,7 +506,7 @@ def relapse_targets(reps: list[dict[str, Any]]) -> list[TargetResult]:
                 "Hunt, Barnett & Branch 1971 (C2, a curve pooling 84 studies)",
                 "0.25-0.30",
                 s52,
-                normal_interval(s52, se52),
+                proportion_interval(s52, se52),
                 "the published band +/- 0.05 (read off a figure)",
                 0.20 <= s52 <= 0.35,
                 Published(None, 0.25, 0.30, 52),
@@ -500,7 +553,7 @@ def retention_targets(
                 "Kakko et al. 2003, placebo arm (0/20)",
                 "0.0",
                 s,
-                normal_interval(s, se),
+                proportion_interval(s, se),
                 "at most 0.15 (upper 95% bound for 0/20, rule of three)",
                 s <= 0.15,
                 Published(0.0, 0.0, 0.15, 52),
@@ -683,7 +736,7 @@ def after_detox_targets(reps: list[dict[str, Any]], weeks: int) -> list[TargetRe
                     f"{k / n_study:.3f} (exact 95% CI {low:.3f}-{high:.3f})",
                     Published(k / n_study, low, high, window),
                     p,
-                    normal_interval(p, float(se[-1])),
+                    proportion_interval(p, float(se[-1])),
                     "simulated 95% CI overlaps the study's exact binomial 95% CI",
                     curve,
                 )
@@ -1078,11 +1131,13 @@ def run_validation(
     workers: int | None = None,
     scheduler: str | None = None,
     scenario: Scenario | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> list[TargetResult]:
     """Run every validation experiment and return one result per target.
 
     ``scenario`` is the parameter set to hold to the targets (default: the defaults), e.g. a
-    calibrated one.
+    calibrated one. ``progress`` (e.g. a tqdm bar's ``update``) is called with 1 after each
+    of the ``len(validation_tasks(...))`` replicates.
     """
     tasks = validation_tasks(people, replicates, seed, years, scenario)
     results: list[dict[str, Any]] = [{} for _ in tasks]
@@ -1091,11 +1146,13 @@ def run_validation(
         measure_replicate, tasks, workers=workers, scheduler=scheduler, keys=keys
     ):
         results[index] = data
+        if progress is not None:
+            progress(1)
     usual = [r for t, r in zip(tasks, results, strict=True) if t.experiment == "usual_care"]
     trial = [r for t, r in zip(tasks, results, strict=True) if t.experiment == "trial_like"]
     pre = [r for t, r in zip(tasks, results, strict=True) if t.experiment == "pre_fentanyl"]
     weeks = tasks[0].scenario.weeks
-    return [
+    return check_enough_data([
         *relapse_targets(usual),
         *retention_targets(usual, trial),
         post_release_target(usual),
@@ -1103,7 +1160,7 @@ def run_validation(
         *after_detox_targets(usual, weeks),
         *pwid_targets(usual, pre),
         *overdose_response_targets(usual),
-    ]
+    ])  # fmt: skip
 
 
 def overdose_response_targets(reps: list[dict[str, Any]]) -> list[TargetResult]:
@@ -1137,7 +1194,7 @@ def overdose_response_targets(reps: list[dict[str, Any]]) -> list[TargetResult]:
         "0.06 (95% CI 0.02-0.11)",
         Published(0.06, 0.02, 0.11),
         kit,
-        normal_interval(kit, kit_se),
+        proportion_interval(kit, kit_se),
         "simulated 95% CI overlaps the published interval",
     )
     return [
@@ -1169,19 +1226,34 @@ def format_table(results: list[TargetResult]) -> str:
     """A readable table: name, source, target, simulated (interval), tolerance, pass/fail."""
     lines = []
     for r in results:
-        lines.append(f"[{'PASS' if r.passed else 'FAIL'}] {r.name}")
+        lines.append(f"[{r.status.upper()}] {r.name}")
         lines.append(f"       role:      {role_text(r)}")
         lines.append(f"       source:    {r.source}")
         lines.append(f"       target:    {r.target}")
-        lines.append(
-            f"       simulated: {r.simulated:.3f} "
-            f"(95% interval {r.interval[0]:.3f} to {r.interval[1]:.3f})"
-        )
+        lines.append(f"       simulated: {_simulated_text(r)}")
         lines.append(f"       tolerance: {r.tolerance}")
     lines.append("")
     for role in ROLES:
         group = [r for r in results if r.role == role]
         met = sum(r.passed for r in group)
-        lines.append(f"{role} targets: {met} of {len(group)} met")
-    lines.append(f"{sum(r.passed for r in results)} of {len(results)} targets met")
+        lines.append(f"{role} targets: {met} of {len(group)} met{_thin_text(group)}")
+    lines.append(
+        f"{sum(r.passed for r in results)} of {len(results)} targets met{_thin_text(results)}"
+    )
     return "\n".join(lines)
+
+
+def _simulated_text(r: TargetResult) -> str:
+    """``0.284 (95% interval 0.240 to 0.330)``, or why there is no number."""
+    if not np.isfinite(r.simulated):
+        return "none (nothing to measure in this run: too few events)"
+    low, high = r.interval
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return f"{r.simulated:.3f} (no interval: too few events)"
+    wide = "; wider than the published interval" if not r.enough_data else ""
+    return f"{r.simulated:.3f} (95% interval {low:.3f} to {high:.3f}{wide})"
+
+
+def _thin_text(results: list[TargetResult]) -> str:
+    thin = sum(not r.enough_data for r in results)
+    return f", {thin} with not enough data" if thin else ""

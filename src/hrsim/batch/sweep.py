@@ -41,6 +41,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
+import shutil
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -883,6 +885,63 @@ def _check_memory(plan: Plan, workers: int | None) -> None:
     check_memory(max(a["people"] for a in arms), max(a["years"] for a in arms), processes)
 
 
+Progress = bool | Literal["auto", "always"]
+
+
+def _in_notebook() -> bool:
+    """Whether this process is a Jupyter kernel (its stderr is shown, though not a terminal)."""
+    ipython = sys.modules.get("IPython")  # never imported here: only if the user has it running
+    shell = getattr(ipython, "get_ipython", lambda: None)() if ipython is not None else None
+    return shell is not None and hasattr(shell, "kernel")
+
+
+def progress_shown(progress: Progress) -> bool:
+    """Whether a progress bar is drawn.
+
+    ``"auto"`` (and ``True``): when stderr is a terminal or this is a notebook, so logs,
+    pipes and batch jobs get none; ``"always"``: regardless; ``False``: never.
+    """
+    if progress == "always":
+        return True
+    if not progress:
+        return False
+    isatty = getattr(sys.stderr, "isatty", None)
+    return bool(isatty is not None and isatty()) or _in_notebook()
+
+
+def progress_bar(
+    total: int, desc: str, unit: str, progress: Progress = "auto", **options: Any
+) -> Any:
+    """A tqdm bar on stderr for ``total`` tasks, drawn only if :func:`progress_shown`.
+
+    The one progress bar of the batch commands (sweep, psa, compare, validate, sensitivity).
+    """
+    from tqdm import tqdm
+
+    # tqdm's monitor thread would keep the workers from being forked from this process (see
+    # executors._can_fork_here); the bar is refreshed on every finished task anyway.
+    tqdm.monitor_interval = 0
+    try:
+        size = os.get_terminal_size(sys.stderr.fileno())
+    except (AttributeError, OSError, ValueError):  # not a terminal (a notebook, a file)
+        size = None
+    # A terminal that reports a size of 0 (some CI ptys) would hide the bar: 80 x 24 then.
+    width: dict[str, int] = {}
+    if size is not None and 0 in size:
+        fallback = shutil.get_terminal_size()
+        width = {"ncols": min(fallback.columns, 100), "nrows": max(fallback.lines, 2)}
+    return tqdm(
+        total=total,
+        desc=desc,
+        unit=unit,
+        file=sys.stderr,
+        disable=not progress_shown(progress),
+        dynamic_ncols=not width,
+        **width,
+        **options,
+    )
+
+
 def run_experiment(
     sweep: str | Path | Mapping[str, Any] | Plan,
     out: str | Path | None = None,
@@ -893,7 +952,7 @@ def run_experiment(
     years: float | None = None,
     replicates: int | None = None,
     seed: int | None = None,
-    progress: bool = True,
+    progress: Progress = "auto",
     repair: bool = False,
 ) -> Experiment:
     """Run a sweep into its store and return its results as tidy frames.
@@ -910,7 +969,8 @@ def run_experiment(
         years: years to simulate in every arm (overrides the spec).
         replicates: paired replicates per arm (overrides the spec).
         seed: base seed of the replicate seeds (overrides the spec).
-        progress: show a progress bar (on stderr, when it is a terminal).
+        progress: a progress bar on stderr: ``"auto"`` (default; ``True`` is the same) when
+            stderr is a terminal or in a notebook, ``"always"``, or ``False`` for none.
         repair: rebuild a lost or unreadable manifest from this spec: run files that belong
             to the sweep (fingerprint, run id, seed, arm hash and digest checked) are kept,
             damaged ones redone; a run file of another sweep is refused, not deleted.
@@ -925,13 +985,7 @@ def run_experiment(
         RunFailures: some runs raised errors (the rest are saved; run again to retry).
         KeyboardInterrupt: on Ctrl-C, after the finished runs are saved.
     """
-    from tqdm import tqdm
-
     import hrsim.analysis.compare  # noqa: F401 - the summary at the end needs it
-
-    # tqdm's monitor thread would keep the workers from being forked from this process (see
-    # executors._can_fork_here); the bar is refreshed on every finished run anyway.
-    tqdm.monitor_interval = 0
     from hrsim.batch.executors import check_scheduler_address, execute
 
     if isinstance(sweep, Plan):
@@ -976,14 +1030,12 @@ def run_experiment(
         summary.redone = sum(1 for r in redone if r in plan.run_ids)
         summary.rebuilt = stored is None and (bool(found) or bool(found.damaged))
         keys = _Keys(plan.manifest["fingerprint"], plan.run_ids, todo)
-        bar = tqdm(
-            total=plan.total_runs,
+        bar = progress_bar(
+            plan.total_runs,
+            plan.name,
+            "run",
+            progress,
             initial=len(found),
-            desc=plan.name,
-            unit="run",
-            file=sys.stderr,
-            disable=None if progress else True,
-            dynamic_ncols=True,
             postfix=f"{len(todo):,} left",
             bar_format="{desc}: {bar} {n_fmt}/{total_fmt} runs done{postfix} "
             "[{elapsed} elapsed, about {remaining} left]",

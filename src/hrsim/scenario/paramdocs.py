@@ -77,24 +77,55 @@ def parameter_markdown() -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def _entries() -> list[tuple[str, dict[str, Any]]]:
+    """Every default parameter as (dotted name, its defaults-file entry): model, then programmes."""
+    found = [
+        (f"{section}.{key}", entry)
+        for section, params in parameter_table().items()
+        for key, entry in params.items()
+    ]
+    found += [
+        (f"interventions.{programme}.{key}", entry)
+        for programme, params in programme_defaults().items()
+        for key, entry in params.items()
+    ]
+    return found
+
+
 def parameter_text() -> str:
-    """Every default parameter as plain text: dotted name, value and unit."""
+    """Every default parameter as plain text: dotted name, value and unit, then its source."""
 
     def line(name: str, entry: dict[str, Any]) -> str:
         psa = distribution_text(entry)
         year = f", {entry['price_year']} dollars" if "price_year" in entry else ""
-        return f"{name} = {_value(entry['value'])}  ({entry['unit']}{year})" + (
+        head = f"{name} = {_value(entry['value'])}  ({entry['unit']}{year})" + (
             f"  [psa: {psa}]" if psa else ""
         )
+        return f"{head}\n    source: {' '.join(str(entry['source']).split())}"
 
-    lines = []
-    for section, params in parameter_table().items():
-        for key, entry in params.items():
-            lines.append(line(f"{section}.{key}", entry))
-    for programme, params in programme_defaults().items():
-        for key, entry in params.items():
-            lines.append(line(f"interventions.{programme}.{key}", entry))
-    return "\n".join(lines)
+    key = (
+        "# source tags: C read in the source, C2 read in a secondary source, R no study gives"
+        " this number (a placeholder: change it freely), derived: computed from cited numbers"
+    )
+    return "\n".join([key, *(line(name, entry) for name, entry in _entries())])
+
+
+def parameter_records() -> list[dict[str, Any]]:
+    """Every default parameter as a JSON-ready record (``hrsim params --json``)."""
+    records = []
+    for name, entry in _entries():
+        record: dict[str, Any] = {
+            "name": name,
+            "value": entry["value"],
+            "unit": entry["unit"],
+            "source": entry["source"],
+        }
+        if "price_year" in entry:
+            record["price_year"] = entry["price_year"]
+        if isinstance(entry.get("psa"), dict):
+            record["psa"] = dict(entry["psa"])
+        records.append(record)
+    return records
 
 
 def with_tables(text: str) -> str:
