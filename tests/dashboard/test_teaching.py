@@ -150,6 +150,8 @@ def test_names_glossary_and_the_own_baseline_note(watched):
     assert "Naloxone distribution" in names
     assert not [n for n in names if n.endswith(".toml")]
     page.keyboard.press("Escape")
+    # The menu closes with an animation: picking while it leaves would click a detached item.
+    items.first.wait_for(state="hidden")
     pick_scenario(page, "naloxone_distribution.toml")
     page.locator(".hrsim-own-baseline").wait_for(state="detached", timeout=10_000)
     assert "File: scenarios/naloxone_distribution.toml" in page.inner_text(".hrsim-scenario")
