@@ -23,14 +23,13 @@ from hrsim.analysis.validation import Published, range_target, ratio_target
 from hrsim.cli import main
 from hrsim.reporting import economics_figures, figures
 from hrsim.reporting.arms import (
-    BASELINE_COLOUR,
-    arm_colours,
     arm_labels,
     parameter_label,
     readable_name,
     value_text,
     values_label,
 )
+from hrsim.reporting.palette import BASELINE_COLOUR, arm_colours
 from hrsim.reporting.report import NOT_ESTIMABLE, ratio_cell, ratio_interval, write_report
 from hrsim.reporting.validation_status import COMMAND, read_validation
 from hrsim.scenario.library import builtin

@@ -1,17 +1,14 @@
-"""What a report calls each arm, what colour it has, and what it contains.
+"""What a report calls each arm and what it contains.
 
 A sweep's arms are named for the machine: a scenario's file stem (``syringe_services``) or a
 grid point's values (``moud_capacity_fraction=0.3, naloxone_distribution.coverage_fraction=
 0.25``). A health board reads "Syringe services" and "MOUD capacity 30%, naloxone coverage
 25%". This module turns a sweep's manifest into those readable labels
-(:func:`arm_labels`), one colour per arm that every figure of a report uses
-(:func:`arm_colours`), and a table of what each arm contains: its programmes with their key
+(:func:`arm_labels`), and a table of what each arm contains: its programmes with their key
 settings, and the values a grid set (:func:`arm_contents`).
 
-The colours are the Okabe-Ito palette of :mod:`hrsim.reporting.figures` (told apart with the
-common kinds of colour blindness), then Paul Tol's "muted" set for sweeps with more arms; the
-baseline is always black. The dashboard has its own palette for care states
-(``hrsim.dashboard.palette``); arms of a sweep are a report's notion, so theirs lives here.
+Each arm's colour comes from :mod:`hrsim.reporting.palette` (Okabe-Ito, then Paul Tol's
+"muted" set; the baseline black), which the notebook plots share.
 """
 
 from __future__ import annotations
@@ -25,25 +22,7 @@ from typing import Any
 import pandas as pd
 
 from hrsim.interventions.registry import programme_defaults
-from hrsim.reporting.figures import PALETTE
 from hrsim.scenario.library import builtin_names, library
-
-#: The baseline's colour in every figure.
-BASELINE_COLOUR = "#000000"
-#: The other arms' colours, in the order of the sweep's arms: Okabe-Ito without its black,
-#: then Paul Tol's muted scheme (also colour-blind safe), 16 distinct colours in all.
-ARM_PALETTE: tuple[str, ...] = (
-    *(c for c in PALETTE if c != BASELINE_COLOUR),
-    "#332288",
-    "#88CCEE",
-    "#44AA99",
-    "#117733",
-    "#999933",
-    "#DDCC77",
-    "#CC6677",
-    "#882255",
-    "#AA4499",
-)
 
 #: Readable names of the built-in scenarios and programme types.
 NAMES = {
@@ -185,24 +164,6 @@ def arm_labels(manifest: Mapping[str, Any]) -> dict[str, str]:
         counts[label] = counts.get(label, 0) + 1
     ids = {str(a["name"]): str(a["id"]) for a in arms}
     return {n: (lab if counts[lab] == 1 else f"{lab} ({ids[n]})") for n, lab in labels.items()}
-
-
-def arm_colours(arms: Sequence[str], baseline: str | None = None) -> dict[str, str]:
-    """One colour per arm, the same in every figure: black for the baseline, then the palette.
-
-    Colours follow the arms' order in the sweep, so an arm keeps its colour in a figure that
-    shows only some arms. With more than 16 arms the palette repeats (figures that show many
-    arms tell the repeats apart by line style).
-    """
-    colours: dict[str, str] = {}
-    i = 0
-    for arm in arms:
-        if arm == baseline:
-            colours[arm] = BASELINE_COLOUR
-        else:
-            colours[arm] = ARM_PALETTE[i % len(ARM_PALETTE)]
-            i += 1
-    return colours
 
 
 def scenario_description(name: str, file: str | None) -> str:

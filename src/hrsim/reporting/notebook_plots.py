@@ -54,6 +54,8 @@ from hrsim.core.results import FLOAT_COLUMNS, FLOW_COLUMNS, LEVEL_COLUMNS, STATE
 from hrsim.dashboard import palette  # colours and names only: the module imports nothing
 from hrsim.errors import HrsimError
 from hrsim.messages import closest, unknown
+from hrsim.reporting.palette import ARM_PALETTE, BASELINE_COLOUR
+from hrsim.reporting.palette import arm_colours as colour_per_arm
 
 if TYPE_CHECKING:
     from hrsim.batch.store import Experiment
@@ -81,32 +83,6 @@ __all__ = [
 Kind = Literal["flow", "level", "share"]
 Columns = str | Sequence[str] | Mapping[str, Sequence[str]] | None
 
-#: The baseline's colour in every figure.
-BASELINE_COLOUR = "#000000"
-#: The other arms' colours, in the sweep's order: Okabe-Ito without its black (the palette of
-#: ``hrsim.reporting.figures``; a test checks they agree), then Paul Tol's muted scheme, both
-#: told apart with the common kinds of colour blindness. The same scheme as the report's
-#: ``hrsim.reporting.arms.arm_colours``, copied rather than imported: the report's figure
-#: module switches matplotlib to Agg when imported, which would stop a notebook's own pyplot
-#: figures from showing.
-ARM_PALETTE: tuple[str, ...] = (
-    "#0072B2",
-    "#E69F00",
-    "#009E73",
-    "#D55E00",
-    "#CC79A7",
-    "#56B4E9",
-    "#F0E442",
-    "#332288",
-    "#88CCEE",
-    "#44AA99",
-    "#117733",
-    "#999933",
-    "#DDCC77",
-    "#CC6677",
-    "#882255",
-    "#AA4499",
-)
 #: What ``band=`` accepts (None is the same as ``"none"``).
 BANDS: tuple[str, ...] = ("ci95", "quantiles", "none")
 WEEKS_PER_YEAR = 52
@@ -347,16 +323,12 @@ def arm_colours(arms: Sequence[str], baseline: str | None = None) -> dict[str, t
     arm keeps its colour in a plot that shows only some arms. Past the palette's 16 colours
     they repeat with dashed lines.
     """
-    styles: dict[str, tuple[str, str]] = {}
-    i = 0
-    for arm in arms:
-        if arm == baseline:
-            styles[arm] = (BASELINE_COLOUR, "-")
-            continue
-        dash = "-" if i < len(ARM_PALETTE) else "--"
-        styles[arm] = (ARM_PALETTE[i % len(ARM_PALETTE)], dash)
-        i += 1
-    return styles
+    colours = colour_per_arm(arms, baseline)
+    order = [a for a in arms if a != baseline]  # past the palette's end: dashed
+    return {
+        arm: (colour, "--" if arm in order[len(ARM_PALETTE) :] else "-")
+        for arm, colour in colours.items()
+    }
 
 
 def _label(name: str, width: int = 40) -> str:

@@ -76,7 +76,6 @@ from hrsim.files import write_csv_atomic
 from hrsim.reporting import economics_figures, figures
 from hrsim.reporting.arms import (
     ABBREVIATIONS,
-    arm_colours,
     arm_contents,
     arm_labels,
     parameter_label,
@@ -88,6 +87,7 @@ from hrsim.reporting.briefing import (
     validation_section,
 )
 from hrsim.reporting.methods import cheers_methods, sources_table
+from hrsim.reporting.palette import arm_colours
 from hrsim.reporting.pdf import chromium, html_to_pdf
 from hrsim.reporting.validation_status import candidates, find_validation
 from hrsim.scenario import Scenario, ScenarioError, build_scenario
