@@ -331,6 +331,29 @@ def arm_colours(arms: Sequence[str], baseline: str | None = None) -> dict[str, t
     }
 
 
+def _band_frame(
+    measure: str,
+    arm: str,
+    weeks: np.ndarray,
+    band: tuple[np.ndarray, np.ndarray, np.ndarray],
+    replicates: int,
+) -> pd.DataFrame:
+    """One arm's band of one measure, week by week: the rows the bands' tables hold."""
+    mean, low, high = band
+    return pd.DataFrame(
+        {
+            "measure": measure,
+            "arm": arm,
+            "week": weeks.astype(np.int64),
+            "years": weeks / WEEKS_PER_YEAR,
+            "mean": mean,
+            "low": low,
+            "high": high,
+            "replicates": replicates,
+        }
+    )
+
+
 def _label(name: str, width: int = 40) -> str:
     return textwrap.fill(name, width) if len(name) > width else name
 
@@ -555,20 +578,7 @@ def trajectory_bands(
                 continue  # no finished replicate yet
             x, y = _series_of(m, weeks, values, cumulative, bin_weeks)
             mean, low, high = _summary(y, kind, quantiles)
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "measure": m.key,
-                        "arm": arm,
-                        "week": x.astype(np.int64),
-                        "years": x / WEEKS_PER_YEAR,
-                        "mean": mean,
-                        "low": low,
-                        "high": high,
-                        "replicates": y.shape[0],
-                    }
-                )
-            )
+            parts.append(_band_frame(m.key, arm, x, (mean, low, high), y.shape[0]))
     if not parts:
         raise PlotError(f"{where}: no finished run in the arms asked for; run the sweep first")
     return pd.concat(parts, ignore_index=True)
@@ -735,20 +745,7 @@ def averted_bands(
             difference = pick_b - pick_a if averted else pick_a - pick_b
             x, y = _series_of(m, weeks, difference, cumulative, bin_weeks)
             mean, low, high = _summary(y, kind, quantiles)
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "measure": m.key,
-                        "arm": arm,
-                        "week": x.astype(np.int64),
-                        "years": x / WEEKS_PER_YEAR,
-                        "mean": mean,
-                        "low": low,
-                        "high": high,
-                        "replicates": common.size,
-                    }
-                )
-            )
+            parts.append(_band_frame(m.key, arm, x, (mean, low, high), common.size))
     return pd.concat(parts, ignore_index=True)
 
 
