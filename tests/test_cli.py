@@ -451,12 +451,12 @@ def test_out_at_a_file_is_one_line(tmp_path):
 def test_report_into_an_existing_folder(store, tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
-    proc = hrsim_cli("report", store, "--out", "empty", cwd=tmp_path)
+    proc = hrsim_cli("report", store, "--out", "empty", "--no-pdf", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert (empty / "report.html").is_file() and (empty / "runs.csv").is_file()
     # A previous report there is replaced.
     (empty / "report.html").write_text("stale")
-    proc = hrsim_cli("report", store, "--out", "empty", cwd=tmp_path)
+    proc = hrsim_cli("report", store, "--out", "empty", "--no-pdf", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "Sweep report" in (empty / "report.html").read_text()
     # A folder of the user's files is refused, and kept.
