@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
+import pytest
 
 from hrsim import HarmReductionModel, Scenario
 from hrsim.processes import Process
 from hrsim.processes.infections import hcv_infectious
+
+BIN = Path(sys.executable).parent
 
 
 def isolated_model(
@@ -60,3 +70,70 @@ def hcv_risk_per_person(model: HarmReductionModel) -> np.ndarray:
     per_person = np.ones(p.n)
     np.multiply.at(per_person, a, escape)
     return 1 - per_person
+
+
+# A real Dask cluster on 127.0.0.1, started with the commands a user types.
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start(command: list[str], log: Path) -> subprocess.Popen:
+    # A session of its own: killing the group takes a worker's nanny and process together.
+    with open(log, "w") as stderr:  # the process has its own copy of the file
+        return subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True
+        )
+
+
+def stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    if process.poll() is None:
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    from distributed import Client
+
+    address = f"tcp://127.0.0.1:{free_port()}"
+    port = address.rsplit(":", 1)[1]
+    scheduler = start(
+        [str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", port, "--no-dashboard"],
+        tmp_path / "scheduler.log",
+    )
+    workers = [
+        start(
+            [
+                str(BIN / "dask"),
+                "worker",
+                address,
+                "--nthreads",
+                "1",
+                "--no-dashboard",
+                "--host",
+                "127.0.0.1",
+                "--name",
+                f"w{i}",
+            ],
+            tmp_path / f"worker{i}.log",
+        )
+        for i in range(2)
+    ]
+    try:
+        with Client(address, timeout="60s") as client:
+            client.wait_for_workers(2, timeout=120)
+        yield address, workers
+    finally:
+        for process in [*workers, scheduler]:
+            stop(process)

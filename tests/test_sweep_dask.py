@@ -7,22 +7,20 @@ flight. The sweep still completes, and its results equal a one-process sweep's e
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from conftest import free_port, stop
 from hrsim import load_experiment, run_experiment
 from hrsim.batch.executors import CONNECT_TIMEOUT_S, check_scheduler_address, execute
 from hrsim.errors import ScenarioError
 
-BIN = Path(sys.executable).parent
 SPEC = """
 [sweep]
 name = "on_dask"
@@ -34,70 +32,6 @@ years = 2
 [grid]
 interventions.naloxone_distribution.coverage_fraction = [0, 0.6]
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start(command: list[str], log: Path) -> subprocess.Popen:
-    # A session of its own: killing the group takes a worker's nanny and process together.
-    with open(log, "w") as stderr:  # the process has its own copy of the file
-        return subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True
-        )
-
-
-def stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
-    if process.poll() is None:
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
-
-
-@pytest.fixture
-def cluster(tmp_path):
-    from distributed import Client
-
-    address = f"tcp://127.0.0.1:{free_port()}"
-    port = address.rsplit(":", 1)[1]
-    scheduler = start(
-        [str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", port, "--no-dashboard"],
-        tmp_path / "scheduler.log",
-    )
-    workers = [
-        start(
-            [
-                str(BIN / "dask"),
-                "worker",
-                address,
-                "--nthreads",
-                "1",
-                "--no-dashboard",
-                "--host",
-                "127.0.0.1",
-                "--name",
-                f"w{i}",
-            ],
-            tmp_path / f"worker{i}.log",
-        )
-        for i in range(2)
-    ]
-    try:
-        with Client(address, timeout="60s") as client:
-            client.wait_for_workers(2, timeout=120)
-        yield address, workers
-    finally:
-        for process in [*workers, scheduler]:
-            stop(process)
 
 
 def test_sweep_on_dask_survives_a_lost_worker_with_identical_results(cluster, tmp_path):

@@ -163,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     par.add_argument("--markdown", action="store_true", help="as a Markdown table")
     _json_option(par, "every parameter (name, value, unit, source, PSA distribution)")
     _add_sweep_commands(sub)
+    _add_fit_command(sub)
 
     dash = sub.add_parser("dashboard", help="open the browser dashboard (needs the viz extra)")
     dash.add_argument(
@@ -227,6 +228,34 @@ def _force_option(parser: argparse.ArgumentParser) -> None:
 def _parallel_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, help="local processes (default: all cores)")
     parser.add_argument("--scheduler", metavar="ADDR", help="a Dask scheduler, tcp://HOST:PORT")
+
+
+def _add_fit_command(sub: Any) -> None:
+    fit = sub.add_parser(
+        "fit",
+        help="calibrate to a place's data by ABC-SMC: a posterior, predictive checks, hold-out",
+        description="Fit the place's parameters to its surveillance series by approximate"
+        " Bayesian computation (pyabc's ABC-SMC), then check the posterior: predictive intervals"
+        " against the fitted and the held-out years, each parameter's prior against its"
+        " posterior, and warnings for parameters the data do not inform. The folder resumes"
+        " after an interrupt: run the same command again. Same seed, same posterior, on any"
+        " number of workers or a Dask cluster.",
+    )
+    fit.add_argument("place", help="a place shipped with hrsim (massachusetts) or a place file")
+    fit.add_argument("--out", type=Path, help="fit folder (default: runs/fit-<place>)")
+    for key, what in (
+        ("particles", "particles per generation"),
+        ("generations", "generations"),
+        ("seed", "seed of the fit"),
+        ("batch", "candidates run together (default: the particles)"),
+    ):
+        fit.add_argument(f"--{key}", type=int, help=f"{what} (default: the place file's)")
+    fit.add_argument("--people", type=int, help="simulated people (default: the place file's)")
+    fit.add_argument("--draws", type=int, default=40, help="posterior predictive runs (default 40)")
+    _force_option(fit)
+    _parallel_options(fit)
+    _json_option(fit, "the fit's summary (fit.json)")
+    _quiet_option(fit)
 
 
 def _add_psa_command(sub: Any) -> None:
@@ -334,6 +363,7 @@ def main(argv: list[str] | None = None) -> int:
         "params": _params,
         "sweep": _sweep,
         "report": _report,
+        "fit": _fit,
         "dashboard": _dashboard,
         "completion": _completion,
     }
@@ -846,6 +876,99 @@ def _run_overrides(args: argparse.Namespace) -> dict[str, Any]:
     if args.years is not None:
         overrides["run.years"] = args.years
     return overrides
+
+
+def _fit(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from hrsim.analysis.abc_smc import AbcSettings, read_result
+    from hrsim.analysis.fit import check_posterior, fit_fingerprint, fit_place, posterior_predictive
+    from hrsim.analysis.fit_store import open_fit_folder
+    from hrsim.files import safe_file_name
+    from hrsim.places import load_place
+    from hrsim.reporting.fit_page import write_fit_outputs
+
+    place = load_place(args.place)
+    if args.people is not None:
+        if args.people < 50:
+            raise ScenarioError(f"--people {args.people}: need at least 50")
+        place = replace(
+            place,
+            simulated_people=args.people,
+            scenario=place.scenario.with_overrides({"run.people": args.people}),
+        )
+    chosen = dict(place.fit_settings)
+    for key in ("particles", "generations", "seed", "batch"):
+        value = getattr(args, key)
+        if value is not None:
+            low = 2 if key == "particles" else (1 if key == "generations" else 0)
+            if value < low:
+                raise ScenarioError(f"--{key} {value}: must be at least {low}")
+            chosen[key] = value
+    if args.draws < 2:
+        raise ScenarioError(f"--draws {args.draws}: must be at least 2")
+    settings = AbcSettings(**chosen)
+    out = args.out or Path("runs") / f"fit-{safe_file_name(place.name)}"
+    fingerprint = fit_fingerprint(place, settings)
+    describe = {"place": place.name, "settings": settings.__dict__}
+    continuing = open_fit_folder(out, fingerprint, describe, force=args.force)
+    if continuing and not args.quiet:
+        print(f"hrsim: continuing the fit in {out}", file=sys.stderr, flush=True)
+
+    def progress(generation: int, accepted: int, evaluated: int) -> None:
+        if not args.quiet:
+            label = "prior sample" if generation == 0 else f"generation {generation}"
+            print(
+                f"{label}/{settings.generations}: {accepted}/{settings.particles} accepted of "
+                f"{evaluated} run",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    try:
+        fit_place(
+            place, settings, out, workers=args.workers, scheduler=args.scheduler,
+            progress=progress,
+        )  # fmt: skip
+    except KeyboardInterrupt:
+        print(
+            f"hrsim: interrupted: what was finished is in {out}; run the same command to continue",
+            file=sys.stderr,
+        )
+        return 130
+    result = read_result(out)
+    predictive = posterior_predictive(
+        place, result.posterior, draws=args.draws, seed=settings.seed,
+        workers=args.workers, scheduler=args.scheduler,
+    )  # fmt: skip
+    checks = check_posterior(place, result.posterior, predictive)
+    command = "hrsim fit " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["fit"] else "hrsim fit"
+    write_fit_outputs(out, place, settings, result, predictive, checks, command)
+    if args.json:
+        print((out / "fit.json").read_text(encoding="utf-8"), end="")
+        return 0
+    print(_fit_summary(place, checks, out))
+    return 0
+
+
+def _fit_summary(place: Any, checks: Any, out: Path) -> str:
+    lines = [f"{place.title}: posterior of {len(place.parameters)} parameters", ""]
+    lines.append(f"  {'parameter':<36} {'median':>11}  95% interval          contraction")
+    for p in checks.parameters:
+        lines.append(
+            f"  {p.name:<36} {p.median:>11.4g}  {p.low:.4g} to {p.high:.4g}".ljust(74)
+            + f"{p.contraction:.2f}"
+        )
+    lines.append("")
+    for role, c in checks.coverage.items():
+        lines.append(
+            f"  {role} years: {c['inside_95']:.0%} of {c['points']} data points inside the 95% "
+            f"predictive interval, {c['inside_50']:.0%} inside the 50%"
+        )
+    for warning in checks.warnings:
+        lines.append(f"  warning: {warning}")
+    lines += ["", f"fit.html, posterior.csv, scenario.toml (posterior medians) in {out}/"]
+    return "\n".join(lines)
 
 
 def _calibrate(args: argparse.Namespace) -> int:

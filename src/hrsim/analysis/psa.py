@@ -202,7 +202,8 @@ def _owners(name: str, scenarios: Sequence[Scenario]) -> list[int]:
     return [i for i, s in enumerate(scenarios) if any(p.type == parts[1] for p in s.interventions)]
 
 
-def _default_declarations() -> dict[str, Distribution]:
+def default_declarations() -> dict[str, Distribution]:
+    """Every PSA distribution the model and programme defaults declare, by dotted name."""
     from hrsim.interventions import programme_defaults
 
     found = declared(parameter_table(), where=MODEL_DEFAULTS)
@@ -223,7 +224,7 @@ def choose_parameters(
     """
     spec = distributions or DistributionsFile("")
     candidates: dict[str, tuple[Distribution | dict[str, Any], str]] = {
-        name: (d, d.where) for name, d in _default_declarations().items()
+        name: (d, d.where) for name, d in default_declarations().items()
     }
     for name, given in spec.distributions.items():
         _check_name(name, spec.where)

@@ -1,0 +1,281 @@
+"""Approximate Bayesian computation by sequential Monte Carlo (ABC-SMC), reproducible anywhere.
+
+pyabc does the statistics: the prior, the perturbation kernel (a multivariate normal fitted to
+the last population), the importance weights, the epsilon schedule (each generation's
+threshold is the median distance of the one before) and the history database, from which a
+stopped fit continues. What this module adds is a sampler, :class:`OrderedSampler`, that
+makes a fit depend on its seed and settings only, not on the workers:
+
+- candidates are evaluated in batches of a fixed size; candidate ``i`` of generation ``t``
+  runs with numpy's and ``random``'s global state seeded from ``(seed, t, i)``, so its
+  proposal (drawn inside pyabc's ``simulate_one``) and its simulation are the same wherever
+  and whenever it runs;
+- a generation keeps the first ``particles`` accepted candidates *in index order*. Taking
+  them as they finish instead would favour fast simulations (and so some parameter values)
+  and change with the number of workers;
+- every finished batch is written to ``candidates/`` before the next starts, so a fit that
+  is interrupted continues from the last finished batch: pyabc reloads the last finished
+  generation from its database, the same candidates are proposed again, and those already
+  evaluated are read back instead of run.
+
+The same seed therefore gives the same posterior on one core, many, or a Dask cluster, and
+after any number of interruptions (``tests/test_abc_fit.py`` checks all three).
+
+The distance is the Euclidean norm of the standardised differences, ``(simulated -
+observed) / sd`` over every data point, where ``sd`` is the point's stated uncertainty
+(:mod:`hrsim.places`). Without a tolerance schedule that reaches the noise level the
+posterior is an ABC approximation: wider than the exact posterior, never narrower.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import pickle
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cloudpickle
+import numpy as np
+import pandas as pd
+import pyabc
+from pyabc.sampler import Sampler
+
+from hrsim.batch.executors import execute
+from hrsim.economics.distributions import Distribution
+from hrsim.errors import ScenarioError
+
+#: A run's database inside the fit folder (pyabc's history, SQLite).
+DATABASE = "abc.db"
+CANDIDATES = "candidates"
+
+# pyabc logs every generation at INFO; hrsim prints its own progress line.
+for _name in ("ABC", "Sampler", "Epsilon", "Distance", "Acceptor", "Population", "History"):
+    logging.getLogger(f"ABC.{_name}").setLevel(logging.WARNING)
+logging.getLogger("ABC").setLevel(logging.WARNING)
+
+
+def candidate_seed(seed: int, generation: int, index: int) -> int:
+    """The seed of candidate ``index`` of ``generation`` (pyabc's calibration sample is -1)."""
+    words = [int(seed), int(generation) + 2, int(index)]  # SeedSequence takes non-negative words
+    return int(np.random.SeedSequence(words).generate_state(1, np.uint32)[0])
+
+
+def _evaluate_candidate(task: tuple[bytes, int]) -> Any:
+    """In a worker: seed the global generators and run pyabc's ``simulate_one`` once."""
+    payload, seed = task
+    np.random.seed(seed)  # noqa: NPY002 (pyabc draws from the global generators)
+    random.seed(seed)
+    simulate_one = cloudpickle.loads(payload)
+    return simulate_one()
+
+
+class OrderedSampler(Sampler):
+    """A pyabc sampler whose result depends on the seed only (see the module docstring)."""
+
+    def __init__(
+        self,
+        seed: int,
+        batch: int,
+        folder: Path,
+        workers: int | None,
+        scheduler: str | None,
+        tag: str,
+        progress: Callable[[int, int, int], None] | None,
+    ) -> None:
+        super().__init__()
+        self.seed, self.batch, self.folder = seed, batch, folder
+        self.workers, self.scheduler, self.tag = workers, scheduler, tag
+        self.progress = progress
+
+    def sample_until_n_accepted(
+        self,
+        n: int,
+        simulate_one: Callable[[], Any],
+        t: int,
+        *,
+        max_eval: float = np.inf,
+        all_accepted: bool = False,
+        ana_vars: Any = None,
+    ) -> Any:
+        """The first ``n`` accepted candidates of generation ``t``, in index order."""
+        np.random.seed(candidate_seed(self.seed, t, 2**31))  # noqa: NPY002 (pyabc's own draws)
+        payload = cloudpickle.dumps(simulate_one)
+        sample = self._create_empty_sample()
+        accepted = evaluated = start = 0
+        while accepted < n and evaluated < max_eval:
+            for particle in self._batch(payload, t, start):
+                evaluated += 1
+                sample.append(particle)
+                if particle.accepted:
+                    accepted += 1
+                    if accepted == n:
+                        break
+            start += self.batch
+            if self.progress is not None:
+                self.progress(t + 1, accepted, evaluated)
+        self.nr_evaluations_ = evaluated
+        return sample
+
+    def _batch(self, payload: bytes, t: int, start: int) -> list[Any]:
+        """Candidates ``start`` to ``start + batch`` of generation ``t``: from disk, or run."""
+        file = self.folder / CANDIDATES / f"g{t + 1:03d}-{start:07d}.pkl"
+        if file.is_file():
+            with file.open("rb") as fh:
+                return list(pickle.load(fh))
+        indices = range(start, start + self.batch)
+        tasks = [(payload, candidate_seed(self.seed, t, i)) for i in indices]
+        keys = [f"hrsim-fit-{self.tag}-{t + 1}-{i}" for i in indices]
+        results: list[Any] = [None] * len(tasks)
+        for k, particle in execute(
+            _evaluate_candidate, tasks, workers=self.workers, scheduler=self.scheduler, keys=keys
+        ):
+            results[k] = particle
+        file.parent.mkdir(parents=True, exist_ok=True)
+        partial = file.with_suffix(".part")
+        with partial.open("wb") as fh:
+            pickle.dump(results, fh)
+        os.replace(partial, file)  # a batch is on disk whole or not at all
+        return results
+
+
+@dataclass(frozen=True)
+class AbcSettings:
+    """How the fit runs: particles per generation, generations, seed, candidates per batch."""
+
+    particles: int = 60
+    generations: int = 5
+    seed: int = 1
+    batch: int = 0  # 0: one batch is ``particles`` candidates
+    min_epsilon: float = 0.0
+
+    @property
+    def batch_size(self) -> int:
+        """Candidates evaluated together (fixed, so that results do not depend on workers)."""
+        return self.batch or self.particles
+
+
+@dataclass
+class AbcResult:
+    """The posterior (the last generation) and what each generation did."""
+
+    posterior: pd.DataFrame  # one row per particle: the parameters and ``weight``
+    generations: pd.DataFrame  # generation, epsilon, particles, simulations, acceptance_rate
+    distances: np.ndarray  # the last generation's distances, in particle order
+
+
+def pyabc_prior(priors: Mapping[str, Distribution]) -> Any:
+    """A pyabc prior from hrsim distributions (scipy's names and parameters)."""
+    rvs = {}
+    for name, d in priors.items():
+        frozen = d.frozen()
+        rvs[name] = pyabc.RV(frozen.dist.name, *frozen.args, **frozen.kwds)
+    return pyabc.Distribution(**rvs)
+
+
+def fingerprint(payload: Mapping[str, Any]) -> str:
+    """A short hash of what defines a fit, to refuse continuing a different one."""
+    text = json.dumps(payload, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def run_abc(
+    simulate: Callable[[dict[str, float]], dict[str, float]],
+    priors: Mapping[str, Distribution],
+    observed: Mapping[str, float],
+    sds: Mapping[str, float],
+    settings: AbcSettings,
+    folder: Path,
+    *,
+    tag: str,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: Callable[[int, int, int], None] | None = None,
+) -> AbcResult:
+    """Run (or continue, if ``folder`` holds a database) an ABC-SMC fit.
+
+    ``simulate`` maps a parameter dict to simulated data with the keys of ``observed``; it
+    must be picklable (a module-level function or an instance of a module-level class) and
+    take its randomness from numpy's global generator, which the sampler seeds per candidate.
+    ``tag`` names the fit's tasks on a Dask cluster.
+    """
+    missing = [k for k in observed if k not in sds or not sds[k] > 0]
+    if missing:
+        raise ScenarioError(f"no positive uncertainty for data point(s) {', '.join(missing)}")
+    weights = {k: 1.0 / float(sds[k]) for k in observed}
+    sampler = OrderedSampler(
+        settings.seed, settings.batch_size, folder, workers, scheduler, tag, progress
+    )
+    abc = pyabc.ABCSMC(
+        models=simulate,
+        parameter_priors=pyabc_prior(priors),
+        distance_function=pyabc.distance.PNormDistance(p=2, fixed_weights=weights),
+        population_size=settings.particles,
+        sampler=sampler,
+        eps=pyabc.epsilon.QuantileEpsilon(alpha=0.5),
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    database = folder / DATABASE
+    url = f"sqlite:///{database}"
+    if database.is_file():
+        history = abc.load(url, 1)
+        done = history.max_t + 1
+    else:
+        np.random.seed(candidate_seed(settings.seed, -2, 0))  # noqa: NPY002 (pyabc's set-up)
+        abc.new(url, {k: float(v) for k, v in observed.items()})
+        done = 0
+    if done < settings.generations:
+        history = abc.run(
+            minimum_epsilon=settings.min_epsilon,
+            max_nr_populations=settings.generations - done,
+        )
+    return read_result(folder)
+
+
+def read_result(folder: Path) -> AbcResult:
+    """The posterior and generation table of the fit stored in ``folder``."""
+    database = folder / DATABASE
+    if not database.is_file():
+        raise ScenarioError(f"{folder}: no fit here (no {DATABASE})")
+    history = pyabc.History(f"sqlite:///{database}", _id=1)
+    if history.max_t < 0:
+        raise ScenarioError(f"{folder}: the fit has no finished generation yet")
+    frame, weights = history.get_distribution(m=0, t=history.max_t)
+    posterior = frame.reset_index(drop=True).astype(float)
+    posterior.columns = [str(c) for c in posterior.columns]
+    posterior = posterior[sorted(posterior.columns)]
+    posterior["weight"] = np.asarray(weights, dtype=float) / float(np.sum(weights))
+    populations = history.get_all_populations()
+    populations = populations[populations["t"] >= 0]
+    generations = pd.DataFrame(
+        {
+            "generation": populations["t"].astype(int).to_numpy() + 1,
+            "epsilon": populations["epsilon"].astype(float).to_numpy(),
+            "simulations": populations["samples"].astype(int).to_numpy(),
+        }
+    )
+    sizes = history.get_nr_particles_per_population()
+    generations["particles"] = [int(sizes[t]) for t in populations["t"]]
+    generations["acceptance_rate"] = generations["particles"] / generations["simulations"]
+    distances = history.get_weighted_distances(t=history.max_t)["distance"].to_numpy(dtype=float)
+    return AbcResult(posterior, generations, distances)
+
+
+def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: list[float]) -> np.ndarray:
+    """Quantiles of a weighted sample (the inverse of the weighted empirical distribution)."""
+    order = np.argsort(values, kind="stable")
+    v, w = np.asarray(values, float)[order], np.asarray(weights, float)[order]
+    cdf = (np.cumsum(w) - 0.5 * w) / w.sum()
+    return np.interp(qs, cdf, v)
+
+
+def effective_sample_size(weights: np.ndarray) -> float:
+    """Kish's effective sample size of importance weights."""
+    w = np.asarray(weights, float)
+    return float(w.sum() ** 2 / (w**2).sum()) if w.size else math.nan

@@ -1,0 +1,314 @@
+"""Calibration to a place by ABC-SMC (``hrsim fit``): the place format, recovery, reproducibility.
+
+- The place format refuses bad input in one line (closest key, missing uncertainty, a
+  parameter without a prior).
+- Recovery: series the model itself generated at known parameter values are fitted; the
+  posterior 95% intervals cover the truth and are narrower than the prior's.
+- Reproducibility: the same seed gives the identical posterior on one worker, two workers, a
+  real Dask cluster, and after an interrupt mid-generation (Ctrl-C to the real command).
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hrsim.analysis.abc_smc import AbcSettings, read_result, weighted_quantiles
+from hrsim.analysis.fit import check_posterior, fit_place, posterior_predictive, resample
+from hrsim.errors import ScenarioError
+from hrsim.places import load_place, shipped_places, yearly
+from hrsim.places.place import Series
+from hrsim.runner import run_model
+from hrsim.scenario import load_scenario
+
+TRUTH = {"overdose.base_rate_per_year": 0.026, "population": 2300.0}
+
+
+def place_text(
+    deaths: list[float], visits: list[float], people_counts: list[float], **fit: object
+) -> str:
+    """A place file of 2,000 simulated people, 2020-2023, fitted to 2022."""
+    settings = {"until": 2022, "particles": 24, "generations": 4, "seed": 1} | fit
+    fit_lines = "\n".join(f"{k} = {json.dumps(v)}" for k, v in settings.items())
+    return f"""
+[place]
+name = "synthetic"
+first_year = 2020
+simulated_people = 2000
+[place.settings]
+"run.burn_in_years" = 1.0
+
+[population]
+value = 2000.0
+low = 1600.0
+high = 2500.0
+source = "test"
+
+[fit]
+parameters = ["overdose.base_rate_per_year", "population"]
+{fit_lines}
+
+[[series]]
+name = "deaths"
+quantity = "overdose_deaths"
+years = [2020, 2021, 2022, 2023]
+values = {json.dumps(deaths)}
+source = "the model at known values"
+noise = {{ poisson = true }}
+
+[[series]]
+name = "visits"
+quantity = "nonfatal_overdose_ed_visits"
+years = [2020, 2021, 2022, 2023]
+values = {json.dumps(visits)}
+source = "the model at known values"
+noise = {{ poisson = true }}
+
+[[series]]
+name = "people"
+quantity = "people_who_use_opioids"
+years = [2020, 2021, 2022, 2023]
+values = {json.dumps(people_counts)}
+source = "the model at known values"
+noise = {{ cv = 0.03 }}
+"""
+
+
+@pytest.fixture(scope="module")
+def synthetic_place(tmp_path_factory) -> Path:
+    """A place whose data are one model run at TRUTH (seed 424242), written to disk."""
+    folder = tmp_path_factory.mktemp("place")
+    draft = folder / "draft.toml"
+    draft.write_text(place_text([1.0] * 4, [1.0] * 4, [1.0] * 4))
+    place = load_place(draft)
+    scenario = place.scenario.with_overrides(
+        {"overdose.base_rate_per_year": TRUTH["overdose.base_rate_per_year"], "run.years": 4.0,
+         "run.seed": 424242}
+    )  # fmt: skip
+    values = yearly(
+        run_model(scenario).timeseries.to_frame(),
+        place.series,
+        place.first_year,
+        place.scale(TRUTH["population"]),
+    )
+    deaths = [round(values[f"deaths:{y}"]) for y in range(2020, 2024)]
+    visits = [round(values[f"visits:{y}"]) for y in range(2020, 2024)]
+    people = [round(values[f"people:{y}"], 1) for y in range(2020, 2024)]
+    path = folder / "synthetic.toml"
+    path.write_text(place_text(deaths, visits, people))
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# The place format
+
+
+def test_the_shipped_place_loads_with_sources_and_a_hold_out():
+    assert "massachusetts" in shipped_places()
+    place = load_place("massachusetts")
+    data = place.data()
+    assert set(data["role"]) == {"fit", "held out"}
+    assert all(s.source and s.definition for s in place.series)
+    assert (data["sd"] > np.sqrt(data["value"])).all()  # Poisson plus the revision noise
+    assert set(place.priors) == set(place.parameters)
+    assert place.scenario.run.people == place.simulated_people
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("quantity = \"overdose_deaths\"", "quantity = \"overdose_death\""),
+         "unknown quantity 'overdose_death'; did you mean 'overdose_deaths'"),
+        (("simulated_people = 2000", "simulated_people = 2000\npopulaton = 3"),
+         "unknown key 'populaton'"),
+        (("noise = { poisson = true }", ""), "give each point's uncertainty"),
+        (("\"overdose.base_rate_per_year\", \"population\"",
+          "\"overdose.injecting_rr\", \"population\""),
+         "'overdose.injecting_rr' has no PSA distribution in the defaults"),
+        (("\"overdose.base_rate_per_year\", \"population\"",
+          "\"overdose.base_rat_per_year\", \"population\""),
+         "base_rat_per_year"),
+        (("values = [1.0, 1.0, 1.0, 1.0]", "values = [1.0, 1.0]"),
+         "values must be a list as long as years (4)"),
+    ],
+)  # fmt: skip
+def test_a_bad_place_file_is_one_line_naming_what(tmp_path, change, message):
+    text = place_text([1.0] * 4, [1.0] * 4, [1.0] * 4)
+    old, new = change
+    assert old in text
+    path = tmp_path / "bad.toml"
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(ScenarioError) as info:
+        load_place(path)
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_an_unknown_place_name_suggests_the_shipped_one():
+    with pytest.raises(ScenarioError, match="did you mean 'massachusetts'"):
+        load_place("massachusets")
+
+
+def test_yearly_sums_flows_and_averages_stocks_by_calendar_year_then_scales():
+    weeks = np.arange(0, 105)
+    frame = pd.DataFrame({"week": weeks, "overdoses_fatal": weeks % 3, "population": 100.0 + weeks})
+    deaths = Series("d", "overdose_deaths", (2010, 2011), (0, 0), (1, 1), "", "", {})
+    people = Series("p", "people_who_use_opioids", (2010, 2011), (0, 0), (1, 1), "", "", {})
+    got = yearly(frame, (deaths, people), 2010, scale=2.0)
+    first, second = weeks[1:53], weeks[53:105]
+    assert got["d:2010"] == 2.0 * (first % 3).sum()
+    assert got["d:2011"] == 2.0 * (second % 3).sum()
+    assert got["p:2011"] == pytest.approx(2.0 * (100.0 + second).mean())
+
+
+def test_resampling_follows_the_weights_exactly():
+    posterior = pd.DataFrame({"a": [1.0, 2.0], "weight": [0.75, 0.25]})
+    drawn = resample(posterior, 400, seed=3)
+    assert (drawn["a"] == 1.0).sum() == 300  # systematic resampling: exact proportions
+    assert list(drawn.columns) == ["particle", "a"]
+
+
+def test_weighted_quantiles_of_equal_weights_match_the_plain_median():
+    x = np.array([5.0, 1.0, 3.0])
+    assert weighted_quantiles(x, np.ones(3), [0.5])[0] == 3.0
+
+
+# ---------------------------------------------------------------------------------------------
+# Recovery
+
+
+def test_a_fit_recovers_known_values_from_data_the_model_generated(synthetic_place, tmp_path):
+    place = load_place(synthetic_place)
+    settings = AbcSettings(**place.fit_settings)
+    result = fit_place(place, settings, tmp_path / "fit", workers=2)
+    post = result.posterior
+    w = post["weight"].to_numpy()
+    for name, truth in TRUTH.items():
+        lo, hi = weighted_quantiles(post[name].to_numpy(), w, [0.025, 0.975])
+        assert lo <= truth <= hi, (name, lo, truth, hi)
+        prior_lo, prior_hi = place.priors[name].frozen().ppf([0.025, 0.975])
+        assert hi - lo < 0.8 * (prior_hi - prior_lo), (name, lo, hi, prior_lo, prior_hi)
+    assert result.generations["epsilon"].is_monotonic_decreasing
+
+    predictive = posterior_predictive(place, post, draws=12, seed=1, workers=2)
+    checks = check_posterior(place, post, predictive)
+    assert set(checks.coverage) == {"fit", "held out"}
+    assert checks.coverage["fit"]["points"] == 9 and checks.coverage["held out"]["points"] == 3
+    # The population is fixed by the people series alone: the data inform it, no warning.
+    assert not any(w.startswith("population:") for w in checks.warnings)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reproducibility
+
+
+def small_place(tmp_path: Path) -> Path:
+    text = place_text([12.0, 14.0, 13.0, 15.0], [20.0, 22.0, 21.0, 25.0], [2010.0] * 4)
+    text = text.replace("simulated_people = 2000", "simulated_people = 300")
+    text = text.replace("particles = 24", "particles = 6")
+    text = text.replace("generations = 4", "generations = 2")
+    path = tmp_path / "small.toml"
+    path.write_text(text)
+    return path
+
+
+def test_the_same_seed_gives_the_same_posterior_on_one_and_two_workers(tmp_path):
+    place = load_place(small_place(tmp_path))
+    settings = AbcSettings(**place.fit_settings)
+    one = fit_place(place, settings, tmp_path / "one", workers=1)
+    two = fit_place(place, settings, tmp_path / "two", workers=2)
+    pd.testing.assert_frame_equal(one.posterior, two.posterior, check_exact=True)
+    pd.testing.assert_frame_equal(one.generations, two.generations, check_exact=True)
+    other = fit_place(place, AbcSettings(**{**place.fit_settings, "seed": 2}), tmp_path / "x")
+    assert not one.posterior.equals(other.posterior)  # the seed matters
+
+
+def test_the_same_seed_gives_the_same_posterior_on_a_dask_cluster(cluster, tmp_path):
+    address, _ = cluster
+    place = load_place(small_place(tmp_path))
+    settings = AbcSettings(**place.fit_settings)
+    local = fit_place(place, settings, tmp_path / "local", workers=1)
+    on_dask = fit_place(place, settings, tmp_path / "dask", scheduler=address)
+    pd.testing.assert_frame_equal(local.posterior, on_dask.posterior, check_exact=True)
+
+
+def hrsim_fit(*args: object) -> list[str]:
+    return [sys.executable, "-m", "hrsim.cli", "fit", *map(str, args)]
+
+
+def test_an_interrupted_fit_continues_to_the_identical_posterior(tmp_path):
+    path = small_place(tmp_path)
+    common = ["--draws", "4", "--workers", "2", "--batch", "3"]
+    reference = subprocess.run(
+        hrsim_fit(path, "--out", tmp_path / "whole", *common),
+        capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert reference.returncode == 0, reference.stderr
+
+    out = tmp_path / "stopped"
+    command = hrsim_fit(path, "--out", out, *common)
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 600
+
+    def batches_of_generation_2() -> list[Path]:
+        folder = out / "candidates"
+        return list(folder.glob("g002-*.pkl")) if folder.is_dir() else []
+
+    while not batches_of_generation_2():  # stop it once a batch of generation 2 is on disk
+        assert proc.poll() is None, proc.communicate()[1]
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "run the same command to continue" in err
+    assert not (out / "posterior.csv").exists()
+
+    again = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    assert again.returncode == 0, again.stderr
+    assert "continuing the fit" in again.stderr
+    pd.testing.assert_frame_equal(
+        read_result(out).posterior, read_result(tmp_path / "whole").posterior, check_exact=True
+    )
+    whole = tmp_path / "whole"
+    assert (out / "posterior.csv").read_bytes() == (whole / "posterior.csv").read_bytes()
+    for name in ("fit.html", "predictive.png", "parameters.png", "scenario.toml", "fit.json"):
+        assert (out / name).is_file(), name
+    summary = json.loads((out / "fit.json").read_text())
+    assert summary["coverage"]["fit"]["points"] == 9
+
+    # Another fit into the same folder is refused in one line; --force starts it there.
+    other = subprocess.run([*command, "--seed", "5"], capture_output=True, text=True, timeout=900)
+    assert other.returncode == 2 and "holds another fit" in other.stderr
+    assert other.stderr.count("\n") == 1
+    (out / "notes.txt").write_text("mine")
+    forced = subprocess.run(
+        [*command, "--seed", "5", "--generations", "1", "--force"],
+        capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert forced.returncode == 0, forced.stderr
+    assert len(read_result(out).generations) == 1  # a new fit, not the old one continued
+    assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_the_scenario_at_the_posterior_median_runs(tmp_path):
+    path = small_place(tmp_path)
+    out = tmp_path / "fit"
+    done = subprocess.run(
+        hrsim_fit(path, "--out", out, "--draws", "3", "--workers", "1", "--json"),
+        capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    median = summary["posterior_median"]["overdose.base_rate_per_year"]
+    scenario = load_scenario(out / "scenario.toml")
+    assert scenario.overdose.base_rate_per_year == pytest.approx(median)
+    assert scenario.run.years == 4.0 and scenario.run.people == 300
