@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hrsim.analysis.abc_smc import AbcSettings, read_result, weighted_quantiles
-from hrsim.analysis.fit import check_posterior, fit_place, posterior_predictive, resample
+from hrsim.analysis.abc_smc import AbcSettings, read_result, resample, weighted_quantiles
+from hrsim.analysis.fit import check_posterior, fit_place, posterior_predictive
 from hrsim.errors import ScenarioError
 from hrsim.places import load_place, shipped_places, yearly
 from hrsim.places.place import Series
@@ -299,16 +299,51 @@ def test_an_interrupted_fit_continues_to_the_identical_posterior(tmp_path):
     assert (out / "notes.txt").read_text() == "mine"
 
 
-def test_the_scenario_at_the_posterior_median_runs(tmp_path):
-    path = small_place(tmp_path)
-    out = tmp_path / "fit"
+@pytest.fixture(scope="module")
+def small_fit(tmp_path_factory) -> tuple[Path, dict]:
+    """A finished fit of the small place by the real command (``--json``), and its summary."""
+    folder = tmp_path_factory.mktemp("small_fit")
+    out = folder / "fit"
     done = subprocess.run(
-        hrsim_fit(path, "--out", out, "--draws", "3", "--workers", "1", "--json"),
+        hrsim_fit(small_place(folder), "--out", out, "--draws", "3", "--workers", "1", "--json"),
         capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    summary = json.loads(done.stdout)
+    return out, json.loads(done.stdout)
+
+
+def test_the_scenario_at_the_posterior_median_runs(small_fit):
+    out, summary = small_fit
     median = summary["posterior_median"]["overdose.base_rate_per_year"]
     scenario = load_scenario(out / "scenario.toml")
     assert scenario.overdose.base_rate_per_year == pytest.approx(median)
     assert scenario.run.years == 4.0 and scenario.run.people == 300
+
+
+def test_a_psa_draws_the_fitted_parameters_from_the_posterior_and_scales_to_the_place(
+    small_fit, tmp_path
+):
+    from hrsim.analysis.psa import load_psa, plan_psa, run_psa
+
+    out, _ = small_fit
+    base = load_scenario(out / "scenario.toml").with_overrides({"run.years": 1.0})
+    arm = base.with_overrides({"run.name": "naloxone"})
+    plan = plan_psa(base, [arm], names=["base", "naloxone"], samples=3, seed=4, posterior=out)
+    draws = resample(read_result(out).posterior, 3, seed=4)
+    name = "overdose.base_rate_per_year"
+    assert plan.parameters[name].posterior == str(out)
+    np.testing.assert_array_equal(plan.sample_values[name], draws[name])  # joint draws
+    assert "population" not in plan.sample_values  # a scale, not a scenario setting
+    np.testing.assert_allclose(plan.scale, draws["population"] / 300)
+    assert "joint posterior draws" in plan.describe()
+
+    data, _ = run_psa(plan, tmp_path / "psa", workers=1, progress=False)
+    raw = load_psa(tmp_path / "psa")  # read again: the scaling happens on every read
+    from hrsim import load_experiment
+
+    wide = load_experiment(tmp_path / "psa").outcomes_wide()
+    assert len(wide) == len(raw.runs) == 6
+    for sample in range(3):
+        rows = raw.runs[raw.runs["sample"] == sample]
+        unscaled = wide[wide["run_id"].isin(rows["run_id"])]["deaths_all_causes"].sum()
+        assert rows["deaths_all_causes"].sum() == pytest.approx(unscaled * plan.scale[sample])

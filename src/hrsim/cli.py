@@ -283,6 +283,13 @@ def _add_psa_command(sub: Any) -> None:
         help="TOML file adding, overriding or restricting the distributions ([psa])",
     )
     psa.add_argument(
+        "--posterior",
+        type=Path,
+        metavar="FIT",
+        help="an `hrsim fit` folder: draw its fitted parameters from its posterior, and scale"
+        " outcomes to the place when it fitted the population",
+    )
+    psa.add_argument(
         "--base-runs",
         type=int,
         default=0,
@@ -629,6 +636,7 @@ def _psa(args: argparse.Namespace) -> int:
         seed=args.seed,
         base_runs=args.base_runs,
         distributions=args.distributions,
+        posterior=args.posterior,
     )
     out = args.out or plan.default_store
     if args.dry_run:

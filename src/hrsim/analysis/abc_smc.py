@@ -267,6 +267,25 @@ def read_result(folder: Path) -> AbcResult:
     return AbcResult(posterior, generations, distances)
 
 
+def resample(posterior: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
+    """``n`` parameter sets drawn from the weighted particles (systematic resampling, seeded)."""
+    weights = posterior["weight"].to_numpy(dtype=float)
+    cdf = np.cumsum(weights / weights.sum())
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x5EED]))
+    points = (rng.random() + np.arange(n)) / n
+    rows = np.minimum(np.searchsorted(cdf, points, side="left"), len(cdf) - 1)
+    rows = rng.permutation(rows)  # draws in random order, so a prefix is a fair sample too
+    drawn = posterior.drop(columns="weight").iloc[rows].reset_index(drop=True)
+    drawn.insert(0, "particle", rows)
+    return drawn
+
+
+def posterior_samples(folder: Path | str, n: int, seed: int) -> pd.DataFrame:
+    """``n`` draws of the fitted scenario parameters from the fit in ``folder`` (for PSA)."""
+    drawn = resample(read_result(Path(folder)).posterior, n, seed)
+    return drawn.drop(columns=["particle"])
+
+
 def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: list[float]) -> np.ndarray:
     """Quantiles of a weighted sample (the inverse of the weighted empirical distribution)."""
     order = np.argsort(values, kind="stable")

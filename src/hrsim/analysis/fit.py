@@ -24,8 +24,8 @@ The steps:
      correlation above ``STRONG_CORRELATION``: their product or ratio is what the data fix).
 
 The posterior feeds the decision: ``hrsim psa ... --posterior FIT`` samples the fitted
-parameters from it (:func:`posterior_samples`), and the place's scenario at the posterior
-median (``scenario.toml``) runs with ``hrsim run``.
+parameters from it (:func:`hrsim.analysis.abc_smc.posterior_samples`), and the place's
+scenario at the posterior median (``scenario.toml``) runs with ``hrsim run``.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ from hrsim.analysis.abc_smc import (
     candidate_seed,
     effective_sample_size,
     fingerprint,
+    resample,
     run_abc,
     weighted_quantiles,
 )
@@ -183,27 +184,6 @@ def fit_place(
 
 # ---------------------------------------------------------------------------------------------
 # Drawing from the posterior
-
-
-def resample(posterior: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
-    """``n`` parameter sets drawn from the weighted particles (systematic resampling, seeded)."""
-    weights = posterior["weight"].to_numpy(dtype=float)
-    cdf = np.cumsum(weights / weights.sum())
-    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x5EED]))
-    points = (rng.random() + np.arange(n)) / n
-    rows = np.minimum(np.searchsorted(cdf, points, side="left"), len(cdf) - 1)
-    rows = rng.permutation(rows)  # draws in random order, so a prefix is a fair sample too
-    drawn = posterior.drop(columns="weight").iloc[rows].reset_index(drop=True)
-    drawn.insert(0, "particle", rows)
-    return drawn
-
-
-def posterior_samples(folder: Path | str, n: int, seed: int) -> pd.DataFrame:
-    """``n`` draws of the fitted scenario parameters from the fit in ``folder`` (for PSA)."""
-    from hrsim.analysis.abc_smc import read_result
-
-    drawn = resample(read_result(Path(folder)).posterior, n, seed)
-    return drawn.drop(columns=["particle"])
 
 
 def _predictive_task(task: tuple[PlaceSimulator, dict[str, float], int]) -> dict[str, float]:

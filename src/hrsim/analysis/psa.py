@@ -57,7 +57,6 @@ from hrsim.batch.sweep import MAX_ARMS, Arm, Plan, plan_arms
 from hrsim.economics.distributions import (
     Distribution,
     DistributionError,
-    declared,
     parse,
     sample_parameters,
 )
@@ -65,6 +64,7 @@ from hrsim.errors import ScenarioError
 from hrsim.files import csv_text, safe_file_name, write_atomic
 from hrsim.messages import did_you_mean, show, unknown
 from hrsim.scenario import Scenario, parameter_table, read_toml
+from hrsim.scenario.priors import default_distributions as default_declarations
 
 PSA_FORMAT = "hrsim-psa/1"
 #: Willingness-to-pay thresholds reported unless others are given (US$ per QALY): the three
@@ -77,8 +77,6 @@ FILE_KEYS = ("distributions", "only", "exclude")
 #: The first spawn key of the base-case runs' seeds: above any sample number.
 BASE_KEY = 2**31
 MAX_SAMPLES = 100_000
-MODEL_DEFAULTS = "defaults.toml"
-PROGRAMME_DEFAULTS = "interventions/defaults.toml"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -106,14 +104,27 @@ def base_case_seeds(seed: int, runs: int) -> list[int]:
 
 @dataclass(frozen=True)
 class Sampled:
-    """A sampled parameter: its distribution and the arms (by name) it applies to."""
+    """A sampled parameter: its distribution and the arms (by name) it applies to.
+
+    ``posterior`` names the fit (``hrsim fit`` folder) whose posterior the values are drawn
+    from jointly, instead of from ``distribution`` (then the prior of that fit, for reference).
+    """
 
     distribution: Distribution
     arms: tuple[str, ...]
+    posterior: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Plain types, for JSON."""
-        return {**self.distribution.as_dict(), "arms": list(self.arms)}
+        drawn = {"drawn_from": f"posterior of {self.posterior}"} if self.posterior else {}
+        return {**self.distribution.as_dict(), "arms": list(self.arms), **drawn}
+
+    def describe(self) -> str:
+        """How the values are drawn, for the plan."""
+        if self.posterior:
+            prior = self.distribution.describe()
+            return f"joint posterior draws from {self.posterior} (prior {prior})"
+        return self.distribution.describe()
 
 
 @dataclass(frozen=True)
@@ -200,15 +211,6 @@ def _owners(name: str, scenarios: Sequence[Scenario]) -> list[int]:
     if parts[0] != "interventions":
         return list(range(len(scenarios)))
     return [i for i, s in enumerate(scenarios) if any(p.type == parts[1] for p in s.interventions)]
-
-
-def default_declarations() -> dict[str, Distribution]:
-    """Every PSA distribution the model and programme defaults declare, by dotted name."""
-    from hrsim.interventions import programme_defaults
-
-    found = declared(parameter_table(), where=MODEL_DEFAULTS)
-    found.update(declared(programme_defaults(), prefix="interventions.", where=PROGRAMME_DEFAULTS))
-    return found
 
 
 def choose_parameters(
@@ -341,6 +343,8 @@ class PsaPlan:
     base_runs: int = 0
     base_seeds: list[int] = field(default_factory=list)
     distributions_file: str | None = None
+    posterior: str | None = None  # an ``hrsim fit`` folder the fitted parameters come from
+    scale: list[float] | None = None  # per sample: the place's people per simulated person
     plan: Plan = field(init=False, repr=False)
 
     @property
@@ -382,7 +386,13 @@ class PsaPlan:
         width = max((len(n) for n in self.parameters), default=0)
         for name, p in self.parameters.items():
             arms = "" if len(p.arms) == k else f"  [only {', '.join(p.arms)}]"
-            lines.append(f"    {name:<{width}}  {p.distribution.describe()}{arms}")
+            lines.append(f"    {name:<{width}}  {p.describe()}{arms}")
+        if self.scale is not None:
+            lines.append(
+                f"  outcomes are scaled to the place's population drawn from the posterior of "
+                f"{self.posterior}: median {float(np.median(self.scale)):,.1f} people per "
+                "simulated person"
+            )
         for name, reason in self.excluded.items():
             lines.append(f"  not sampled: {name}: {reason}")
         return "\n".join(lines)
@@ -402,6 +412,8 @@ class PsaPlan:
                 "distributions_file": self.distributions_file,
                 "distributions": [p.as_dict() for p in self.parameters.values()],
                 "excluded": self.excluded,
+                "posterior": self.posterior,
+                "scale": self.scale,
             }
         }
 
@@ -417,6 +429,7 @@ def plan_psa(
     seed: int = 1,
     base_runs: int = 0,
     distributions: str | Path | Mapping[str, Any] | DistributionsFile | None = None,
+    posterior: str | Path | None = None,
 ) -> PsaPlan:
     """Validate a PSA and plan its runs; nothing runs or is written.
 
@@ -431,6 +444,10 @@ def plan_psa(
         base_runs: base-case runs per arm (the scenarios' own values, new seeds).
         distributions: a ``--distributions`` file (or its contents) to add, override or
             restrict the declared distributions.
+        posterior: an ``hrsim fit`` folder: its fitted parameters are drawn jointly from its
+            posterior (weighted resampling, seeded) instead of from their distributions, and
+            if it fitted the population, every outcome is scaled to the place (population /
+            the scenarios' people, per sample).
     """
     scenarios = [baseline, *arms]
     labels = list(names) if names is not None else [s.run.name for s in scenarios]
@@ -464,7 +481,20 @@ def plan_psa(
         else read_distributions(distributions)
     )
     sampled, excluded = choose_parameters(scenarios, labels, file)
-    values = sample_parameters([p.distribution for p in sampled.values()], samples, seed)
+    scale: list[float] | None = None
+    drawn = pd.DataFrame(index=pd.RangeIndex(samples))
+    if posterior is not None:
+        drawn, scale = _posterior_draws(posterior, scenarios, labels, samples, seed)
+        for name in drawn.columns:
+            prior = sampled.pop(name, None)
+            excluded.pop(name, None)
+            reference = prior.distribution if prior else _fit_prior(name, scenarios[0])
+            sampled[name] = Sampled(reference, tuple(labels), posterior=str(posterior))
+    from_priors = [p.distribution for p in sampled.values() if p.posterior is None]
+    values = sample_parameters(from_priors, samples, seed)
+    for name in drawn.columns:
+        values[name] = drawn[name].to_numpy(dtype=float)
+    values = values[list(sampled)]
     psa = PsaPlan(
         name=labels[0],
         strategies=labels,
@@ -480,6 +510,8 @@ def plan_psa(
         base_runs=base_runs,
         base_seeds=base_case_seeds(seed, base_runs),
         distributions_file=file.where if file is not None else None,
+        posterior=str(posterior) if posterior is not None else None,
+        scale=scale,
     )
     origin = "psa"
     psa.plan = plan_arms(
@@ -497,6 +529,7 @@ def plan_psa(
             "seed": seed,
             "base_runs": base_runs,
             "distributions_file": psa.distributions_file,
+            "posterior": psa.posterior,
         },  # fmt: skip
         origin=origin,
         parameters=list(sampled),
@@ -504,6 +537,49 @@ def plan_psa(
         extra=psa.manifest_extra(),
     )
     return psa
+
+
+def _posterior_draws(
+    folder: str | Path,
+    scenarios: Sequence[Scenario],
+    labels: Sequence[str],
+    samples: int,
+    seed: int,
+) -> tuple[pd.DataFrame, list[float] | None]:
+    """The fitted scenario parameters drawn from a fit's posterior, and the place's scale."""
+    from hrsim.analysis.abc_smc import posterior_samples
+    from hrsim.places import POPULATION
+
+    draws = posterior_samples(folder, samples, seed)
+    scale = None
+    if POPULATION in draws.columns:
+        people = {s.run.people for s in scenarios}
+        if len(people) > 1:
+            raise ScenarioError(
+                f"--posterior {folder}: the arms simulate different numbers of people"
+            )
+        simulated = people.pop()
+        scale = [float(v) / simulated for v in draws.pop(POPULATION)]
+    for name in draws.columns:
+        values = [current_value(s, name) for s in scenarios]
+        if any(v is None for v in values):
+            raise ScenarioError(f"--posterior {folder}: '{name}' is not a parameter of every arm")
+        if any(v != values[0] for v in values[1:]):
+            shown = ", ".join(f"{n} {show(v)}" for n, v in zip(labels, values, strict=True))
+            raise ScenarioError(
+                f"--posterior {folder}: '{name}' differs between arms ({shown}); a fitted "
+                "parameter must be the same in every arm"
+            )
+    return draws, scale
+
+
+def _fit_prior(name: str, scenario: Scenario) -> Distribution:
+    """A fitted parameter's default distribution, or a point at its value (for the record)."""
+    found = default_declarations().get(name)
+    if found is not None:
+        return found
+    value = float(current_value(scenario, name))
+    return Distribution(name, "uniform", value, value, value, "the fit's place file")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -560,6 +636,12 @@ def psa_frames(experiment: Experiment) -> PsaData:
     names = list(manifest.get("parameters", []))
     samples = pd.DataFrame.from_dict(values, orient="index").reindex(columns=names)
     samples.index.name = "sample"
+    scale = manifest["psa"].get("scale")
+    if scale:  # every outcome is a total over the simulated people: scale each to the place
+        factor = np.asarray(scale, dtype=float)
+        runs[outcomes] = runs[outcomes].mul(factor[runs["sample"].to_numpy()], axis=0)
+        base[outcomes] = base[outcomes] * float(np.median(factor))
+        samples["people_per_simulated_person"] = factor[samples.index.to_numpy(dtype=int)]
     return PsaData(experiment.path, manifest, samples.sort_index(), runs, base)
 
 

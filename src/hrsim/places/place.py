@@ -64,6 +64,7 @@ from hrsim.economics.distributions import Distribution, parse
 from hrsim.errors import ScenarioError
 from hrsim.messages import did_you_mean
 from hrsim.scenario import Scenario, load_scenario, read_toml
+from hrsim.scenario.priors import default_distributions
 
 #: The name of the scale parameter: the number of people the simulated population stands for.
 POPULATION = "population"
@@ -289,9 +290,7 @@ def _series(where: str, table: Any, first_year: int) -> Series:
 
 
 def _default_prior(name: str) -> Distribution | None:
-    from hrsim.analysis.psa import default_declarations
-
-    return default_declarations().get(name)
+    return default_distributions().get(name)
 
 
 def load_place(name_or_path: str | Path) -> Place:
