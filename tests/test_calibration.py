@@ -213,3 +213,44 @@ def test_missing_targets_file_and_bad_options(tmp_path, capsys, monkeypatch):
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and message in err, err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_rerun_replaces_only_the_same_calibration(tmp_path, capsys, monkeypatch):
+    """As ``hrsim run --out``: the same command replaces its results; other targets, a
+    targets file's other values or other settings into that --out are refused in one line."""
+    from pathlib import Path
+
+    monkeypatch.chdir(tmp_path)
+    tiny = TARGETS.replace("trials = 4", "trials = 2").replace("replicates = 2", "replicates = 1")
+    (tmp_path / "targets.toml").write_text(tiny)
+    (tmp_path / "same.toml").write_text(tiny)  # the same targets under another name
+    (tmp_path / "other.toml").write_text(tiny.replace("value = 140.0", "value = 150.0"))
+    scenario = str(Path(__file__).resolve().parents[1] / SCENARIO)
+    command = ["calibrate", scenario, "--people", "100", "--years", "0.1", "--workers", "1",
+               "--quiet", "--out", "cal"]  # fmt: skip
+    out = tmp_path / "cal"
+    assert main([*command, "--targets", "targets.toml"]) == 0
+    first = json.loads((out / "calibration.json").read_text())
+    assert first["inputs"]["targets_file"] == "targets.toml"
+    assert main([*command, "--targets", "targets.toml"]) == 0  # the same command: replaced
+    assert json.loads((out / "calibration.json").read_text()) == first
+    files = {p.name: p.read_bytes() for p in out.iterdir()}
+    for change in (
+        ["--targets", "other.toml"],
+        ["--targets", "targets.toml", "--trials", "3"],
+        ["--targets", "targets.toml", "--seed", "8"],
+        ["--targets", "targets.toml", "--people", "120"],
+    ):
+        capsys.readouterr()
+        assert main([*command, *change]) == 2, change
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1, err
+        assert err.startswith(
+            "hrsim: error: --out cal holds a calibration of baseline to targets.toml, 2 trials"
+        ), err
+        assert "with other settings; give another --out, or --force to replace it" in err
+        assert {p.name: p.read_bytes() for p in out.iterdir()} == files  # untouched
+    assert main([*command, "--targets", "same.toml"]) == 0  # same trials from another file
+    assert json.loads((out / "calibration.json").read_text())["best_params"] == first["best_params"]
+    assert main([*command, "--targets", "other.toml", "--trials", "3", "--force"]) == 0
+    assert len(pd.read_csv(out / "trials.csv")) == 3

@@ -643,6 +643,13 @@ def test_every_command_with_a_table_has_json(tmp_path):
     assert swept.returncode == 0, swept.stderr
     summary = json.loads(swept.stdout)
     assert summary["runs"] == summary["done_now"] == 1 and summary["missing"] == 0
+    # report: what it wrote (paths as they are now, not where they were staged)
+    report = hrsim_cli("report", "store", "--json", "--no-pdf", cwd=tmp_path)
+    assert report.returncode == 0, report.stderr
+    written = json.loads(report.stdout)
+    assert written["report"] == "store/report/report.html" and written["pdf"] is None
+    assert written["csv"] and all((tmp_path / p).is_file() for p in written["csv"])
+    assert written["headline"] == []  # a single arm: nothing averted against it
     # sensitivity
     sens = hrsim_cli(*TINY_SENSITIVITY, "--json", "--out", "sens", cwd=tmp_path)
     assert sens.returncode == 0, sens.stderr

@@ -209,8 +209,9 @@ def test_experiment_plot_band_is_the_95_percent_interval_of_the_replicates(exper
             np.testing.assert_allclose(x, values.columns / 52)
             np.testing.assert_allclose(low, expected[:, 1], atol=1e-9)
             np.testing.assert_allclose(high, expected[:, 2], atol=1e-9)
+    # The legend names arms as the report does (hrsim.reporting.arms), not by file stems.
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert legend == ["baseline", "more_moud", "band: 95% CI of the mean over 3 replicates"]
+    assert legend == ["Baseline", "More MOUD", "band: 95% CI of the mean over 3 replicates"]
     # More MOUD places: more people on MOUD at the end, beyond the replicates' interval.
     on_moud = _panel(fig, "People on MOUD")
     _, low, _ = _band_edges(_artist(on_moud, "band:more_moud"))
@@ -229,7 +230,7 @@ def test_experiment_plot_quantile_band_spans_the_replicates(experiment):
     np.testing.assert_allclose(low, values.quantile(0.1).to_numpy(), atol=1e-9)
     np.testing.assert_allclose(high, values.quantile(0.9).to_numpy(), atol=1e-9)
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert legend == ["more_moud", "band: 10%-90% quantiles of 3 replicates"]
+    assert legend == ["More MOUD", "band: 10%-90% quantiles of 3 replicates"]
     assert [a.get_gid() for a in fig.axes[0].lines] == ["mean:more_moud"]  # only the arm asked
     none = experiment.plot("new_hcv", band="none")
     assert not none.axes[0].collections
@@ -274,7 +275,8 @@ def test_comparison_band_is_the_paired_interval_and_ends_at_the_comparisons_numb
             (-total.difference_ci95[1], -total.difference_ci95[0])
         )
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert legend == ["more_moud", "band: 95% CI of the mean over 3 paired replicates"]
+    assert legend == ["More MOUD", "band: 95% CI of the mean over 3 paired replicates"]
+    assert fig.get_suptitle() == "Compared with Baseline: mean paired difference per arm"
     table = nbp.averted_bands(experiment, "new_hcv", averted=False)
     np.testing.assert_allclose(table["mean"].iloc[-1], arm.outcomes["new_hcv"].difference_mean)
 

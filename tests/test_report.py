@@ -188,10 +188,26 @@ def test_one_at_a_time_sweep_gets_a_tornado(tmp_path):
     assert set(params["measure"]) == {"deaths averted", "QALYs gained"}
 
 
+def _has_colour(png: Path, colour: str) -> bool:
+    """Whether some pixel of ``png`` is exactly ``colour`` (``#RRGGBB``)."""
+    import matplotlib.image
+
+    pixels = matplotlib.image.imread(png)[:, :, :3]
+    rgb = np.array([int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)])
+    return bool((np.abs(pixels - rgb).max(axis=2) < 1 / 255).any())
+
+
 def test_one_parameter_gets_an_effect_curve_and_sample_a_tornado(tmp_path):
     store = sweep(tmp_path / "one", {"care.moud_capacity_fraction": [0.05, 0.2, 0.4]})
-    assert main(["report", str(store)]) == 0
-    assert (store / "report" / "effect_deaths.png").exists()
+    assert main(["report", str(store), "--no-pdf"]) == 0
+    effect = store / "report" / "effect_deaths.png"
+    assert effect.exists()
+    # Each point of the curve is an arm, drawn in that arm's colour in every other figure.
+    colours = pd.read_csv(store / "report" / "arms.csv").set_index("name in the sweep")["colour"]
+    assert len(set(colours)) == 3
+    for arm, colour in colours.items():
+        assert _has_colour(effect, colour), (arm, colour)
+        assert _has_colour(store / "report" / "trajectories.png", colour), (arm, colour)
     sampled = sweep(
         tmp_path / "lhs",
         sample={
@@ -204,8 +220,26 @@ def test_one_parameter_gets_an_effect_curve_and_sample_a_tornado(tmp_path):
         },
         settings={"replicates": 2},
     )
-    assert main(["report", str(sampled)]) == 0
+    assert main(["report", str(sampled), "--no-pdf"]) == 0
     assert (sampled / "report" / "tornado_deaths.png").exists()
+
+
+def test_effect_curve_draws_arms_in_their_colours_and_scenarios_by_line_style():
+    from matplotlib.colors import to_hex
+
+    from hrsim.reporting import figures
+
+    x = [0.1, 0.2, 0.4]
+    series = [("Baseline", [0, 1, 2], [-1, 0, 1], [1, 2, 3]), ("Naloxone", [1, 2, 3], x, x)]
+    points = [["#000000", "#0072B2", "#E69F00"], ["#009E73", "#D55E00", "#CC79A7"]]
+    fig = figures.effect_with_interval(x, series, "MOUD capacity", "deaths", point_colours=points)
+    ax = fig.axes[0]
+    for (label, *_), colours in zip(series, points, strict=True):
+        (scatter,) = [c for c in ax.collections if c.get_gid() == f"points:{label}"]
+        assert [to_hex(c) for c in scatter.get_facecolors()] == [c.lower() for c in colours]
+    lines = {ln.get_label(): ln for ln in ax.get_lines() if not ln.get_label().startswith("_")}
+    assert {ln.get_color() for ln in lines.values()} == {figures.NEUTRAL}  # no arm's colour
+    assert lines["Baseline"].get_linestyle() != lines["Naloxone"].get_linestyle()
 
 
 def test_report_bad_input_and_unfinished_runs(grid_report, tmp_path, capsys):

@@ -311,3 +311,104 @@ def test_pdf_next_to_the_html_and_a_clear_line_without_chromium(report, store, t
     assert main(["report", str(store), "--out", str(tmp_path / "r"), "--no-pdf"]) == 0
     assert (tmp_path / "r" / "report.html").is_file()
     assert not (tmp_path / "r" / "report.pdf").exists()
+
+
+def test_report_json_says_what_was_written_and_gives_the_summary_numbers(store, tmp_path, capsys):
+    folder = tmp_path / "out"
+    assert main(["report", str(store), "--out", str(folder), "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)  # stdout is one JSON document
+    assert document["report"] == str(folder / "report.html")
+    assert (folder / "report.html").is_file()
+    assert document["pdf"] == str(folder / "report.pdf")
+    assert (folder / "report.pdf").read_bytes()[:5] == b"%PDF-"
+    assert document["csv"] == sorted(str(p) for p in folder.glob("*.csv"))
+    assert {Path(p).name for p in document["csv"]} >= {"averted.csv", "arms.csv", "runs.csv"}
+    assert document["figures"] == sorted(str(p) for p in folder.glob("*.png"))
+    assert document["baseline"] == {"arm": "baseline", "label": "Baseline"}
+    assert document["replicates"] == 3 and document["validation"] is None
+    # The headline table: each option's averted outcomes and QALYs with their intervals, the
+    # numbers of averted.csv, options in the summary's order (most deaths averted first).
+    averted = pd.read_csv(folder / "averted.csv").set_index(["arm", "outcome"])
+    rows = document["headline"]
+    outcomes = ["deaths_all_causes", "fatal_overdoses", "new_hiv", "new_hcv", "qalys"]
+    arms = list(dict.fromkeys(r["arm"] for r in rows))
+    assert sorted(arms) == ["naloxone_distribution", "syringe_services"]
+    deaths = [averted.loc[(a, "deaths_all_causes"), "value"] for a in arms]
+    assert deaths == sorted(deaths, reverse=True)
+    assert [(r["arm"], r["outcome"]) for r in rows] == [(a, o) for a in arms for o in outcomes]
+    for r in rows:
+        csv = averted.loc[(r["arm"], r["outcome"])]
+        assert r["measure"] == csv["measure"]
+        assert r["label"] == {"syringe_services": "Syringe services"}.get(
+            r["arm"], "Naloxone distribution"
+        )
+        assert (r["value"], r["ci95_low"], r["ci95_high"]) == pytest.approx(
+            (csv["value"], csv["ci95_low"], csv["ci95_high"])
+        )
+        assert r["beyond_chance"] == bool(csv["ci95_low"] > 0 or csv["ci95_high"] < 0)
+    text = _text(folder)
+    summary = text[text.index("Executive summary") : text.index("About this sweep")]
+    labels = {r["arm"]: r["label"] for r in rows}
+    assert summary.index(f"{labels[arms[0]]}: over") < summary.index(f"{labels[arms[1]]}: over")
+
+
+def test_report_uses_the_validation_file_it_is_given(store, tmp_path, capsys):
+    given = tmp_path / "kept" / "elsewhere.json"  # not a place the report looks by itself
+    given.parent.mkdir()
+    given.write_text(json.dumps(_validation_rows()))
+    folder = tmp_path / "out"
+    command = ["report", str(store), "--out", str(folder), "--no-pdf", "--json"]
+    assert main([*command, "--validation", str(given)]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["pdf"] is None and not (folder / "report.pdf").exists()
+    assert document["validation"] == {
+        "file": str(given),
+        "met": 1,
+        "targets": 3,
+        "met_by_role": "calibration: 0 of 0; validation: 1 of 3",
+        "near_misses": ["a near-miss ratio"],
+        "misses": ["a missed share"],
+        "not_enough_data": [],
+    }
+    text = _text(folder)
+    part = text[text.index("Validation status") : text.index("Assumptions and limitations")]
+    met = "1 of 3 published targets met (calibration: 0 of 0; validation: 1 of 3)"
+    assert f"{met}, from {given}" in part
+    assert "Near misses: a near-miss ratio." in part
+    # A missing or malformed file: one line naming it, exit 2, nothing written.
+    (tmp_path / "empty.json").write_text("")
+    (tmp_path / "rows.json").write_text(json.dumps([{"name": "x"}]))
+    for bad, message in (
+        (tmp_path / "nope.json", "does not exist"),
+        (tmp_path / "kept", "is a folder"),
+        (tmp_path / "empty.json", "not a validation result (Expecting value"),
+        (tmp_path / "rows.json", "not a validation result (no list of targets)"),
+    ):
+        out = tmp_path / "refused"
+        code = main(["report", str(store), "--out", str(out), "--validation", str(bad)])
+        err = capsys.readouterr().err
+        assert code == 2 and err.count("\n") == 1, err
+        assert err.startswith(f"hrsim: error: --validation {bad}") and message in err, err
+        assert not out.exists()
+
+
+def test_validate_html_writes_the_json_a_report_reads(store, tmp_path, capsys):
+    """``hrsim validate --html DIR/validation.html`` writes DIR/validation.json (what --json
+    prints), the file ``hrsim report --validation`` takes."""
+    page = tmp_path / "validation" / "validation.html"
+    tiny = ["--people", "100", "--replicates", "1", "--years", "0.2", "--workers", "1"]
+    assert main(["validate", *tiny, "--quiet", "--html", str(page)]) in (0, 1)
+    printed = capsys.readouterr().out
+    beside = page.parent / "validation.json"
+    assert f"results as JSON: {beside}" in printed
+    rows = json.loads(beside.read_text())
+    assert len(rows) == 29 and all({"name", "status", "interval"} <= set(r) for r in rows)
+    folder = tmp_path / "report"
+    assert (
+        main(["report", str(store), "--out", str(folder), "--no-pdf", "--validation", str(beside)])
+        == 0
+    )
+    met = sum(r["status"] == "pass" for r in rows)
+    text = _text(folder)
+    part = text[text.index("Validation status") : text.index("Assumptions and limitations")]
+    assert f"{met} of 29 published targets met" in part and f"from {beside}" in part

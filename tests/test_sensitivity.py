@@ -5,6 +5,7 @@ the command's outputs, and one-line errors."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -93,7 +94,8 @@ def test_command_writes_indices_samples_chart_and_page(tmp_path):
     assert proc.returncode == 0, proc.stderr
     out = tmp_path / "out"
     assert {p.name for p in out.iterdir()} == {
-        "indices.csv", "samples.csv", "indices.png", "sensitivity.html", ".hrsim-output",
+        "indices.csv", "samples.csv", "indices.png", "sensitivity.html", "sensitivity.json",
+        ".hrsim-output",
     }  # fmt: skip
     indices = pd.read_csv(out / "indices.csv").set_index("parameter")
     assert list(indices.columns) == ["mu_star", "mu_star_conf", "mu", "sigma"]
@@ -143,3 +145,45 @@ def test_an_outcome_the_same_in_every_sample_gives_undefined_indices_not_a_warni
     assert list(indices["parameter"]) == ["care.aftercare_fraction", "x.y"]
     assert indices.drop(columns="parameter").isna().all().all()
     assert indices.shape[1] == 5
+
+
+def test_a_rerun_replaces_only_the_same_analysis(tmp_path, capsys, monkeypatch):
+    """As ``hrsim run --out``: the same command replaces its results; another outcome, range,
+    method, seed or arm into that --out is refused in one line naming it and --force."""
+    monkeypatch.chdir(tmp_path)
+    command = ["sensitivity", BASELINE, "--params", "overdose.base_rate_per_year=0.01:0.03",
+               "--method", "morris", "--samples", "2", "--people", "100", "--years", "0.1",
+               "--workers", "1", "--out", "s"]  # fmt: skip
+    out = tmp_path / "s"
+    assert main([*command, "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    saved = json.loads((out / "sensitivity.json").read_text())
+    # sensitivity.json is what --json prints (but where it went), with what it was made from.
+    assert {k: v for k, v in printed.items() if k != "out"} == {
+        k: v for k, v in saved.items() if k != "inputs"
+    }
+    assert saved["inputs"]["method"] == "morris" and saved["inputs"]["samples"] == 2
+    assert main(command) == 0  # the same command: replaced
+    assert json.loads((out / "sensitivity.json").read_text()) == saved
+    files = {p.name: p.read_bytes() for p in out.iterdir()}
+    for change in (
+        ["--outcome", "new_hiv"],
+        ["--seed", "2"],
+        ["--samples", "3"],
+        ["--people", "120"],
+        ["--versus", FULL],
+    ):
+        capsys.readouterr()
+        assert main([*command, *change]) == 2, change
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1, err
+        assert err.startswith(
+            "hrsim: error: --out s holds a sensitivity analysis of fatal_overdoses in baseline,"
+            " morris with 2 samples"
+        ), err
+        assert "with other settings; give another --out, or --force to replace it" in err
+        assert {p.name: p.read_bytes() for p in out.iterdir()} == files  # untouched
+    argv = command[:3] + ["overdose.base_rate_per_year=0.01:0.04"] + command[4:]
+    assert main(argv) == 2  # another range
+    assert main([*command, "--outcome", "new_hiv", "--force"]) == 0
+    assert json.loads((out / "sensitivity.json").read_text())["outcome"] == "new_hiv"

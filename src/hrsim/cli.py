@@ -102,9 +102,16 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--replicates", type=int, default=None, help="replicates per experiment")
     val.add_argument("--seed", type=int, default=1, help="base seed")
     val.add_argument("--years", type=float, default=None, help="years per run (default 10)")
-    val.add_argument("--html", type=Path, help="also write an HTML page with a plot per target")
     val.add_argument(
-        "--force", action="store_true", help="replace an existing --html file hrsim did not write"
+        "--html",
+        type=Path,
+        help="also write an HTML page with a plot per target, and validation.json (what --json"
+        " prints) beside it, for hrsim report --validation",
+    )
+    val.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing --html file (or validation.json beside it) hrsim did not write",
     )
     _quiet_option(val)
     _parallel_options(val)
@@ -352,6 +359,15 @@ def _add_sweep_commands(sub: Any) -> None:
         action="store_false",
         help="HTML only: skip report.pdf (printing it needs Chromium)",
     )
+    rep.add_argument(
+        "--validation",
+        type=Path,
+        metavar="FILE",
+        help="the validation result for the validation status: what hrsim validate --json"
+        " printed, or the validation.json beside hrsim validate --html's page (default: the"
+        " first found in DIR, DIR/validation/, DIR/../validation/ or runs/validation/)",
+    )
+    _json_option(rep, "what was written and the executive summary's numbers")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -780,8 +796,23 @@ def _interrupt(signum: int, frame: Any) -> None:
 def _report(args: argparse.Namespace) -> int:
     from hrsim.batch.store import load_experiment
     from hrsim.outputs import prepare
-    from hrsim.reporting.report import write_report
+    from hrsim.reporting.report import write_report_result
+    from hrsim.reporting.validation_status import read_validation
 
+    if args.validation is not None:  # before anything is read or written
+        if not args.validation.is_file():
+            what = "is a folder" if args.validation.is_dir() else "does not exist"
+            raise ScenarioError(
+                f"--validation {args.validation} {what}; give the file hrsim validate --json"
+                " printed to, or the validation.json that hrsim validate --html writes beside"
+                " its page"
+            )
+        try:
+            read_validation(args.validation)
+        except ValueError as exc:
+            raise ScenarioError(
+                f"--validation {exc}; give what hrsim validate --json prints"
+            ) from None
     experiment = load_experiment(args.store)
     if "psa" in experiment.manifest:  # its arms are samples x arms: not a sweep's report
         raise ScenarioError(
@@ -791,7 +822,13 @@ def _report(args: argparse.Namespace) -> int:
     folder, page = _report_place(args.store, args.out)
     output = prepare(folder, "report", force=args.force)
     with output.staging() as tmp:
-        write_report(experiment, tmp / page, baseline=args.baseline, pdf=args.pdf)
+        result = write_report_result(
+            experiment, tmp / page, baseline=args.baseline, validation=args.validation,
+            pdf=args.pdf,
+        )  # fmt: skip
+    if args.json:
+        print(json.dumps(result.as_dict(moved=(tmp, folder)), indent=2))
+        return 0
     also = f", {Path(page).with_suffix('.pdf')}" if args.pdf else ""
     print(f"report: {folder / page}{also} (figures as PNG and tables as CSV in {folder}/)")
     return 0
@@ -820,6 +857,7 @@ def _validate(args: argparse.Namespace) -> int:
         DEFAULT_YEARS,
         EXPERIMENTS,
         format_table,
+        results_json,
         run_validation,
     )
 
@@ -831,10 +869,13 @@ def _validate(args: argparse.Namespace) -> int:
     if people < 10:
         raise ScenarioError("--people must be at least 10")
     scenario = load_scenario(args.scenario) if args.scenario else None
+    beside = None
     if args.html is not None:
         from hrsim.outputs import check_page
+        from hrsim.reporting.validation_status import check_json_beside
 
         check_page(args.html, "hrsim validation", force=args.force, option="--html")
+        beside = check_json_beside(args.html, force=args.force)  # what --json prints, for reports
     start = time.perf_counter()
     tasks = len(EXPERIMENTS) * replicates
     with _progress(args, tasks, "validate", "replicate") as bar:
@@ -858,12 +899,14 @@ def _validate(args: argparse.Namespace) -> int:
             " 'not enough data', not as met; use more --people, --replicates or --years",
             file=sys.stderr,
         )
+    document = results_json(results)
     if args.json:
-        print(json.dumps([r.as_dict() for r in results], indent=2))
+        print(document)
     else:
         print(format_table(results))
         print(f"wall time {wall:.0f} s")
-    if args.html is not None:
+    if args.html is not None and beside is not None:
+        from hrsim.files import write_text_atomic
         from hrsim.reporting.validation_page import write_validation_page
 
         what = f"Scenario {args.scenario}" if args.scenario else "Default scenario"
@@ -872,8 +915,9 @@ def _validate(args: argparse.Namespace) -> int:
             f"experiment (base seed {args.seed}); wall time {wall:.0f} s."
         )
         write_validation_page(results, args.html, settings)
+        write_text_atomic(beside, document + "\n")  # `hrsim report --validation` reads it
         if not args.json:
-            print(f"page: {args.html}")
+            print(f"page: {args.html}; results as JSON: {beside}")
     return 0 if all(r.passed for r in results) else 1
 
 
@@ -988,7 +1032,14 @@ def _calibrate(args: argparse.Namespace) -> int:
     )
     from hrsim.files import safe_file_name
     from hrsim.outputs import prepare
-    from hrsim.reporting.calibration_page import write_outputs, write_trials
+    from hrsim.reporting.calibration_page import (
+        RECORD,
+        calibration_inputs,
+        describe_calibration,
+        write_outputs,
+        write_trials,
+    )
+    from hrsim.reporting.provenance import refuse_other_results
 
     scenario = load_scenario(args.scenario)
     run_scenario = (
@@ -1003,6 +1054,9 @@ def _calibrate(args: argparse.Namespace) -> int:
             spec.settings[key] = value
     out = args.out or Path("runs") / f"calibrate-{safe_file_name(scenario.run.name)}"
     output = prepare(out, "calibrate", force=args.force)
+    inputs = calibration_inputs(run_scenario, scenario, spec, str(args.targets))
+    if output.replaces and not args.force:  # only the same calibration replaces one, as `run`
+        refuse_other_results(output, RECORD, inputs, describe_calibration)
     staged = Path()
 
     def progress(so_far: CalibrationResult) -> None:
@@ -1018,7 +1072,7 @@ def _calibrate(args: argparse.Namespace) -> int:
                 run_scenario, spec, workers=args.workers, scheduler=args.scheduler,
                 progress=progress,
             )  # fmt: skip
-            write_outputs(result, scenario, staged, str(args.targets))
+            write_outputs(result, scenario, staged, str(args.targets), inputs)
     except KeyboardInterrupt:
         kept = staged / "trials.csv"
         where = f"the trials so far are in {kept}; " if kept.is_file() else ""
@@ -1045,7 +1099,14 @@ def _sensitivity(args: argparse.Namespace) -> int:
     )
     from hrsim.files import safe_file_name
     from hrsim.outputs import prepare
-    from hrsim.reporting.sensitivity_page import write_outputs
+    from hrsim.reporting.provenance import refuse_other_results
+    from hrsim.reporting.sensitivity_page import (
+        RECORD,
+        describe_sensitivity,
+        sensitivity_inputs,
+        summary,
+        write_outputs,
+    )
 
     overrides = _run_overrides(args)
     baseline = load_scenario(args.scenario, overrides or None)
@@ -1060,6 +1121,12 @@ def _sensitivity(args: argparse.Namespace) -> int:
     name = safe_file_name(baseline.run.name)
     out = args.out or Path("runs") / f"sensitivity-{name}-{args.method}"
     output = prepare(out, "sensitivity", force=args.force)
+    inputs = sensitivity_inputs(
+        baseline, arm, params, method=args.method, samples=args.samples, outcome=args.outcome,
+        replicates=args.replicates, seed=args.seed,
+    )  # fmt: skip
+    if output.replaces and not args.force:  # only the same analysis replaces one, as `run`
+        refuse_other_results(output, RECORD, inputs, describe_sensitivity)
     n = runs_needed(args.method, args.samples, len(params), args.replicates, arm is not None)
     if not args.quiet:
         print(f"{args.method}: {n:,} runs", file=sys.stderr, flush=True)
@@ -1078,21 +1145,15 @@ def _sensitivity(args: argparse.Namespace) -> int:
             scheduler=args.scheduler,
             progress=bar.update,
         )
-        write_outputs(result, staged)
+        write_outputs(result, staged, inputs)
     if args.json:
-        document = {
-            "method": result.method,
-            "outcome": result.outcome_label,
-            "parameters": [{"name": p.name, "low": p.low, "high": p.high} for p in result.params],
-            "samples": int(result.outcomes.shape[0]),
-            "replicates": int(result.outcomes.shape[1]),
-            "indices": json.loads(result.indices.to_json(orient="records")),  # NaN as null
-            "out": str(out),
-        }
-        print(json.dumps(document, indent=2))
+        print(json.dumps(summary(result) | {"out": str(out)}, indent=2))
     elif not args.quiet:
         print(format_summary(result))
-        print(f"\nindices.csv, samples.csv, indices.png and sensitivity.html in {out}/")
+        print(
+            f"\nindices.csv, samples.csv, indices.png, sensitivity.html and sensitivity.json"
+            f" in {out}/"
+        )
     return 0
 
 

@@ -41,6 +41,29 @@ def test_html_page_has_one_plot_per_target_and_agrees_with_json(tmp_path):
     failed = sum(not r["passed"] for r in rows)
     assert f"{len(rows) - failed} of {len(rows)} targets met" in html
     assert proc.returncode == (1 if failed else 0)
+    # Beside the page, validation.json: what --json printed, for `hrsim report --validation`.
+    assert (page.parent / "validation.json").read_text(encoding="utf-8") == proc.stdout
+
+
+def test_html_refuses_a_validation_json_beside_it_that_is_not_a_result(tmp_path, capsys):
+    """The JSON beside the page never replaces a user's file (unless --force)."""
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "validation.json").write_text("my notes\n")
+    for page, message in (
+        (folder / "page.html", "validation.json (the results written beside the page) exists"),
+        (tmp_path / "validation.json", "validation.json is the name of the results written"),
+    ):
+        assert main(["validate", "--people", "100", "--replicates", "1", "--html", str(page)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"--html {page}" in err and message in err, err
+        assert not page.exists()
+    assert sorted(p.name for p in folder.iterdir()) == ["validation.json"]
+    assert (folder / "validation.json").read_text() == "my notes\n"
+    (folder / "validation.json").unlink()
+    (folder / "validation.json").mkdir()
+    assert main(["validate", "--html", str(folder / "page.html")]) == 2
+    assert "is a folder" in capsys.readouterr().err
 
 
 def test_html_to_a_directory_is_refused_in_one_line(tmp_path, capsys):

@@ -40,6 +40,7 @@ pass: a target the model misses is reported as failing.
 
 from __future__ import annotations
 
+import json
 import tomllib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -1220,6 +1221,15 @@ def overdose_response_targets(reps: list[dict[str, Any]]) -> list[TargetResult]:
             )
         ),
     ]
+
+
+def results_json(results: list[TargetResult]) -> str:
+    """What ``hrsim validate --json`` prints, and ``--html`` writes beside the page.
+
+    One JSON list, a row per target (:meth:`TargetResult.as_dict`); a sweep report reads it
+    back (``hrsim.reporting.validation_status``).
+    """
+    return json.dumps([r.as_dict() for r in results], indent=2)
 
 
 def format_table(results: list[TargetResult]) -> str:

@@ -3,7 +3,8 @@
 - :func:`executive_summary`: what each option did against the comparator, with 95% intervals,
   and whether each difference can be told from chance; what it cost per QALY gained (or that
   the ratio is not estimable); which option is the best buy at a willingness to pay; how far
-  the model was validated.
+  the model was validated. :func:`headline_table` gives its numbers as a table (``hrsim
+  report --json``).
 - :func:`validation_section`: the validation status (how many published targets are met, by
   role, the near misses and the misses), from ``hrsim validate --json``'s output, or the exact
   command that produces one.
@@ -41,6 +42,8 @@ from hrsim.scenario import Scenario, parameter_table
 MAX_SUMMARY_ARMS = 6
 #: The willingness to pay the summary names the best buy at (US$ per QALY).
 SUMMARY_WTP = 100_000.0
+#: The outcomes the summary gives for each option, in its order (QALYs gained, the rest averted).
+HEADLINE_OUTCOMES = ("deaths_all_causes", "fatal_overdoses", "new_hiv", "new_hcv", "qalys")
 
 
 def _n(value: float, digits: int | None = None) -> str:
@@ -135,6 +138,48 @@ def _cost_sentence(comparison: Comparison, arm: str) -> str:
     return f"{extra}; {ratio}"
 
 
+def ranked_options(averted: pd.DataFrame, arms: Sequence[str], base: str) -> list[str]:
+    """Every arm but the comparator, most deaths (all causes) averted first: the summary's order."""
+    deaths = averted[averted["outcome"] == "deaths_all_causes"].set_index("arm")["value"]
+    others = [a for a in arms if a != base]
+    return sorted(others, key=lambda a: -float(deaths.get(a, -math.inf)))
+
+
+def headline_table(
+    averted: pd.DataFrame, arms: Sequence[str], names: Mapping[str, str], base: str
+) -> pd.DataFrame:
+    """The executive summary's numbers: one row per option and outcome, in the summary's order.
+
+    Columns ``arm`` (its name in the sweep), ``label`` (its readable name), ``outcome``,
+    ``measure`` (``"deaths averted"``, ..., ``"QALYs gained (discounted, lifetime)"``),
+    ``value``, ``ci95_low``, ``ci95_high`` (paired 95% interval; NaN with one replicate) and
+    ``beyond_chance`` (the interval excludes zero; False when there is none).
+    """
+    rows = []
+    for arm in ranked_options(averted, arms, base):
+        for outcome in HEADLINE_OUTCOMES:
+            part = averted[(averted["arm"] == arm) & (averted["outcome"] == outcome)]
+            if part.empty:
+                continue
+            r = part.iloc[0]
+            value, lo, hi = float(r["value"]), float(r["ci95_low"]), float(r["ci95_high"])
+            rows.append(
+                {
+                    "arm": arm,
+                    "label": names.get(arm, arm),
+                    "outcome": outcome,
+                    "measure": str(r["measure"]),
+                    "value": value,
+                    "ci95_low": lo,
+                    "ci95_high": hi,
+                    "beyond_chance": bool(math.isfinite(lo) and math.isfinite(hi))
+                    and (lo > 0 or hi < 0),
+                }
+            )
+    columns = ["arm", "label", "outcome", "measure", "value", "ci95_low", "ci95_high"]
+    return pd.DataFrame(rows, columns=[*columns, "beyond_chance"])
+
+
 def executive_summary(
     page: Page,
     manifest: Mapping[str, Any],
@@ -164,8 +209,7 @@ def executive_summary(
     if not others:
         page.paragraph("The sweep has a single arm: there is nothing to compare.")
         return
-    deaths = averted[averted["outcome"] == "deaths_all_causes"].set_index("arm")["value"]
-    ranked = sorted(others, key=lambda a: -float(deaths.get(a, -math.inf)))
+    ranked = ranked_options(averted, arms, base)
     items = []
     for arm in ranked[:MAX_SUMMARY_ARMS]:
         measures = {
@@ -252,9 +296,10 @@ def validation_section(
             + (" Not usable: " + "; ".join(problems) + "." if problems else "")
             + f" Produce one from the folder this report is built in with: {COMMAND}"
             " (about a minute on 2 cores; add the sweep's baseline scenario file after"
-            " 'validate' to validate that scenario rather than the defaults, and --html"
-            " runs/validation/validation.html for a page with one plot per target), then run"
-            " hrsim report again.",
+            " 'validate' to validate that scenario rather than the defaults), or with hrsim"
+            " validate --html runs/validation/validation.html, which writes the same"
+            " validation.json beside its page with one plot per target; then run hrsim report"
+            " again (hrsim report --validation FILE uses a result kept anywhere else).",
             "fail",
         )
         return

@@ -1,26 +1,78 @@
-"""What ``hrsim calibrate`` writes: the calibrated scenario, the trials, two plots, a summary."""
+"""What ``hrsim calibrate`` writes: the calibrated scenario, the trials, two plots, a summary.
+
+``calibration.json`` (what ``--json`` prints) also holds the calibration's ``inputs``
+(:func:`calibration_inputs`, a :mod:`hrsim.reporting.provenance` record), so that a rerun into
+the same ``--out`` replaces it only when it would find the same trials.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from hrsim.analysis.calibration import CalibrationResult, calibrated_scenario
+from hrsim.analysis.calibration import CalibrationResult, CalibrationSpec, calibrated_scenario
 from hrsim.analysis.measures import STATISTICS
 from hrsim.files import write_csv_atomic, write_text_atomic
+from hrsim.reporting import provenance
 from hrsim.reporting.figures import PALETTE, save_png
 from hrsim.scenario import Scenario
 
+#: The file whose ``inputs`` record says what a calibration's folder was made from.
+RECORD = "calibration.json"
+
+
+def calibration_inputs(
+    run_scenario: Scenario, scenario: Scenario, spec: CalibrationSpec, targets_file: str
+) -> dict[str, Any]:
+    """What a calibration's results depend on, as a provenance record.
+
+    ``run_scenario``: the scenario the trials run (with ``--people`` and ``--years``);
+    ``scenario``: the one ``calibrated.toml`` carries; ``spec``: the targets file, read, with
+    the command line's settings. The targets file's name is shown, not fingerprinted: the same
+    targets from another file give the same trials.
+    """
+    inputs = {
+        "scenario": run_scenario.hash(),
+        "calibrated_scenario": scenario.hash(),
+        "parameters": [dataclasses.asdict(p) for p in spec.parameters],
+        "targets": [dataclasses.asdict(t) for t in spec.targets],
+        "settings": dict(spec.settings),
+    }
+    return provenance.record(
+        inputs,
+        scenario_name=scenario.run.name,
+        targets_file=targets_file,
+        trials=spec.settings.get("trials"),
+    )
+
+
+def describe_calibration(before: Mapping[str, Any]) -> str:
+    """A previous calibration's record in words, for the refusal to replace it."""
+    if not before:
+        return "a calibration"
+    trials = before.get("trials")
+    return (
+        f"a calibration of {before.get('scenario_name', '?')} to"
+        f" {before.get('targets_file', '?')}" + (f", {trials} trials" if trials else "")
+    )
+
 
 def write_outputs(
-    result: CalibrationResult, scenario: Scenario, out: Path, source: str
+    result: CalibrationResult,
+    scenario: Scenario,
+    out: Path,
+    source: str,
+    inputs: Mapping[str, Any] | None = None,
 ) -> dict[str, Path]:
     """Write the calibrated scenario, the trial history, the plots and a JSON summary.
 
-    ``scenario`` is the one to carry the fitted values (its run size as the user gave it).
+    ``scenario`` is the one to carry the fitted values (its run size as the user gave it);
+    ``inputs`` (:func:`calibration_inputs`) goes into ``calibration.json`` as ``inputs``.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -60,8 +112,10 @@ def write_outputs(
             for p in result.spec.parameters
         ],
     }
+    if inputs is not None:
+        summary["inputs"] = dict(inputs)
     summary_text = json.dumps(summary, indent=2) + "\n"
-    paths["summary"] = write_text_atomic(out / "calibration.json", summary_text)
+    paths["summary"] = write_text_atomic(out / RECORD, summary_text)
     return paths
 
 

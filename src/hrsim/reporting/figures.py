@@ -294,18 +294,46 @@ def heat_map(
     return fig
 
 
+#: Lines and bands that stand for no one arm (an effect curve whose points are arms).
+NEUTRAL = "#666666"
+_LINE_STYLES = ("-", "--", ":", "-.")
+
+
 def effect_with_interval(
     x: Sequence[float],
     series: Sequence[tuple[str, Sequence[float], Sequence[float], Sequence[float]]],
     xlabel: str,
     ylabel: str,
+    point_colours: Sequence[Sequence[str]] | None = None,
 ) -> Any:
-    """Outcome against one parameter: per series ``(label, mean, low, high)``, a line and band."""
+    """Outcome against one parameter: per series ``(label, mean, low, high)``, a line and band.
+
+    ``point_colours``: per series, one colour per point, when each point is an arm (the
+    report: the arm's colour in every figure, from :mod:`hrsim.reporting.palette`). The points
+    are then drawn in those colours (a scatter with the ``gid`` ``points:<label>``), and the
+    lines and bands in grey, told apart by line style. Without it each series takes the
+    palette's next colour.
+    """
     fig, ax = plt.subplots(figsize=(6.5, 3.8))
     for i, (label, mean, low, high) in enumerate(series):
-        colour = PALETTE[i % len(PALETTE)]
-        ax.plot(x, mean, marker="o", color=colour, label=label)
-        ax.fill_between(x, low, high, color=colour, alpha=0.18, lw=0)
+        if point_colours is None:
+            colour = PALETTE[i % len(PALETTE)]
+            ax.plot(x, mean, marker="o", color=colour, label=label)
+            ax.fill_between(x, low, high, color=colour, alpha=0.18, lw=0)
+            continue
+        style = _LINE_STYLES[i % len(_LINE_STYLES)]
+        ax.plot(x, mean, color=NEUTRAL, linestyle=style, label=label, zorder=2)
+        ax.fill_between(x, low, high, color=NEUTRAL, alpha=0.12, lw=0)
+        ax.scatter(
+            x,
+            mean,
+            c=list(point_colours[i]),
+            s=42,
+            zorder=3,
+            edgecolors="white",
+            linewidths=0.6,
+            gid=f"points:{label}",
+        )
     ax.axhline(0, color="#333", linewidth=0.8)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)

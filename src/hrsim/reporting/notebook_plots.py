@@ -30,8 +30,10 @@ quantiles of the replicates themselves (``quantiles=(0.1, 0.9)``, Starsim's defa
 run lies. In a comparison both are of the paired differences (each replicate's arm minus the
 baseline on the same seed), which is what makes the interval of a difference narrow.
 
-Every line and band carries a ``gid`` (``"mean:<arm>"``, ``"band:<arm>"``, ``"line:<series>"``),
-so code can find and restyle them.
+Every line and band carries a ``gid`` (``"mean:<arm>"``, ``"band:<arm>"``, ``"line:<series>"``,
+with the arm's name in the sweep), so code can find and restyle them. Legends and titles name
+arms as the report does (``hrsim.reporting.arms.arm_labels``: "Syringe services", "MOUD
+capacity 30%, naloxone coverage 25%"), in the report's colours (``hrsim.reporting.palette``).
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ from hrsim.core.results import FLOAT_COLUMNS, FLOW_COLUMNS, LEVEL_COLUMNS, STATE
 from hrsim.dashboard import palette  # colours and names only: the module imports nothing
 from hrsim.errors import HrsimError
 from hrsim.messages import closest, unknown
+from hrsim.reporting.arms import arm_labels
 from hrsim.reporting.palette import ARM_PALETTE, BASELINE_COLOUR
 from hrsim.reporting.palette import arm_colours as colour_per_arm
 
@@ -590,11 +593,15 @@ def _draw_bands(
     table: pd.DataFrame,
     panels: list[tuple[str, Measure, str]],
     styles: dict[str, tuple[str, str]],
+    names: Mapping[str, str],
     words: str,
     ours: bool,
     allow_negative: bool = False,
 ) -> None:
-    """Per panel, a mean line and a shaded band per arm; one legend for the figure."""
+    """Per panel, a mean line and a shaded band per arm; one legend for the figure.
+
+    ``names``: each arm's readable label, by its name in the sweep (the legend's text).
+    """
     arms = [a for a in styles if a in set(table["arm"])]
     alpha = 0.2 if len(arms) <= 4 else 0.1  # many overlapping bands: fainter
     for axis, (title, m, ylabel) in zip(axes, panels, strict=True):
@@ -611,7 +618,7 @@ def _draw_bands(
             axis.axhline(0.0, color="#333333", lw=0.8)
         _style(axis, title, ylabel, allow_negative)
     handles: list[Any] = [Line2D([], [], color=styles[a][0], ls=styles[a][1], lw=2) for a in arms]
-    labels = [_label(a) for a in arms]
+    labels = [_label(names.get(a, a)) for a in arms]
     handles.append(Patch(color="#999999", alpha=0.4, lw=0))
     labels.append(words)
     if ours:
@@ -675,7 +682,7 @@ def plot_experiment(
     counts = table.drop_duplicates("arm")["replicates"].tolist()
     words = _band_words(kind, quantiles, counts, "replicates")
     styles = arm_colours([str(a["name"]) for a in experiment.manifest["arms"]], experiment.baseline)
-    _draw_bands(fig, axes, table, panels, styles, words, ours)
+    _draw_bands(fig, axes, table, panels, styles, arm_labels(experiment.manifest), words, ours)
     if ours:
         fig.suptitle(title or f"{experiment.name}: mean per arm")
     return fig
@@ -824,7 +831,8 @@ def plot_comparison(
     words = _band_words(kind, quantiles, counts, "paired replicates")
     # Colours as in experiment.plot(): the sweep's own baseline is black there.
     styles = arm_colours([str(a["name"]) for a in experiment.manifest["arms"]], experiment.baseline)
-    _draw_bands(fig, axes, table, panels, styles, words, ours, allow_negative=True)
+    names = arm_labels(experiment.manifest)
+    _draw_bands(fig, axes, table, panels, styles, names, words, ours, allow_negative=True)
     if ours:
-        fig.suptitle(title or f"Compared with {base}: mean paired difference per arm")
+        fig.suptitle(title or f"Compared with {names[base]}: mean paired difference per arm")
     return fig

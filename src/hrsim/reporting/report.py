@@ -1,6 +1,7 @@
 """``hrsim report``: a sweep's report as a briefing, self-contained HTML and the same as PDF.
 
-The report reads only the sweep's store (and, where it finds one, a validation result).
+The report reads only the sweep's store and a validation result: the one it is given (``hrsim
+report --validation FILE``), or the first it finds near the store.
 Everything is compared with the sweep's baseline arm, replicate by replicate (common random
 numbers), with paired 95% t intervals (``hrsim.analysis.compare``, the same numbers as
 ``hrsim compare``). Arms have readable names and one colour each in every figure
@@ -32,19 +33,24 @@ numbers), with paired 95% t intervals (``hrsim.analysis.compare``, the same numb
 - every ratio (ICER, frontier ICERs, run cost per outcome averted) with Fieller's interval,
   or "not estimable" when the interval of its denominator spans zero;
 - the validation status (targets met by role, near misses, misses) from ``hrsim validate
-  --json``'s output, or the command that makes one;
+  --json``'s output (or the ``validation.json`` that ``hrsim validate --html`` writes beside
+  its page), or the command that makes one;
 - assumptions and limitations in plain words, specific to the model and the sweep;
 - the methods: the CHEERS 2022 items the run states, in plain words
   (``hrsim.reporting.methods.cheers_methods``), and the source of every utility and unit cost.
 
 Every figure is also saved as PNG and every table as CSV next to the HTML file, and the page is
-printed to PDF beside it by headless Chromium (``hrsim.reporting.pdf``).
+printed to PDF beside it by headless Chromium (``hrsim.reporting.pdf``). :func:`write_report`
+returns the page; :func:`write_report_result` also says what was written and gives the
+executive summary's numbers (:class:`ReportResult`, what ``hrsim report --json`` prints).
 """
 
 from __future__ import annotations
 
 import math
+import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -79,17 +85,24 @@ from hrsim.reporting.arms import (
     arm_contents,
     arm_labels,
     parameter_label,
+    readable_name,
     value_text,
 )
 from hrsim.reporting.briefing import (
     assumptions_section,
     executive_summary,
+    headline_table,
     validation_section,
 )
 from hrsim.reporting.methods import cheers_methods, sources_table
 from hrsim.reporting.palette import arm_colours
 from hrsim.reporting.pdf import chromium, html_to_pdf
-from hrsim.reporting.validation_status import candidates, find_validation
+from hrsim.reporting.validation_status import (
+    ValidationStatus,
+    candidates,
+    find_validation,
+    read_validation,
+)
 from hrsim.scenario import Scenario, ScenarioError, build_scenario
 
 #: What the report calls each outcome.
@@ -137,6 +150,73 @@ MAX_TRAJECTORY_ARMS = 8
 MAX_PLANE_ARMS = 8
 
 
+@dataclass(frozen=True)
+class ReportResult:
+    """What :func:`write_report_result` wrote, and the numbers its executive summary gives.
+
+    ``csvs`` and ``figures`` are the tables and PNGs this report wrote (files already in the
+    folder that it did not write are not listed); ``headline`` is
+    :func:`hrsim.reporting.briefing.headline_table`; ``validation`` the validation result the
+    report used, or None.
+    """
+
+    html: Path
+    pdf: Path | None
+    csvs: tuple[Path, ...]
+    figures: tuple[Path, ...]
+    baseline: str
+    baseline_label: str
+    replicates: int
+    headline: pd.DataFrame
+    validation: ValidationStatus | None
+
+    def as_dict(self, moved: tuple[Path, Path] | None = None) -> dict[str, Any]:
+        """Plain types for JSON (no NaN: a missing interval is null).
+
+        ``moved``: ``(written_in, now_in)`` when the files were written in a staging folder
+        and then moved, so the paths say where they are now.
+        """
+
+        def where(path: Path) -> str:
+            if moved is not None:
+                return str(moved[1] / path.relative_to(moved[0]))
+            return str(path)
+
+        def number(value: Any) -> float | None:
+            return float(value) if math.isfinite(float(value)) else None
+
+        headline = [
+            {
+                **{k: row[k] for k in ("arm", "label", "outcome", "measure")},
+                **{k: number(row[k]) for k in ("value", "ci95_low", "ci95_high")},
+                "beyond_chance": bool(row["beyond_chance"]),
+            }
+            for row in self.headline.to_dict("records")
+        ]
+        validation = None
+        if self.validation is not None:
+            v = self.validation
+            validation = {
+                "file": str(v.path),
+                "met": v.passed,
+                "targets": len(v.rows),
+                "met_by_role": v.met_by_role(),
+                "near_misses": v.near_misses(),
+                "misses": v.misses(),
+                "not_enough_data": v.too_small(),
+            }
+        return {
+            "report": where(self.html),
+            "pdf": None if self.pdf is None else where(self.pdf),
+            "csv": [where(p) for p in self.csvs],
+            "figures": [where(p) for p in self.figures],
+            "baseline": {"arm": self.baseline, "label": self.baseline_label},
+            "replicates": self.replicates,
+            "headline": headline,
+            "validation": validation,
+        }
+
+
 def write_report(
     experiment: Experiment,
     out: Path,
@@ -147,11 +227,37 @@ def write_report(
 ) -> Path:
     """Write ``out`` (HTML) and the same report as PDF beside it, with PNG figures and CSVs.
 
-    ``validation``: a validation result (``hrsim validate --json`` saved to a file); by
-    default the first of :func:`hrsim.reporting.validation_status.candidates` that exists.
+    ``validation``: a validation result (``hrsim validate --json`` saved to a file, or the
+    ``validation.json`` beside ``hrsim validate --html``'s page); a file that is missing or is
+    not one raises a one-line ``ValueError``. By default the first of
+    :func:`hrsim.reporting.validation_status.candidates` that holds one is used.
     ``pdf``: print ``out`` with its suffix ``.pdf`` (headless Chromium); without Chromium a
     one-line :class:`hrsim.reporting.pdf.PdfError` is raised before any work.
+    Returns the page; :func:`write_report_result` says more.
     """
+    return write_report_result(experiment, out, baseline, validation=validation, pdf=pdf).html
+
+
+def _files(folder: Path) -> dict[str, tuple[int, int]]:
+    """Each file in ``folder`` with its inode and modification time (to see what is new)."""
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return {}
+    return {e.name: (e.stat().st_ino, e.stat().st_mtime_ns) for e in entries if e.is_file()}
+
+
+def write_report_result(
+    experiment: Experiment,
+    out: Path,
+    baseline: str | None = None,
+    *,
+    validation: Path | None = None,
+    pdf: bool = True,
+) -> ReportResult:
+    """:func:`write_report`, returning what it wrote and the executive summary's numbers."""
+    if validation is not None:
+        read_validation(validation)  # a file given but unusable: say so before any work
     if pdf:
         chromium()  # no browser: say so now, not after the figures
     if not experiment.done:
@@ -165,6 +271,7 @@ def write_report(
     out = Path(out)
     folder = out.parent
     folder.mkdir(parents=True, exist_ok=True)
+    before = _files(folder)
     wide = _paired_runs(experiment)
     economics, mismatch = _economics(experiment, arms)
     names = arm_labels(experiment.manifest)
@@ -222,7 +329,7 @@ def write_report(
             " compared; sweep economics settings in separate sweeps.",
             "fail",
         )
-    _parameter_section(page, experiment, averted, base, folder, names)
+    _parameter_section(page, experiment, averted, base, folder, names, colours)
 
     page.heading("Outcomes by arm")
     page.paragraph(
@@ -239,9 +346,22 @@ def write_report(
         "note",
     )
     written = page.write(out)
+    printed = None
     if pdf:
-        html_to_pdf(written, written.with_suffix(".pdf"))
-    return written
+        printed = written.with_suffix(".pdf")
+        html_to_pdf(written, printed)
+    new = sorted(n for n, stamp in _files(folder).items() if before.get(n) != stamp)
+    return ReportResult(
+        html=written,
+        pdf=printed,
+        csvs=tuple(folder / n for n in new if n.endswith(".csv")),
+        figures=tuple(folder / n for n in new if n.endswith(".png")),
+        baseline=base,
+        baseline_label=names[base],
+        replicates=int(wide["replicate"].nunique()),
+        headline=headline_table(averted, arms, names, base),
+        validation=status,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1018,6 +1138,7 @@ def _parameter_section(
     base: str,
     folder: Path,
     names: dict[str, str],
+    colours: dict[str, str],
 ) -> None:
     params = experiment.parameters
     design = experiment.manifest.get("design")
@@ -1037,7 +1158,7 @@ def _parameter_section(
         if design == "factorial" and len(params) == 2:
             _heat_maps(page, effect, params, label, names[base])
         elif design == "factorial" and len(params) == 1:
-            _effect_curve(page, effect, params[0], label, names[base])
+            _effect_curve(page, effect, params[0], label, names[base], colours)
         else:
             _tornado(page, effect, params, label, base, design, experiment, names[base])
     _save_csv(pd.concat(rows, ignore_index=True), folder / "parameters.csv")
@@ -1084,18 +1205,30 @@ def _heat_maps(
 
 
 def _effect_curve(
-    page: figures.Page, effect: pd.DataFrame, key: str, label: str, base: str
+    page: figures.Page,
+    effect: pd.DataFrame,
+    key: str,
+    label: str,
+    base: str,
+    colours: dict[str, str],
 ) -> None:
-    series = []
+    """One line per scenario across the parameter's values; each point, an arm, in its colour."""
+    series, points = [], []
     for scenario, part in effect.groupby("scenario", sort=False):
         part = part.sort_values(key)
-        series.append((str(scenario), part["value"], part["ci95_low"], part["ci95_high"]))
+        name = readable_name(str(scenario))
+        series.append((name, part["value"], part["ci95_low"], part["ci95_high"]))
+        points.append([colours[str(arm)] for arm in part["arm"]])
     x = effect.drop_duplicates(key).sort_values(key)[key].tolist()
+    several = " Each line is one scenario (line styles in the legend)." if len(series) > 1 else ""
     page.figure(
-        figures.effect_with_interval(x, series, parameter_label(key), f"{label} vs baseline"),
+        figures.effect_with_interval(
+            x, series, parameter_label(key), f"{label} vs baseline", point_colours=points
+        ),
         f"effect_{label.split()[0].lower()}",
         f"Mean {label} compared with {base} at each value of {parameter_label(key)}, with"
-        " paired 95% intervals: where a band excludes zero the difference is beyond chance.",
+        " paired 95% intervals: where a band excludes zero the difference is beyond chance."
+        " Each point is an arm, in its colour in the other figures (the baseline black)." + several,
     )
 
 

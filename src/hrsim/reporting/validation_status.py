@@ -1,9 +1,12 @@
 """How far the model can be trusted: a validation result, read back for a sweep report.
 
 ``hrsim validate --json`` prints one row per published target (``TargetResult.as_dict``:
-name, status, simulated value and 95% interval, the published value and interval, role). A
-report finds such a file (:func:`find_validation`) and states how many targets are met, by
-role, which are missed and which are near misses (:class:`ValidationStatus`). A near miss is
+name, status, simulated value and 95% interval, the published value and interval, role), and
+``hrsim validate --html DIR/PAGE.html`` writes the same as ``DIR/validation.json`` beside its
+page (:func:`json_beside`, checked before the run by :func:`check_json_beside`). A report is
+given such a file (``hrsim report --validation FILE``) or finds one (:func:`find_validation`)
+and states how many targets are met, by role, which are missed and which are near misses
+(:class:`ValidationStatus`). A near miss is
 a missed target whose simulated 95% interval still touches the published one: a small change
 to the model may flip it (as the validation suite's ``NEAR_MISSES`` in
 ``tests/validation/test_targets.py`` say).
@@ -19,11 +22,46 @@ from pathlib import Path
 from typing import Any
 
 from hrsim.analysis.validation import NOT_ENOUGH_DATA, ROLES
+from hrsim.outputs import OutputError
 
 #: Where a report looks for a validation result, in order (relative to the sweep store, then
 #: to the working directory): ``hrsim validate --json > runs/validation/validation.json``.
 FILE_NAME = "validation.json"
 COMMAND = "hrsim validate --json > runs/validation/validation.json"
+
+
+def json_beside(page: Path) -> Path:
+    """Where ``hrsim validate --html PAGE`` writes its JSON: ``validation.json`` beside it."""
+    return Path(page).parent / FILE_NAME
+
+
+def check_json_beside(page: Path, *, force: bool = False, option: str = "--html") -> Path:
+    """Check, before the run, that the JSON beside ``page`` may be written; returns its path.
+
+    Refused in one line (``OutputError``): a page itself named ``validation.json``, a folder
+    of that name, or a file there that is not a validation result (unless ``force``). A
+    previous validation result there is replaced.
+    """
+    target = json_beside(page)
+    if Path(page).name == FILE_NAME:
+        raise OutputError(
+            f"{option} {page}: {FILE_NAME} is the name of the results written beside the page;"
+            f" give the page another name, e.g. {Path(page).parent / 'validation.html'}"
+        )
+    if target.is_dir():
+        raise OutputError(
+            f"{option} {page}: {target}, where the results beside the page go, is a folder"
+        )
+    if target.exists() and not force:
+        try:
+            read_validation(target)
+        except ValueError:
+            raise OutputError(
+                f"{option} {page}: {target} (the results written beside the page) exists and"
+                " is not a validation result; give the page another folder, or --force to"
+                " replace it"
+            ) from None
+    return target
 
 
 def _number(value: Any) -> float:
