@@ -347,3 +347,25 @@ def test_a_psa_draws_the_fitted_parameters_from_the_posterior_and_scales_to_the_
         rows = raw.runs[raw.runs["sample"] == sample]
         unscaled = wide[wide["run_id"].isin(rows["run_id"])]["deaths_all_causes"].sum()
         assert rows["deaths_all_causes"].sum() == pytest.approx(unscaled * plan.scale[sample])
+
+
+def test_compare_runs_each_replicate_at_its_posterior_draw_scaled_to_the_place(small_fit):
+    from hrsim.analysis.compare import compare, format_comparison
+    from hrsim.batch.outcomes import run_outcomes_sharing_burn_in
+    from hrsim.core.rng import replicate_seeds
+
+    out, _ = small_fit
+    base = load_scenario(out / "scenario.toml").with_overrides({"run.years": 1.0})
+    arm = base.with_overrides({"run.name": "naloxone"})
+    result = compare(base, [arm], replicates=2, seed=6, workers=1, names=["base", "arm"],
+                     posterior=out)  # fmt: skip
+    draws = resample(read_result(out).posterior, 2, seed=6)
+    np.testing.assert_allclose(result.scale, draws["population"] / 300)
+    seed = replicate_seeds(6, 2)[1]
+    setting = {"overdose.base_rate_per_year": float(draws.at[1, "overdose.base_rate_per_year"])}
+    direct = run_outcomes_sharing_burn_in(
+        [s.with_overrides({**setting, "run.seed": seed}) for s in (base, arm)]
+    )
+    for name in ("deaths_all_causes", "qalys", "cost_discounted_usd"):
+        assert result.runs["base"][1][name] == pytest.approx(direct[0][name] * result.scale[1])
+    assert "posterior of" in format_comparison(result)

@@ -209,7 +209,10 @@ def test_json_keys_and_the_header_state_the_economics():
         "arms",
         "incremental_table",
         "best_at_wtp",
+        "posterior",
+        "people_per_simulated_person",
     }
+    assert out["posterior"] is None and out["people_per_simulated_person"] is None
     assert out["wtp"] == list(DEFAULT_WTP)
     icer = out["arms"][0]["icer_usd_per_qaly"]
     assert icer["value"] == pytest.approx(310 / 0.11) and icer["interval"] == "fieller"

@@ -87,6 +87,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="willingness-to-pay thresholds per QALY for the net monetary benefit"
         " (default 50000,100000,200000)",
     )
+    cmp.add_argument(
+        "--posterior",
+        type=Path,
+        metavar="FIT",
+        help="an `hrsim fit` folder: each replicate runs at its own posterior draw (intervals"
+        " then include the calibration's uncertainty); outcomes for the place if it fitted"
+        " the population",
+    )
     cmp.add_argument("--json", action="store_true", help="print one JSON object")
     _quiet_option(cmp)
     _plugin_option(cmp)
@@ -606,7 +614,7 @@ def _compare(args: argparse.Namespace) -> int:
     with _progress(args, args.replicates, "compare", "replicate") as bar:
         result = compare(
             scenarios[0], scenarios[1:], args.replicates, args.seed, args.workers, names,
-            wtp=wtp, progress=bar.update,
+            wtp=wtp, progress=bar.update, posterior=args.posterior,
         )  # fmt: skip
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))

@@ -2,7 +2,7 @@
 
 The server is ``hrsim dashboard`` (which runs ``solara run <hrsim>/dashboard/app.py
 --production``: the page inside the installed package) on a free port; the browser is
-Debian's Chromium driven by Playwright (STACK.md: never ``playwright install``). Every page
+Debian's Chromium driven by Playwright (never ``playwright install``). Every page
 records console errors and failed requests, so a missing offline asset shows up as a test
 failure. Screenshots go to ``test-artifacts/dashboard/``.
 """

@@ -50,10 +50,13 @@ from pyabc.sampler import Sampler
 from hrsim.batch.executors import execute
 from hrsim.economics.distributions import Distribution
 from hrsim.errors import ScenarioError
+from hrsim.files import write_text_atomic
 
 #: A run's database inside the fit folder (pyabc's history, SQLite).
 DATABASE = "abc.db"
 CANDIDATES = "candidates"
+#: Each parameter's prior mean and sd: pyabc samples ``(x - mean) / sd``.
+SCALES = "abc-scales.json"
 
 # pyabc logs every generation at INFO; hrsim prints its own progress line.
 for _name in ("ABC", "Sampler", "Epsilon", "Distance", "Acceptor", "Population", "History"):
@@ -170,13 +173,39 @@ class AbcResult:
     distances: np.ndarray  # the last generation's distances, in particle order
 
 
+def standardisation(priors: Mapping[str, Distribution]) -> dict[str, tuple[float, float]]:
+    """Each parameter's prior mean and standard deviation."""
+    return {n: (float(d.frozen().mean()), float(d.frozen().std())) for n, d in priors.items()}
+
+
 def pyabc_prior(priors: Mapping[str, Distribution]) -> Any:
-    """A pyabc prior from hrsim distributions (scipy's names and parameters)."""
+    """A pyabc prior on the standardised scale: ``(x - prior mean) / prior sd``.
+
+    pyabc perturbs particles with a multivariate normal fitted to the last population; on the
+    parameters' own scales (a rate of 0.02 next to a population of 275,000) its covariance
+    matrix is numerically singular. Every scipy distribution moves and stretches through its
+    ``loc`` and ``scale``, so the standardised prior is the same family, exactly.
+    """
     rvs = {}
     for name, d in priors.items():
         frozen = d.frozen()
-        rvs[name] = pyabc.RV(frozen.dist.name, *frozen.args, **frozen.kwds)
+        shapes, loc, scale = frozen.dist._parse_args(*frozen.args, **frozen.kwds)
+        mean, sd = float(frozen.mean()), float(frozen.std())
+        rvs[name] = pyabc.RV(frozen.dist.name, *shapes, loc=(loc - mean) / sd, scale=scale / sd)
     return pyabc.Distribution(**rvs)
+
+
+@dataclass
+class Standardised:
+    """A simulator that takes standardised parameters (what pyabc samples) and runs on real ones."""
+
+    simulate: Callable[[dict[str, float]], dict[str, float]]
+    scales: dict[str, tuple[float, float]]
+
+    def __call__(self, params: Mapping[str, float]) -> dict[str, float]:
+        """Simulated data at ``mean + sd x u`` for each standardised value ``u``."""
+        real = {n: self.scales[n][0] + self.scales[n][1] * float(u) for n, u in params.items()}
+        return self.simulate(real)
 
 
 def fingerprint(payload: Mapping[str, Any]) -> str:
@@ -209,18 +238,20 @@ def run_abc(
     if missing:
         raise ScenarioError(f"no positive uncertainty for data point(s) {', '.join(missing)}")
     weights = {k: 1.0 / float(sds[k]) for k in observed}
+    scales = standardisation(priors)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(folder / SCALES, json.dumps(scales, indent=2) + "\n")
     sampler = OrderedSampler(
         settings.seed, settings.batch_size, folder, workers, scheduler, tag, progress
     )
     abc = pyabc.ABCSMC(
-        models=simulate,
+        models=Standardised(simulate, scales),
         parameter_priors=pyabc_prior(priors),
         distance_function=pyabc.distance.PNormDistance(p=2, fixed_weights=weights),
         population_size=settings.particles,
         sampler=sampler,
         eps=pyabc.epsilon.QuantileEpsilon(alpha=0.5),
     )
-    folder.mkdir(parents=True, exist_ok=True)
     database = folder / DATABASE
     url = f"sqlite:///{database}"
     if database.is_file():
@@ -249,6 +280,10 @@ def read_result(folder: Path) -> AbcResult:
     frame, weights = history.get_distribution(m=0, t=history.max_t)
     posterior = frame.reset_index(drop=True).astype(float)
     posterior.columns = [str(c) for c in posterior.columns]
+    scales = json.loads((folder / SCALES).read_text(encoding="utf-8"))
+    for name in posterior.columns:  # back from the standardised scale pyabc sampled on
+        mean, sd = scales[name]
+        posterior[name] = mean + sd * posterior[name]
     posterior = posterior[sorted(posterior.columns)]
     posterior["weight"] = np.asarray(weights, dtype=float) / float(np.sum(weights))
     populations = history.get_all_populations()

@@ -35,6 +35,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -415,11 +416,15 @@ class Comparison:
     table: pd.DataFrame = field(default_factory=pd.DataFrame)
     best: dict[float, str] = field(default_factory=dict)
     economics: EconomicsSettings | None = None
+    posterior: str | None = None  # the fit whose posterior each replicate drew from
+    scale: list[float] | None = None  # per replicate: the place's people per simulated person
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON object ``hrsim compare --json`` prints."""
         return {
             "baseline": self.baseline,
+            "posterior": self.posterior,
+            "people_per_simulated_person": self.scale,
             "replicates": self.replicates,
             "seeds": self.seeds,
             "economics": self.economics.as_dict() if self.economics is not None else None,
@@ -449,21 +454,37 @@ def compare(
     scheduler: str | None = None,
     wtp: Sequence[float] = DEFAULT_WTP,
     progress: Callable[[int], object] | None = None,
+    posterior: str | Path | None = None,
 ) -> Comparison:
     """Run the baseline and every arm on the same replicate seeds and compare them.
 
     Raises ``EconomicsMismatchError`` (one line) before running anything when the arms do not
     share perspective, price year, currency, discount rate and horizon. ``progress`` (e.g. a
     tqdm bar's ``update``) is called with 1 after each replicate (all its arms).
+
+    ``posterior``: an ``hrsim fit`` folder. Replicate ``r`` then runs every arm at the ``r``-th
+    draw from the fit's posterior (the arms of a replicate share the draw and the seed), so
+    the intervals carry the calibration's uncertainty besides the run-to-run noise; if the fit
+    fitted the population, every outcome is scaled to the place (per replicate).
     """
     scenarios = [baseline, *arms]
     labels = names or [s.run.name for s in scenarios]
     economics = agreed_economics([EconomicsSettings.of(s) for s in scenarios], labels)
     thresholds = tuple(float(w) for w in wtp_vector(list(wtp), "compare"))
     seeds = replicate_seeds(seed, replicates)
+    draws: list[dict[str, float]] = [{} for _ in seeds]
+    scale: list[float] | None = None
+    if posterior is not None:
+        from hrsim.analysis.fit import posterior_draws
+
+        frame, scale = posterior_draws(posterior, scenarios, labels, replicates, seed)
+        draws = [{k: float(v) for k, v in row.items()} for row in frame.to_dict("records")]
     # One task per replicate: its arms run in turn on one worker, and those that differ only
     # in their programmes share one burn-in (hrsim.burn_in; the same outcomes as separate runs).
-    tasks = [[s.with_overrides({"run.seed": r}) for s in scenarios] for r in seeds]
+    tasks = [
+        [s.with_overrides({**draw, "run.seed": r}) for s in scenarios]
+        for r, draw in zip(seeds, draws, strict=True)
+    ]
     results: list[list[dict[str, float]]] = [[] for _ in tasks]
     for index, outcome in execute(
         run_outcomes_sharing_burn_in, tasks, workers=workers, scheduler=scheduler
@@ -471,8 +492,16 @@ def compare(
         results[index] = outcome  # back in replicate order, whatever order runs finished in
         if progress is not None:
             progress(1)
+    if scale is not None:  # every outcome is a total over the simulated people
+        results = [
+            [{k: v * f for k, v in arm.items()} for arm in r]
+            for r, f in zip(results, scale, strict=True)
+        ]
     runs = {label: [results[r][i] for r in range(replicates)] for i, label in enumerate(labels)}
-    return summarise(labels[0], labels[1:], runs, seeds, economics=economics, wtp=thresholds)
+    result = summarise(labels[0], labels[1:], runs, seeds, economics=economics, wtp=thresholds)
+    if posterior is not None:
+        result = replace(result, posterior=str(posterior), scale=scale)
+    return result
 
 
 def _per_averted(extra_cost: float, averted: float) -> float | None:
@@ -570,9 +599,19 @@ def format_header(result: Comparison) -> list[str]:
         " (paired seeds: common random numbers)"
     ]
     econ = result.economics
+    if result.posterior is not None:
+        lines.append(
+            f"Each replicate runs at its own draw from the posterior of {result.posterior}: the"
+            " intervals include the calibration's uncertainty."
+        )
     if econ is not None:
         lines += econ.header()
         who = f"{econ.people:,} people" if econ.people is not None else "the simulated population"
+        if result.scale is not None:
+            who = (
+                f"the place (each simulated person stands for about "
+                f"{float(np.median(result.scale)):,.1f} people)"
+            )
         lines.append(
             f"Costs and QALYs are totals for {who}, per run; intervals are 95% paired t"
             " intervals over replicates (the ICER's: Fieller)."

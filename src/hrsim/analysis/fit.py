@@ -31,7 +31,7 @@ scenario at the posterior median (``scenario.toml``) runs with ``hrsim run``.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,7 @@ from hrsim.analysis.abc_smc import (
     candidate_seed,
     effective_sample_size,
     fingerprint,
+    posterior_samples,
     resample,
     run_abc,
     weighted_quantiles,
@@ -184,6 +185,45 @@ def fit_place(
 
 # ---------------------------------------------------------------------------------------------
 # Drawing from the posterior
+
+
+def posterior_draws(
+    folder: str | Path,
+    scenarios: Sequence[Scenario],
+    labels: Sequence[str],
+    samples: int,
+    seed: int,
+) -> tuple[pd.DataFrame, list[float] | None]:
+    """``samples`` joint draws of a fit's scenario parameters, and the place's scale per draw.
+
+    The scale (people in the place per simulated person: the drawn population over the arms'
+    ``run.people``) is None when the fit did not fit the population. Every fitted parameter
+    must be a parameter of every arm, with one value in all of them (one line if not).
+    """
+    from hrsim.analysis.calibration import current_value
+    from hrsim.messages import show
+
+    draws = posterior_samples(folder, samples, seed)
+    scale = None
+    if POPULATION in draws.columns:
+        people = {s.run.people for s in scenarios}
+        if len(people) > 1:
+            raise ScenarioError(
+                f"--posterior {folder}: the arms simulate different numbers of people"
+            )
+        simulated = people.pop()
+        scale = [float(v) / simulated for v in draws.pop(POPULATION)]
+    for name in draws.columns:
+        values = [current_value(s, name) for s in scenarios]
+        if any(v is None for v in values):
+            raise ScenarioError(f"--posterior {folder}: '{name}' is not a parameter of every arm")
+        if any(v != values[0] for v in values[1:]):
+            shown = ", ".join(f"{n} {show(v)}" for n, v in zip(labels, values, strict=True))
+            raise ScenarioError(
+                f"--posterior {folder}: '{name}' differs between arms ({shown}); a fitted "
+                "parameter must be the same in every arm"
+            )
+    return draws, scale
 
 
 def _predictive_task(task: tuple[PlaceSimulator, dict[str, float], int]) -> dict[str, float]:

@@ -21,7 +21,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
-from hrsim.analysis.abc_smc import CANDIDATES, DATABASE
+from hrsim.analysis.abc_smc import CANDIDATES, DATABASE, SCALES
 from hrsim.files import write_text_atomic
 from hrsim.outputs import OutputError
 
@@ -38,7 +38,7 @@ OUTPUT_FILES = (
     "fit.html",
     "scenario.toml",
 )
-_OWN = (SETTINGS_FILE, DATABASE, CANDIDATES, *OUTPUT_FILES)
+_OWN = (SETTINGS_FILE, DATABASE, CANDIDATES, SCALES, *OUTPUT_FILES)
 
 
 def open_fit_folder(

@@ -51,6 +51,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from hrsim.analysis.calibration import check_parameter, current_value
+from hrsim.analysis.fit import posterior_draws
 from hrsim.batch.outcomes import OUTCOMES
 from hrsim.batch.store import Experiment, load_experiment
 from hrsim.batch.sweep import MAX_ARMS, Arm, Plan, plan_arms
@@ -484,7 +485,7 @@ def plan_psa(
     scale: list[float] | None = None
     drawn = pd.DataFrame(index=pd.RangeIndex(samples))
     if posterior is not None:
-        drawn, scale = _posterior_draws(posterior, scenarios, labels, samples, seed)
+        drawn, scale = posterior_draws(posterior, scenarios, labels, samples, seed)
         for name in drawn.columns:
             prior = sampled.pop(name, None)
             excluded.pop(name, None)
@@ -537,40 +538,6 @@ def plan_psa(
         extra=psa.manifest_extra(),
     )
     return psa
-
-
-def _posterior_draws(
-    folder: str | Path,
-    scenarios: Sequence[Scenario],
-    labels: Sequence[str],
-    samples: int,
-    seed: int,
-) -> tuple[pd.DataFrame, list[float] | None]:
-    """The fitted scenario parameters drawn from a fit's posterior, and the place's scale."""
-    from hrsim.analysis.abc_smc import posterior_samples
-    from hrsim.places import POPULATION
-
-    draws = posterior_samples(folder, samples, seed)
-    scale = None
-    if POPULATION in draws.columns:
-        people = {s.run.people for s in scenarios}
-        if len(people) > 1:
-            raise ScenarioError(
-                f"--posterior {folder}: the arms simulate different numbers of people"
-            )
-        simulated = people.pop()
-        scale = [float(v) / simulated for v in draws.pop(POPULATION)]
-    for name in draws.columns:
-        values = [current_value(s, name) for s in scenarios]
-        if any(v is None for v in values):
-            raise ScenarioError(f"--posterior {folder}: '{name}' is not a parameter of every arm")
-        if any(v != values[0] for v in values[1:]):
-            shown = ", ".join(f"{n} {show(v)}" for n, v in zip(labels, values, strict=True))
-            raise ScenarioError(
-                f"--posterior {folder}: '{name}' differs between arms ({shown}); a fitted "
-                "parameter must be the same in every arm"
-            )
-    return draws, scale
 
 
 def _fit_prior(name: str, scenario: Scenario) -> Distribution:
