@@ -318,6 +318,7 @@ def test_the_scenario_at_the_posterior_median_runs(small_fit):
     scenario = load_scenario(out / "scenario.toml")
     assert scenario.overdose.base_rate_per_year == pytest.approx(median)
     assert scenario.run.years == 4.0 and scenario.run.people == 300
+    assert scenario.run.name == "synthetic"
 
 
 def test_a_psa_draws_the_fitted_parameters_from_the_posterior_and_scales_to_the_place(
@@ -355,7 +356,7 @@ def test_compare_runs_each_replicate_at_its_posterior_draw_scaled_to_the_place(s
     from hrsim.core.rng import replicate_seeds
 
     out, _ = small_fit
-    base = load_scenario(out / "scenario.toml").with_overrides({"run.years": 1.0})
+    base = load_scenario(None, {"run.people": 300, "run.years": 1.0})  # not the place's file
     arm = base.with_overrides({"run.name": "naloxone"})
     result = compare(base, [arm], replicates=2, seed=6, workers=1, names=["base", "arm"],
                      posterior=out)  # fmt: skip
@@ -363,8 +364,9 @@ def test_compare_runs_each_replicate_at_its_posterior_draw_scaled_to_the_place(s
     np.testing.assert_allclose(result.scale, draws["population"] / 300)
     seed = replicate_seeds(6, 2)[1]
     setting = {"overdose.base_rate_per_year": float(draws.at[1, "overdose.base_rate_per_year"])}
+    place = {"run.burn_in_years": 1.0}  # the place's [place.settings]: in every arm
     direct = run_outcomes_sharing_burn_in(
-        [s.with_overrides({**setting, "run.seed": seed}) for s in (base, arm)]
+        [s.with_overrides({**place, **setting, "run.seed": seed}) for s in (base, arm)]
     )
     for name in ("deaths_all_causes", "qalys", "cost_discounted_usd"):
         assert result.runs["base"][1][name] == pytest.approx(direct[0][name] * result.scale[1])

@@ -970,7 +970,12 @@ def _fit(args: argparse.Namespace) -> int:
     settings = AbcSettings(**chosen)
     out = args.out or Path("runs") / f"fit-{safe_file_name(place.name)}"
     fingerprint = fit_fingerprint(place, settings)
-    describe = {"place": place.name, "settings": settings.__dict__}
+    describe = {
+        "place": place.name,
+        "place_file": str(place.path.resolve()),
+        "place_settings": place.settings,
+        "settings": settings.__dict__,
+    }
     continuing = open_fit_folder(out, fingerprint, describe, force=args.force)
     if continuing and not args.quiet:
         print(f"hrsim: continuing the fit in {out}", file=sys.stderr, flush=True)

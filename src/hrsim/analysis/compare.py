@@ -462,13 +462,18 @@ def compare(
     share perspective, price year, currency, discount rate and horizon. ``progress`` (e.g. a
     tqdm bar's ``update``) is called with 1 after each replicate (all its arms).
 
-    ``posterior``: an ``hrsim fit`` folder. Replicate ``r`` then runs every arm at the ``r``-th
-    draw from the fit's posterior (the arms of a replicate share the draw and the seed), so
+    ``posterior``: an ``hrsim fit`` folder. Every arm takes the place's inputs (its
+    ``[place.settings]``), and replicate ``r`` runs every arm at the ``r``-th draw from the
+    fit's posterior (the arms of a replicate share the draw and the seed), so
     the intervals carry the calibration's uncertainty besides the run-to-run noise; if the fit
     fitted the population, every outcome is scaled to the place (per replicate).
     """
     scenarios = [baseline, *arms]
     labels = names or [s.run.name for s in scenarios]
+    if posterior is not None:  # the place's inputs (its drug supply) in every arm
+        from hrsim.analysis.fit import with_place
+
+        scenarios = with_place(posterior, scenarios)
     economics = agreed_economics([EconomicsSettings.of(s) for s in scenarios], labels)
     thresholds = tuple(float(w) for w in wtp_vector(list(wtp), "compare"))
     seeds = replicate_seeds(seed, replicates)

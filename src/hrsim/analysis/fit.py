@@ -187,6 +187,32 @@ def fit_place(
 # Drawing from the posterior
 
 
+def with_place(folder: str | Path, scenarios: Sequence[Scenario]) -> list[Scenario]:
+    """Each scenario with the place's inputs (its ``[place.settings]``, e.g. its drug supply)."""
+    settings = place_settings(folder)
+    try:
+        return [s.with_overrides(settings) if settings else s for s in scenarios]
+    except ScenarioError as exc:
+        raise ScenarioError(f"--posterior {folder}: the place's settings: {exc}") from None
+
+
+def place_settings(folder: str | Path) -> dict[str, Any]:
+    """The ``[place.settings]`` of the place a fit folder was fitted to (the arms' inputs)."""
+    import json
+
+    from hrsim.analysis.fit_store import SETTINGS_FILE
+
+    marker = Path(folder) / SETTINGS_FILE
+    if not marker.is_file():
+        raise ScenarioError(f"--posterior {folder}: not an hrsim fit folder (no {SETTINGS_FILE})")
+    try:
+        record = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ScenarioError(f"--posterior {folder}: {SETTINGS_FILE} is unreadable: {exc}") from None
+    settings = record.get("place_settings")
+    return dict(settings) if isinstance(settings, dict) else {}
+
+
 def posterior_draws(
     folder: str | Path,
     scenarios: Sequence[Scenario],
@@ -198,7 +224,8 @@ def posterior_draws(
 
     The scale (people in the place per simulated person: the drawn population over the arms'
     ``run.people``) is None when the fit did not fit the population. Every fitted parameter
-    must be a parameter of every arm, with one value in all of them (one line if not).
+    must be a parameter of every arm, with one value in all of them (one line if not). The
+    arms should carry the place's inputs (:func:`with_place`).
     """
     from hrsim.analysis.calibration import current_value
     from hrsim.messages import show

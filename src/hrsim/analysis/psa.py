@@ -51,7 +51,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from hrsim.analysis.calibration import check_parameter, current_value
-from hrsim.analysis.fit import posterior_draws
+from hrsim.analysis.fit import posterior_draws, with_place
 from hrsim.batch.outcomes import OUTCOMES
 from hrsim.batch.store import Experiment, load_experiment
 from hrsim.batch.sweep import MAX_ARMS, Arm, Plan, plan_arms
@@ -445,12 +445,15 @@ def plan_psa(
         base_runs: base-case runs per arm (the scenarios' own values, new seeds).
         distributions: a ``--distributions`` file (or its contents) to add, override or
             restrict the declared distributions.
-        posterior: an ``hrsim fit`` folder: its fitted parameters are drawn jointly from its
-            posterior (weighted resampling, seeded) instead of from their distributions, and
-            if it fitted the population, every outcome is scaled to the place (population /
-            the scenarios' people, per sample).
+        posterior: an ``hrsim fit`` folder: every arm takes the place's inputs (its
+            ``[place.settings]``); the fitted parameters are drawn jointly from the posterior
+            (weighted resampling, seeded) instead of from their distributions; if it fitted
+            the population, every outcome is scaled to the place (population / the
+            scenarios' people, per sample).
     """
     scenarios = [baseline, *arms]
+    if posterior is not None:  # the place's inputs (its drug supply) in every arm
+        scenarios = with_place(posterior, scenarios)
     labels = list(names) if names is not None else [s.run.name for s in scenarios]
     if not arms:
         raise ScenarioError("psa: give at least one arm besides the baseline")

@@ -155,6 +155,7 @@ class Place:
     fit_settings: dict[str, int]
     path: Path
     notes: str = ""
+    settings: dict[str, Any] = field(default_factory=dict)  # [place.settings], as written
 
     @property
     def last_year(self) -> int:
@@ -401,6 +402,7 @@ def load_place(name_or_path: str | Path) -> Place:
         fit_settings=fit_settings,
         path=path,
         notes=str(p.get("notes", "")),
+        settings=dict(settings),
     )
 
 

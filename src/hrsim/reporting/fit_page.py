@@ -39,6 +39,7 @@ def median_scenario(place: Place, posterior: pd.DataFrame) -> tuple[Scenario, di
     }
     settings: dict[str, Any] = {k: v for k, v in medians.items() if k != POPULATION}
     settings["run.years"] = float(place.years_simulated())
+    settings["run.name"] = place.name
     return place.scenario.with_overrides(settings), medians
 
 
