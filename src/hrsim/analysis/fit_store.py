@@ -56,6 +56,8 @@ def open_fit_folder(
         except (OSError, ValueError):
             previous = {}
         if previous.get("fingerprint") == fingerprint:
+            record = {"fingerprint": fingerprint, **describe}  # the same fit, described anew
+            write_text_atomic(marker, json.dumps(record, indent=2, default=str) + "\n")
             return True
         if not force:
             raise OutputError(
