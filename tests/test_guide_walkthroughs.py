@@ -176,12 +176,12 @@ def _fenced(lang: str) -> list[tuple[int, str]]:
 
 
 def test_the_guides_toml_excerpts_are_the_example_files():
-    """Each TOML block the guide shows parses, and every table in it is in an example file."""
+    """Each TOML block the guide shows parses, and every table in it is in an example file
+    (``docs/examples``) or a place shipped with hrsim (``src/hrsim/places``)."""
     import tomllib
 
-    examples = {
-        p.name: tomllib.loads(p.read_text()) for p in (ROOT / "docs/examples").glob("*.toml")
-    }
+    files = [*(ROOT / "docs/examples").glob("*.toml"), *(ROOT / "src/hrsim/places").glob("*.toml")]
+    examples = {p.name: tomllib.loads(p.read_text()) for p in files}
     blocks = _fenced("toml")
     assert blocks
     for line, body in blocks:
