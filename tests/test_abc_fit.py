@@ -371,3 +371,22 @@ def test_compare_runs_each_replicate_at_its_posterior_draw_scaled_to_the_place(s
     for name in ("deaths_all_causes", "qalys", "cost_discounted_usd"):
         assert result.runs["base"][1][name] == pytest.approx(direct[0][name] * result.scale[1])
     assert "posterior of" in format_comparison(result)
+
+
+def test_a_fit_folder_with_only_its_posterior_csv_gives_the_same_draws(small_fit, tmp_path):
+    import shutil
+
+    from hrsim.analysis.abc_smc import posterior_samples
+    from hrsim.analysis.fit import resolve_fit
+
+    out, _ = small_fit
+    kept = tmp_path / "shipped-like"
+    kept.mkdir()
+    for name in ("posterior.csv", "fit-settings.json"):
+        shutil.copy(out / name, kept / name)
+    pd.testing.assert_frame_equal(
+        posterior_samples(kept, 5, seed=2), posterior_samples(out, 5, seed=2), check_exact=True
+    )
+    assert resolve_fit(kept) == kept
+    with pytest.raises(ScenarioError, match="no such fit folder; fits shipped with hrsim"):
+        resolve_fit("nowhere")

@@ -55,6 +55,8 @@ from hrsim.files import write_text_atomic
 #: A run's database inside the fit folder (pyabc's history, SQLite).
 DATABASE = "abc.db"
 CANDIDATES = "candidates"
+#: The last generation's particles and weights, as the fit's outputs write them.
+POSTERIOR_CSV = "posterior.csv"
 #: Each parameter's prior mean and sd: pyabc samples ``(x - mean) / sd``.
 SCALES = "abc-scales.json"
 
@@ -316,9 +318,19 @@ def resample(posterior: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
 
 
 def posterior_samples(folder: Path | str, n: int, seed: int) -> pd.DataFrame:
-    """``n`` draws of the fitted scenario parameters from the fit in ``folder`` (for PSA)."""
-    drawn = resample(read_result(Path(folder)).posterior, n, seed)
-    return drawn.drop(columns=["particle"])
+    """``n`` draws of the fitted parameters from the fit in ``folder`` (for PSA, compare).
+
+    From pyabc's database when the folder has it, else from the fit's ``posterior.csv`` (a
+    shipped fit keeps only that: the particles and their weights).
+    """
+    folder = Path(folder)
+    if (folder / DATABASE).is_file():
+        posterior = read_result(folder).posterior
+    elif (folder / POSTERIOR_CSV).is_file():
+        posterior = pd.read_csv(folder / POSTERIOR_CSV)
+    else:
+        raise ScenarioError(f"{folder}: no fit here (neither {DATABASE} nor {POSTERIOR_CSV})")
+    return resample(posterior, n, seed).drop(columns=["particle"])
 
 
 def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: list[float]) -> np.ndarray:

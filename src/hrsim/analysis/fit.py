@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+import hrsim.places as places_module
 from hrsim.analysis.abc_smc import (
     AbcResult,
     AbcSettings,
@@ -196,13 +197,28 @@ def with_place(folder: str | Path, scenarios: Sequence[Scenario]) -> list[Scenar
         raise ScenarioError(f"--posterior {folder}: the place's settings: {exc}") from None
 
 
+def resolve_fit(posterior: str | Path) -> Path:
+    """A fit folder: the path given, or the fit shipped with a place of that name."""
+    path = Path(posterior)
+    if path.exists():
+        return path
+    shipped = Path(places_module.__file__).parent / f"{posterior}-fit"
+    if path.name == str(posterior) and shipped.is_dir():
+        return shipped
+    fits = sorted(p.name.removesuffix("-fit") for p in shipped.parent.glob("*-fit"))
+    raise ScenarioError(
+        f"--posterior {posterior}: no such fit folder; fits shipped with hrsim: "
+        f"{', '.join(fits) or 'none'}"
+    )
+
+
 def place_settings(folder: str | Path) -> dict[str, Any]:
     """The ``[place.settings]`` of the place a fit folder was fitted to (the arms' inputs)."""
     import json
 
     from hrsim.analysis.fit_store import SETTINGS_FILE
 
-    marker = Path(folder) / SETTINGS_FILE
+    marker = resolve_fit(folder) / SETTINGS_FILE
     if not marker.is_file():
         raise ScenarioError(f"--posterior {folder}: not an hrsim fit folder (no {SETTINGS_FILE})")
     try:
@@ -230,7 +246,7 @@ def posterior_draws(
     from hrsim.analysis.calibration import current_value
     from hrsim.messages import show
 
-    draws = posterior_samples(folder, samples, seed)
+    draws = posterior_samples(resolve_fit(folder), samples, seed)
     scale = None
     if POPULATION in draws.columns:
         people = {s.run.people for s in scenarios}

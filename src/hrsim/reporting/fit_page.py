@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hrsim.analysis.abc_smc import AbcResult, AbcSettings, weighted_quantiles
+from hrsim.analysis.abc_smc import POSTERIOR_CSV, AbcResult, AbcSettings, weighted_quantiles
 from hrsim.analysis.fit import PosteriorChecks
 from hrsim.files import write_csv_atomic, write_text_atomic
 from hrsim.places import POPULATION, Place
@@ -99,7 +99,7 @@ def write_fit_outputs(
     """Write every output file into ``folder`` (each atomically); returns them by name."""
     scenario, medians = median_scenario(place, result.posterior)
     paths = {
-        "posterior": write_csv_atomic(folder / "posterior.csv", result.posterior, index=False),
+        "posterior": write_csv_atomic(folder / POSTERIOR_CSV, result.posterior, index=False),
         "generations": write_csv_atomic(
             folder / "generations.csv", result.generations, index=False
         ),
