@@ -982,10 +982,13 @@ def _fit(args: argparse.Namespace) -> int:
 
     def progress(generation: int, accepted: int, evaluated: int) -> None:
         if not args.quiet:
-            label = "prior sample" if generation == 0 else f"generation {generation}"
+            label = (
+                "prior sample (sets the first threshold)"
+                if generation == 0
+                else f"generation {generation}/{settings.generations}"
+            )
             print(
-                f"{label}/{settings.generations}: {accepted}/{settings.particles} accepted of "
-                f"{evaluated} run",
+                f"{label}: {accepted}/{settings.particles} accepted of {evaluated} run",
                 file=sys.stderr,
                 flush=True,
             )

@@ -21,6 +21,12 @@ makes a fit depend on its seed and settings only, not on the workers:
 The same seed therefore gives the same posterior on one core, many, or a Dask cluster, and
 after any number of interruptions (``tests/test_abc_fit.py`` checks all three).
 
+Common random numbers across particles are not used, on purpose: a valid ABC posterior needs
+each particle's simulation to carry its own noise, and particles sharing one seed would fit
+that one noise realisation (the posterior would be conditioned on it, and too narrow). Common
+random numbers serve where runs are compared, not fitted: the arms of ``hrsim compare`` and
+``hrsim psa`` share their seeds within a posterior draw.
+
 The distance is the Euclidean norm of the standardised differences, ``(simulated -
 observed) / sd`` over every data point, where ``sd`` is the point's stated uncertainty
 (:mod:`hrsim.places`). Without a tolerance schedule that reaches the noise level the
