@@ -390,3 +390,15 @@ def test_a_fit_folder_with_only_its_posterior_csv_gives_the_same_draws(small_fit
     assert resolve_fit(kept) == kept
     with pytest.raises(ScenarioError, match="no such fit folder; fits shipped with hrsim"):
         resolve_fit("nowhere")
+
+
+def test_a_posterior_against_its_priors_bound_is_flagged_not_reported_as_an_estimate():
+    from hrsim.analysis.fit import _against_a_bound
+    from hrsim.economics.distributions import Distribution
+
+    prior = Distribution("supply.fentanyl_potency_ratio", "uniform", 2.0, 1.5, 4.0)
+    (warning,) = _against_a_bound(prior.name, prior, 1.506, 2.08)  # within 2% of the range
+    assert "piles against its prior's bound 1.5" in warning
+    assert _against_a_bound(prior.name, prior, 1.6, 3.9) == []  # 0.1 from each end: 4%
+    unbounded = Distribution("population", "lognormal", 1000.0, 800.0, 1250.0)
+    assert _against_a_bound("population", unbounded, 1.0, 1e9) == []

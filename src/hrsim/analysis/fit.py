@@ -62,6 +62,8 @@ from hrsim.scenario import Scenario
 WEAK_CONTRACTION = 0.2
 #: An absolute posterior correlation above this: the data inform the pair only together.
 STRONG_CORRELATION = 0.7
+#: A bounded prior's 95% posterior interval within this share of its range from a bound.
+NEAR_BOUND = 0.02
 #: Posterior predictive runs by default.
 PREDICTIVE_DRAWS = 40
 # A value the distance cannot accept (a candidate the scenario rules refuse).
@@ -378,6 +380,29 @@ def _weighted_var(x: np.ndarray, w: np.ndarray) -> float:
     return float(np.sum(w * (x - m) ** 2) / np.sum(w))
 
 
+def _against_a_bound(name: str, prior: Distribution, lo: float, hi: float) -> list[str]:
+    """A warning when the posterior's 95% interval reaches the edge of a bounded prior.
+
+    The data then push the parameter to the end of the range believed plausible: the model or
+    its inputs, rather than this parameter, may be what is off, and the fit says so instead of
+    reporting the edge as an estimate.
+    """
+    support = prior.frozen().support()
+    low, high = float(support[0]), float(support[1])
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return []
+    edge = NEAR_BOUND * (high - low)
+    found = []
+    for bound, near in ((low, lo - low <= edge), (high, high - hi <= edge)):
+        if near:
+            found.append(
+                f"{name}: the posterior piles against its prior's bound {bound:g} (95% interval "
+                f"{lo:.4g} to {hi:.4g}): the data push it past the range thought plausible, so "
+                "the model or its inputs may be what is off; do not read the bound as an estimate"
+            )
+    return found
+
+
 def check_posterior(
     place: Place, posterior: pd.DataFrame, predictive: pd.DataFrame
 ) -> PosteriorChecks:
@@ -411,6 +436,7 @@ def check_posterior(
                 f"{name}: the data barely inform it (the posterior's variance is "
                 f"{1 - contraction:.0%} of the prior's): its posterior is mostly its prior"
             )
+        warnings.extend(_against_a_bound(name, prior, float(lo), float(hi)))
     names = list(place.parameters)
     corr = pd.DataFrame(np.eye(len(names)), index=names, columns=names)
     if len(w) > 2:

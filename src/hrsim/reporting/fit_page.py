@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 from hrsim.analysis.abc_smc import POSTERIOR_CSV, AbcResult, AbcSettings, weighted_quantiles
 from hrsim.analysis.fit import PosteriorChecks
@@ -82,6 +83,8 @@ def parameters_figure(place: Place, posterior: pd.DataFrame) -> Any:
                 alpha=0.7, label="posterior")  # fmt: skip
         ax.set_title(name, fontsize=8)
         ax.tick_params(labelsize=7)
+        ax.xaxis.set_major_locator(MaxNLocator(4))
+        ax.ticklabel_format(axis="x", style="plain", useOffset=False)
     axes[0, 0].legend(fontsize=7)
     fig.tight_layout()
     return fig
