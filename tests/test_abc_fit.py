@@ -402,3 +402,37 @@ def test_a_posterior_against_its_priors_bound_is_flagged_not_reported_as_an_esti
     assert _against_a_bound(prior.name, prior, 1.6, 3.9) == []  # 0.1 from each end: 4%
     unbounded = Distribution("population", "lognormal", 1000.0, 800.0, 1250.0)
     assert _against_a_bound("population", unbounded, 1.0, 1e9) == []
+
+
+def test_the_shipped_fit_is_of_the_shipped_place_and_its_numbers_hold():
+    """The Massachusetts fit shipped with hrsim: its data and priors are the place file's, its
+    coverage follows from its intervals, the scenario file carries its medians."""
+    from hrsim.analysis.abc_smc import posterior_samples
+    from hrsim.analysis.fit import resolve_fit
+
+    place = load_place("massachusetts")
+    folder = resolve_fit("massachusetts")
+    summary = json.loads((folder / "fit.json").read_text())
+    intervals = pd.read_csv(folder / "intervals.csv")
+    data = place.data()
+    pd.testing.assert_frame_equal(
+        intervals[["series", "year", "value", "sd", "role"]], data, check_dtype=False
+    )
+    assert {p["parameter"]: p["prior"] for p in summary["parameters"]} == {
+        n: d.describe() for n, d in place.priors.items()
+    }
+    assert summary["settings"] == {**place.fit_settings, "min_epsilon": 0.0}
+    inside = intervals["value"].between(intervals["lo95"], intervals["hi95"])
+    for role, c in summary["coverage"].items():
+        assert c["inside_95"] == inside[intervals["role"] == role].mean()
+    scenario = load_scenario("massachusetts")
+    medians = summary["posterior_median"]
+    assert scenario.overdose.base_rate_per_year == pytest.approx(
+        medians["overdose.base_rate_per_year"], rel=0.005
+    )
+    assert scenario.supply.fentanyl_potency_ratio == pytest.approx(
+        medians["supply.fentanyl_potency_ratio"], rel=0.005
+    )
+    assert scenario.supply.fentanyl_share_by_year == place.settings["supply.fentanyl_share_by_year"]
+    draws = posterior_samples(folder, 4, seed=1)
+    assert sorted(draws.columns) == sorted(place.parameters)

@@ -20,6 +20,7 @@ SCENARIO_NAMES: dict[str, str] = {
     "diversion.toml": "Diversion from arrest to treatment",
     "fentanyl_surge.toml": "Fentanyl surge (no programmes)",
     "fentanyl_test_strips.toml": "Fentanyl test strips",
+    "massachusetts.toml": "Massachusetts from 2015 (calibrated, no new programmes)",
     "full_package.toml": "Full package of programmes",
     "hiv_hcv_testing_treatment.toml": "HIV and HCV testing and treatment",
     "moud_expansion.toml": "MOUD expansion",
