@@ -11,6 +11,9 @@ import difflib
 import math
 import reprlib
 from collections.abc import Sequence
+from typing import Any
+
+from hrsim.errors import ScenarioError
 
 
 def closest(word: str, valid: Sequence[str], *, cutoff: float = 0.5) -> str | None:
@@ -125,3 +128,21 @@ def wrong_type(where: str, value: object, error_type: str) -> str | None:
     if expected is None:
         return None
     return f"{where} = {show(value)} is {kind_of(value)}, not {expected}"
+
+
+def check_keys(where: str, table: Any, allowed: Sequence[str], required: Sequence[str]) -> None:
+    """A table of a user's file holds only ``allowed`` keys and every ``required`` one.
+
+    One line per problem, naming ``where``: not a table; an unknown key with the closest valid
+    one (and the valid ones); a missing key.
+    """
+    if not isinstance(table, dict):
+        raise ScenarioError(f"{where}: must be a table")
+    for key in table:
+        if key not in allowed:
+            raise ScenarioError(
+                f"{where}: unknown key '{key}'{did_you_mean(key, allowed, list_valid=True)}"
+            )
+    for key in required:
+        if key not in table:
+            raise ScenarioError(f"{where}: missing '{key}'")

@@ -45,7 +45,7 @@ from hrsim.analysis.measures import STATISTICS, run_statistics
 from hrsim.batch.executors import execute
 from hrsim.core.rng import replicate_seeds
 from hrsim.errors import ScenarioError
-from hrsim.messages import did_you_mean
+from hrsim.messages import check_keys, did_you_mean
 from hrsim.scenario import Scenario, read_toml
 
 SETTINGS = {"trials": 40, "batch": 8, "replicates": 3, "seed": 1}
@@ -83,17 +83,6 @@ class CalibrationSpec:
 
 # ---------------------------------------------------------------------------------------------
 # Reading and checking the targets file
-
-
-def _check_keys(where: str, table: dict[str, Any], allowed: list[str], required: list[str]) -> None:
-    for key in table:
-        if key not in allowed:
-            raise ScenarioError(
-                f"{where}: unknown key '{key}'{did_you_mean(key, allowed, list_valid=True)}"
-            )
-    for key in required:
-        if key not in table:
-            raise ScenarioError(f"{where}: missing '{key}'")
 
 
 def _number(where: str, key: str, value: Any) -> float:
@@ -149,7 +138,7 @@ def load_targets(path: str | Path, scenario: Scenario) -> CalibrationSpec:
     """Read and check a targets file against ``scenario``; every error is one line."""
     file = Path(path)
     data = read_toml(file, "targets file")
-    _check_keys(str(file), data, ["calibration", "parameters", "targets"], [])
+    check_keys(str(file), data, ["calibration", "parameters", "targets"], [])
     settings = dict(SETTINGS)
     for key, value in data.get("calibration", {}).items():
         if key not in SETTINGS:
@@ -173,7 +162,7 @@ def load_targets(path: str | Path, scenario: Scenario) -> CalibrationSpec:
         where = f"{file}: parameters[{i}]"
         if not isinstance(table, dict):
             raise ScenarioError(f"{where}: must be a table")
-        _check_keys(where, table, ["name", "low", "high", "log"], ["name", "low", "high"])
+        check_keys(where, table, ["name", "low", "high", "log"], ["name", "low", "high"])
         name = str(table["name"])
         low, high = _number(where, "low", table["low"]), _number(where, "high", table["high"])
         log = table.get("log", False)
@@ -199,7 +188,7 @@ def load_targets(path: str | Path, scenario: Scenario) -> CalibrationSpec:
         where = f"{file}: targets[{i}]"
         if not isinstance(table, dict):
             raise ScenarioError(f"{where}: must be a table")
-        _check_keys(
+        check_keys(
             where, table, ["statistic", "value", "se", "weight"], ["statistic", "value", "se"]
         )
         stat = str(table["statistic"])

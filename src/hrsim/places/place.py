@@ -62,7 +62,7 @@ import pandas as pd
 
 from hrsim.economics.distributions import Distribution, parse
 from hrsim.errors import ScenarioError
-from hrsim.messages import did_you_mean
+from hrsim.messages import check_keys, did_you_mean
 from hrsim.scenario import Scenario, load_scenario, read_toml
 from hrsim.scenario.priors import default_distributions
 
@@ -204,19 +204,6 @@ def yearly(
 # Reading and checking a place file
 
 
-def _keys(where: str, table: Any, allowed: tuple[str, ...], required: tuple[str, ...]) -> None:
-    if not isinstance(table, dict):
-        raise ScenarioError(f"{where}: must be a table")
-    for key in table:
-        if key not in allowed:
-            raise ScenarioError(
-                f"{where}: unknown key '{key}'{did_you_mean(key, allowed, list_valid=True)}"
-            )
-    for key in required:
-        if key not in table:
-            raise ScenarioError(f"{where}: missing '{key}'")
-
-
 def _whole(where: str, key: str, value: Any, low: int, high: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
         raise ScenarioError(f"{where}: {key} = {value!r} must be a whole number >= {low}")
@@ -234,7 +221,7 @@ def _positive(where: str, key: str, value: Any, *, zero: bool = False) -> float:
 
 
 def _series(where: str, table: Any, first_year: int) -> Series:
-    _keys(where, table, _SERIES_KEYS, ("name", "quantity", "years", "values", "source"))
+    check_keys(where, table, _SERIES_KEYS, ("name", "quantity", "years", "values", "source"))
     name = str(table["name"])
     quantity = str(table["quantity"])
     if quantity not in QUANTITIES:
@@ -253,7 +240,7 @@ def _series(where: str, table: Any, first_year: int) -> Series:
         raise ScenarioError(f"{where} ({name}): years must increase, each once")
     vals = tuple(_positive(f"{where} ({name})", "a value", v, zero=True) for v in values)
     noise = table.get("noise", {})
-    _keys(f"{where} ({name}) noise", noise, _NOISE_KEYS, ())
+    check_keys(f"{where} ({name}) noise", noise, _NOISE_KEYS, ())
     if "sds" in table:
         raw = table["sds"]
         if not isinstance(raw, list) or len(raw) != len(years):
@@ -308,9 +295,10 @@ def load_place(name_or_path: str | Path) -> Place:
         path = shipped
     data = read_toml(path, "place file")
     where = str(path)
-    _keys(where, data, ("place", "population", "fit", "series"), ("place", "population", "fit"))
+    sections = ("place", "population", "fit")
+    check_keys(where, data, (*sections, "series"), sections)
     p = data["place"]
-    _keys(f"{where} [place]", p, _PLACE_KEYS, ("name", "first_year", "simulated_people"))
+    check_keys(f"{where} [place]", p, _PLACE_KEYS, ("name", "first_year", "simulated_people"))
     first_year = _whole(f"{where} [place]", "first_year", p["first_year"], 1900, 2100)
     people = _whole(f"{where} [place]", "simulated_people", p["simulated_people"], 50)
 
@@ -326,7 +314,7 @@ def load_place(name_or_path: str | Path) -> Place:
         raise ScenarioError(f"{where} [place.settings]: {exc}") from None
 
     pop = data["population"]
-    _keys(f"{where} [population]", pop, _POPULATION_KEYS, ("value", "low", "high", "source"))
+    check_keys(f"{where} [population]", pop, _POPULATION_KEYS, ("value", "low", "high", "source"))
     value = _positive(f"{where} [population]", "value", pop["value"])
     population = parse(
         POPULATION,
@@ -344,7 +332,7 @@ def load_place(name_or_path: str | Path) -> Place:
         raise ScenarioError(f"{where}: two series have the same name")
 
     fit = data["fit"]
-    _keys(f"{where} [fit]", fit, _FIT_KEYS, ("until", "parameters"))
+    check_keys(f"{where} [fit]", fit, _FIT_KEYS, ("until", "parameters"))
     until = _whole(f"{where} [fit]", "until", fit["until"], first_year)
     if not any(y <= until for s in series for y in s.years):
         raise ScenarioError(f"{where} [fit]: until = {until}: no data point is that early")
