@@ -797,7 +797,12 @@ def _saved_runs(store: Any) -> int:
         return 0
 
 
+#: Signals received by ``_interrupt`` since the command started (see ``_fit``'s progress).
+_STOPS: list[int] = []
+
+
 def _interrupt(signum: int, frame: Any) -> None:
+    _STOPS.append(signum)  # kept: a KeyboardInterrupt raised inside a fork hook is swallowed
     raise KeyboardInterrupt
 
 
@@ -981,6 +986,8 @@ def _fit(args: argparse.Namespace) -> int:
         print(f"hrsim: continuing the fit in {out}", file=sys.stderr, flush=True)
 
     def progress(generation: int, accepted: int, evaluated: int) -> None:
+        if _STOPS:  # a stop that arrived while a worker was forked (its exception was lost)
+            raise KeyboardInterrupt
         if not args.quiet:
             label = (
                 "prior sample (sets the first threshold)"
@@ -993,6 +1000,11 @@ def _fit(args: argparse.Namespace) -> int:
                 flush=True,
             )
 
+    # Ctrl-C and a batch system's stop both end the fit at once, or at the next finished batch.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    previous_int = signal.getsignal(signal.SIGINT)
+    if previous_int is not signal.SIG_IGN:  # a background job's ignored Ctrl-C stays ignored
+        signal.signal(signal.SIGINT, _interrupt)
     try:
         fit_place(
             place, settings, out, workers=args.workers, scheduler=args.scheduler,
@@ -1004,6 +1016,9 @@ def _fit(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
     result = read_result(out)
     predictive = posterior_predictive(
         place, result.posterior, draws=args.draws, seed=settings.seed,

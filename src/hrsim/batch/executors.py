@@ -36,6 +36,7 @@ nothing answers at fails after ``CONNECT_TIMEOUT_S`` seconds, in one line.
 
 from __future__ import annotations
 
+import _thread
 import asyncio
 import importlib
 import multiprocessing
@@ -236,6 +237,8 @@ def _can_fork_here() -> bool:
     import hrsim
 
     if "fork" not in get_all_start_methods() or threading.active_count() != 1:
+        return False
+    if _thread._count():  # threads started without threading (execnet's, a C library's)
         return False
     if not hrsim._arrow_thread_off:  # pyarrow was loaded before hrsim, with its thread
         return False
