@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # An installed wheel is a complete product: build the sdist and the wheel (from the sdist),
 # install the wheel with the viz extra into a clean virtual environment outside the checkout,
-# and there run `hrsim run`, `hrsim validate --help` and `hrsim dashboard` (page served), and
+# and there run `hrsim run`, `hrsim validate --help`, `hrsim compare --posterior massachusetts`
+# (the shipped fit, without the research extra) and `hrsim dashboard` (page served), and
 # check that the built-in scenarios (the top-level scenarios/) came along inside the package.
 #
 #   scripts/check_wheel.sh            (or: make wheel-check; CI runs it)
@@ -50,6 +51,11 @@ done
 "$tmp/venv/bin/hrsim" validate --help >/dev/null
 "$tmp/venv/bin/hrsim" params >/dev/null
 echo "wheel-check: hrsim run, validate --help and params work from the installed wheel"
+# The fit shipped with a place is used without the research extra (no pyabc here).
+"$tmp/venv/bin/hrsim" compare baseline naloxone_distribution --posterior massachusetts \
+    --replicates 2 --people 300 --years 0.5 --workers 1 --json >compare.json
+"$tmp/venv/bin/python" -c 'import json; assert json.load(open("compare.json"))["posterior"] == "massachusetts"'
+echo "wheel-check: hrsim compare --posterior massachusetts works from the installed wheel"
 
 # The built-in scenarios, from the installed package: the dashboard's picker lists them all,
 # and each loads as the one in the checkout does.

@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hrsim.analysis.abc_smc import AbcSettings, read_result, resample, weighted_quantiles
+from hrsim.analysis.abc_smc import AbcSettings
 from hrsim.analysis.fit import check_posterior, fit_place, posterior_predictive
+from hrsim.analysis.posterior import read_result, resample, weighted_quantiles
 from hrsim.errors import ScenarioError
 from hrsim.places import load_place, shipped_places, yearly
 from hrsim.places.place import Series
@@ -385,8 +386,8 @@ def test_compare_runs_each_replicate_at_its_posterior_draw_scaled_to_the_place(s
 def test_a_fit_folder_with_only_its_posterior_csv_gives_the_same_draws(small_fit, tmp_path):
     import shutil
 
-    from hrsim.analysis.abc_smc import posterior_samples
     from hrsim.analysis.fit import resolve_fit
+    from hrsim.analysis.posterior import posterior_samples
 
     out, _ = small_fit
     kept = tmp_path / "shipped-like"
@@ -416,8 +417,8 @@ def test_a_posterior_against_its_priors_bound_is_flagged_not_reported_as_an_esti
 def test_the_shipped_fit_is_of_the_shipped_place_and_its_numbers_hold():
     """The Massachusetts fit shipped with hrsim: its data and priors are the place file's, its
     coverage follows from its intervals, the scenario file carries its medians."""
-    from hrsim.analysis.abc_smc import posterior_samples
     from hrsim.analysis.fit import resolve_fit
+    from hrsim.analysis.posterior import posterior_samples
 
     place = load_place("massachusetts")
     folder = resolve_fit("massachusetts")
@@ -445,3 +446,20 @@ def test_the_shipped_fit_is_of_the_shipped_place_and_its_numbers_hold():
     assert scenario.supply.fentanyl_share_by_year == place.settings["supply.fentanyl_share_by_year"]
     draws = posterior_samples(folder, 4, seed=1)
     assert sorted(draws.columns) == sorted(place.parameters)
+
+
+def test_a_shipped_fit_is_used_without_pyabc_and_fitting_without_it_is_one_line():
+    code = (
+        "import sys; sys.modules['pyabc'] = None\n"  # as if the research extra were missing
+        "from hrsim.cli import main\n"
+        "code = main(['compare', 'baseline', 'naloxone_distribution', '--posterior',"
+        " 'massachusetts', '--replicates', '2', '--people', '300', '--years', '0.5',"
+        " '--workers', '1', '--json'])\n"
+        "assert code == 0, code\n"
+        "sys.exit(main(['fit', 'massachusetts', '--out', 'nowhere']))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 2, proc.stderr
+    assert json.loads(proc.stdout)["posterior"] == "massachusetts"
+    assert proc.stderr.strip().endswith("(compare and psa --posterior)")
+    assert "research extra" in proc.stderr and proc.stderr.count("\n") == 1

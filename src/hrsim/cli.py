@@ -946,9 +946,18 @@ def _run_overrides(args: argparse.Namespace) -> dict[str, Any]:
 def _fit(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from hrsim.analysis.abc_smc import AbcSettings, read_result
+    try:
+        import pyabc  # noqa: F401
+    except ImportError:
+        raise ScenarioError(
+            "hrsim fit needs the research extra (pyabc): pip install 'hrsim[research]'; a "
+            "finished fit is used without it (compare and psa --posterior)"
+        ) from None
+
+    from hrsim.analysis.abc_smc import AbcSettings
     from hrsim.analysis.fit import check_posterior, fit_fingerprint, fit_place, posterior_predictive
     from hrsim.analysis.fit_store import open_fit_folder
+    from hrsim.analysis.posterior import read_result
     from hrsim.files import safe_file_name
     from hrsim.places import load_place
     from hrsim.reporting.fit_page import write_fit_outputs

@@ -6,7 +6,8 @@ comparisons), ``events.py`` (spells and follow-up from the event log), ``measure
 (arms against a baseline on common random numbers), ``validation.py`` (published targets),
 ``calibration.py`` (Optuna), ``sensitivity.py`` (SALib), ``psa.py`` (probabilistic
 sensitivity analysis), ``abc_smc.py`` (ABC-SMC with pyabc on a sampler that depends on the
-seed only), ``fit.py`` (``hrsim fit``: a place's simulator, posterior predictive checks,
+seed only), ``posterior.py`` (a finished fit's posterior, read and drawn from without
+pyabc), ``fit.py`` (``hrsim fit``: a place's simulator, posterior predictive checks,
 identifiability), ``fit_store.py`` (the fit folder: new, continued or refused).
 
 May import: ``hrsim.batch``, ``hrsim.places`` and everything below; pages live in

@@ -24,7 +24,7 @@ The steps:
      correlation above ``STRONG_CORRELATION``: their product or ratio is what the data fix).
 
 The posterior feeds the decision: ``hrsim psa ... --posterior FIT`` samples the fitted
-parameters from it (:func:`hrsim.analysis.abc_smc.posterior_samples`), and the place's
+parameters from it (:func:`hrsim.analysis.posterior.posterior_samples`), and the place's
 scenario at the posterior median (``scenario.toml``) runs with ``hrsim run``.
 """
 
@@ -34,21 +34,18 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 import hrsim.places as places_module
-from hrsim.analysis.abc_smc import (
-    AbcResult,
-    AbcSettings,
+from hrsim.analysis.posterior import (
     candidate_seed,
     effective_sample_size,
     fingerprint,
     posterior_samples,
     resample,
-    run_abc,
     weighted_quantiles,
 )
 from hrsim.batch.executors import execute
@@ -57,6 +54,10 @@ from hrsim.errors import ScenarioError
 from hrsim.places import POPULATION, Place, Series, yearly
 from hrsim.runner import run_model
 from hrsim.scenario import Scenario
+
+if TYPE_CHECKING:  # pyabc is needed to fit, not to use a fit (hrsim.analysis.posterior)
+    from hrsim.analysis.abc_smc import AbcSettings
+    from hrsim.analysis.posterior import AbcResult
 
 #: A contraction below this: the data barely inform the parameter.
 WEAK_CONTRACTION = 0.2
@@ -168,6 +169,8 @@ def fit_place(
     progress: Callable[[int, int, int], None] | None = None,
 ) -> AbcResult:
     """Fit ``place`` by ABC-SMC into ``folder`` (continuing the fit already there, if any)."""
+    from hrsim.analysis.abc_smc import run_abc
+
     sim = simulator(place, place.fit_until)
     observed = {k: v for s in sim.series for k, v in zip(s.keys(), s.values, strict=True)}
     sds = {k: sd for s in sim.series for k, sd in zip(s.keys(), s.sds, strict=True)}

@@ -21,7 +21,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
-from hrsim.analysis.abc_smc import CANDIDATES, DATABASE, SCALES
+from hrsim.analysis.posterior import CANDIDATES, DATABASE, SCALES
 from hrsim.files import write_text_atomic
 from hrsim.outputs import OutputError
 

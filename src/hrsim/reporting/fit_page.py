@@ -22,8 +22,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
-from hrsim.analysis.abc_smc import POSTERIOR_CSV, AbcResult, AbcSettings, weighted_quantiles
+from hrsim.analysis.abc_smc import AbcSettings
 from hrsim.analysis.fit import PosteriorChecks
+from hrsim.analysis.posterior import POSTERIOR_CSV, AbcResult, weighted_quantiles
 from hrsim.files import write_csv_atomic, write_text_atomic
 from hrsim.places import POPULATION, Place
 from hrsim.reporting.figures import Page, plt
