@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 import hrsim.places as places_module
+from hrsim.analysis.calibration import current_value
 from hrsim.analysis.posterior import (
     candidate_seed,
     effective_sample_size,
@@ -127,7 +128,7 @@ def simulator(place: Place, until: int) -> PlaceSimulator:
     integers = tuple(
         name
         for name in place.parameters
-        if name != POPULATION and isinstance(_current(place.scenario, name), int)
+        if name != POPULATION and isinstance(current_value(place.scenario, name), int)
     )
     years = place.years_simulated(until)
     return PlaceSimulator(
@@ -138,12 +139,6 @@ def simulator(place: Place, until: int) -> PlaceSimulator:
         place.population.value,
         integers,
     )
-
-
-def _current(scenario: Scenario, name: str) -> Any:
-    from hrsim.analysis.calibration import current_value
-
-    return current_value(scenario, name)
 
 
 def fit_fingerprint(place: Place, settings: AbcSettings) -> str:

@@ -24,7 +24,7 @@ from matplotlib.ticker import MaxNLocator
 
 from hrsim.analysis.abc_smc import AbcSettings
 from hrsim.analysis.fit import PosteriorChecks
-from hrsim.analysis.posterior import POSTERIOR_CSV, AbcResult, weighted_quantiles
+from hrsim.analysis.posterior import POSTERIOR_CSV, AbcResult
 from hrsim.files import write_csv_atomic, write_text_atomic
 from hrsim.places import POPULATION, Place
 from hrsim.reporting.figures import Page, plt
@@ -32,13 +32,9 @@ from hrsim.reporting.palette import PALETTE
 from hrsim.scenario import Scenario
 
 
-def median_scenario(place: Place, posterior: pd.DataFrame) -> tuple[Scenario, dict[str, float]]:
+def median_scenario(place: Place, checks: PosteriorChecks) -> tuple[Scenario, dict[str, float]]:
     """The place's scenario (every data year) at the posterior medians, and those medians."""
-    w = posterior["weight"].to_numpy(dtype=float)
-    medians = {
-        name: float(weighted_quantiles(posterior[name].to_numpy(dtype=float), w, [0.5])[0])
-        for name in place.parameters
-    }
+    medians = {p.name: p.median for p in checks.parameters}
     settings: dict[str, Any] = {k: v for k, v in medians.items() if k != POPULATION}
     settings["run.years"] = float(place.years_simulated())
     settings["run.name"] = place.name
@@ -101,7 +97,7 @@ def write_fit_outputs(
     command: str,
 ) -> dict[str, Path]:
     """Write every output file into ``folder`` (each atomically); returns them by name."""
-    scenario, medians = median_scenario(place, result.posterior)
+    scenario, medians = median_scenario(place, checks)
     paths = {
         "posterior": write_csv_atomic(folder / POSTERIOR_CSV, result.posterior, index=False),
         "generations": write_csv_atomic(
