@@ -54,7 +54,19 @@ if TYPE_CHECKING:
 
     from hrsim.core.context import WeekContext
 
-__all__ = ["HarmReductionModel", "Hooks", "WeekObserver"]
+__all__ = ["CHANGEABLE_MID_RUN", "HarmReductionModel", "Hooks", "WeekObserver"]
+
+#: What ``HarmReductionModel.continue_with`` may change in a run under way: the parameters
+#: every week reads afresh from the scenario (the supply's shares by year, the MOUD places,
+#: which become the week's hooks), the programmes, and the run's name. Everything else was
+#: turned into people, ties or rates when the model was built.
+CHANGEABLE_MID_RUN: tuple[str, ...] = (
+    "supply.fentanyl_share_by_year",
+    "supply.xylazine_share_by_year",
+    "care.moud_capacity_fraction",
+    "interventions",
+    "run.name",
+)
 
 
 class WeekObserver(Protocol):
@@ -348,6 +360,50 @@ class HarmReductionModel(mesa.Model):
                 progress(1)
         return self
 
+    def continue_with(self, scenario: Scenario) -> None:
+        """From the next week on, run ``scenario``: a change made while the run is under way.
+
+        Only the fields in ``CHANGEABLE_MID_RUN`` may differ from the current scenario (a
+        ``ValueError`` names any other). A programme kept with other parameters keeps its
+        clients and its queue and works at its new level from the next week; a new programme
+        starts the next week (its ``start_week`` becomes that week, and its ramp-up runs from
+        there); a removed one stops (its outputs stay as recorded). Draws are keyed to people,
+        ties and weeks, so a change after week ``w`` gives exactly the run that had it written
+        in from the start (a supply series that switches, a programme with ``start_week``
+        ``w + 1``): tested in ``tests/test_continue_with.py``.
+        """
+        blocked = [f for f in _changed_fields(self.scenario, scenario) if not _changeable(f)]
+        if blocked:
+            raise ValueError(
+                f"{', '.join(blocked)} cannot change in a run under way (only "
+                f"{', '.join(CHANGEABLE_MID_RUN[:-1])}); start a new run instead"
+            )
+        kept = {programme.type: programme for programme in self.interventions}
+        programmes: list[Intervention] = []
+        for params in scenario.interventions:
+            programme = kept.get(params.type)
+            # A programme starts no earlier than the week after the change (or, if kept, the
+            # week it started), so its ramp-up and fixed costs run from then.
+            earliest = self.week + 1
+            if programme is not None:
+                earliest = min(programme.params.start_week, earliest)
+            params = params.model_copy(update={"start_week": max(params.start_week, earliest)})
+            if programme is None:
+                programme = create(params)
+                programme.init(self)
+                self.programme_outputs.declare(programme.type, programme.outputs)
+            else:
+                programme.params = params
+            programmes.append(programme)
+        self.scenario = scenario.model_copy(
+            update={"interventions": tuple(p.params for p in programmes)}
+        )
+        self.interventions = programmes
+        # Hooks are rebuilt each week only while programmes run: rebuild them now for the
+        # new MOUD places, and clear what a removed programme wrote into people's hooks.
+        self.hooks = Hooks.from_scenario(scenario)
+        self.people.reset_programme_hooks()
+
     @property
     def running(self) -> bool:
         """True until the scenario's horizon is reached (Mesa's run loop reads this)."""
@@ -469,6 +525,24 @@ class HarmReductionModel(mesa.Model):
     def graph(self) -> Any:
         """A networkx graph of living people and their current ties (see ``ContactNetwork``)."""
         return self.network.graph(self.people)
+
+
+def _changed_fields(old: Scenario, new: Scenario) -> list[str]:
+    """Dotted names of the fields that differ (``interventions`` as one field)."""
+    a, b = old.model_dump(), new.model_dump()
+    changed = []
+    for section in a:
+        if isinstance(a[section], dict):
+            changed += [
+                f"{section}.{key}" for key in a[section] if a[section][key] != b[section].get(key)
+            ]
+        elif a[section] != b[section]:
+            changed.append(section)
+    return changed
+
+
+def _changeable(field: str) -> bool:
+    return field in CHANGEABLE_MID_RUN
 
 
 class _BurnInStreams:

@@ -61,6 +61,17 @@ class Intervention[P: InterventionParams]:
         self.enrolled = _read_only(self._enrolled.view())
         self._clients: np.ndarray | None = None
 
+    # ``enrolled`` views ``_enrolled``; a pickled or deep-copied view would be a copy of its
+    # own that no longer follows the array, so a copy of the programme makes the view afresh.
+    def __getstate__(self) -> dict[str, object]:
+        state = self.__dict__.copy()
+        del state["enrolled"]
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self.enrolled = _read_only(self._enrolled.view())
+
     @property
     def clients(self) -> np.ndarray:
         """Rows of the people enrolled, sorted (``np.flatnonzero(self.enrolled)``; read-only)."""
