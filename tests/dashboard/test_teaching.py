@@ -19,6 +19,7 @@ from tests.dashboard.test_browser import (
     wait_until_drawn,
 )
 
+from hrsim.dashboard.charts import _binned
 from hrsim.dashboard.paired_run import PairedRun
 from hrsim.dashboard.parameters import CORE_SLIDERS, PROGRAMMES, Settings, to_scenario
 from hrsim.dashboard.session import chance_spread
@@ -93,8 +94,8 @@ def label(page, scope: str) -> str:
     return page.inner_text(f"{scope} .hrsim-slider-label").strip()
 
 
-def type_number(page, scope: str, text: str, expected_label: str) -> None:
-    """Type into a slider's number box and press Enter; wait for the label (and week 0)."""
+def type_number(page, scope: str, text: str, expected_label: str, week: int = 0) -> None:
+    """Type into a slider's number box and press Enter; wait for the label and ``week``."""
     box = page.locator(f"{scope} .hrsim-number input")
     box.fill(text)
     box.press("Enter")
@@ -103,7 +104,7 @@ def type_number(page, scope: str, text: str, expected_label: str) -> None:
         ".innerText.trim() === label",
         arg=[scope, expected_label],
     )
-    wait_until_drawn(page, 0)
+    wait_until_drawn(page, week)
 
 
 def box_value(page, scope: str) -> str:
@@ -192,16 +193,29 @@ def test_the_naloxone_lesson_end_to_end(watched, artifacts):
     run.step(week)
     assert averted_on_page(page) == expected_averted(run)
 
-    # Step 2: the change the lesson asks for, typed in the number box; the run restarts.
-    type_number(page, programme, "80", "Coverage: 80%")
-    assert re.match(r"Week 0 of", page.inner_text(".hrsim-clock"))
+    # Step 2: the change the lesson asks for, typed in the number box; the run goes on from
+    # this week, and the run without the change goes on beside it as a faint line.
+    type_number(page, programme, "80", "Coverage: 80%", week=week)
+    assert re.match(rf"Week {week} of", page.inner_text(".hrsim-clock"))
+    changed = week
 
-    # Step 3: play again and compare: the page shows this run's numbers exactly.
-    week = play_until(page, 20)
+    # Step 3: play on and compare: the page shows this run's numbers exactly, and says what
+    # the faint line is.
+    week = play_until(page, changed + 20)
     more = lesson.settings().with_programme("naloxone_distribution", 0.8)
-    run = PairedRun(to_scenario(more))
-    run.step(week)
+    unchanged = PairedRun(to_scenario(lesson.settings()))
+    unchanged.step(week)
+    run.continue_with(to_scenario(more))
+    run.step(week - run.week)
     assert averted_on_page(page) == expected_averted(run)
+    assert f"without the change at week {changed}" in page.inner_text(".hrsim-earlier-run")
+    assert f"week {changed}: " in page.inner_text(".hrsim-changes")
+    # The faint line in Overdoses is the run without the change, drawn to this week.
+    faint = page.evaluate(
+        "() => document.querySelector('.hrsim-overdoses [data-week]').hrsimView"
+        ".data('earlier').map(d => d.deaths)"
+    )
+    assert faint == _binned(unchanged.series("scenario", "overdoses_fatal"), week)[1]
     assert lesson.question in page.inner_text(".hrsim-lesson")  # still on screen
     page.screenshot(path=str(artifacts / "lesson-naloxone.png"))
     page.click(".hrsim-lesson-end")
@@ -213,7 +227,7 @@ def test_the_naloxone_lesson_end_to_end(watched, artifacts):
 def test_the_chance_spread_is_the_same_settings_on_other_seeds():
     settings = Settings.from_file("naloxone_distribution.toml", people=400)
     done: list[int] = []
-    spread = chance_spread(settings, 8, seeds=2, progress=done.append)
+    spread = chance_spread([(0, settings)], 8, seeds=2, progress=done.append)
     assert spread.seeds == (1, 2, 3) and done == [1, 2, 3]
     for i, seed in enumerate(spread.seeds):
         run = PairedRun(to_scenario(settings.changes(seed=seed)))
@@ -235,7 +249,7 @@ def test_the_chance_button_shows_the_spread_under_each_count(watched):
         wait_until_drawn(page, week)
     page.click(".hrsim-spread-button")
     page.locator(".hrsim-spread-note").wait_for(timeout=120_000)
-    spread = chance_spread(Settings.from_file("naloxone_distribution.toml"), 2)
+    spread = chance_spread([(0, Settings.from_file("naloxone_distribution.toml"))], 2)
     for key in ("deaths_all_causes", "fatal_overdoses", "new_hiv", "new_hcv"):
         shown = page.inner_text(f".hrsim-averted-{key} .hrsim-averted-spread").strip()
         assert shown == f"week 2, {spread.text(key)}"

@@ -7,8 +7,10 @@ source), and presses Play: the network, the curves and the deaths and infections
 far, with the QALYs gained, the extra cost and the cost per QALY gained, update week by week.
 
 Only Solara lives here. What the page shows is computed by ``hrsim.dashboard.session`` (no Solara),
-which tests and benchmarks drive directly. Changing any setting restarts the run at week 0
-with the new settings, so what is on the screen always matches the sliders.
+which tests and benchmarks drive directly. A change of fentanyl, MOUD places or a programme
+takes effect from the week on screen and Play goes on ("play from here"); the run as it was
+goes on beside it as a faint line. Another scenario, population size or seed, or Reset, starts
+a new run at week 0, and the run before it stays on the charts as a faint line.
 
 The layout reflows (``_CSS``): from 1,024 px up the settings are a column at the left; below
 that they are a drawer opened by the Settings button and closed by its close button or
@@ -43,7 +45,9 @@ from hrsim.dashboard.parameters import (  # noqa: E402
     Settings,
     Slider,
     describe,
+    describe_changes,
     pick_scenario,
+    restarts,
     scenario_files,
 )
 from hrsim.dashboard.session import (  # noqa: E402
@@ -97,18 +101,37 @@ drawer_open = solara.reactive(False)  # the settings drawer, on screens below 1,
 glossary_open = solara.reactive(False)
 lessons_open = solara.reactive(False)  # the list of lessons
 lesson = solara.reactive(cast(str | None, None))  # the lesson under way
-# The chance spread: (id of the session it belongs to, the spread), the button's presses, and
-# how many runs of it are done while it is computed (None: not computing).
-spread = solara.reactive(cast(tuple[int, Spread] | None, None))
+# The chance spread: (the run it belongs to, as in ``Snapshot.session``, the spread), the
+# button's presses, and how many runs of it are done while it is computed (None: not computing).
+spread = solara.reactive(cast(tuple[tuple[int, int], Spread] | None, None))
 spread_request = solara.reactive(0)
 spread_progress = solara.reactive(cast(int | None, None))
 
 
-def _build(s: Settings, _generation: int) -> tuple[DashboardSession | None, str | None]:
+def _session_for(
+    kept: Any, s: Settings, generation: int
+) -> tuple[DashboardSession | None, str | None]:
+    """The session for these settings: the one on screen, changed from this week, if it can.
+
+    Otherwise a new one from week 0 that keeps the runs before it as faint lines.
+    ``kept.current`` holds the last session and the generation (Reset count) it was built
+    for; a Reset always starts a new run.
+    """
+    last, built_for = kept.current
+    if last is not None and built_for == generation and last.can_continue(s):
+        if s == last.settings:
+            return last, None
+        try:
+            last.change(s)
+        except ScenarioError as exc:
+            return None, str(exc)
+        return last, None
     try:
-        return DashboardSession(s), None
+        session = DashboardSession(s, last.kept_runs() if last is not None else ())
     except ScenarioError as exc:
         return None, str(exc)
+    kept.current = (session, generation)
+    return session, None
 
 
 def _show(session: DashboardSession) -> None:
@@ -126,8 +149,8 @@ def _clock_text(snapshot: Snapshot) -> str:
 def _on_screen(session: DashboardSession) -> Snapshot:
     """The snapshot to draw (subscribes the caller to new ones)."""
     snapshot = shown.value
-    if snapshot is None or snapshot.session != id(session):
-        return session.snapshot  # a new run, not stepped yet
+    if snapshot is None or snapshot.session != session.snapshot.session:
+        return session.snapshot  # a new run, or a change, not stepped yet
     return snapshot
 
 
@@ -322,10 +345,9 @@ def CoreSliders() -> None:
 
     def setter(field: str) -> Any:
         def set_value(value: Any) -> None:
-            playing.value = False
             if field == "fentanyl_share_by_year":
                 value = (round(float(value), 4),)
-            settings.value = settings.value.changes(**{field: value})
+            _apply(settings.value.changes(**{field: value}))
 
         return set_value
 
@@ -346,13 +368,11 @@ def ProgrammeSliders() -> None:
     s = settings.value
 
     def toggle(type_: str, on: bool) -> None:
-        playing.value = False
         level = _default_level(type_) if on else None
-        settings.value = settings.value.with_programme(type_, level)
+        _apply(settings.value.with_programme(type_, level))
 
     def set_level(type_: str, value: float) -> None:
-        playing.value = False
-        settings.value = settings.value.with_programme(type_, round(float(value), 4))
+        _apply(settings.value.with_programme(type_, round(float(value), 4)))
 
     with solara.Card("Programmes", margin=0, classes=["hrsim-programmes"]):
         solara.Text(
@@ -369,6 +389,17 @@ def ProgrammeSliders() -> None:
                                                    "display": "block"})  # fmt: skip
                 if level is not None:
                     SettingSlider(programme.slider, level, partial(set_level, type_))
+
+
+def _apply(new: Settings) -> None:
+    """Put new settings in the sidebar.
+
+    Play stops only if they start a new run (another population size or seed); anything else
+    goes on from this week.
+    """
+    if restarts(settings.value, new):
+        playing.value = False
+    settings.value = new
 
 
 def _default_level(type_: str) -> float:
@@ -401,6 +432,13 @@ def Downloads(session: DashboardSession | None) -> None:
             "(scenario, baseline).",
             style={"font-size": "0.8em", "color": "#666"},
         )
+        if len(session.history) > 1:
+            solara.Text(
+                "Settings changed while this run was under way; the TOML holds the settings "
+                "now on screen, from week 0 on.",
+                classes=["hrsim-download-changed"],
+                style={"font-size": "0.8em", "color": "#666"},
+            )
 
 
 # -- the main area -------------------------------------------------------------------------
@@ -441,9 +479,9 @@ def AvertedNumbers(session: DashboardSession) -> None:
 
 
 def _spread_of(session: DashboardSession) -> Spread | None:
-    """The chance spread computed for this session, if any."""
+    """The chance spread computed for the run on screen (since its last change), if any."""
     current = spread.value
-    return current[1] if current is not None and current[0] == id(session) else None
+    return current[1] if current is not None and current[0] == session.snapshot.session else None
 
 
 @solara.component
@@ -510,6 +548,7 @@ def Averted(session: DashboardSession) -> None:
         with solara.Div(classes=["hrsim-economics"]):
             EconomicsNumbers(session)
         LiveVega(session, "so_far", "so-far")
+        EarlierRuns(session)
         solara.Text(
             "Baseline: the same scenario with every programme off, run alongside on the same "
             "seed, so both runs meet the same chance events (common random numbers) and the gap "
@@ -518,6 +557,33 @@ def Averted(session: DashboardSession) -> None:
             "`hrsim compare` with replicates.",
             style={"font-size": "0.8em", "color": "#555"},
         )
+
+
+@solara.component
+def EarlierRuns(session: DashboardSession) -> None:
+    """What the faint lines are, and the changes made while the run was under way."""
+    _on_screen(session)  # redrawn with the week on screen (a change comes with a new one)
+    changes = [
+        f"week {week}: " + ", ".join(f"{what} {old} → {new}" for what, old, new in diff)
+        for (week, new_s), (_, old_s) in zip(session.history[1:], session.history, strict=False)
+        if (diff := describe_changes(old_s, new_s))
+    ]
+    lines = [run.detail for run in reversed(session.earlier)]
+    if not changes and not lines:
+        return
+    with solara.Div(classes=["hrsim-earlier"]):
+        if changes:
+            solara.Text(
+                "Changed while running (each from the week shown on): " + "; ".join(changes) + ".",
+                classes=["hrsim-changes"],
+                style={"font-size": "0.8em", "display": "block"},
+            )
+        for line in lines:
+            solara.Text(
+                line,
+                classes=["hrsim-earlier-run"],
+                style={"font-size": "0.8em", "color": "#555", "display": "block"},
+            )
 
 
 @solara.component
@@ -566,8 +632,14 @@ def _week_axis(chart: Any) -> Any:
 def Page() -> None:
     """The whole page."""
     s = settings.value
+    kept = solara.use_ref(cast(tuple[DashboardSession | None, int], (None, -1)))
     session, error = solara.use_memo(
-        lambda: _build(s, generation.value), dependencies=[s, generation.value]
+        lambda: _session_for(kept, s, generation.value), dependencies=[s, generation.value]
+    )
+    # A change keeps the session but makes a new snapshot: put it on screen.
+    solara.use_effect(
+        lambda: _show(session) if session is not None else None,
+        [session, session.changes if session is not None else -1],
     )
 
     def play(cancel: threading.Event) -> None:
@@ -592,10 +664,11 @@ def Page() -> None:
             return
         spread_progress.value = 0
         try:
-            result = chance_spread(session.settings, session.run.week, progress=spread_progress.set)
+            run_id = session.snapshot.session
+            result = chance_spread(session.history, session.run.week, progress=spread_progress.set)
         finally:
             spread_progress.value = None
-        spread.value = (id(session), result)
+        spread.value = (run_id, result)
 
     solara.use_thread(spread_job, dependencies=[spread_request.value], intrusive_cancel=False)
     # A new run starts unfinished, whatever the last one did.
@@ -685,6 +758,7 @@ def LessonList() -> None:
 
     def start(key: str) -> None:
         playing.value = False
+        generation.value += 1  # a lesson starts a new run, even on the settings on screen
         settings.value = LESSONS[key].settings()
         lesson.value = key
         lessons_open.value = False

@@ -9,12 +9,14 @@ from the paired run's weekly arrays.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from hrsim.core.results import STATE_COLUMNS
 from hrsim.dashboard import palette
+from hrsim.dashboard.earlier_runs import EarlierRun
 from hrsim.dashboard.paired_run import ARMS, PairedRun
 from hrsim.dashboard.vega import Figure, base, label_expr
 
@@ -35,12 +37,18 @@ SO_FAR: dict[str, tuple[str, tuple[str, ...]]] = {
 MAX_POINTS = 260  # a curve 330 px wide shows no more; fewer rows keep each step light
 
 
-def shown_weeks(run: PairedRun, first: int = 0) -> list[int]:
-    """The weeks a curve draws: every week early on, every k-th later (and always the last)."""
-    every = -(-(run.week + 1) // MAX_POINTS)
-    weeks = list(range(first, run.week + 1, every))
-    if weeks and weeks[-1] != run.week:
-        weeks.append(run.week)
+def shown_weeks(run: PairedRun, first: int = 0, last: int | None = None) -> list[int]:
+    """The weeks a curve draws: every week early on, every k-th later (and always the last).
+
+    ``last`` (default: the run's week) can reach further, for earlier runs drawn beside it.
+    """
+    end = run.week if last is None else last
+    every = -(-(end + 1) // MAX_POINTS)
+    weeks = list(range(first, end + 1, every))
+    if weeks and weeks[-1] != end:
+        weeks.append(end)
+    if run.week < end and run.week not in weeks:  # the run's own last week, too
+        weeks = sorted([*weeks, run.week])
     return weeks
 
 
@@ -53,9 +61,15 @@ def _years(weeks: np.ndarray | list[int] | range) -> list[float]:
 YEARS_PARAM = {"name": "years_shown", "value": 1}
 
 
-def years_shown(run: PairedRun) -> int:
-    """Whole years the time axis spans this week (at least one)."""
-    return max(1, -(-run.week // WEEKS_PER_YEAR))
+def years_shown(run: PairedRun, earlier: Sequence[EarlierRun] = ()) -> int:
+    """Whole years the time axis spans this week (at least one), earlier runs included."""
+    week = max([run.week, *(e.week for e in earlier)])
+    return max(1, -(-week // WEEKS_PER_YEAR))
+
+
+def _earlier_dashes(earlier: Sequence[EarlierRun]) -> list[list[int]]:
+    """Each earlier run's dash pattern (``earlier`` is oldest first; the newest gets the first)."""
+    return [palette.EARLIER_DASH[len(earlier) - 1 - i] for i in range(len(earlier))]
 
 
 def _time_axis(run: PairedRun, field: str = "year") -> dict[str, Any]:
@@ -145,8 +159,11 @@ def _binned(values: np.ndarray, weeks: int) -> tuple[list[int], list[float]]:
     return starts.tolist(), sums.tolist()
 
 
-def overdoses(run: PairedRun) -> Figure:
-    """Overdoses per 4 weeks by outcome (scenario, stacked), with the baseline's deaths."""
+def overdoses(run: PairedRun, earlier: Sequence[EarlierRun] = ()) -> Figure:
+    """Overdoses per 4 weeks by outcome (scenario, stacked), with the baseline's deaths.
+
+    Earlier runs (``earlier``) add their deaths as faint lines.
+    """
     w = run.week
     reversed_ = run.series("scenario", "overdoses_reversed")
     outcomes = {
@@ -171,9 +188,51 @@ def overdoses(run: PairedRun) -> Figure:
     starts, sums = _binned(run.series("baseline", "overdoses_fatal"), w)
     middle = _years(np.array(starts) - 1 + BIN_WEEKS / 2)
     baseline = [{"year": m, "deaths": c} for m, c in zip(middle, sums, strict=True)]
+    kept = []
+    for e in earlier:
+        starts, sums = _binned(e.series("overdoses_fatal"), e.week)
+        middle = _years(np.array(starts) - 1 + BIN_WEEKS / 2)
+        kept += [
+            {"year": m, "deaths": c, "run": e.label} for m, c in zip(middle, sums, strict=True)
+        ]
+    faint = [
+        {
+            "data": {"name": "earlier"},
+            "mark": {
+                "type": "line",
+                "interpolate": "step",
+                "strokeWidth": 2,
+                "color": palette.EARLIER,
+            },
+            "encoding": {
+                "x": _time_axis(run),
+                "y": {"field": "deaths", "type": "quantitative"},
+                "strokeDash": {
+                    "field": "run",
+                    "type": "nominal",
+                    "title": None,
+                    "scale": {
+                        "domain": [e.label for e in earlier],
+                        "range": _earlier_dashes(earlier),
+                    },
+                    "legend": {
+                        "orient": "bottom",
+                        "direction": "vertical",
+                        "symbolStrokeColor": palette.EARLIER,
+                    },
+                },
+                "tooltip": [
+                    {"field": "run"},
+                    {"field": "year", "format": ".2f"},
+                    {"field": "deaths"},
+                ],
+            },
+        }
+    ]
+    note = "; faint lines: deaths in earlier runs" if earlier else ""
     spec = base(
         "Overdoses",
-        f"the scenario, per {BIN_WEEKS} weeks; dashed line: deaths in the baseline",
+        f"the scenario, per {BIN_WEEKS} weeks; dashed line: deaths in the baseline{note}",
         fit="width",
         width=WIDTH,
         height=HEIGHT,
@@ -223,9 +282,11 @@ def overdoses(run: PairedRun) -> Figure:
                     "y": {"field": "deaths", "type": "quantitative"},
                 },
             },
+            *(faint if earlier else []),
         ],
     )
-    return Figure(spec, {"bars": bars, "baseline": baseline}, {"years_shown": years_shown(run)})
+    data = {"bars": bars, "baseline": baseline, **({"earlier": kept} if earlier else {})}
+    return Figure(spec, data, {"years_shown": years_shown(run, earlier)})
 
 
 def _rolling_rate(new: np.ndarray, at_risk_years: np.ndarray) -> np.ndarray:
@@ -374,20 +435,51 @@ def retention(run: PairedRun, targets: dict[str, float]) -> Figure:
     return Figure(spec, {"curves": rows, "targets": marks})
 
 
-def so_far(run: PairedRun) -> Figure:
-    """Deaths and infections added up so far, scenario against baseline (the gap = averted)."""
-    weeks = shown_weeks(run)
-    columns: dict[str, list[int]] = {}
+def _running_total(series: Sequence[np.ndarray], weeks: list[int]) -> list[int | None]:
+    """Weeks 1.. added up, at ``weeks`` (None past the last week it has)."""
+    weekly = sum(s[1:] for s in series)
+    total = np.concatenate([[0.0], np.cumsum(weekly)]).astype(int)
+    return [int(total[w]) if w < total.size else None for w in weeks]
+
+
+def so_far(run: PairedRun, earlier: Sequence[EarlierRun] = ()) -> Figure:
+    """Deaths and infections added up so far, scenario against baseline (the gap = averted).
+
+    Earlier runs (``earlier``) add their scenario arm's totals as faint lines, each to the
+    week it reached.
+    """
+    weeks = shown_weeks(run, last=max([run.week, *(e.week for e in earlier)]))
+    columns: dict[str, list[int | None]] = {}
     for arm in ARMS:
         for key, (_, series) in SO_FAR.items():
-            weekly = sum(run.series(arm, c)[1:] for c in series)
-            total = np.concatenate([[0.0], np.cumsum(weekly)]).astype(int)
-            columns[f"{_OUTCOME_CODES[key]}|{arm[0]}"] = total[weeks].tolist()
+            got = [run.series(arm, c) for c in series]
+            columns[f"{_OUTCOME_CODES[key]}|{arm[0]}"] = _running_total(got, weeks)
+    arm_codes = dict(_ARM_CODES)
+    for i, e in enumerate(earlier):
+        arm_codes[str(i)] = e.label
+        for key, (_, series) in SO_FAR.items():
+            got = [e.series(c) for c in series]
+            columns[f"{_OUTCOME_CODES[key]}|{i}"] = _running_total(got, weeks)
     rows = [
-        {"year": year, **{key: values[i] for key, values in columns.items()}}
+        {"year": year, **{k: v[i] for k, v in columns.items() if v[i] is not None}}
         for i, year in enumerate(_years(weeks))
     ]
     labels = {_OUTCOME_CODES[key]: label for key, (label, _) in SO_FAR.items()}
+    arms = [palette.ARM_LABEL[a] for a in ARMS]
+    kept = [e.label for e in earlier]
+    dash = _arm_dash()
+    dash["scale"] = {
+        "domain": arms + kept,
+        "range": [palette.ARM_DASH[a] for a in ARMS] + _earlier_dashes(earlier),
+    }
+    # Earlier runs (arm codes 0, 1, ...) are faint; a value, not a scale: no second legend.
+    colour = {
+        "condition": {
+            "test": f"indexof({json.dumps(kept)}, datum.arm) >= 0",
+            "value": palette.EARLIER,
+        },
+        "value": "#333333",
+    }
     spec = base(
         fit="facet",
         params=[YEARS_PARAM],
@@ -396,7 +488,7 @@ def so_far(run: PairedRun) -> Figure:
             {"fold": list(columns), "as": ["key", "total"]},
             {"calculate": f"{json.dumps(labels)}[split(datum.key, '|')[0]]", "as": "outcome"},
             {
-                "calculate": f"{json.dumps(_ARM_CODES)}[split(datum.key, '|')[1]]",
+                "calculate": f"{json.dumps(arm_codes)}[split(datum.key, '|')[1]]",
                 "as": "arm",
             },
         ],
@@ -412,7 +504,7 @@ def so_far(run: PairedRun) -> Figure:
         spec={
             "width": 205,
             "height": 95,
-            "mark": {"type": "line", "color": "#333333", "strokeWidth": 1.6},
+            "mark": {"type": "line", "strokeWidth": 1.6},
             "encoding": {
                 "x": _time_axis(run),
                 "y": {
@@ -421,7 +513,8 @@ def so_far(run: PairedRun) -> Figure:
                     "title": None,
                     "scale": {"domainMin": 0},
                 },
-                "strokeDash": _arm_dash(),
+                "strokeDash": dash,
+                "color": colour,
                 "tooltip": [
                     {"field": "arm"},
                     {"field": "year", "format": ".2f"},
@@ -431,4 +524,4 @@ def so_far(run: PairedRun) -> Figure:
         },
         resolve={"scale": {"y": "independent"}},
     )
-    return Figure(spec, {"totals": rows}, {"years_shown": years_shown(run)})
+    return Figure(spec, {"totals": rows}, {"years_shown": years_shown(run, earlier)})

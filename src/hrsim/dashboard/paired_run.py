@@ -297,6 +297,17 @@ class PairedRun:
                 self.retention[arm].update(model.people, model.week)
         return n
 
+    def continue_with(self, scenario: Scenario) -> None:
+        """From the next week on, run ``scenario`` and its baseline (no programmes).
+
+        Only what ``hrsim.model.CHANGEABLE_MID_RUN`` names may differ (the supply, the MOUD
+        places, the programmes); the weeks so far stay as they were.
+        """
+        self.models["scenario"].continue_with(scenario)
+        self.models["baseline"].continue_with(without_programmes(scenario))
+        self.scenario = self.model.scenario
+        self._lifetime = None
+
     def series(self, arm: str, column: str) -> np.ndarray:
         """One weekly timeseries column of one arm, weeks 0 to now (a read-only view)."""
         ts = self.models[arm].timeseries

@@ -31,3 +31,8 @@ TIES: dict[str, tuple[str, str, list[int], float]] = {
 # The two arms of a paired run, told apart by line dash.
 ARM_DASH: dict[str, list[int]] = {"scenario": [], "baseline": [6, 4]}
 ARM_LABEL: dict[str, str] = {"scenario": "Scenario", "baseline": "Baseline (no programmes)"}
+
+# Earlier runs kept on the charts (hrsim.dashboard.earlier_runs): one faint grey, told apart
+# by dash patterns (not by colour alone), the newest first.
+EARLIER = "#9AA3AD"
+EARLIER_DASH: tuple[list[int], ...] = ([2, 2], [1, 3], [6, 2, 1, 2])

@@ -312,6 +312,46 @@ class Settings:
         return replace(self, **values)
 
 
+#: Settings whose change starts a new run at week 0 (a new community, another chance, another
+#: file). Any other change continues the run from the week on screen ("play from here").
+RESTART_FIELDS: tuple[str, ...] = ("scenario_file", "people", "seed")
+
+
+def restarts(old: Settings, new: Settings) -> bool:
+    """Whether going from ``old`` to ``new`` needs a new run from week 0."""
+    return any(getattr(old, f) != getattr(new, f) for f in RESTART_FIELDS)
+
+
+def describe_changes(old: Settings, new: Settings) -> list[tuple[str, str, str]]:
+    """What differs, as ``(what, before, after)`` in the sidebar's words.
+
+    For example ``("Fentanyl in the supply", "50%", "80%")`` or
+    ``("Syringe services", "off", "on, 40%")``.
+    """
+    out: list[tuple[str, str, str]] = []
+    fentanyl = CORE_SLIDERS["fentanyl"]
+    if old.fentanyl_share_by_year != new.fentanyl_share_by_year:
+        out.append((fentanyl.label, _series(fentanyl, old), _series(fentanyl, new)))
+    capacity = CORE_SLIDERS["moud_capacity"]
+    if old.moud_capacity != new.moud_capacity:
+        out.append(
+            (capacity.label, capacity.show(old.moud_capacity), capacity.show(new.moud_capacity))
+        )
+    for type_, programme in PROGRAMMES.items():
+        before, after = old.level(type_), new.level(type_)
+        if before != after:
+            out.append((programme.title, _level(programme, before), _level(programme, after)))
+    return out
+
+
+def _series(slider: Slider, settings: Settings) -> str:
+    return ", then ".join(slider.show(v) for v in settings.fentanyl_share_by_year)
+
+
+def _level(programme: Programme, level: float | None) -> str:
+    return "off" if level is None else f"on, {programme.slider.show(level)}"
+
+
 def to_scenario(settings: Settings) -> Scenario:
     """The scenario the settings describe, validated (a ``ScenarioError`` names a bad value)."""
     base = load_scenario(builtin(settings.scenario_file))
@@ -345,13 +385,16 @@ def scenario_toml(settings: Settings) -> str:
 
 __all__ = [
     "CORE_SLIDERS",
+    "RESTART_FIELDS",
     "PROGRAMMES",
     "Programme",
     "ScenarioError",
     "Settings",
     "Slider",
     "describe",
+    "describe_changes",
     "pick_scenario",
+    "restarts",
     "scenario_files",
     "scenario_toml",
     "to_scenario",

@@ -7,21 +7,32 @@ so all its panels always agree on the week even while Play steps the run in anot
 a lock keeps two steps from overlapping (Play runs in a thread while the student can press
 buttons).
 
-``chance_spread`` answers "is this gap more than luck?": the same settings on a few other
-seeds, run to the same week, and what each of them averted.
+``change`` is "play from here": new settings take effect from the week on screen, and the run
+as it was goes on beside it as a faint line (``hrsim.dashboard.earlier_runs``); a new
+session starts at week 0 and keeps the runs before it as lines (``kept_runs``).
+
+``chance_spread`` answers "is this gap more than luck?": the same run (with the same changes
+at the same weeks) on a few other seeds, run to the same week, and what each of them averted.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from hrsim.dashboard import charts
+from hrsim.dashboard.earlier_runs import EarlierRun, keep
 from hrsim.dashboard.network_view import NetworkView
 from hrsim.dashboard.paired_run import PairedRun
-from hrsim.dashboard.parameters import Settings, scenario_toml, to_scenario
+from hrsim.dashboard.parameters import (
+    Settings,
+    describe_changes,
+    restarts,
+    scenario_toml,
+    to_scenario,
+)
 from hrsim.files import csv_text
 from hrsim.scenario import parameter_table
 
@@ -66,7 +77,7 @@ def retention_targets() -> dict[str, float]:
 class Snapshot:
     """Everything the page shows for one week of one session."""
 
-    session: int  # id of the session it belongs to
+    session: tuple[int, int]  # the session it belongs to, and which change of its settings
     clock: Clock
     done: bool
     figures: dict[str, Any]
@@ -75,14 +86,75 @@ class Snapshot:
 class DashboardSession:
     """Settings -> scenario -> paired run -> figures, for one browser tab."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, earlier: Sequence[EarlierRun] = ()) -> None:
         self.settings = settings
         self.scenario = to_scenario(settings)  # raises ScenarioError on a bad value
         self.run = PairedRun(self.scenario)
         self.view = NetworkView(self.run.model)
         self.lock = threading.Lock()
         self._targets = retention_targets()
+        # The settings and the week each took effect: (0, the first), then each change.
+        self.history: list[tuple[int, Settings]] = [(0, settings)]
+        self.changes = 0
+        # Earlier runs of another population size are not comparable in counts.
+        self.earlier = [run for run in earlier if run.people == settings.people]
         self.snapshot = self._snap()
+
+    def can_continue(self, settings: Settings) -> bool:
+        """Whether ``settings`` can take effect from this week ("play from here").
+
+        Not before the first week (there is nothing to continue), not at the horizon, and
+        not for another scenario file, population size or seed (a new community or a new
+        run of chance starts at week 0).
+        """
+        return 0 < self.run.week < self.run.weeks and not restarts(self.settings, settings)
+
+    def change(self, settings: Settings) -> None:
+        """From the next week on, run ``settings`` (``can_continue`` must hold).
+
+        The run as it was goes on beside it, unchanged, as a faint line on the charts.
+        Raises ``ScenarioError`` on a bad value (nothing changes then).
+        """
+        if not self.can_continue(settings):
+            raise ValueError("these settings start a new run: build a new session")
+        scenario = to_scenario(settings)
+        with self.lock:
+            week = self.run.week
+            changed = describe_changes(self.settings, settings)
+            before = "; ".join(f"{what} {old}" for what, old, _ in changed)
+            after = "; ".join(f"{what} {old} → {new}" for what, old, new in changed)
+            branch = EarlierRun.branch(
+                self.run.model,
+                f"without the change at week {week}",
+                f"Faint line: the same run without the change at week {week} ({before}); "
+                f"with it: {after}.",
+            )
+            self.run.continue_with(scenario)
+            self.scenario = self.run.scenario
+            self.settings = settings
+            self.history.append((week, settings))
+            self.changes += 1
+            self.earlier = keep(self.earlier, branch)
+            self.snapshot = self._snap()
+
+    def kept_runs(self) -> list[EarlierRun]:
+        """For the next session: the earlier runs and this one (if it started), all frozen."""
+        runs = list(self.earlier)
+        if self.run.week > 0:
+            number = len(self.history) - 1
+            what = f", changed {number} time{'s' * (number != 1)}" if number else ""
+            runs = keep(
+                runs,
+                EarlierRun.kept(
+                    self.run.model,
+                    f"earlier run (seed {self.settings.seed})",
+                    f"Faint line: the earlier run on seed {self.settings.seed}, to week "
+                    f"{self.run.week}{what}.",
+                ),
+            )
+        for run in runs:
+            run.freeze()
+        return runs
 
     @property
     def figures(self) -> dict[str, Any]:
@@ -107,13 +179,15 @@ class DashboardSession:
                 if not self.run.step(1):
                     break
                 self.view.observe(self.run.model)
+                for run in self.earlier:
+                    run.step_to(self.run.week)
                 done += 1
             if done:
                 self.snapshot = self._snap()
             return done
 
     def _snap(self) -> Snapshot:
-        return Snapshot(id(self), self.clock, self.run.done, self.draw())
+        return Snapshot((id(self), self.changes), self.clock, self.run.done, self.draw())
 
     def draw(self) -> dict[str, Any]:
         """Every figure of the current week (Vega-Lite specs, plain dicts)."""
@@ -122,10 +196,10 @@ class DashboardSession:
             "network": self.view.figure(model),
             "network_caption": self.view.caption(model),
             "care_states": charts.care_states(run),
-            "overdoses": charts.overdoses(run),
+            "overdoses": charts.overdoses(run, self.earlier),
             "incidence": charts.incidence(run),
             "retention": charts.retention(run, self._targets),
-            "so_far": charts.so_far(run),
+            "so_far": charts.so_far(run, self.earlier),
             "averted": run.averted(),
             "economics": run.economics(),
         }
@@ -161,22 +235,30 @@ class Spread:
 
 
 def chance_spread(
-    settings: Settings,
+    history: Sequence[tuple[int, Settings]],
     week: int,
     seeds: int = SPREAD_SEEDS,
     progress: Callable[[int], None] | None = None,
 ) -> Spread:
-    """The settings' averted counts at ``week`` on their own seed and ``seeds`` more.
+    """The averted counts at ``week`` of the same run on its own seed and ``seeds`` more.
 
-    Each seed is a paired run of its own (scenario and baseline on that seed), so the spread
-    is the run-to-run variation one community of this size shows by chance. ``progress`` is
-    called with the number of runs done.
+    ``history`` is the session's settings and the week each took effect
+    (``DashboardSession.history``): every seed's run makes the same changes at the same
+    weeks. Each seed is a paired run of its own (scenario and baseline on that seed), so the
+    spread is the run-to-run variation one community of this size shows by chance.
+    ``progress`` is called with the number of runs done.
     """
-    chosen = tuple(settings.seed + k for k in range(seeds + 1))
+    first = history[0][1]
+    chosen = tuple(first.seed + k for k in range(seeds + 1))
     results: list[dict[str, int]] = []
     for done, seed in enumerate(chosen):
-        run = PairedRun(to_scenario(settings.changes(seed=seed)))
-        run.step(week)
+        run = PairedRun(to_scenario(first.changes(seed=seed)))
+        for at, settings in history[1:]:
+            if at >= week:
+                break
+            run.step(at - run.week)
+            run.continue_with(to_scenario(settings.changes(seed=seed)))
+        run.step(week - run.week)
         results.append(run.averted().averted)
         if progress is not None:
             progress(done + 1)

@@ -156,14 +156,14 @@ LESSONS: dict[str, Lesson] = {
             "baseline.toml",
             "What happens to overdose deaths when more of the supply is fentanyl?",
             (
-                "Press Play (Fast) and pause near year 2. Note the overdose deaths in the "
-                "'Overdose deaths' card ('in the scenario').",
+                "Press Play (Fast) and pause near year 2.",
                 "Open Settings and set 'Fentanyl in the supply' to 90% (type 90 in its box). "
-                "The run starts again at week 0.",
-                "Play to year 2 again and compare.",
+                "The run goes on from this week; a faint line goes on without the change.",
+                "Play to year 4 and compare the black 'Died' bars with the faint line.",
             ),
-            "The Overdoses chart's black 'Died' bars and the overdose deaths 'in the scenario'. "
-            "No programme is on, so nothing is 'averted': fentanyl changes both runs alike.",
+            "The Overdoses chart's black 'Died' bars against the faint line of the same run "
+            "without the change. No programme is on, so nothing is 'averted': fentanyl "
+            "changes both runs alike.",
             fentanyl=0.5,
         ),
         Lesson(
@@ -174,9 +174,9 @@ LESSONS: dict[str, Lesson] = {
             (
                 "Press Play (Fast) and pause near year 2. Note the 'Overdose deaths averted'.",
                 "Open Settings and set the naloxone programme's Coverage to 80% (type 80 in "
-                "its box). The run starts again at week 0.",
-                "Play to year 2 again and compare. Then try another Random seed: is the gap "
-                "still there?",
+                "its box). The run goes on from this week.",
+                "Play to year 4. In 'Overdose deaths' below the cards, the faint line is the "
+                "same run at 10%. Then press 'Is it chance?': is the gap more than luck?",
             ),
             "The 'Overdose deaths averted' card, and the orange 'Reversed' bars in Overdoses.",
             programme=("naloxone_distribution", 0.1),
@@ -189,8 +189,9 @@ LESSONS: dict[str, Lesson] = {
             (
                 "Press Play (Fast) and pause near year 3. Note the 'Deaths, all causes averted'.",
                 "Open Settings and set the MOUD expansion's 'Treatment places, times "
-                "today's' to 3 (type 3 in its box). The run starts again at week 0.",
-                "Play to year 3 again and compare.",
+                "today's' to 3 (type 3 in its box). The run goes on from this week.",
+                "Play to year 6 and compare the deaths with the faint line (the run without "
+                "the change).",
             ),
             "The green and yellow bands (methadone, buprenorphine) in 'People in each care "
             "state', and the deaths averted.",
@@ -204,9 +205,10 @@ LESSONS: dict[str, Lesson] = {
             (
                 "Press Play (Fast) and pause near year 3. Note the 'New HCV infections averted'.",
                 "Open Settings and set the syringe services' Coverage to 80% (type 80 in its "
-                "box). The run starts again at week 0.",
-                "Play to year 3 again and compare. Infections are rarer than overdoses: try "
-                "a few seeds before you trust a small difference.",
+                "box). The run goes on from this week.",
+                "Play to year 6 and compare with the faint line (the run at 20%). Infections "
+                "are rarer than overdoses: press 'Is it chance?' before you trust a small "
+                "difference.",
             ),
             "The 'HIV and HCV incidence' chart (solid: the scenario, dashed: the baseline) and "
             "the infections averted.",
