@@ -22,7 +22,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from hrsim.files import write_atomic, write_text_atomic  # noqa: E402
-from hrsim.reporting.palette import PALETTE  # noqa: E402
+from hrsim.reporting.palette import (  # noqa: E402
+    HIGH_VALUE_COLOUR,
+    LOW_VALUE_COLOUR,
+    PALETTE,
+)
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:1100px;margin:2em auto;
@@ -134,27 +138,29 @@ def tornado(
     high: Sequence[float],
     centre: float,
     xlabel: str,
-    low_label: str = "low value",
-    high_label: str = "high value",
+    low_label: str = "parameter at its low value",
+    high_label: str = "parameter at its high value",
 ) -> Any:
     """A tornado chart: one bar per parameter from the outcome at its low to its high value.
 
     Bars are sorted so the widest swing is on top; ``centre`` is the outcome at the reference
-    point. Returns the matplotlib figure.
+    point. The low and high halves are mid and dark grey
+    (:data:`~hrsim.reporting.palette.LOW_VALUE_COLOUR`, ``HIGH_VALUE_COLOUR``): no arm's
+    colour, since a bar is a parameter's value, not an arm. Returns the matplotlib figure.
     """
     swing = [abs(h - lo) for lo, h in zip(low, high, strict=True)]
     order = sorted(range(len(labels)), key=lambda i: swing[i])
     fig, ax = plt.subplots(figsize=(7, 0.45 * len(labels) + 1.2))
     for row, i in enumerate(order):
-        ax.barh(row, low[i] - centre, left=centre, color=PALETTE[0], height=0.6)
-        ax.barh(row, high[i] - centre, left=centre, color=PALETTE[1], height=0.6)
+        ax.barh(row, low[i] - centre, left=centre, color=LOW_VALUE_COLOUR, height=0.6)
+        ax.barh(row, high[i] - centre, left=centre, color=HIGH_VALUE_COLOUR, height=0.6)
     ax.axvline(centre, color="#333", linewidth=1)
     ax.set_yticks(range(len(order)), [labels[i] for i in order])
     ax.set_xlabel(xlabel)
     ax.legend(
         handles=[
-            plt.Rectangle((0, 0), 1, 1, color=PALETTE[0]),
-            plt.Rectangle((0, 0), 1, 1, color=PALETTE[1]),
+            plt.Rectangle((0, 0), 1, 1, color=LOW_VALUE_COLOUR),
+            plt.Rectangle((0, 0), 1, 1, color=HIGH_VALUE_COLOUR),
         ],
         labels=[low_label, high_label],
         loc="lower right",

@@ -41,6 +41,14 @@ ARM_PALETTE: tuple[str, ...] = (
     "#AA4499",
 )
 
+#: A tornado chart's bars: the outcome with a parameter at its low value (mid grey) and at its
+#: high value (dark grey). Greys, so no bar is read as an arm: every arm colour above but the
+#: baseline's black has a hue, and black is neither bar's. They differ in lightness alone (CIE
+#: L* about 61 and 29; contrast 3:1 with each other and the low one 3:1 with white), so they
+#: are told apart with any colour vision and in greyscale.
+LOW_VALUE_COLOUR = "#949494"
+HIGH_VALUE_COLOUR = "#444444"
+
 
 def arm_colours(arms: Sequence[str], baseline: str | None = None) -> dict[str, str]:
     """One colour per arm, the same in every figure: black for the baseline, then the palette.
