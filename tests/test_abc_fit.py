@@ -347,6 +347,14 @@ def test_a_psa_draws_the_fitted_parameters_from_the_posterior_and_scales_to_the_
     assert "population" not in plan.sample_values  # a scale, not a scenario setting
     np.testing.assert_allclose(plan.scale, draws["population"] / 300)
     assert "joint posterior draws" in plan.describe()
+    # A fit by the real command names its place file: the priors recorded are the fit's.
+    used = {p["parameter"]: p["prior"] for p in json.loads((out / "fit.json").read_text())[
+        "parameters"]}  # fmt: skip
+    record = plan.plan.manifest["psa"]
+    (entry,) = [d for d in record["distributions"] if d["parameter"] == name]
+    assert entry["prior"] == used[name] and entry["prior_known"] is True
+    assert record["population"]["prior"] == used["population"]
+    assert record["population"]["prior_known"] is True
 
     data, _ = run_psa(plan, tmp_path / "psa", workers=1, progress=False)
     raw = load_psa(tmp_path / "psa")  # read again: the scaling happens on every read
@@ -463,3 +471,99 @@ def test_a_shipped_fit_is_used_without_pyabc_and_fitting_without_it_is_one_line(
     assert json.loads(proc.stdout)["posterior"] == "massachusetts"
     assert proc.stderr.strip().endswith("(compare and psa --posterior)")
     assert "research extra" in proc.stderr and proc.stderr.count("\n") == 1
+
+
+def _psa_on(posterior: object):
+    from hrsim.analysis.psa import plan_psa
+
+    base = load_scenario(None, {"run.people": 300, "run.years": 0.5})
+    arm = base.with_overrides({"run.name": "arm"})
+    return plan_psa(base, [arm], names=["base", "arm"], samples=3, seed=2, posterior=posterior)
+
+
+def test_a_psa_on_the_shipped_fit_records_the_fits_prior_of_each_posterior_parameter():
+    """Each parameter drawn from the posterior says so in the manifest, with the prior the fit
+    used (the fit's record in fit.json, the place file's distribution): not a point at the
+    scenarios' value for the potency ratio, which has no PSA distribution of its own."""
+    from hrsim.analysis.fit import resolve_fit
+
+    place = load_place("massachusetts")
+    summary = json.loads((resolve_fit("massachusetts") / "fit.json").read_text())
+    used = {p["parameter"]: p["prior"] for p in summary["parameters"]}
+    plan = _psa_on("massachusetts")
+    record = plan.plan.manifest["psa"]  # what the store's manifest.json holds
+    entries = {d["parameter"]: d for d in record["distributions"]}
+    for name in ("overdose.base_rate_per_year", "supply.fentanyl_potency_ratio"):
+        entry, prior = entries[name], place.priors[name]
+        assert entry["drawn_from"] == "posterior of massachusetts"
+        assert entry["prior"] == used[name] and entry["prior_known"] is True
+        assert (entry["dist"], entry["low"], entry["high"]) == (prior.dist, prior.low, prior.high)
+        assert entry["declared_in"].startswith("prior of the fit, from ")
+        assert "/" not in entry["declared_in"]  # the place file's name, not this machine's path
+        assert f"(the fit's prior {used[name]})" in plan.describe()
+    ratio = entries["supply.fentanyl_potency_ratio"]
+    assert (ratio["dist"], ratio["low"], ratio["high"]) == ("uniform", 1.5, 4.0)
+    assert "massachusetts.toml [fit.priors]" in ratio["declared_in"]
+    others = [d for n, d in entries.items() if n not in used]
+    assert others and not any("drawn_from" in d or "prior" in d for d in others)
+    # The population is drawn from the posterior too: the outcomes' scale, with its prior.
+    population = record["population"]
+    assert population["drawn_from"] == "posterior of massachusetts"
+    assert population["prior"] == used["population"] and population["dist"] == "lognormal"
+    assert (population["low"], population["high"]) == (220000.0, 345000.0)
+
+
+def test_a_fit_whose_place_file_changed_or_went_records_fit_json_s_prior_only(tmp_path):
+    """A prior is taken from the place file only where fit.json says the fit used that one;
+    otherwise the record is fit.json's description, marked as such, never the new prior."""
+    import shutil
+
+    from hrsim.analysis.fit import resolve_fit
+    from hrsim.analysis.posterior import fit_priors
+
+    shipped = resolve_fit("massachusetts")
+    folder = tmp_path / "fit"
+    shutil.copytree(shipped, folder)
+    ratio = "supply.fentanyl_potency_ratio"
+    used = {p["parameter"]: p["prior"] for p in json.loads((folder / "fit.json").read_text())[
+        "parameters"]}  # fmt: skip
+    text = (shipped.parent / "massachusetts.toml").read_text()
+    changed = tmp_path / "massachusetts.toml"
+    assert "low = 1.5, high = 4.0" in text
+    changed.write_text(text.replace("low = 1.5, high = 4.0", "low = 1.2, high = 4.0"))
+    settings = json.loads((folder / "fit-settings.json").read_text())
+    settings["place_file"] = str(changed)
+    (folder / "fit-settings.json").write_text(json.dumps(settings))
+
+    plan = _psa_on(folder)
+    entries = {d["parameter"]: d for d in plan.plan.manifest["psa"]["distributions"]}
+    entry = entries[ratio]
+    assert entry["drawn_from"] == f"posterior of {folder}"
+    assert entry["prior"] == used[ratio] == "uniform(low 1.5, high 4), range 1.5-4"
+    assert entry["prior_known"] is False
+    assert "now gives uniform(low 1.2, high 4)" in entry["prior_note"]
+    assert "not the fit's prior" in entry["declared_in"]
+    assert f"the fit's prior {used[ratio]}; the fit's place file now gives" in plan.describe()
+    # The other priors are unchanged in the place file: those are the fit's.
+    assert entries["overdose.base_rate_per_year"]["prior_known"] is True
+
+    settings["place_file"] = str(tmp_path / "gone.toml")
+    (folder / "fit-settings.json").write_text(json.dumps(settings))
+    gone = fit_priors(folder, [ratio, "population"])
+    assert gone[ratio].distribution is None and gone[ratio].described == used[ratio]
+    assert "gone.toml is not there" in gone[ratio].note
+    assert _psa_on(folder).plan.manifest["psa"]["population"] == {
+        "parameter": "population",
+        "drawn_from": f"posterior of {folder}",
+        "prior": used["population"],
+        "prior_known": False,
+        "prior_note": gone["population"].note,
+    }
+
+    # No fit.json to check against: the place file's prior, and a note that it is unchecked.
+    settings.pop("place_file")
+    (folder / "fit-settings.json").write_text(json.dumps(settings))
+    (folder / "fit.json").unlink()
+    unchecked = fit_priors(folder, [ratio])[ratio]
+    assert unchecked.distribution is not None and unchecked.distribution.low == 1.5
+    assert unchecked.described is None and "no fit.json" in unchecked.note

@@ -11,13 +11,14 @@ import hashlib
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from hrsim.economics.distributions import Distribution
 from hrsim.errors import ScenarioError
 
 DATABASE = "abc.db"
@@ -26,6 +27,8 @@ CANDIDATES = "candidates"
 POSTERIOR_CSV = "posterior.csv"
 #: Each parameter's prior mean and sd: pyabc samples ``(x - mean) / sd``.
 SCALES = "abc-scales.json"
+#: The fit's summary (:mod:`hrsim.reporting.fit_page`): each parameter's prior, described.
+SUMMARY = "fit.json"
 
 
 def candidate_seed(seed: int, generation: int, index: int) -> int:
@@ -111,6 +114,104 @@ def posterior_samples(folder: Path | str, n: int, seed: int) -> pd.DataFrame:
     else:
         raise ScenarioError(f"{folder}: no fit here (neither {DATABASE} nor {POSTERIOR_CSV})")
     return resample(posterior, n, seed).drop(columns=["particle"])
+
+
+@dataclass(frozen=True)
+class FitPrior:
+    """The prior a fit used for one parameter, as the fit's files record it.
+
+    ``distribution`` is the prior itself (from the fit's place file), None when it cannot be
+    read (``note`` says why); ``described`` is the fit's own record of it (its description in
+    ``fit.json``), None when the folder has no ``fit.json``.
+    """
+
+    name: str
+    distribution: Distribution | None
+    described: str | None
+    note: str = ""
+
+    @property
+    def text(self) -> str:
+        """The prior in words, for plans and manifests."""
+        if self.distribution is not None:
+            return self.distribution.describe()
+        return self.described or "not recorded"
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain types, for JSON: the prior's description and where it was read."""
+        record: dict[str, Any] = {"prior": self.text, "prior_known": self.distribution is not None}
+        return {**record, "prior_note": self.note} if self.note else record
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def fit_priors(folder: Path | str, names: list[str]) -> dict[str, FitPrior]:
+    """The prior the fit in ``folder`` used for each of ``names`` (its fitted parameters).
+
+    ``fit-settings.json`` names the place the fit was of: its ``place_file`` (a fit by
+    ``hrsim fit``), else the place shipped with hrsim of its ``place`` name (a shipped fit
+    records no file). The priors are that place file's (``[fit.priors]``, ``[population]``,
+    the defaults' distributions), and are taken only where ``fit.json``'s description of the
+    prior the fit used is the same (the place file may have changed since the fit): where it
+    is not, or the place file is gone, the record is ``fit.json``'s description alone.
+    """
+    import hrsim.places as places_module
+    from hrsim.analysis.fit_store import SETTINGS_FILE
+    from hrsim.places import load_place
+
+    folder = Path(folder)
+    settings = _read_json(folder / SETTINGS_FILE) or {}
+    summary = _read_json(folder / SUMMARY)
+    described: dict[str, str] = {}
+    for item in (summary or {}).get("parameters", []):
+        if isinstance(item, dict) and isinstance(item.get("prior"), str):
+            described[str(item.get("parameter"))] = item["prior"]
+    place_file = settings.get("place_file")
+    name = settings.get("place")
+    path: Path | None
+    if place_file:
+        path = Path(str(place_file))
+    elif name:
+        path = Path(places_module.__file__).parent / f"{name}.toml"
+    else:
+        path = None
+    priors: dict[str, Distribution] = {}
+    missing = f"{SETTINGS_FILE} names no place file"
+    if path is not None and not path.is_file():
+        missing = f"the fit's place file {path} is not there"
+    elif path is not None:
+        try:
+            place = load_place(path)
+        except ScenarioError as exc:
+            missing = f"the fit's place file does not load ({exc})"
+        else:
+            for key, declared in place.priors.items():  # this machine's path: the file's name
+                where = declared.where.replace(str(place.path), place.path.name)
+                priors[key] = replace(declared, where=f"prior of the fit, from {where}")
+    found: dict[str, FitPrior] = {}
+    for key in names:
+        text = described.get(key)
+        prior = priors.get(key)
+        said = f"the prior as {SUMMARY} describes it" if text else f"no {SUMMARY} describes it"
+        if prior is None:
+            why = missing if not priors else f"the fit's place file has no prior for {key}"
+            found[key] = FitPrior(key, None, text, f"{why}; {said}")
+        elif text is not None and text != prior.describe():
+            note = (
+                f"the fit's place file now gives {prior.describe()}, not the prior the fit"
+                f" used; {said}"
+            )
+            found[key] = FitPrior(key, None, text, note)
+        else:
+            note = "" if text is not None else f"no {SUMMARY} to check it against"
+            found[key] = FitPrior(key, prior, text, note)
+    return found
 
 
 def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: list[float]) -> np.ndarray:

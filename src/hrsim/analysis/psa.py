@@ -42,7 +42,7 @@ import fnmatch
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,8 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from hrsim.analysis.calibration import check_parameter, current_value
-from hrsim.analysis.fit import posterior_draws, with_place
+from hrsim.analysis.fit import posterior_draws, resolve_fit, with_place
+from hrsim.analysis.posterior import FitPrior, fit_priors
 from hrsim.batch.outcomes import OUTCOMES
 from hrsim.batch.store import Experiment, load_experiment
 from hrsim.batch.sweep import MAX_ARMS, Arm, Plan, plan_arms
@@ -64,6 +65,7 @@ from hrsim.economics.distributions import (
 from hrsim.errors import ScenarioError
 from hrsim.files import csv_text, safe_file_name, write_atomic
 from hrsim.messages import did_you_mean, show, unknown
+from hrsim.places import POPULATION
 from hrsim.scenario import Scenario, parameter_table, read_toml
 from hrsim.scenario.priors import default_distributions as default_declarations
 
@@ -108,23 +110,33 @@ class Sampled:
     """A sampled parameter: its distribution and the arms (by name) it applies to.
 
     ``posterior`` names the fit (``hrsim fit`` folder) whose posterior the values are drawn
-    from jointly, instead of from ``distribution`` (then the prior of that fit, for reference).
+    from jointly, instead of from ``distribution``; ``prior`` is then the prior that fit used,
+    read from its files, and ``distribution`` is that prior, for reference (when the fit's
+    files do not give it: the default's distribution, or a point at the scenarios' value,
+    and ``prior`` says so).
     """
 
     distribution: Distribution
     arms: tuple[str, ...]
     posterior: str | None = None
+    prior: FitPrior | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Plain types, for JSON."""
         drawn = {"drawn_from": f"posterior of {self.posterior}"} if self.posterior else {}
-        return {**self.distribution.as_dict(), "arms": list(self.arms), **drawn}
+        prior = self.prior.as_dict() if self.posterior and self.prior else {}
+        return {**self.distribution.as_dict(), "arms": list(self.arms), **drawn, **prior}
 
     def describe(self) -> str:
         """How the values are drawn, for the plan."""
         if self.posterior:
-            prior = self.distribution.describe()
-            return f"joint posterior draws from {self.posterior} (prior {prior})"
+            if self.prior is None:
+                return f"joint posterior draws from {self.posterior}"
+            unknown = "" if self.prior.distribution else f"; {self.prior.note}"
+            return (
+                f"joint posterior draws from {self.posterior} (the fit's prior"
+                f" {self.prior.text}{unknown})"
+            )
         return self.distribution.describe()
 
 
@@ -346,6 +358,7 @@ class PsaPlan:
     distributions_file: str | None = None
     posterior: str | None = None  # an ``hrsim fit`` folder the fitted parameters come from
     scale: list[float] | None = None  # per sample: the place's people per simulated person
+    population: FitPrior | None = None  # the prior of the population the scale is drawn for
     plan: Plan = field(init=False, repr=False)
 
     @property
@@ -389,9 +402,10 @@ class PsaPlan:
             arms = "" if len(p.arms) == k else f"  [only {', '.join(p.arms)}]"
             lines.append(f"    {name:<{width}}  {p.describe()}{arms}")
         if self.scale is not None:
+            prior = f" (the fit's prior {self.population.text})" if self.population else ""
             lines.append(
                 f"  outcomes are scaled to the place's population drawn from the posterior of "
-                f"{self.posterior}: median {float(np.median(self.scale)):,.1f} people per "
+                f"{self.posterior}{prior}: median {float(np.median(self.scale)):,.1f} people per "
                 "simulated person"
             )
         for name, reason in self.excluded.items():
@@ -415,7 +429,19 @@ class PsaPlan:
                 "excluded": self.excluded,
                 "posterior": self.posterior,
                 "scale": self.scale,
+                "population": self._population(),
             }
+        }
+
+    def _population(self) -> dict[str, Any] | None:
+        """The manifest's record of the population the outcomes are scaled to, if any."""
+        if self.population is None:
+            return None
+        prior = self.population.distribution
+        return {
+            **(prior.as_dict() if prior else {"parameter": POPULATION}),
+            "drawn_from": f"posterior of {self.posterior}",
+            **self.population.as_dict(),
         }
 
 
@@ -449,7 +475,8 @@ def plan_psa(
             ``[place.settings]``); the fitted parameters are drawn jointly from the posterior
             (weighted resampling, seeded) instead of from their distributions; if it fitted
             the population, every outcome is scaled to the place (population / the
-            scenarios' people, per sample).
+            scenarios' people, per sample). The manifest records each fitted parameter's
+            prior as the fit used it (:func:`hrsim.analysis.posterior.fit_priors`).
     """
     scenarios = [baseline, *arms]
     if posterior is not None:  # the place's inputs (its drug supply) in every arm
@@ -486,14 +513,21 @@ def plan_psa(
     )
     sampled, excluded = choose_parameters(scenarios, labels, file)
     scale: list[float] | None = None
+    population: FitPrior | None = None
     drawn = pd.DataFrame(index=pd.RangeIndex(samples))
     if posterior is not None:
         drawn, scale = posterior_draws(posterior, scenarios, labels, samples, seed)
+        fitted = [*drawn.columns, *([POPULATION] if scale is not None else [])]
+        priors = fit_priors(resolve_fit(posterior), fitted)
         for name in drawn.columns:
-            prior = sampled.pop(name, None)
+            default = sampled.pop(name, None)
             excluded.pop(name, None)
-            reference = prior.distribution if prior else _fit_prior(name, scenarios[0])
-            sampled[name] = Sampled(reference, tuple(labels), posterior=str(posterior))
+            prior = priors[name]
+            reference = prior.distribution
+            if reference is None:
+                reference = _fit_prior(name, scenarios[0], default)
+            sampled[name] = Sampled(reference, tuple(labels), str(posterior), prior)
+        population = priors.get(POPULATION)
     from_priors = [p.distribution for p in sampled.values() if p.posterior is None]
     values = sample_parameters(from_priors, samples, seed)
     for name in drawn.columns:
@@ -516,6 +550,7 @@ def plan_psa(
         distributions_file=file.where if file is not None else None,
         posterior=str(posterior) if posterior is not None else None,
         scale=scale,
+        population=population,
     )
     origin = "psa"
     psa.plan = plan_arms(
@@ -543,13 +578,18 @@ def plan_psa(
     return psa
 
 
-def _fit_prior(name: str, scenario: Scenario) -> Distribution:
-    """A fitted parameter's default distribution, or a point at its value (for the record)."""
-    found = default_declarations().get(name)
+def _fit_prior(name: str, scenario: Scenario, default: Sampled | None) -> Distribution:
+    """For the record, when the fit's files do not give a fitted parameter's prior.
+
+    The default's distribution, or a point at the scenarios' value; either says it is not
+    the fit's prior.
+    """
+    found = default.distribution if default else default_declarations().get(name)
     if found is not None:
-        return found
+        return replace(found, where=f"{found.where} (not the fit's prior: unknown)")
     value = float(current_value(scenario, name))
-    return Distribution(name, "uniform", value, value, value, "the fit's place file")
+    return Distribution(name, "uniform", value, value, value,
+                        "the scenarios' value (not the fit's prior: unknown)")  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------
