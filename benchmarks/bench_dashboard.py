@@ -6,12 +6,15 @@
 In-process: one Step is both models' week plus every figure of the page built (what the
 server does when Step is pressed), timed early, in the middle and at the end of a 10-year run,
 for the baseline and the full package; "Play, server bound" is how many weeks a second the
-server could step and draw with no pause between frames.
+server could step and draw with no pause between frames. "After two changes" is the same
+with two changes of fentanyl made while running (at weeks 10 and 20): the two copies of the
+run without each change step beside it (the faint lines), the dearest case of play-from-here.
 
 In the browser (Debian's Chromium, a real `hrsim dashboard` server): Step latency is the time
 from the click until the clock and all six charts show the new week (the charts mark the week
 they have drawn); Play rate is weeks advanced per second of wall time at each speed, and the
-frames the network chart actually drew.
+frames the network chart actually drew; Step is timed again after two changes typed into
+the fentanyl box (two faint lines running).
 """
 
 from __future__ import annotations
@@ -49,8 +52,13 @@ def summary(ms: list[float]) -> str:
     return f"median {statistics.median(ms):6.1f} ms   p90 {p90:6.1f} ms   max {ms[-1]:6.1f} ms"
 
 
-def in_process(file: str, people: int) -> dict[str, object]:
+def in_process(file: str, people: int, changes: int = 0) -> dict[str, object]:
     session = DashboardSession(Settings.from_file(file, people=people))
+    for k in range(changes):  # play from here, twice: two copies step beside the run
+        session.step(10 * (k + 1) - session.clock.week)
+        session.change(session.settings.changes(fentanyl_share_by_year=(0.6 + 0.1 * k,)))
+    if changes:
+        file = f"{file}, after {changes} changes"
     out: dict[str, object] = {}
     for label, until in (("weeks 1-50", 50), ("weeks 251-300", 300), ("weeks 471-520", 520)):
         session.step(until - 50 - session.clock.week)  # get there without timing
@@ -66,6 +74,8 @@ def in_process(file: str, people: int) -> dict[str, object]:
     payload = sum(len(f.json()) for f in figures.values() if hasattr(f, "json"))
     out["payload_kb_at_end"] = payload / 1024
     print(f"  {file:22s} rows sent per step at week 520: {payload / 1024:.0f} kB of JSON")
+    if changes:
+        return out
     fresh = DashboardSession(Settings.from_file(file, people=people))
     start = time.perf_counter()
     fresh.step(200)
@@ -117,6 +127,14 @@ def in_browser(people: int) -> dict[str, object]:
             _play_to(page, 400)
             out["step_late"] = _steps(page, 20)
             print(f"  browser Step, weeks ~400+:   {summary(out['step_late'])}", flush=True)
+            for share in ("60", "70"):  # two changes while running: two faint lines
+                _type_fentanyl(page, share)
+                _steps(page, 3)
+            out["step_late_two_changes"] = _steps(page, 20)
+            print(
+                f"  browser Step, after 2 changes: {summary(out['step_late_two_changes'])}",
+                flush=True,
+            )
             browser.close()
     finally:
         server.terminate()
@@ -176,6 +194,18 @@ def _play(page, speed: str, seconds: float) -> dict[str, float]:
     return {"weeks_per_s": rate, "network_frames_per_s": drawn}
 
 
+def _type_fentanyl(page, percent: str) -> None:
+    """Type a fentanyl share into its box, as a student does; the run goes on from here."""
+    week = _week(page)
+    box = page.locator(".hrsim-slider-fentanyl .hrsim-number input")
+    if not box.is_visible():
+        page.click(".hrsim-menu")
+    box.fill(percent)
+    box.press("Enter")
+    page.wait_for_function(_DRAWN, arg=week, timeout=30_000)
+    page.wait_for_selector(".hrsim-earlier-run")
+
+
 def _play_to(page, week: int) -> None:
     page.click(".hrsim-controls .v-btn:has-text('Fast')")
     page.click(".hrsim-play")
@@ -200,6 +230,7 @@ def main() -> None:
     print(f"In-process ({args.people:,} people, both arms, every figure):")
     for file in ("baseline.toml", "full_package.toml"):
         results[file] = in_process(file, args.people)
+    results["full_package.toml, 2 changes"] = in_process("full_package.toml", args.people, 2)
     if not args.no_browser:
         print("In Chromium (baseline scenario, 2,000 people):")
         results["browser"] = in_browser(args.people)
