@@ -131,3 +131,50 @@ def test_killed_coordinator_then_rerun(reference, tmp_path):
     assert {name: after[name] for name in saved} == saved
     assert not list((out / "runs").glob("*.tmp"))
     assert_same_results(out, ref)
+
+
+# A stop that lands while the local pool forks a worker: the handler's KeyboardInterrupt is
+# raised inside the fork's after-fork hook, where Python drops it. Reproduced exactly by a
+# hook that sends the stop from inside the fork; the command line's handler notes it, and the
+# pool stops at its next check instead of running every item.
+LOST_IN_A_FORK = """
+import os, signal, sys, time
+from hrsim.batch import executors
+from hrsim.cli import _interrupt
+
+def slow(x):
+    time.sleep(0.2)
+    return x
+
+if __name__ == "__main__":
+    assert executors._can_fork_here()  # workers are forked from here, so the hook runs here
+    signal.signal(signal.{sig}, _interrupt)
+    fired = []
+
+    def stop_from_inside_the_fork():
+        if not fired:
+            fired.append(True)
+            os.kill(os.getpid(), signal.{sig})  # handled at once, inside this hook
+
+    os.register_at_fork(after_in_parent=stop_from_inside_the_fork)
+    done = 0
+    try:
+        for _ in executors.execute(slow, list(range(40)), workers=2):
+            done += 1
+    except KeyboardInterrupt:
+        print(f"stopped after {{done}} of 40, hook fired: {{bool(fired)}}")
+        sys.exit(130)
+    print(f"ran all {{done}}, hook fired: {{bool(fired)}}")
+"""
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_a_stop_lost_inside_a_fork_still_stops_the_local_pool(tmp_path, sig):
+    script = tmp_path / "lost_stop.py"
+    script.write_text(LOST_IN_A_FORK.format(sig=sig))
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120
+    )
+    assert "Exception ignored" in result.stderr  # the interrupt really was dropped in the hook
+    assert result.returncode == 130, result.stdout + result.stderr
+    assert re.match(r"stopped after 0 of 40, hook fired: True", result.stdout)

@@ -7,6 +7,7 @@ prints one line on stderr and exits with code 2, writing nothing.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import json
 import os
@@ -14,6 +15,7 @@ import platform
 import shutil
 import signal
 import sys
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any, NoReturn
@@ -670,18 +672,18 @@ def _psa(args: argparse.Namespace) -> int:
     from hrsim.outputs import resolve_folder
 
     resolve_folder(out)  # a file, ".", home or "/": one line, before any run
-    previous = signal.signal(signal.SIGTERM, _interrupt)  # a batch system's stop, as Ctrl-C
     try:
-        data, summary = run_psa(
-            plan,
-            out,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            progress=not args.quiet and not args.json,
-            wtp=wtp,
-            effect=args.effect,
-            cost=args.cost,
-        )
+        with _stops_like_ctrl_c():
+            data, summary = run_psa(
+                plan,
+                out,
+                workers=args.workers,
+                scheduler=args.scheduler,
+                progress=not args.quiet and not args.json,
+                wtp=wtp,
+                effect=args.effect,
+                cost=args.cost,
+            )
     except KeyboardInterrupt:
         print(
             f"hrsim: interrupted: {_saved_runs(Store(out))} of {plan.total_runs} runs are saved"
@@ -692,8 +694,6 @@ def _psa(args: argparse.Namespace) -> int:
     except RunFailures as exc:
         print(f"hrsim: error: {exc}", file=sys.stderr)
         return 1
-    finally:
-        signal.signal(signal.SIGTERM, previous)
     from hrsim.reporting.psa_report import write_psa_report
 
     report = write_psa_report(data, summary)  # also the CE plane, CEAC and EVPI as PNG
@@ -730,20 +730,18 @@ def _sweep(args: argparse.Namespace) -> int:
     from hrsim.outputs import resolve_folder
 
     resolve_folder(out)  # a file, a dangling link, ".", home or "/": one line, before any run
-    # A batch system's stop (SLURM sends SIGTERM at the time limit) ends the sweep like Ctrl-C:
-    # finished runs are kept and the same command finishes the rest.
-    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        experiment = run_experiment(
-            args.spec,
-            out,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            seed=args.seed,
-            progress="auto" if not args.quiet else False,
-            repair=args.repair,
-            **sizes,
-        )
+        with _stops_like_ctrl_c():
+            experiment = run_experiment(
+                args.spec,
+                out,
+                workers=args.workers,
+                scheduler=args.scheduler,
+                seed=args.seed,
+                progress="auto" if not args.quiet else False,
+                repair=args.repair,
+                **sizes,
+            )
     except KeyboardInterrupt:
         print(
             f"hrsim: interrupted: {_saved_runs(Store(out))} of {plan.total_runs} runs are saved"
@@ -761,8 +759,6 @@ def _sweep(args: argparse.Namespace) -> int:
     except ExecutorError as exc:
         print(f"hrsim: error: {exc}", file=sys.stderr)
         return 1
-    finally:
-        signal.signal(signal.SIGTERM, previous)
     if args.json:
         print(json.dumps(_sweep_summary(experiment.summary), indent=2))
     elif not args.quiet:
@@ -797,13 +793,31 @@ def _saved_runs(store: Any) -> int:
         return 0
 
 
-#: Signals received by ``_interrupt`` since the command started (see ``_fit``'s progress).
-_STOPS: list[int] = []
-
-
 def _interrupt(signum: int, frame: Any) -> None:
-    _STOPS.append(signum)  # kept: a KeyboardInterrupt raised inside a fork hook is swallowed
+    from hrsim.batch.executors import note_stop
+
+    note_stop(signum)  # heard even when a fork hook swallows the KeyboardInterrupt below
     raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _stops_like_ctrl_c() -> Iterator[None]:
+    """Ctrl-C and a batch system's stop (SIGTERM) both end a long command as a KeyboardInterrupt.
+
+    Finished work is kept and the same command goes on from it (SLURM sends SIGTERM at the
+    time limit). A background job's ignored Ctrl-C stays ignored. Both handlers note the stop
+    for the local pool (``executors.note_stop``), which otherwise misses one landing during a
+    fork.
+    """
+    previous_term = signal.signal(signal.SIGTERM, _interrupt)
+    previous_int = signal.getsignal(signal.SIGINT)
+    if previous_int is not signal.SIG_IGN:
+        signal.signal(signal.SIGINT, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous_term)
+        signal.signal(signal.SIGINT, previous_int)
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -994,8 +1008,12 @@ def _fit(args: argparse.Namespace) -> int:
     if continuing and not args.quiet:
         print(f"hrsim: continuing the fit in {out}", file=sys.stderr, flush=True)
 
+    from hrsim.batch.executors import stops_noted
+
+    stops = stops_noted()
+
     def progress(generation: int, accepted: int, evaluated: int) -> None:
-        if _STOPS:  # a stop that arrived while a worker was forked (its exception was lost)
+        if stops_noted() > stops:  # a stop that arrived while a worker was forked
             raise KeyboardInterrupt
         if not args.quiet:
             label = (
@@ -1010,24 +1028,18 @@ def _fit(args: argparse.Namespace) -> int:
             )
 
     # Ctrl-C and a batch system's stop both end the fit at once, or at the next finished batch.
-    previous = signal.signal(signal.SIGTERM, _interrupt)
-    previous_int = signal.getsignal(signal.SIGINT)
-    if previous_int is not signal.SIG_IGN:  # a background job's ignored Ctrl-C stays ignored
-        signal.signal(signal.SIGINT, _interrupt)
     try:
-        fit_place(
-            place, settings, out, workers=args.workers, scheduler=args.scheduler,
-            progress=progress,
-        )  # fmt: skip
+        with _stops_like_ctrl_c():
+            fit_place(
+                place, settings, out, workers=args.workers, scheduler=args.scheduler,
+                progress=progress,
+            )  # fmt: skip
     except KeyboardInterrupt:
         print(
             f"hrsim: interrupted: what was finished is in {out}; run the same command to continue",
             file=sys.stderr,
         )
         return 130
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        signal.signal(signal.SIGINT, previous_int)
     result = read_result(out)
     predictive = posterior_predictive(
         place, result.posterior, draws=args.draws, seed=settings.seed,

@@ -26,7 +26,11 @@ start them under ``if __name__ == "__main__":`` (workers import the script).
 
 Workers ignore Ctrl-C, so an interrupt stops the coordinator cleanly (pending runs are
 cancelled, running ones are stopped) instead of printing one traceback per worker; a worker
-whose coordinator was killed exits by itself.
+whose coordinator was killed exits by itself. A Ctrl-C or SIGTERM that lands while the pool
+forks a worker raises its KeyboardInterrupt inside the fork's after-fork hook, where Python
+drops it ("Exception ignored in _afterFork"): a signal handler that also calls
+:func:`note_stop` (the command line's does) is heard anyway, because the pool checks for
+noted stops after each fork and stops there.
 
 On Dask, a run lost with its worker is resubmitted by the scheduler; keys name the run, so a
 run is never counted twice. A scheduler address is checked before anything starts
@@ -81,6 +85,20 @@ SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx", "inproc")
 
 # HOST:PORT, where HOST is a name, an IPv4 address or a bracketed IPv6 address.
 _HOST_PORT = re.compile(r"(?:\[[0-9A-Fa-f:.%\w]+\]|[A-Za-z0-9_.-]+):(\d{1,5})")
+
+
+#: Stops (signal numbers) noted by a signal handler since the process started.
+_STOPS: list[int] = []
+
+
+def note_stop(signum: int) -> None:
+    """Note a stop signal, so a local pool stops even if its KeyboardInterrupt is lost."""
+    _STOPS.append(signum)
+
+
+def stops_noted() -> int:
+    """How many stops have been noted (compare with the count at the start of a job)."""
+    return len(_STOPS)
 
 
 def check_scheduler_address(address: str) -> str:
@@ -275,11 +293,14 @@ def _on_local_pool[T, R](
     pending: dict[Future[R], int] = {}
     next_item = 0
     finished = False
+    stops = stops_noted()
     try:
         while next_item < len(items) or pending:
             while next_item < len(items) and len(pending) < workers * WINDOW_PER_WORKER:
-                pending[pool.submit(fn, items[next_item])] = next_item
+                pending[pool.submit(fn, items[next_item])] = next_item  # may fork a worker
                 next_item += 1
+            if stops_noted() > stops:  # a stop whose KeyboardInterrupt a fork hook dropped
+                raise KeyboardInterrupt
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 index = pending.pop(future)
