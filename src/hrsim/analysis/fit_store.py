@@ -21,11 +21,10 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
-from hrsim.analysis.posterior import CANDIDATES, DATABASE, SCALES
+from hrsim.analysis.posterior import CANDIDATES, DATABASE, SCALES, SETTINGS_FILE
 from hrsim.files import write_text_atomic
 from hrsim.outputs import OutputError
 
-SETTINGS_FILE = "fit-settings.json"
 #: What the outputs step writes (hrsim.reporting.fit_page), after the fit itself.
 OUTPUT_FILES = (
     "posterior.csv",

@@ -29,6 +29,8 @@ POSTERIOR_CSV = "posterior.csv"
 SCALES = "abc-scales.json"
 #: The fit's summary (:mod:`hrsim.reporting.fit_page`): each parameter's prior, described.
 SUMMARY = "fit.json"
+#: What the fit was of and with which settings (written by :mod:`hrsim.analysis.fit_store`).
+SETTINGS_FILE = "fit-settings.json"
 
 
 def candidate_seed(seed: int, generation: int, index: int) -> int:
@@ -162,7 +164,6 @@ def fit_priors(folder: Path | str, names: list[str]) -> dict[str, FitPrior]:
     is not, or the place file is gone, the record is ``fit.json``'s description alone.
     """
     import hrsim.places as places_module
-    from hrsim.analysis.fit_store import SETTINGS_FILE
     from hrsim.places import load_place
 
     folder = Path(folder)
