@@ -18,6 +18,8 @@ as ``hrsim.batch.outcomes`` counts them; once the run reaches its horizon, the l
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,12 +35,14 @@ from hrsim.analysis.compare import (
 )
 from hrsim.analysis.stats import kaplan_meier_curve
 from hrsim.batch.outcomes import outcomes_of
+from hrsim.burn_in import BurnIn, burn_in_key
 from hrsim.core.people import People
 from hrsim.core.results import TIMESERIES_COLUMNS
 from hrsim.core.states import on_moud
 from hrsim.economics.costs import unit_costs, weekly_costs
 from hrsim.economics.lifetime import discount_factors
 from hrsim.model import HarmReductionModel
+from hrsim.processes import DEFAULT_PROCESSES
 from hrsim.scenario import Scenario
 
 ARMS: tuple[str, ...] = ("scenario", "baseline")
@@ -56,6 +60,42 @@ OUTCOME_COLUMNS: dict[str, tuple[str, ...]] = {
 def without_programmes(scenario: Scenario) -> Scenario:
     """The baseline of ``scenario``: the same parameters with no programmes."""
     return scenario.model_copy(update={"interventions": ()})
+
+
+class BurnIns:
+    """The last few burn-ins the page drew, by what they depend on (``burn_in_key``).
+
+    A burn-in is most of the time it takes to start a run (five years of weeks before week 0),
+    and it depends on neither the programmes nor the run's name: switching a programme on at
+    week 0, Reset, or a lesson on the same community start from a kept one at once. A run
+    from a kept burn-in is identical to one that ran its own (``hrsim.burn_in``). Shared by
+    every tab of a server (the states are bytes, never changed).
+    """
+
+    def __init__(self, size: int = 4) -> None:
+        self.size = size
+        self._kept: OrderedDict[str, BurnIn] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, scenario: Scenario) -> BurnIn | None:
+        """The kept burn-in of ``scenario``'s community and seed, if any."""
+        key = burn_in_key(scenario, DEFAULT_PROCESSES)
+        with self._lock:
+            found = self._kept.get(key)
+            if found is not None:
+                self._kept.move_to_end(key)
+            return found
+
+    def keep(self, burn_in: BurnIn) -> None:
+        """Keep ``burn_in``, forgetting the least recently used beyond ``size``."""
+        with self._lock:
+            self._kept[burn_in.key] = burn_in
+            self._kept.move_to_end(burn_in.key)
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+
+
+BURN_INS = BurnIns()
 
 
 class MoudRetention:
@@ -250,11 +290,17 @@ class PairedRun:
     :class:`HarmReductionModel` objects and can be inspected while the run goes on.
     """
 
-    def __init__(self, scenario: Scenario) -> None:
+    def __init__(self, scenario: Scenario, burn_ins: BurnIns | None = BURN_INS) -> None:
         self.scenario = scenario
+        # Both arms start from one burn-in (the programmes start at week 0): run once, or
+        # taken from the ones kept (``burn_ins``; None runs a fresh one).
+        kept = burn_ins.get(scenario) if burn_ins is not None else None
+        arm = HarmReductionModel(scenario, burn_in=kept, keep_burn_in=kept is None)
+        if burn_ins is not None and kept is None and arm.burn_in_state is not None:
+            burn_ins.keep(arm.burn_in_state)
         self.models: dict[str, HarmReductionModel] = {
-            "scenario": HarmReductionModel(scenario),
-            "baseline": HarmReductionModel(without_programmes(scenario)),
+            "scenario": arm,
+            "baseline": HarmReductionModel(without_programmes(scenario), burn_in=arm.burn_in_state),
         }
         self.retention = {arm: MoudRetention(m.people) for arm, m in self.models.items()}
         econ = scenario.economics
