@@ -107,10 +107,6 @@ def type_number(page, scope: str, text: str, expected_label: str, week: int = 0)
     wait_until_drawn(page, week)
 
 
-def box_value(page, scope: str) -> str:
-    return page.locator(f"{scope} .hrsim-number input").input_value()
-
-
 def test_number_boxes_follow_the_sliders_and_clamp_what_is_typed(watched):
     page = watched.page
     fentanyl = ".hrsim-slider-fentanyl"
@@ -133,8 +129,12 @@ def test_number_boxes_follow_the_sliders_and_clamp_what_is_typed(watched):
         "s => document.querySelector(s + ' .hrsim-number input').value === '0'", arg=fentanyl
     )
     assert label(page, fentanyl) == "Fentanyl in the supply: 0%"
-    type_number(page, ".hrsim-slider-people", "2345", "People: 2,300")
-    assert box_value(page, ".hrsim-slider-people") == "2300"
+    people = ".hrsim-slider-people"
+    type_number(page, people, "2345", "People: 2,300")
+    # The label and the box are rewritten in separate renders: wait for the box too.
+    page.wait_for_function(
+        "s => document.querySelector(s + ' .hrsim-number input').value === '2300'", arg=people
+    )
     watched.assert_clean()
 
 

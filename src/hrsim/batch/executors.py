@@ -183,7 +183,8 @@ def _execute[T, R](
 def _init_worker(environment: dict[str, str], modules: tuple[str, ...]) -> None:
     """In each local worker: the coordinator's environment and programmes, no Ctrl-C, no orphan."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # Stopping a worker is plain SIGTERM, whatever handler its parent had.
+    # A SIGTERM sent to the worker (say, to the whole process group) stops it, whatever handler
+    # its parent had.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # The fork server holds the coordinator's environment of the moment it started; a plug-in
     # loaded since then is listed in HRSIM_PLUGINS only in the coordinator's current one.
@@ -324,10 +325,13 @@ def _on_local_pool[T, R](
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
     # ProcessPoolExecutor has no public way to stop running work before Python 3.14
     # (terminate_workers); its process table is the only handle on the workers.
+    # SIGKILL, not SIGTERM: a worker forked a moment ago still has the parent's SIGTERM handler
+    # (its initializer resets it only once it runs), would swallow SIGTERM as a dropped
+    # KeyboardInterrupt, and the shutdown below would then wait for it forever.
     processes = getattr(pool, "_processes", None) or {}
     for process in list(processes.values()):
         if process.is_alive():
-            process.terminate()
+            process.kill()
 
 
 def _on_dask[T, R](
