@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from conftest import binomial_se, isolated_model, within
 from hrsim import HarmReductionModel
@@ -18,8 +19,11 @@ from hrsim.analysis.validation import (
     STRANG_ADMISSIONS,
     STRANG_COMPLETERS,
     after_detox_targets,
+    check_enough_data,
     detox_follow_up,
     release_follow_up,
+    release_on_moud_follow_up,
+    release_on_moud_target,
 )
 from hrsim.core.states import Care
 from hrsim.processes import CareProcess, Tolerance
@@ -305,3 +309,40 @@ def test_release_follow_up_separates_prison_from_jail():
     assert last.tolist() == [2] and od_week.tolist() == [2]  # died in week 2 after release
     jail_last, jail_od = out["jail_release"]
     assert jail_last.tolist() == [18] and jail_od.tolist() == [0]
+
+
+def test_marsden_measure_compares_releases_on_moud_with_the_rest_by_hand():
+    """Releases on MOUD (continued, begun at release, or no place free: intention to treat)
+    against the others; deaths from any cause in weeks 1-4 after release over the person-time
+    of those weeks, follow-up ending at re-arrest. A 100-week run."""
+    rows = [(p, 0, "initial", "", "jail", "initial_state") for p in range(8)]
+    rows += [
+        # On MOUD at release: 4 releases, 1 death in week 3 after release (other cause).
+        (0, 10, "transition", "jail", "methadone", "custody_continued"),
+        (1, 10, "transition", "jail", "buprenorphine", "at_release"),
+        (2, 10, "transition", "jail", "active", "release_no_moud_place"),
+        (2, 12, "death", "active", "dead", "other_cause"),
+        (3, 10, "transition", "jail", "methadone", "custody_continued"),
+        (3, 11, "transition", "methadone", "jail", "arrest"),  # re-arrested: 1 week at risk
+        # Not on MOUD: 3 releases, 2 deaths within 4 weeks, 1 in week 6 (outside).
+        (4, 20, "transition", "jail", "recovery", "release"),
+        (4, 20, "death", "recovery", "dead", "overdose"),  # week 1, at risk in it
+        (5, 20, "transition", "jail", "recovery", "release"),
+        (5, 23, "death", "recovery", "dead", "overdose"),  # week 4
+        (6, 20, "transition", "jail", "recovery", "release"),
+        (6, 25, "death", "recovery", "dead", "other_cause"),  # week 6: not counted
+        (7, 30, "transition", "jail", "prison", "sentenced"),  # not a release
+    ]
+    rep = release_on_moud_follow_up(state_changes(_log(rows)), 100)["release_on_moud"]
+    assert rep["on_moud"][0].tolist() == [91, 91, 2, 1]  # weeks at risk (to the run's end)
+    assert rep["on_moud"][1].tolist() == [0, 0, 3, 0]
+    assert rep["not_on_moud"][1].tolist() == [1, 4, 6]
+    result = release_on_moud_target([{"release_on_moud": rep}])
+    # On: 1 death / (4+4+2+1 weeks); off: 2 deaths / (1+4+4 weeks, capped at 4).
+    expected = (1 / 11) / (2 / 9)
+    assert result.simulated == pytest.approx(expected)
+    assert result.role == "validation"
+    assert result.published is not None and result.published.value == 0.25
+    # With no death in one group the ratio is not a number, and not a pass.
+    none = {"on_moud": (np.array([4]), np.array([0])), "not_on_moud": rep["not_on_moud"]}
+    assert not check_enough_data([release_on_moud_target([{"release_on_moud": none}])])[0].passed

@@ -402,7 +402,7 @@ def test_validate_html_writes_the_json_a_report_reads(store, tmp_path, capsys):
     beside = page.parent / "validation.json"
     assert f"results as JSON: {beside}" in printed
     rows = json.loads(beside.read_text())
-    assert len(rows) == 29 and all({"name", "status", "interval"} <= set(r) for r in rows)
+    assert len(rows) == 30 and all({"name", "status", "interval"} <= set(r) for r in rows)
     folder = tmp_path / "report"
     assert (
         main(["report", str(store), "--out", str(folder), "--no-pdf", "--validation", str(beside)])
@@ -411,4 +411,4 @@ def test_validate_html_writes_the_json_a_report_reads(store, tmp_path, capsys):
     met = sum(r["status"] == "pass" for r in rows)
     text = _text(folder)
     part = text[text.index("Validation status") : text.index("Assumptions and limitations")]
-    assert f"{met} of 29 published targets met" in part and f"from {beside}" in part
+    assert f"{met} of 30 published targets met" in part and f"from {beside}" in part

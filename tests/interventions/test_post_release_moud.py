@@ -10,6 +10,7 @@ from programme_helpers import assert_same_as_baseline, programme_scenario, run_m
 
 from conftest import binomial_se, within
 from hrsim import HarmReductionModel
+from hrsim.core.states import Care
 from hrsim.processes import CareProcess
 from hrsim.scenario import load_scenario
 
@@ -30,11 +31,15 @@ PRISON = {
 }
 
 
-def release_model(people: int, **programme: object) -> HarmReductionModel:
-    """Care only (nobody dies), with the post-release MOUD programme. No burn-in: the
-    half in custody is the drawn population's (with no arrests, burn-in would release them)."""
+def release_model(
+    people: int, places: int | None = None, **programme: object
+) -> HarmReductionModel:
+    """Care only (nobody dies), with the post-release MOUD programme; MOUD ``places`` (default:
+    one for everyone). No burn-in: the half in custody is the drawn population's (with no
+    arrests, burn-in would release them)."""
     run = {"name": "t", "people": people, "years": 1.0, "seed": 8, "burn_in_years": 0.0}
-    scenario = programme_scenario(TYPE, programme, run=run, **PRISON)
+    care = PRISON["care"] | ({} if places is None else {"moud_capacity_fraction": places / people})
+    scenario = programme_scenario(TYPE, programme, run=run, **(PRISON | {"care": care}))
     return HarmReductionModel(scenario, processes=(CareProcess,))
 
 
@@ -100,3 +105,47 @@ def test_scenario_file_runs():
     m.run(weeks=4)
     assert m.hooks.post_release_moud_fraction == scenario.interventions[0].coverage_fraction
     assert {"enrolled", "starts_at_release", "cost_usd"} <= set(m.programme_frame()["output"])
+
+
+def _one_week_of_admissions(free: int) -> tuple[int, int, int]:
+    """Everyone released this week is offered MOUD; 300 people in active use are already on
+    the waiting list; ``free`` places. Returns (released, admitted at release, from the list)."""
+    m = release_model(2000, places=free, coverage_fraction=1.0)  # nobody is on MOUD yet
+    p = m.people
+    active = np.flatnonzero(p.state == Care.ACTIVE)[:300]
+    p.moud_waiting_since[active] = -1
+    m.step()
+    ev = m.events_frame()
+    week = ev[(ev.week == 1) & (ev.kind == "transition")]
+    released = int(
+        week.from_state.isin(["jail", "prison"]).sum() - (week.detail == "sentenced").sum()
+    )
+    return (
+        released,
+        int((week.detail == "at_release").sum()),
+        int((week.detail == "from_waiting_list").sum()),
+    )
+
+
+def test_a_start_at_release_takes_a_place_before_the_waiting_list():
+    """A start at release is a transfer of care, like MOUD continued in custody: it takes a
+    free place before anyone on the list, and so displaces one admission from it. (It once
+    queued behind the list, and with the default list the programme then did nothing.)"""
+    released, _, _ = _one_week_of_admissions(0)
+    assert 20 < released < 250  # fewer releases than people waiting: both cases below occur
+    few = released // 2
+    assert _one_week_of_admissions(few) == (released, few, 0)
+    assert _one_week_of_admissions(released + 30) == (released, released, 30)
+
+
+def test_with_no_place_free_a_release_on_moud_waits_in_active_use_with_tolerance_kept():
+    m = release_model(2000, places=0, coverage_fraction=1.0)
+    m.step()
+    ev = m.events_frame()
+    out = ev[(ev.week == 1) & (ev.kind == "transition") & (ev.detail == "release_no_moud_place")]
+    rows = out.person.to_numpy()  # no demography: a row is its pid
+    assert rows.size > 20
+    assert (m.people.state[rows] == Care.ACTIVE).all()
+    assert (m.people.tolerance[rows] == 1.0).all()
+    assert (m.people.moud_waiting_since[rows] == 1).all()
+    assert not (ev[ev.week == 1].detail == "at_release").any()

@@ -1,10 +1,19 @@
 """MOUD continued at release from prison.
 
 MOUD is started or continued in prison and carried on at release, so a share of the people
-released go straight onto methadone or buprenorphine (if a treatment place is free) instead
-of into abstinence with lost tolerance. The programme raises
-``hooks.post_release_moud_fraction`` from its baseline toward ``coverage_fraction`` as it
-ramps up (it never lowers it); care decides who is released onto MOUD.
+released go straight onto methadone or buprenorphine instead of into abstinence with lost
+tolerance. The programme raises ``hooks.post_release_moud_fraction`` from its baseline
+toward ``coverage_fraction`` as it ramps up (it never lowers it); care decides who is
+released onto MOUD.
+
+A start at release is a transfer of care: the person is already a patient, so, like MOUD
+continued in custody, it takes a community place before the waiting list. Where places bind
+(the defaults) each start at release is one admission from the list fewer, and what the
+programme averts is the difference between the two groups' risks, which emerges. With no
+place free at all the person leaves custody in active use with tolerance kept and joins the
+list, as a custody-continued patient does. With the default places the displaced person's
+loss outweighs the released person's gain (docs/programmes.md has the figures); add places
+(``moud_expansion``'s capacity lever) when the programme funds its own.
 
 People whose custody continued their community MOUD
 (``care.custody_moud_continuation_fraction``, ``people.moud_in_custody``) are released onto
@@ -13,8 +22,8 @@ are released as anyone else, and the programme offers them MOUD at release like 
 prisoner.
 
 Inputs: ``coverage_fraction`` and the cost per start. Expected to emerge: starts at release
-(fewer where places bind: a start needs a free place), and fewer deaths in the post-release
-weeks of lost tolerance.
+(fewer only when custody releases alone fill every free place), the admissions from the
+waiting list they displace, and fewer deaths in the post-release weeks of lost tolerance.
 
 ``starts_at_release`` counts the people who were in prison (and not on MOUD continued in
 custody) at the start of last week and are on MOUD at the start of this one: a prisoner can

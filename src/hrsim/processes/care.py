@@ -56,6 +56,17 @@ DETOX_LEFT_WITHDRAWAL = "detox_left_withdrawal"  # failed to complete detoxifica
 DETOX_LEFT_EARLY = "detox_left_early"  # completed detoxification, left the programme early
 DETOX_SELF_DISCHARGES: tuple[str, ...] = (DETOX_LEFT_WITHDRAWAL, DETOX_LEFT_EARLY)
 
+# The details of a release from custody on MOUD (continued in custody, or begun there by the
+# post-release programme): back onto it in the community, or no place free (active use).
+RELEASE_CUSTODY_CONTINUED = "custody_continued"
+RELEASE_AT_RELEASE = "at_release"
+RELEASE_NO_MOUD_PLACE = "release_no_moud_place"
+RELEASES_ON_MOUD: tuple[str, ...] = (
+    RELEASE_CUSTODY_CONTINUED,
+    RELEASE_AT_RELEASE,
+    RELEASE_NO_MOUD_PLACE,
+)
+
 # Weeks in treatment credited to MOUD continued at release (begun in prison): past the
 # 2-week induction peak and the 4-week early-dropout phase.
 CONTINUED_TREATMENT_WEEKS = 5
@@ -327,19 +338,19 @@ class Care(Process):
         move(model, remits, S.RECOVERY, "remission")
         people.aftercare[remits] = False
 
-        # MOUD starts, within capacity (see _admit): MOUD continued from custody first, then
-        # the waiting list in order, then this week's new candidates in random order.
+        # MOUD starts, within capacity (see _admit): patients released on MOUD from custody
+        # first (continued there, or begun there by the post-release programme), then the
+        # waiting list in order, then this week's new candidates in random order.
         free = hooks.moud_capacity_places - int(np.count_nonzero(on_moud(people.state)))
         candidates = [
             (referred, "overdose_referral"),
             (detox_to_moud, "after_detox"),
-            (release_to_moud, "at_release"),
             (diversion_referred, "diversion_referral"),
             (wants_moud, "moud_initiation"),
         ]
         # People already on the list keep their place in it (they are not new candidates).
         candidates = [(r[people.moud_waiting_since[r] == NEVER], d) for r, d in candidates]
-        admitted = self._admit(model, free, release_continued, candidates)
+        admitted = self._admit(model, free, (release_continued, release_to_moud), candidates)
 
         # Detox discharges and releases without a MOUD place go into abstinence.
         after_detox = np.concatenate([detox_to_recovery, detox_to_moud[~admitted[detox_to_moud]]])
@@ -347,25 +358,18 @@ class Care(Process):
         move(model, after_detox[aftercare], S.RECOVERY, "discharge_aftercare")
         move(model, after_detox[~aftercare], S.RECOVERY, "discharge_no_aftercare")
         people.aftercare[after_detox] = aftercare
-        to_abstinence = np.concatenate(
-            [release_to_recovery, release_to_moud[~admitted[release_to_moud]]]
-        )
-        move(model, to_abstinence, S.RECOVERY, "release")
-        people.aftercare[to_abstinence] = False
-        # MOUD continued in custody but no community place at release: treatment ends, the
-        # person is in active use (tolerance kept) and joins the waiting list.
-        no_place = release_continued[~admitted[release_continued]]
-        move(model, no_place, S.ACTIVE, "release_no_moud_place")
+        move(model, release_to_recovery, S.RECOVERY, "release")
+        people.aftercare[release_to_recovery] = False
+        # On MOUD in custody but no community place at release: treatment ends, the person
+        # is in active use (tolerance kept) and joins the waiting list.
+        on_moud_at_release = np.concatenate([release_continued, release_to_moud])
+        no_place = on_moud_at_release[~admitted[on_moud_at_release]]
+        move(model, no_place, S.ACTIVE, RELEASE_NO_MOUD_PLACE)
         people.weeks_since_moud_exit[no_place] = 0
         people.tolerance[no_place] = 1.0
         self._join_list(model, no_place)
         model.timeseries.add("releases", released.size)
-        starts_at_release = np.concatenate(
-            [
-                release_continued[admitted[release_continued]],
-                release_to_moud[admitted[release_to_moud]],
-            ]
-        )
+        starts_at_release = on_moud_at_release[admitted[on_moud_at_release]]
         people.aftercare[starts_at_release] = False
         # MOUD continued from custody (jail or prison, or begun there by the post-release
         # programme): tolerance was kept inside, and the person is past the induction weeks
@@ -374,7 +378,7 @@ class Care(Process):
         people.weeks_in_state[starts_at_release] = CONTINUED_TREATMENT_WEEKS
 
         # People in active use who sought MOUD and found no place join the waiting list.
-        seekers = np.concatenate([candidates[i][0] for i in (0, 3, 4)])
+        seekers = np.concatenate([rows for rows, d in candidates if d != "after_detox"])
         self._join_list(model, seekers[~admitted[seekers]])
         self._close_list(model)
 
@@ -387,18 +391,20 @@ class Care(Process):
         self,
         model: WeekContext,
         free: int,
-        continued: np.ndarray,
+        released_on_moud: tuple[np.ndarray, np.ndarray],
         candidates: list[tuple[np.ndarray, str]],
     ) -> np.ndarray:
         """Fill ``free`` places and start MOUD; returns a mask of the rows admitted.
 
-        Order: MOUD continued from custody (still a patient), then the waiting list
-        first-come-first-served, then this week's new candidates in random order. Why FIFO:
-        clinics at capacity admit from their list in order of application (as at the clinic
-        Peles 2013 describes), and it makes the wait a property of the list, which can be
-        read back. (US block-grant rules also give priority to pregnant women and people
-        who inject; not modelled.) Before admissions, people on the list leave it with the
-        weekly hazard of giving up (``moud_waitlist_leave_rate_per_year``).
+        Order: people released on MOUD, who are still patients (``released_on_moud``: MOUD
+        continued in custody, and MOUD begun in custody by the post-release programme, a
+        transfer of care like the first), then the waiting list first-come-first-served,
+        then this week's new candidates in random order. Why FIFO: clinics at capacity
+        admit from their list in order of application (as at the clinic Peles 2013
+        describes), and it makes the wait a property of the list, which can be read back.
+        (US block-grant rules also give priority to pregnant women and people who inject;
+        not modelled.) Before admissions, people on the list leave it with the weekly
+        hazard of giving up (``moud_waitlist_leave_rate_per_year``).
         """
         people, hooks, week = model.people, model.hooks, model.week
         ts = model.timeseries
@@ -423,9 +429,11 @@ class Care(Process):
             move(model, rows[meth], S.METHADONE, detail, flow="moud_starts")
             move(model, rows[~meth], S.BUPRENORPHINE, detail, flow="moud_starts")
 
-        chosen = take(continued, free, "priority_custody")
+        continued, begun = released_on_moud
+        chosen = take(np.concatenate([continued, begun]), free, "priority_custody")
         admitted[chosen] = True
-        start(chosen, "custody_continued")
+        start(continued[admitted[continued]], RELEASE_CUSTODY_CONTINUED)
+        start(begun[admitted[begun]], RELEASE_AT_RELEASE)
         free -= chosen.size
 
         # The waiting list: people in active use who are waiting (others left it: _close_list).
