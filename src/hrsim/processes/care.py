@@ -352,7 +352,7 @@ class Care(Process):
         candidates = [(r[people.moud_waiting_since[r] == NEVER], d) for r, d in candidates]
         admitted = self._admit(model, free, (release_continued, release_to_moud), candidates)
 
-        # Detox discharges and releases without a MOUD place go into abstinence.
+        # Detox discharges without a MOUD place, and releases not on MOUD, go into abstinence.
         after_detox = np.concatenate([detox_to_recovery, detox_to_moud[~admitted[detox_to_moud]]])
         aftercare = draw("aftercare", after_detox) < c.aftercare_fraction
         move(model, after_detox[aftercare], S.RECOVERY, "discharge_aftercare")
