@@ -117,11 +117,9 @@ def _one_week_of_admissions(free: int) -> tuple[int, int, int]:
     m.step()
     ev = m.events_frame()
     week = ev[(ev.week == 1) & (ev.kind == "transition")]
-    released = int(
-        week.from_state.isin(["jail", "prison"]).sum() - (week.detail == "sentenced").sum()
-    )
+    released = release_events(m)
     return (
-        released,
+        int((released.week == 1).sum()),
         int((week.detail == "at_release").sum()),
         int((week.detail == "from_waiting_list").sum()),
     )

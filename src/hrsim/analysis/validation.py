@@ -667,12 +667,11 @@ def release_on_moud_target(reps: list[dict[str, Any]]) -> TargetResult:
         log_se = float(np.sqrt(1 / d_on + 1 / d_off))
     else:
         rr, log_se = float("nan"), float("nan")
-    per100 = lambda d, y: 100 * d / max(y, 1e-12)  # noqa: E731
+    on_rate, off_rate = 100 * d_on / max(y_on, 1e-12), 100 * d_off / max(y_off, 1e-12)
     result = ratio_target(
         "all-cause death rate, 4 weeks after release, on MOUD vs not (rate ratio)",
-        f"Marsden et al. 2017, Addiction (here, jail and prison releases: {per100(d_on, y_on):.2f}"
-        f" vs {per100(d_off, y_off):.2f} per 100 PY; deaths {d_on} of {n_on} and {d_off} of "
-        f"{n_off} releases)",
+        f"Marsden et al. 2017, Addiction (here, jail and prison releases: {on_rate:.2f} vs "
+        f"{off_rate:.2f} per 100 PY; deaths {d_on} of {n_on} and {d_off} of {n_off} releases)",
         (0.25, 0.10, 0.64),
         rr,
         log_se,
